@@ -1,0 +1,90 @@
+"""Wire errors: what the fake API answers, always as Pyrus JSON ``{"error_code", "error"}``.
+
+Modelled on werkzeug's ``HTTPException`` (``code`` and ``description``) with ``get_body`` and
+``get_headers`` overridden to render Pyrus's envelope (contract §5.3, decision D10). These are
+never raised to test authors; see :mod:`pyrus_mock.errors` for those.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.response import Response as SansIOResponse
+
+__all__ = ["ApiError", "status_for"]
+
+_STATUS_BY_CODE = {
+    "authorization_error": 401,
+    "token_not_specified": 401,
+    "revoked_token": 401,
+    "expired_token": 401,
+    "invalid_token": 401,
+    "account_blocked": 401,
+    "invalid_credentials": 401,
+    "invalid_application_id": 401,
+    "too_many_requests": 429,
+    "server_error": 500,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "request_too_large": 413,
+}
+
+
+def status_for(error_code: str) -> int:
+    """The HTTP status Pyrus answers ``error_code`` with (400 for validation codes)."""
+    if error_code in _STATUS_BY_CODE:
+        return _STATUS_BY_CODE[error_code]
+    if error_code.startswith("access_denied"):
+        return 403
+    return 400
+
+
+class ApiError(HTTPException):
+    """A Pyrus API error.
+
+    Args:
+        error_code: the stable Pyrus code, e.g. ``access_denied_task``.
+        error: the human text.
+        status: the HTTP status; derived from the code when omitted.
+        extra: more members of the JSON body (e.g. ``violations``).
+        headers: more response headers.
+    """
+
+    def __init__(
+        self,
+        error_code: str,
+        error: str,
+        *,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description=error)
+        self.code = status if status is not None else status_for(error_code)
+        self.error_code = error_code
+        self.error = error
+        self.extra = extra or {}
+        self.extra_headers = headers or {}
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body as a dict."""
+        return {"error_code": self.error_code, "error": self.error, **self.extra}
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        """The Pyrus JSON envelope."""
+        return json.dumps(self.payload(), ensure_ascii=False)
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        """JSON content type plus any extra headers."""
+        return [("Content-Type", "application/json; charset=utf-8"), *self.extra_headers.items()]
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> SansIOResponse:  # type: ignore[override]
+        """A response carrying the JSON envelope."""
+        from werkzeug.wrappers import Response
+
+        return Response(self.get_body(), self.code, self.get_headers())
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.error_code}: {self.error}"

@@ -1,0 +1,730 @@
+"""PyrusBackend: all the state of one fake Pyrus, and the operations on it.
+
+One lock guards the state, so API threads, delivery threads and the test thread can all act
+at once. The backend returns domain records (:mod:`pyrus_mock.model`), raises
+:class:`~pyrus_mock.api.errors.ApiError` for what the API answers, and
+:class:`~pyrus_mock.errors.PyrusMockError` subclasses for misuse by test authors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from . import engine
+from .api.errors import ApiError
+from .clock import Clock, VirtualClock
+from .errors import BotLimitReached, BotUrlError, InvalidArgument, UnknownEntity
+from .ids import IdSource
+from .model import (
+    Approval,
+    BotAccount,
+    Catalog,
+    CatalogHeader,
+    CatalogItem,
+    Comment,
+    FieldDef,
+    FileRecord,
+    Form,
+    FormStep,
+    Organisation,
+    Person,
+    Rights,
+    Subscriber,
+    Task,
+    TaskList,
+    Token,
+)
+from .settings import Settings
+
+__all__ = ["ApiCall", "PyrusBackend", "RateState", "TaskEvent"]
+
+_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-~"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    """Something happened to a task; the delivery dispatcher listens for these.
+
+    Attributes:
+        kind: ``created`` or ``comment``.
+        task: the task.
+        actor_id: who acted (author of the task or of the comment).
+        comment: the new comment, for ``comment`` events.
+        closed: the task was closed by this event.
+        depth: how many bot deliveries led to this event (for the chain limit).
+    """
+
+    kind: Literal["created", "comment"]
+    task: Task
+    actor_id: int
+    comment: Comment | None = None
+    closed: bool = False
+    depth: int = 0
+    inbox_before: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """One API request the fake served (for transcripts)."""
+
+    at: float
+    method: str
+    path: str
+    status: int
+    error_code: str | None
+    person_id: int | None
+    token_tail: str = ""
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RateState:
+    """Rate-limit counters for one person (D11)."""
+
+    limit: int
+    remaining: int
+    reset: int
+    exceeded: bool
+
+
+@dataclass(slots=True)
+class _Rate:
+    window_start: float
+    count: int = 0
+
+
+@dataclass(slots=True)
+class _State:
+    organisation: Organisation
+    persons: dict[int, Person] = field(default_factory=dict)
+    user_keys: dict[int, str] = field(default_factory=dict)
+    bots: dict[int, BotAccount] = field(default_factory=dict)
+    forms: dict[int, Form] = field(default_factory=dict)
+    tasks: dict[int, Task] = field(default_factory=dict)
+    catalogs: dict[int, Catalog] = field(default_factory=dict)
+    files: dict[int, FileRecord] = field(default_factory=dict)
+    files_by_guid: dict[str, FileRecord] = field(default_factory=dict)
+    tokens: dict[bytes, Token] = field(default_factory=dict)
+    tokens_by_person: dict[int, deque[Token]] = field(default_factory=dict)
+    lists: dict[int, TaskList] = field(default_factory=dict)
+    rates: dict[int, _Rate] = field(default_factory=dict)
+    api_calls: list[ApiCall] = field(default_factory=list)
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
+class PyrusBackend:
+    """The state of one fake organisation.
+
+    Args:
+        clock: where time comes from; a fresh :class:`VirtualClock` by default.
+        ids: where ids come from; ``IdSource(0)`` by default.
+        settings: the fake's settings.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.clock: Clock = clock or VirtualClock()
+        self.ids = ids or IdSource()
+        self.settings = settings or Settings()
+        self.lock = threading.RLock()
+        self.listeners: list[Callable[[TaskEvent], None]] = []
+        self._state = self._new_state()
+
+    # -- state -----------------------------------------------------------------------------
+
+    def _new_state(self) -> _State:
+        return _State(organisation=Organisation(self.ids.next("organisation"), "Test organisation"))
+
+    def reset(self) -> None:
+        """Forget everything: persons, forms, tasks, bots, tokens, files, the API log."""
+        with self.lock:
+            self.ids.reset()
+            self._state = self._new_state()
+
+    @property
+    def organisation(self) -> Organisation:
+        """The organisation."""
+        return self._state.organisation
+
+    def now(self) -> datetime:
+        """The fake's time, whole seconds (Pyrus timestamps have no fractions)."""
+        return self.clock.now().replace(microsecond=0)
+
+    def next_id(self, kind: str) -> int:
+        """A fresh id of ``kind``."""
+        with self.lock:
+            return self.ids.next(kind)
+
+    def _emit(self, event: TaskEvent) -> None:
+        for listener in list(self.listeners):
+            listener(event)
+
+    # -- persons ---------------------------------------------------------------------------
+
+    def add_person(
+        self,
+        first_name: str,
+        last_name: str = "",
+        *,
+        email: str | None = None,
+        type: Literal["user", "bot", "role"] = "user",
+        rights: int = 0,
+        security_key: str | None = None,
+        **extra: Any,
+    ) -> Person:
+        """Add a user or role. Users get a security key for ``/auth`` (see :meth:`user_key`)."""
+        with self.lock:
+            pid = self.ids.next("person")
+            if email is None and type == "user":
+                base = (first_name + "." + last_name).strip(".").lower().replace(" ", ".")
+                email = f"{base or 'user'}.{pid}@example.com"
+            if email and self.find_person_by_email(email) is not None:
+                raise InvalidArgument("email", f"{email!r} is already used by another person")
+            person = Person(
+                id=pid,
+                first_name=first_name,
+                last_name=last_name,
+                email=email or "",
+                type=type,
+                rights=int(rights),
+                **extra,
+            )
+            self._state.persons[pid] = person
+            if type == "user":
+                self._state.user_keys[pid] = security_key or self._new_key()
+            return person
+
+    def user_key(self, person_id: int) -> str:
+        """The security key a user logs in to ``/auth`` with."""
+        return self._state.user_keys[person_id]
+
+    def persons(self) -> list[Person]:
+        """Every person, in id order."""
+        return list(self._state.persons.values())
+
+    def find_person(self, person_id: int) -> Person | None:
+        """A person by id, or None."""
+        return self._state.persons.get(person_id)
+
+    def find_person_by_email(self, email: str) -> Person | None:
+        """A person by e-mail or bot login (case-insensitive), or None."""
+        wanted = email.strip().lower()
+        for person in self._state.persons.values():
+            if person.email and person.email.lower() == wanted:
+                return person
+        return None
+
+    def person(self, person_id: int) -> Person:
+        """A person by id; raises :class:`UnknownEntity`."""
+        person = self._state.persons.get(person_id)
+        if person is None:
+            raise UnknownEntity("person", person_id, "create one with add_user() or create_bot()")
+        return person
+
+    def resolve_person(self, ref: object, argument: str) -> int:
+        """A person id from a Person, a bot handle, an int id, an e-mail or ``{"id"|"email"}``."""
+        if isinstance(ref, Mapping):
+            ref = ref.get("id", ref.get("email"))
+        if isinstance(ref, str):
+            found = self.find_person_by_email(ref)
+            if found is None:
+                raise InvalidArgument(argument, f"no person has the e-mail {ref!r}")
+            return found.id
+        pid = getattr(ref, "id", ref)
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid not in self._state.persons:
+            raise InvalidArgument(
+                argument,
+                f"{ref!r} is not a person of this fake",
+                "a Person or Bot returned by add_user()/create_bot(), its id, or its e-mail",
+            )
+        return pid
+
+    # -- forms, catalogs, lists, files ---------------------------------------------------------
+
+    def add_form(self, name: str, fields: list[FieldDef], by_id: dict[int, FieldDef],
+                 steps: list[FormStep]) -> Form:  # fmt: skip
+        """Add a form built by :mod:`pyrus_mock.builders`."""
+        with self.lock:
+            form = Form(self.ids.next("form"), name, fields, steps, by_id=by_id)
+            self._state.forms[form.id] = form
+            return form
+
+    def find_form(self, form_id: int) -> Form | None:
+        """A form by id, or None."""
+        return self._state.forms.get(form_id)
+
+    def forms(self) -> list[Form]:
+        """Every form."""
+        return list(self._state.forms.values())
+
+    def add_catalog(self, name: str, headers: Sequence[str | CatalogHeader],
+                    rows: Iterable[Sequence[str]]) -> Catalog:  # fmt: skip
+        """Add a catalog with headers and rows of text values."""
+        with self.lock:
+            hdrs = [h if isinstance(h, CatalogHeader) else CatalogHeader(str(h)) for h in headers]
+            catalog = Catalog(self.ids.next("catalog"), name, hdrs)
+            for index, row in enumerate(rows):
+                values = [str(v) for v in row]
+                if len(values) != len(hdrs):
+                    raise InvalidArgument(
+                        f"rows[{index}]",
+                        f"has {len(values)} values for {len(hdrs)} headers",
+                        "one value per header",
+                    )
+                catalog.items.append(CatalogItem(self.ids.next("catalog_item"), values))
+            self._state.catalogs[catalog.id] = catalog
+            return catalog
+
+    def find_catalog(self, catalog_id: int) -> Catalog | None:
+        """A catalog by id, or None."""
+        return self._state.catalogs.get(catalog_id)
+
+    def catalogs(self) -> list[Catalog]:
+        """Every catalog."""
+        return list(self._state.catalogs.values())
+
+    def add_list(self, name: str, parent_id: int | None = None) -> TaskList:
+        """Add a list (project)."""
+        with self.lock:
+            lst = TaskList(self.ids.next("list"), name, parent_id)
+            self._state.lists[lst.id] = lst
+            return lst
+
+    def lists(self) -> list[TaskList]:
+        """Every list."""
+        return list(self._state.lists.values())
+
+    def list_exists(self, list_id: int) -> bool:
+        """Whether the list exists."""
+        return list_id in self._state.lists
+
+    def upload(self, name: str, content: bytes, uploader_id: int) -> FileRecord:
+        """Store an uploaded file; attach it later by its guid."""
+        with self.lock:
+            record = FileRecord(
+                id=self.ids.next("file"),
+                guid=self.ids.uuid(),
+                name=name,
+                content=content,
+                md5=hashlib.md5(content).hexdigest(),
+                uploaded_by=uploader_id,
+            )
+            record.root_id = record.id
+            self._state.files[record.id] = record
+            self._state.files_by_guid[record.guid] = record
+            return record
+
+    def add_link_file(self, url: str, name: str, author_id: int) -> FileRecord:
+        """Record a link attachment."""
+        with self.lock:
+            record = FileRecord(self.ids.next("file"), self.ids.uuid(), name or url, b"", "",
+                                author_id, url=url)  # fmt: skip
+            self._state.files[record.id] = record
+            self._state.files_by_guid[record.guid] = record
+            return record
+
+    def find_file(self, file_id: int) -> FileRecord | None:
+        """A file by id, or None."""
+        return self._state.files.get(file_id)
+
+    def find_file_by_guid(self, guid: str) -> FileRecord | None:
+        """A file by upload guid (case-insensitive), or None."""
+        return self._state.files_by_guid.get(guid.lower())
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def create_task(
+        self,
+        *,
+        author_id: int,
+        form: Form | None = None,
+        fields: Mapping[str | int, Any] | None = None,
+        approvals: Sequence[Sequence[int]] | None = None,
+        responsible_id: int | None = None,
+        text: str = "",
+        subject: str = "",
+        participant_ids: Sequence[int] = (),
+        subscriber_ids: Sequence[int] = (),
+        due_date: str | None = None,
+        due: str | None = None,
+        duration: int | None = None,
+        list_ids: Sequence[int] = (),
+        parent_task_id: int | None = None,
+        attachment_ids: Sequence[int] = (),
+        emit: bool = True,
+    ) -> Task:
+        """Create a task; field values are validated by the comment engine.
+
+        Raises:
+            CommentRejected: a field value Pyrus would refuse.
+        """
+        with self.lock:
+            now = self.now()
+            task = Task(
+                id=self.ids.next("task"),
+                author_id=author_id,
+                create_date=now,
+                last_modified_date=now,
+                form_id=form.id if form else None,
+                text=text,
+                subject=subject,
+                responsible_id=responsible_id,
+                participant_ids=list(participant_ids),
+                subscribers=[Subscriber(pid) for pid in subscriber_ids],
+                due_date=due_date,
+                due=due,
+                duration=duration,
+                list_ids=list(list_ids),
+                parent_task_id=parent_task_id,
+                attachment_ids=list(attachment_ids),
+            )
+            if form is not None:
+                if approvals is None:
+                    approvals = [step.approver_ids for step in form.steps]
+                task.approvals = [[Approval(pid) for pid in step] for step in approvals]
+                step_count = max(len(form.steps), len(task.approvals))
+                while len(task.approvals) < step_count:
+                    task.approvals.append([])
+                task.current_step = 1
+                task.step_entered_at[1] = self.clock.time()
+                if fields:
+                    author = self.person(author_id)
+                    problems = engine.write_initial_fields(task, form, fields, self)
+                    errors = engine.errors_of(problems)
+                    if errors:
+                        from .errors import CommentRejected
+
+                        raise CommentRejected(errors)
+                    del author
+            self._state.tasks[task.id] = task
+        if emit:
+            self._emit(TaskEvent("created", task, author_id))
+        return task
+
+    def find_task(self, task_id: int) -> Task | None:
+        """A task by id, or None."""
+        return self._state.tasks.get(task_id)
+
+    def task(self, task_id: int) -> Task:
+        """A task by id; raises :class:`UnknownEntity`."""
+        task = self._state.tasks.get(task_id)
+        if task is None:
+            raise UnknownEntity("task", task_id, "create one with create_task()")
+        return task
+
+    def task_exists(self, task_id: int) -> bool:
+        """Whether the task exists."""
+        return task_id in self._state.tasks
+
+    def tasks(self) -> list[Task]:
+        """Every task, in id order."""
+        return list(self._state.tasks.values())
+
+    def can_see(self, person: Person, task: Task) -> bool:
+        """Author, responsible, approver, participant, subscriber, or the Supervisor right."""
+        if person.rights & Rights.CAN_SEE_ALL_TASKS:
+            return True
+        return person.id in task.person_ids()
+
+    def inbox_ids(self, task: Task) -> frozenset[int]:
+        """Persons in whose inbox the task is: responsible, and waiting approvers of the step."""
+        if task.is_closed:
+            return frozenset()
+        ids: set[int] = set()
+        if task.responsible_id is not None:
+            ids.add(task.responsible_id)
+        if task.current_step is not None:
+            ids.update(a.person_id for a in task.approvers(task.current_step)
+                       if a.choice == "waiting")  # fmt: skip
+        return frozenset(ids)
+
+    def comment(
+        self,
+        task: Task,
+        request: Mapping[str, Any],
+        author: Person,
+        *,
+        depth: int = 0,
+    ) -> Comment:
+        """Validate and apply a CreateComment request as ``author``.
+
+        Raises:
+            CommentRejected: Pyrus would refuse the request; ``violations`` says why.
+        """
+        with self.lock:
+            was_closed = task.is_closed
+            before = self.inbox_ids(task)
+            comment = engine.apply(request, task, author, self)
+            closed = task.is_closed and not was_closed
+        self._emit(TaskEvent("comment", task, author.id, comment, closed, depth, before))
+        return comment
+
+    # -- auth and tokens ---------------------------------------------------------------------
+
+    @staticmethod
+    def _new_key() -> str:
+        return "".join(secrets.choice(_KEY_ALPHABET) for _ in range(96))
+
+    def issue_token(self, person_id: int) -> Token:
+        """A fresh token for ``person_id``; the oldest is revoked past the per-person cap."""
+        with self.lock:
+            now = self.clock.time()
+            bot = self._state.bots.get(person_id)
+            token = Token(
+                value=secrets.token_urlsafe(48),
+                person_id=person_id,
+                issued_at=now,
+                expires_at=now + self.settings.token_lifetime,
+                key_generation=bot.key_generation if bot else 0,
+            )
+            self._state.tokens[_digest(token.value)] = token
+            owned = self._state.tokens_by_person.setdefault(person_id, deque())
+            owned.append(token)
+            while len(owned) > self.settings.max_tokens_per_person:
+                old = owned.popleft()
+                self._state.tokens.pop(_digest(old.value), None)
+            return token
+
+    def login(self, login: object, security_key: object, person_id: object = None) -> Token:
+        """``POST /auth``: a token for a login and security key, or an :class:`ApiError`."""
+        if not isinstance(login, str) or not isinstance(security_key, str):
+            raise ApiError("invalid_credentials", "Invalid login/security key.")
+        with self.lock:
+            person = self.find_person_by_email(login)
+            if person is None or (person_id is not None and str(person.id) != str(person_id)):
+                raise ApiError("invalid_credentials", "Invalid login/security key.")
+            bot = self._state.bots.get(person.id)
+            expected = bot.security_key if bot else self._state.user_keys.get(person.id, "")
+            key_ok = hmac.compare_digest(expected.encode(), security_key.encode())
+            if not key_ok or (bot is not None and bot.deleted) or person.fired:
+                raise ApiError("invalid_credentials", "Invalid login/security key.")
+            if person.banned or (bot is not None and bot.blocked):
+                raise ApiError("account_blocked", "The account is blocked.")
+            return self.issue_token(person.id)
+
+    def resolve_token(self, value: str | None) -> tuple[Person, Token]:
+        """The person behind a Bearer token, or the 401 :class:`ApiError` Pyrus answers."""
+        if not value:
+            raise ApiError("token_not_specified", "Access token is not specified.")
+        token = self._state.tokens.get(_digest(value))
+        if token is None or not hmac.compare_digest(token.value, value):
+            raise ApiError("invalid_token", "Access token is invalid.")
+        if token.revoked:
+            raise ApiError(token.revoked, "Access token has been revoked.")
+        if self.clock.time() >= token.expires_at:
+            raise ApiError("expired_token", "Access token has expired; get a new one at /auth.")
+        person = self._state.persons[token.person_id]
+        bot = self._state.bots.get(person.id)
+        if bot is not None and bot.deleted:
+            raise ApiError("revoked_token", "Access token has been revoked: the bot is deleted.")
+        if person.banned or (bot is not None and bot.blocked):
+            raise ApiError("account_blocked", "The account is blocked.")
+        if person.fired:
+            raise ApiError("revoked_token", "Access token has been revoked.")
+        return person, token
+
+    def _revoke_tokens(self, person_id: int, code: str, before_generation: int | None = None) -> int:
+        count = 0
+        for token in self._state.tokens_by_person.get(person_id, ()):
+            if before_generation is None or token.key_generation < before_generation:
+                if token.revoked is None:
+                    token.revoked = code
+                    count += 1
+        return count
+
+    def rate_check(self, person_id: int) -> RateState:
+        """Count one request for ``person_id`` against the rate limit (D11)."""
+        limit, window = self.settings.rate_limit, self.settings.rate_window
+        with self.lock:
+            now = self.clock.time()
+            rate = self._state.rates.get(person_id)
+            if rate is None or now >= rate.window_start + window:
+                rate = self._state.rates[person_id] = _Rate(now)
+            rate.count += 1
+            reset = max(0, int(rate.window_start + window - now))
+            return RateState(limit, max(0, limit - rate.count), reset, rate.count > limit)
+
+    def record_api_call(self, call: ApiCall) -> None:
+        """Remember an API request for transcripts."""
+        self._state.api_calls.append(call)
+
+    @property
+    def api_calls(self) -> list[ApiCall]:
+        """Every API request served since the last reset, in order."""
+        return self._state.api_calls
+
+    # -- bots --------------------------------------------------------------------------------
+
+    @staticmethod
+    def check_bot_url(url: object, argument: str = "url") -> str:
+        """Refuse what Pyrus refuses: anything but an ``https://`` URL (D4)."""
+        if not isinstance(url, str):
+            raise BotUrlError(argument, f"{url!r} is not a string", "an https:// URL")
+        if url == "":
+            return url
+        if not url.lower().startswith("https://") or len(url) <= len("https://"):
+            raise BotUrlError(
+                argument,
+                f"{url!r} is not an https:// URL; Pyrus calls bots over HTTPS only",
+                "serve the bot over TLS (pyrus_mock.serve_bot(app) gives an https:// URL)",
+            )
+        return url
+
+    def create_bot(
+        self,
+        name: str,
+        url: str,
+        *,
+        settings: str | None = None,
+        rights: int = 0,
+        locale: str = "en-US",
+        time_zone_offset: int = 0,
+        send_only_last_comment: bool = False,
+        security_key: str | None = None,
+        description: str = "",
+        external_id: str = "",
+        enabled: bool = True,
+    ) -> BotAccount:
+        """Create a bot: a person of type ``bot`` with login ``bot@<uuid4>`` and a new key (D8)."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidArgument("name", repr(name), "a non-empty string")
+        self.check_bot_url(url)
+        if security_key is not None and (not isinstance(security_key, str) or not security_key):
+            raise InvalidArgument("security_key", repr(security_key), "a non-empty string or None")
+        with self.lock:
+            live = sum(1 for b in self._state.bots.values() if not b.deleted)
+            if live >= self.settings.max_bots:
+                raise BotLimitReached(
+                    f"this organisation already has {live} bots; Pyrus allows "
+                    f"{self.settings.max_bots}. Delete one first (bot.delete())."
+                )
+            login = f"bot@{self.ids.uuid()}"
+            person = self.add_person(name, "", email=login, type="bot", rights=int(rights),
+                                     locale=locale, timezone_offset=time_zone_offset)  # fmt: skip
+            bot = BotAccount(
+                person_id=person.id,
+                login=login,
+                security_key=security_key or self._new_key(),
+                client_id=self.ids.uuid(),
+                hook_url=url,
+                settings=settings or "",
+                enabled=enabled,
+                locale=locale,
+                time_zone_offset=time_zone_offset,
+                send_only_last_comment=send_only_last_comment,
+                description=description,
+                external_id=external_id,
+            )
+            self._state.bots[person.id] = bot
+            return bot
+
+    def bot(self, bot_id: int) -> BotAccount:
+        """A bot by its person id; raises :class:`UnknownEntity`."""
+        bot = self._state.bots.get(bot_id)
+        if bot is None:
+            raise UnknownEntity("bot", bot_id, "create one with create_bot()")
+        return bot
+
+    def find_bot(self, bot_id: int) -> BotAccount | None:
+        """A bot by its person id, or None."""
+        return self._state.bots.get(bot_id)
+
+    def bots(self, include_fired: bool = True) -> list[BotAccount]:
+        """Every bot (deleted ones too unless ``include_fired`` is False)."""
+        return [b for b in self._state.bots.values() if include_fired or not b.deleted]
+
+    _UPDATABLE = {
+        "name", "url", "hook_url", "settings", "bot_settings", "rights", "locale",
+        "time_zone_offset", "send_only_last_comment", "enabled", "is_enabled", "description",
+        "external_id",
+    }  # fmt: skip
+
+    def update_bot(self, bot_id: int, **changes: Any) -> BotAccount:
+        """Change a bot's name, URL, settings, rights, locale, time zone, data sent, status."""
+        unknown = set(changes) - self._UPDATABLE
+        if unknown:
+            raise InvalidArgument(
+                ", ".join(sorted(unknown)), "cannot be changed", ", ".join(sorted(self._UPDATABLE))
+            )
+        with self.lock:
+            bot = self.bot(bot_id)
+            person = self.person(bot_id)
+            for key, value in changes.items():
+                if key in ("url", "hook_url"):
+                    bot.hook_url = self.check_bot_url(value, key)
+                elif key == "name":
+                    if not isinstance(value, str) or not value.strip():
+                        raise InvalidArgument("name", repr(value), "a non-empty string")
+                    person.first_name = value
+                elif key in ("settings", "bot_settings"):
+                    bot.settings = "" if value is None else str(value)
+                elif key == "rights":
+                    person.rights = int(value)
+                elif key in ("enabled", "is_enabled"):
+                    bot.enabled = bool(value)
+                elif key == "locale":
+                    bot.locale = person.locale = str(value)
+                elif key == "time_zone_offset":
+                    bot.time_zone_offset = person.timezone_offset = int(value)
+                elif key == "send_only_last_comment":
+                    bot.send_only_last_comment = bool(value)
+                elif key == "description":
+                    bot.description = str(value)
+                elif key == "external_id":
+                    bot.external_id = str(value)
+            return bot
+
+    def reset_bot_key(self, bot_id: int) -> str:
+        """A new security key (D7): the old one no longer logs in; old tokens keep working
+        unless ``revoke_tokens_on_reset`` is set."""
+        with self.lock:
+            bot = self.bot(bot_id)
+            bot.security_key = self._new_key()
+            bot.key_generation += 1
+            if self.settings.revoke_tokens_on_reset:
+                self._revoke_tokens(bot_id, "revoked_token", bot.key_generation)
+            return bot.security_key
+
+    def block_bot(self, bot_id: int) -> None:
+        """Block: no deliveries; ``/auth`` and tokens answer ``account_blocked`` (D8)."""
+        with self.lock:
+            self.bot(bot_id).blocked = True
+            self.person(bot_id).banned = True
+
+    def restore_bot(self, bot_id: int) -> None:
+        """Restore a blocked or deleted bot with its key, URL and settings as they were."""
+        with self.lock:
+            bot = self.bot(bot_id)
+            if bot.deleted:
+                live = sum(1 for b in self._state.bots.values() if not b.deleted)
+                if live >= self.settings.max_bots:
+                    raise BotLimitReached(
+                        f"cannot restore: the organisation already has {live} bots"
+                    )
+            bot.blocked = bot.deleted = False
+            person = self.person(bot_id)
+            person.banned = person.fired = False
+
+    def delete_bot(self, bot_id: int) -> None:
+        """Delete: the person is fired, tokens answer ``revoked_token`` (D8)."""
+        with self.lock:
+            bot = self.bot(bot_id)
+            bot.deleted = True
+            self.person(bot_id).fired = True
+            self._revoke_tokens(bot_id, "revoked_token")

@@ -1,0 +1,216 @@
+"""Clocks: the virtual clock tests advance, and a real one for the standalone server.
+
+Everything in pyrus-mock that needs the time (timestamps, token expiry, delivery retries) asks
+the clock it was given, never :func:`time.time` directly, so tests are deterministic and nothing
+has to sleep through Pyrus's 61 s retry delay.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+__all__ = ["DEFAULT_START", "Clock", "RealClock", "Scheduled", "VirtualClock"]
+
+#: Where a new virtual clock starts: a fixed instant, so serialised tasks are reproducible.
+DEFAULT_START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc)
+
+
+class Scheduled:
+    """A callback due at a point on a clock. No public constructor; see ``Clock.call_at``."""
+
+    __slots__ = ("_callback", "cancelled", "label", "when")
+
+    def __init__(self, when: float, callback: Callable[[], None], label: str) -> None:
+        self.when = when
+        self._callback = callback
+        self.label = label
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """Do not run the callback."""
+        self.cancelled = True
+
+    def run(self) -> None:
+        if not self.cancelled:
+            self.cancelled = True
+            self._callback()
+
+
+class Clock(Protocol):
+    """What pyrus-mock needs from a clock."""
+
+    def time(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+    def now(self) -> datetime:
+        """The current instant as an aware UTC datetime."""
+        ...
+
+    def call_at(self, when: float, callback: Callable[[], None], label: str = "") -> Scheduled:
+        """Run ``callback`` once the clock reaches ``when`` (epoch seconds)."""
+        ...
+
+    def pending(self) -> list[Scheduled]:
+        """Callbacks scheduled and not yet run, soonest first."""
+        ...
+
+    def close(self) -> None:
+        """Drop every pending callback."""
+        ...
+
+
+class VirtualClock:
+    """A clock that moves only when told to.
+
+    ``advance(61)`` moves time forward and runs, in time order, every callback that falls due,
+    including callbacks that those callbacks schedule within the window.
+
+    Args:
+        start: the initial instant (aware datetime); :data:`DEFAULT_START` by default.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or DEFAULT_START
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+        self._now = start.timestamp()
+        self._queue: list[tuple[float, int, Scheduled]] = []
+        self._seq = itertools.count()
+        self._lock = threading.Lock()
+        self._start = self._now
+
+    def time(self) -> float:
+        """Seconds since the epoch, on this clock."""
+        return self._now
+
+    def now(self) -> datetime:
+        """The current instant, as an aware UTC datetime."""
+        return datetime.fromtimestamp(self._now, tz=timezone.utc)
+
+    def call_at(self, when: float, callback: Callable[[], None], label: str = "") -> Scheduled:
+        """Schedule ``callback`` for the instant ``when`` (epoch seconds)."""
+        item = Scheduled(when, callback, label)
+        with self._lock:
+            heapq.heappush(self._queue, (when, next(self._seq), item))
+        return item
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` and run whatever falls due, in order.
+
+        Args:
+            seconds: how far to move; must not be negative.
+        """
+        if seconds < 0:
+            from .errors import InvalidArgument
+
+            raise InvalidArgument("seconds", f"{seconds} is negative", "a number >= 0")
+        target = self._now + seconds
+        while True:
+            with self._lock:
+                if not self._queue or self._queue[0][0] > target:
+                    self._now = target
+                    return
+                when, _, item = heapq.heappop(self._queue)
+                self._now = max(self._now, when)
+            item.run()
+
+    def pending(self) -> list[Scheduled]:
+        """Callbacks scheduled and not yet run, soonest first."""
+        with self._lock:
+            return [item for _, _, item in sorted(self._queue) if not item.cancelled]
+
+    def reset(self, start: datetime | None = None) -> None:
+        """Drop every pending callback and go back to ``start`` (or the original start)."""
+        with self._lock:
+            self._queue.clear()
+            self._now = start.timestamp() if start else self._start
+
+    def close(self) -> None:
+        """Drop every pending callback."""
+        with self._lock:
+            self._queue.clear()
+
+    def __repr__(self) -> str:
+        return f"<VirtualClock {self.now():%Y-%m-%dT%H:%M:%SZ}, {len(self._queue)} pending>"
+
+
+class RealClock:
+    """Wall-clock time; scheduled callbacks run on one daemon timer thread."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[float, int, Scheduled]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def time(self) -> float:
+        """Seconds since the epoch."""
+        return time.time()
+
+    def now(self) -> datetime:
+        """The current instant, truncated to whole seconds like Pyrus timestamps."""
+        return datetime.now(timezone.utc)
+
+    def call_at(self, when: float, callback: Callable[[], None], label: str = "") -> Scheduled:
+        """Run ``callback`` on the timer thread once wall time reaches ``when``."""
+        item = Scheduled(when, callback, label)
+        with self._cond:
+            heapq.heappush(self._queue, (when, next(self._seq), item))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="pyrus-mock-clock", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+        return item
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (
+                    not self._queue or self._queue[0][0] > time.time()
+                ):
+                    timeout = self._queue[0][0] - time.time() if self._queue else None
+                    self._cond.wait(timeout)
+                if self._closed:
+                    return
+                _, _, item = heapq.heappop(self._queue)
+            item.run()
+
+    def pending(self) -> list[Scheduled]:
+        """Callbacks scheduled and not yet run, soonest first."""
+        with self._cond:
+            return [item for _, _, item in sorted(self._queue) if not item.cancelled]
+
+    def advance(self, seconds: float) -> None:
+        """Wall time cannot be advanced; raises a clear error."""
+        from .errors import InvalidArgument
+
+        raise InvalidArgument(
+            "clock", "the real clock cannot be advanced", "start the fake with a VirtualClock"
+        )
+
+    def close(self) -> None:
+        """Stop the timer thread and drop pending callbacks."""
+        with self._cond:
+            self._closed = True
+            self._queue.clear()
+            self._cond.notify()
+
+
+def utc_seconds(moment: datetime) -> datetime:
+    """``moment`` in UTC, with fractions of a second dropped (Pyrus timestamps have none)."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def plus(moment: datetime, seconds: float) -> datetime:
+    """``moment`` moved by ``seconds``."""
+    return moment + timedelta(seconds=seconds)

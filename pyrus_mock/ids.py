@@ -1,0 +1,53 @@
+"""Seedable identifiers: the same seed gives the same ids, run after run."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+__all__ = ["IdSource"]
+
+# Where each kind of id starts. Distinct ranges make ids easy to tell apart in a transcript, and
+# everything stays inside int32 because the official C# client reads ids as int.
+_BASES = {
+    "person": 1_000,
+    "form": 300,
+    "task": 10_000_000,
+    "comment": 50_000_000,
+    "catalog": 2_000,
+    "catalog_item": 7_000_000,
+    "file": 30_000_000,
+    "list": 800,
+    "organisation": 40,
+    "field": 1,
+    "choice": 1,
+    "row": 0,
+}
+
+
+class IdSource:
+    """Counters per kind of entity, plus seeded UUIDs.
+
+    Args:
+        seed: changes the starting offsets and the UUIDs; ``0`` (the default) is reproducible.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.reset()
+
+    def reset(self) -> None:
+        """Start every counter again from the seed."""
+        self._rng = random.Random(self.seed)
+        offset = 0 if self.seed == 0 else self._rng.randrange(1, 1000) * 10
+        self._next = {kind: base + offset for kind, base in _BASES.items()}
+
+    def next(self, kind: str) -> int:
+        """The next id of ``kind`` (``task``, ``person``, ``comment``, ...)."""
+        value = self._next[kind] + 1
+        self._next[kind] = value
+        return value
+
+    def uuid(self) -> str:
+        """A version-4 UUID from the seeded generator, lower case."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

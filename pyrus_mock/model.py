@@ -1,0 +1,443 @@
+"""The domain: small typed records for everything the fake keeps.
+
+No HTTP and no JSON here: :mod:`pyrus_mock.serialize` turns these into Pyrus wire shapes.
+Field values on a task are held in an internal form (see :class:`Task.values`) that the comment
+engine writes and the serialiser reads.
+
+Internal value per field type (``Task.values[field_id]``):
+
+==================  ==========================================================
+text, email, phone  ``str``
+number, money       ``int | float``
+date, due_date      ``str`` ``YYYY-MM-DD`` (due_date's duration in ``Task.durations``)
+due_date_time       ``str`` ``YYYY-MM-DDThh:mm:ssZ`` (duration in ``Task.durations``)
+time                ``str`` ``HH:mm``
+checkmark           ``"checked" | "unchecked"``
+flag                ``"none" | "checked" | "unchecked"``
+person              ``int`` person id
+catalog             ``list[int]`` catalog item ids
+file                ``list[int]`` file ids
+multiple_choice     ``list[int]`` choice ids
+form_link           ``list[int]`` task ids
+title               ``"checked" | "unchecked"`` or absent (children hold their own values)
+table               ``list[TableRow]``
+==================  ==========================================================
+
+``author``, ``creation_date``, ``step``, ``status``, ``note`` and ``project`` are read-only and
+derived from the task when it is serialised.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+__all__ = [
+    "READ_ONLY_TYPES",
+    "FIELD_TYPES",
+    "Approval",
+    "BotAccount",
+    "Catalog",
+    "CatalogHeader",
+    "CatalogItem",
+    "Choice",
+    "Comment",
+    "FieldDef",
+    "FileRecord",
+    "Form",
+    "FormStep",
+    "Organisation",
+    "Person",
+    "PersonType",
+    "Rights",
+    "Subscriber",
+    "TableRow",
+    "Task",
+    "TaskList",
+    "Token",
+]
+
+PersonType = Literal["user", "bot", "role"]
+ApprovalChoice = Literal["waiting", "approved", "rejected", "acknowledged", "revoked"]
+
+#: Every form field type Pyrus knows (contract §6.8).
+FIELD_TYPES = frozenset(
+    {
+        "text", "money", "number", "date", "time", "checkmark", "multiple_choice", "due_date",
+        "email", "phone", "flag", "step", "status", "creation_date", "note", "catalog", "file",
+        "person", "author", "table", "title", "project", "form_link", "due_date_time",
+    }
+)  # fmt: skip
+
+#: Types a comment may not write (contract §4.3).
+READ_ONLY_TYPES = frozenset({"step", "status", "note", "author", "project", "creation_date"})
+
+
+class Rights(enum.IntFlag):
+    """Person rights as the numeric masks of Pyrus (contract §1.3)."""
+
+    NONE = 0
+    CAN_SEE_ALL_TASKS = 0x2
+    EDIT_ORGANIZATION_PROJECTS = 0x8
+    CLOSE_DELETE_ANNOUNCEMENTS = 0x40
+    DELETE_OTHER_MEMBERS_TASKS = 0x200
+    MANAGE_INTEGRATIONS_AND_CATALOGS = 0x400
+    #: The "Supervisor" preset of the UI: 10.
+    SUPERVISOR = CAN_SEE_ALL_TASKS | EDIT_ORGANIZATION_PROJECTS
+    #: The "Configuration manager" preset of the UI: 1600.
+    CONFIGURATION_MANAGER = (
+        CLOSE_DELETE_ANNOUNCEMENTS | DELETE_OTHER_MEMBERS_TASKS | MANAGE_INTEGRATIONS_AND_CATALOGS
+    )
+
+
+@dataclass(slots=True)
+class Organisation:
+    """The one organisation a fake holds."""
+
+    id: int
+    name: str
+
+
+@dataclass(slots=True, eq=False)
+class Person:
+    """A user, a bot's user account, or a role."""
+
+    id: int
+    first_name: str
+    last_name: str = ""
+    email: str = ""
+    type: PersonType = "user"
+    rights: int = 0
+    fired: bool = False
+    banned: bool = False
+    position: str = ""
+    department_id: int | None = None
+    department_name: str = ""
+    phone: str = ""
+    locale: str = "en-US"
+    timezone_offset: int = 0
+    external_id: str = ""
+    #: Roles only: the ids of the member persons.
+    member_ids: list[int] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """First and last name."""
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def has_right(self, right: Rights) -> bool:
+        """Whether every bit of ``right`` is set."""
+        return (self.rights & right) == right
+
+
+@dataclass(slots=True, eq=False)
+class BotAccount:
+    """The bot record behind a person of type ``bot`` (contract §1.2, D8)."""
+
+    person_id: int
+    login: str
+    security_key: str
+    client_id: str
+    hook_url: str
+    settings: str = ""
+    enabled: bool = True
+    blocked: bool = False
+    deleted: bool = False
+    locale: str = "en-US"
+    time_zone_offset: int = 0
+    send_only_last_comment: bool = False
+    description: str = ""
+    external_id: str = ""
+    #: Bumped on every key reset; tokens remember the generation they were issued under.
+    key_generation: int = 1
+
+
+@dataclass(slots=True, eq=False)
+class Token:
+    """An API access token."""
+
+    value: str
+    person_id: int
+    issued_at: float
+    expires_at: float
+    key_generation: int = 0
+    #: The 401 error code the token now answers with, when it has been revoked.
+    revoked: str | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Choice:
+    """An option of a multiple_choice field."""
+
+    id: int
+    value: str
+    fields: list[FieldDef] = field(default_factory=list)
+    deleted: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class FieldDef:
+    """A form field definition (contract §6.7)."""
+
+    id: int
+    type: str
+    name: str
+    code: str = ""
+    #: Step from which a value is required (``info.required_step``); None: never required.
+    required_step: int | None = None
+    #: Step from which the field is read-only (``info.immutable_step``); None: always writable.
+    immutable_step: int | None = None
+    parent_id: int | None = None
+    #: multiple_choice options.
+    options: list[Choice] = field(default_factory=list)
+    catalog_id: int | None = None
+    #: catalog: several items allowed.
+    multiple: bool = False
+    #: table columns.
+    columns: list[FieldDef] = field(default_factory=list)
+    #: title children.
+    children: list[FieldDef] = field(default_factory=list)
+    #: form_link: the linked form.
+    linked_form_id: int | None = None
+    decimal_places: int | None = None
+    multiline: bool = False
+    #: note: the hint text, which is also the field's read-only value.
+    text: str = ""
+    #: Set on table columns: the table's id (cells are written through the table).
+    table_id: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class FormStep:
+    """A step of a form's workflow and the persons who approve it by default."""
+
+    number: int
+    name: str
+    approver_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Form:
+    """A form template: fields and approval steps."""
+
+    id: int
+    name: str
+    fields: list[FieldDef] = field(default_factory=list)
+    steps: list[FormStep] = field(default_factory=list)
+    deleted_or_closed: bool = False
+    #: Every field, nested ones included, by id (kept in sync by the backend).
+    by_id: dict[int, FieldDef] = field(default_factory=dict)
+
+    def step(self, number: int) -> FormStep | None:
+        """The step with that number, if the form has it."""
+        for step in self.steps:
+            if step.number == number:
+                return step
+        return None
+
+    def all_fields(self) -> list[FieldDef]:
+        """Every field, nested ones (title children, choice fields, table columns) included."""
+        return list(self.by_id.values())
+
+
+@dataclass(slots=True, eq=False)
+class CatalogHeader:
+    """A catalog column."""
+
+    name: str
+    type: str = "text"
+
+
+@dataclass(slots=True, eq=False)
+class CatalogItem:
+    """A catalog row."""
+
+    id: int
+    values: list[str]
+    deleted: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class Catalog:
+    """A catalog (a reference table)."""
+
+    id: int
+    name: str
+    headers: list[CatalogHeader]
+    items: list[CatalogItem] = field(default_factory=list)
+    version: int = 1
+    deleted: bool = False
+
+    def item(self, item_id: int) -> CatalogItem | None:
+        """The item with that id, if present."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        return None
+
+
+@dataclass(slots=True, eq=False)
+class FileRecord:
+    """An uploaded file; once attached it is a task attachment with the same id."""
+
+    id: int
+    guid: str
+    name: str
+    content: bytes
+    md5: str
+    uploaded_by: int
+    version: int = 1
+    root_id: int | None = None
+    #: Link attachments ({url, name}) have a URL and no content.
+    url: str = ""
+
+    @property
+    def size(self) -> int:
+        """Size in bytes."""
+        return len(self.content)
+
+
+@dataclass(slots=True, eq=False)
+class Approval:
+    """One approver on one step of a form task."""
+
+    person_id: int
+    choice: ApprovalChoice = "waiting"
+
+
+@dataclass(slots=True, eq=False)
+class Subscriber:
+    """A subscriber of a task."""
+
+    person_id: int
+    choice: ApprovalChoice | None = None
+
+
+@dataclass(slots=True, eq=False)
+class TableRow:
+    """A row of a table field: cell values keyed by column field id."""
+
+    row_id: int
+    cells: dict[int, Any] = field(default_factory=dict)
+    durations: dict[int, int] = field(default_factory=dict)
+    position: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Comment:
+    """A comment on a task: the record of one change (contract §6.5).
+
+    Attributes hold output names (``reassigned_to``, ``changed_step``, ...). Persons are ids;
+    ``field_updates`` holds ``(field_id, internal value, duration)`` snapshots taken when the
+    comment was applied, which the serialiser renders as full field objects.
+    """
+
+    id: int
+    create_date: datetime
+    author_id: int
+    text: str = ""
+    formatted_text: str = ""
+    subject: str = ""
+    reassigned_to: int | None = None
+    field_updates: list[tuple[int, Any, int | None]] = field(default_factory=list)
+    approval_choice: str | None = None
+    approval_step: int | None = None
+    changed_step: int | None = None
+    reset_to_step: int | None = None
+    action: str | None = None
+    approvals_added: list[list[int]] = field(default_factory=list)
+    approvals_removed: list[list[int]] = field(default_factory=list)
+    approvals_rerequested: list[list[int]] = field(default_factory=list)
+    subscribers_added: list[int] = field(default_factory=list)
+    subscribers_removed: list[int] = field(default_factory=list)
+    subscribers_rerequested: list[int] = field(default_factory=list)
+    participants_added: list[int] = field(default_factory=list)
+    participants_removed: list[int] = field(default_factory=list)
+    attachments: list[int] = field(default_factory=list)
+    due_date: str | None = None
+    due: str | None = None
+    duration: int | None = None
+    cancel_due: bool = False
+    scheduled_date: str | None = None
+    scheduled_datetime_utc: str | None = None
+    cancel_schedule: bool = False
+    added_list_ids: list[int] = field(default_factory=list)
+    removed_list_ids: list[int] = field(default_factory=list)
+    spent_minutes: int | None = None
+    edit_comment_id: int | None = None
+    channel: dict[str, Any] | None = None
+    skip_satisfaction: bool = False
+    skip_notification: bool = False
+    skip_auto_reopen: bool = False
+    mentions: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    """A simple task or a form task, with its comments."""
+
+    id: int
+    author_id: int
+    create_date: datetime
+    last_modified_date: datetime
+    form_id: int | None = None
+    text: str = ""
+    formatted_text: str = ""
+    subject: str = ""
+    responsible_id: int | None = None
+    participant_ids: list[int] = field(default_factory=list)
+    subscribers: list[Subscriber] = field(default_factory=list)
+    #: ``approvals[i]`` are the approvers of step ``i + 1``.
+    approvals: list[list[Approval]] = field(default_factory=list)
+    current_step: int | None = None
+    #: Internal field values by field id (see the module docstring).
+    values: dict[int, Any] = field(default_factory=dict)
+    #: Durations (minutes) of due_date / due_date_time fields, by field id.
+    durations: dict[int, int] = field(default_factory=dict)
+    attachment_ids: list[int] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    is_closed: bool = False
+    close_date: datetime | None = None
+    due_date: str | None = None
+    due: str | None = None
+    duration: int | None = None
+    scheduled_date: str | None = None
+    scheduled_datetime_utc: str | None = None
+    list_ids: list[int] = field(default_factory=list)
+    parent_task_id: int | None = None
+    linked_task_ids: list[int] = field(default_factory=list)
+    spent_minutes: int = 0
+    #: When each step was entered (epoch seconds), to report ``steps[].elapsed_time``.
+    step_entered_at: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def last_note_id(self) -> int | None:
+        """Id of the newest comment."""
+        return self.comments[-1].id if self.comments else None
+
+    def approvers(self, step: int) -> list[Approval]:
+        """The approvals of ``step`` (1-based); empty when the step has none."""
+        if 1 <= step <= len(self.approvals):
+            return self.approvals[step - 1]
+        return []
+
+    def person_ids(self) -> set[int]:
+        """Everyone who can see the task without a Supervisor right."""
+        ids = {self.author_id, *self.participant_ids}
+        ids.update(s.person_id for s in self.subscribers)
+        if self.responsible_id is not None:
+            ids.add(self.responsible_id)
+        for step in self.approvals:
+            ids.update(a.person_id for a in step)
+        return ids
+
+
+@dataclass(slots=True, eq=False)
+class TaskList:
+    """A list (project) tasks can be added to."""
+
+    id: int
+    name: str
+    parent_id: int | None = None
