@@ -6,8 +6,8 @@ It owns one :class:`~pyrus_mock.backend.PyrusBackend` (all state), builds test d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .backend import PyrusBackend
 from .builders import parse_fields, parse_steps
@@ -16,6 +16,18 @@ from .errors import InvalidArgument
 from .ids import IdSource
 from .model import Catalog, CatalogHeader, FieldDef, Form, FormStep, Person, Rights, Task
 from .settings import Settings
+
+if TYPE_CHECKING:
+    import ssl
+    from types import TracebackType
+
+    import trustme
+
+    from .bots import Bot
+    from .delivery import Delivery
+    from .intercept import Interceptor
+    from .server import TLSServer
+    from .tls import CertificateAuthority, IssuedCert
 
 __all__ = ["PyrusMock"]
 
@@ -29,6 +41,13 @@ class PyrusMock:
         seed: seeds the ids (deterministic by default).
         clock: the clock; a :class:`VirtualClock` by default, which tests advance.
         settings: a :class:`Settings`; keyword overrides may be given as ``**overrides``.
+        ca: the certificate authority everything is issued from (a ``trustme.CA`` or a
+            :class:`~pyrus_mock.tls.CertificateAuthority`); a new one when omitted.
+        trust: what bot certificates are verified against (D4): ``"fake_ca"`` (the default),
+            ``"system"`` (the system store, like production), a path to a CA PEM file, or an
+            ``ssl.SSLContext``. Verification is never switched off.
+        auto_deliver: deliver to bots when tasks reach their inbox (default True); with False
+            only explicit :meth:`deliver` calls bots.
         **overrides: individual settings, e.g. ``signature_case="lower"``.
     """
 
@@ -38,24 +57,295 @@ class PyrusMock:
         seed: int = 0,
         clock: Clock | None = None,
         settings: Settings | None = None,
+        ca: trustme.CA | CertificateAuthority | None = None,
+        trust: str | ssl.SSLContext = "fake_ca",
+        auto_deliver: bool | None = None,
         **overrides: Any,
     ) -> None:
         settings = settings or Settings()
+        if auto_deliver is not None:
+            overrides["auto_deliver"] = auto_deliver
         if overrides:
             settings = settings.replace(**overrides)
         self.settings = settings
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.backend = PyrusBackend(clock=self.clock, ids=IdSource(seed), settings=settings)
         self._default_author: Person | None = None
+        self._ca_arg = ca
+        self._ca: CertificateAuthority | None = None
+        self._owns_ca = False
+        self._app: Any = None
+        self._server: TLSServer | None = None
+        self._trust = trust
+        self._trust_context: ssl.SSLContext | None = None
+        self._bot_servers: list[TLSServer] = []
+        from .delivery import Dispatcher
+
+        self.dispatcher = Dispatcher(self.backend, self._bot_client_context, self._payload_files_url)
+        self.backend.listeners.append(self.dispatcher.on_task_event)
+
+    # -- TLS and transports ----------------------------------------------------------------------
+
+    @property
+    def ca(self) -> CertificateAuthority:
+        """The certificate authority of this fake (created on first use)."""
+        if self._ca is None:
+            from .tls import CertificateAuthority
+
+            arg = self._ca_arg
+            if isinstance(arg, CertificateAuthority):
+                self._ca = arg
+            else:
+                self._ca = CertificateAuthority(arg)
+                self._owns_ca = True
+        return self._ca
+
+    @property
+    def ca_path(self) -> str:
+        """Path of a PEM file holding the fake's CA certificate (``verify=`` for requests)."""
+        return self.ca.ca_path
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client ``SSLContext`` trusting only the fake's CA (verification on)."""
+        return self.ca.client_context()
+
+    @property
+    def app(self) -> Any:
+        """The WSGI application serving the Pyrus API v4 from this fake's state."""
+        if self._app is None:
+            from .api import create_app
+
+            self._app = create_app(self.backend)
+        return self._app
+
+    def start(self) -> PyrusMock:
+        """Serve the API over HTTPS on 127.0.0.1 (port 0); returns self. Idempotent."""
+        if self._server is None:
+            from .server import TLSServer
+
+            self._server = TLSServer(self.app, self.ca.server_context(), name="pyrus-api")
+            self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the HTTPS server (if started); re-raises errors from its threads."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop(raise_errors=True)
+
+    def close(self) -> None:
+        """Stop everything and remove temporary files (the CA's PEM files, if it owns them)."""
+        try:
+            self.stop()
+            self.stop_bot_servers()
+        finally:
+            self.dispatcher.close()
+            self.clock.close()
+            if self._ca is not None and self._owns_ca:
+                self._ca.close()
+
+    def __enter__(self) -> PyrusMock:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def server(self) -> TLSServer:
+        """The running HTTPS server; raises a clear error when :meth:`start` was not called."""
+        if self._server is None:
+            from .errors import PyrusMockError
+
+            raise PyrusMockError(
+                "the HTTPS server is not running; call pyrus_mock.start() (or use "
+                "`with PyrusMock() as pyrus_mock:`), or use pyrus_mock.intercept() for requests"
+            )
+        return self._server
+
+    @property
+    def base_url(self) -> str:
+        """``https://127.0.0.1:PORT`` of the running server."""
+        return self.server.url
+
+    @property
+    def api_url(self) -> str:
+        """The API base, as ``/auth`` returns it: ``https://127.0.0.1:PORT/v4/``."""
+        return self.base_url + "/v4/"
+
+    @property
+    def auth_url(self) -> str:
+        """Where to ``POST`` login and security key: ``https://127.0.0.1:PORT/api/v4/auth``."""
+        return self.base_url + "/api/v4/auth"
+
+    @property
+    def files_url(self) -> str:
+        """The files base, as ``/auth`` returns it: ``https://127.0.0.1:PORT/``."""
+        return self.base_url + "/"
+
+    def intercept(self) -> Interceptor:
+        """Route ``requests`` calls to api/accounts/files.pyrus.com to this fake, in-process.
+
+        A context manager holding a private ``responses.RequestsMock``; every other URL passes
+        through untouched. ``with pyrus_mock.intercept(): PyrusAPI(login, key).get_task(id)``.
+        """
+        from .intercept import Interceptor
+
+        return Interceptor(self.app)
 
     # -- state ---------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget all data; the clock goes back to its start when it is a virtual clock."""
+        """Forget all data and deliveries; a virtual clock goes back to its start."""
         if isinstance(self.clock, VirtualClock):
             self.clock.reset()
         self.backend.reset()
+        self.dispatcher.reset()
         self._default_author = None
+        if self._server is not None:
+            self._server.clear_errors()
+
+    # -- bots and deliveries ---------------------------------------------------------------------
+
+    def _bot_client_context(self) -> ssl.SSLContext:
+        if self._trust_context is None:
+            import ssl as ssl_module
+
+            trust = self._trust
+            if isinstance(trust, ssl_module.SSLContext):
+                self._trust_context = trust
+            elif trust == "fake_ca":
+                self._trust_context = self.ca.client_context()
+            elif trust == "system":
+                self._trust_context = ssl_module.create_default_context()
+            elif isinstance(trust, str):
+                try:
+                    self._trust_context = ssl_module.create_default_context(cafile=trust)
+                except (OSError, ssl_module.SSLError) as exc:
+                    raise InvalidArgument(
+                        "trust", f"cannot load CA certificates from {trust!r}: {exc}",
+                        '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext',
+                    ) from exc  # fmt: skip
+            else:
+                raise InvalidArgument("trust", repr(trust),
+                                      '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext')
+        return self._trust_context
+
+    def _payload_files_url(self) -> str:
+        return self.files_url if self._server is not None else "https://files.pyrus.com/"
+
+    def create_bot(
+        self,
+        name: str,
+        url: str,
+        *,
+        settings: str | None = None,
+        rights: int | Iterable[str | Rights] = (),
+        locale: str = "en-US",
+        time_zone_offset: int = 0,
+        send_only_last_comment: bool = False,
+        security_key: str | None = None,
+        description: str = "",
+    ) -> Bot:
+        """Create a bot with generated credentials (login ``bot@<uuid4>``, a 96-character key).
+
+        Args:
+            name: the bot's name (its person's first name).
+            url: where Pyrus calls it; must be ``https://`` (Pyrus refuses anything else).
+            settings: the Settings text, sent in every call as ``bot_settings``.
+            rights: ``"supervisor"``, ``"configuration_manager"``, or a :class:`Rights` mask.
+            locale: e.g. ``en-US``.
+            time_zone_offset: minutes.
+            send_only_last_comment: deliveries carry only the last comment.
+            security_key: a fixed key instead of a generated one.
+            description: free text.
+
+        Raises:
+            BotUrlError: ``url`` is not ``https://``.
+            BotLimitReached: the organisation already has 100 bots.
+        """
+        from .bots import Bot
+
+        account = self.backend.create_bot(
+            name, url, settings=settings, rights=parse_rights(rights), locale=locale,
+            time_zone_offset=time_zone_offset, send_only_last_comment=send_only_last_comment,
+            security_key=security_key, description=description,
+        )  # fmt: skip
+        return Bot(self.backend, account.person_id, self._all_deliveries)
+
+    def bot(self, bot_id: int) -> Bot:
+        """The bot with that id (raises :class:`~pyrus_mock.errors.UnknownEntity`)."""
+        from .bots import Bot
+
+        self.backend.bot(bot_id)
+        return Bot(self.backend, bot_id, self._all_deliveries)
+
+    def _all_deliveries(self) -> list[Delivery]:
+        return self.dispatcher.deliveries
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery since the last reset, in order."""
+        return list(self.dispatcher.deliveries)
+
+    def deliver(self, task: Task | int, to: Bot | int, *, event: str = "comment") -> Delivery:
+        """Call the bot ``to`` about ``task`` now (attempt 1); retries run on the clock.
+
+        Returns the :class:`~pyrus_mock.delivery.Delivery` record; its ``state`` is
+        ``delivered``, ``pending_retry``, ``exhausted`` or ``skipped``.
+        """
+        task_obj = self.backend.task(getattr(task, "id", task))  # type: ignore[arg-type]
+        bot_id = getattr(to, "id", to)
+        if not isinstance(bot_id, int) or self.backend.find_bot(bot_id) is None:
+            raise InvalidArgument("to", f"{to!r} is not a bot of this fake",
+                                  "a Bot from create_bot() or its id")  # fmt: skip
+        if event not in ("comment", "close"):
+            raise InvalidArgument("event", repr(event), "'comment', 'close'")
+        return self.dispatcher.deliver(task_obj, self.backend.bot(bot_id), event=event)
+
+    def serve_bot(self, app: Any, *, hosts: Sequence[str] = ("localhost", "127.0.0.1")) -> Any:
+        """Serve a WSGI app over HTTPS with a certificate from the fake's CA.
+
+        A context manager yielding the bot's URL (``https://127.0.0.1:PORT/``); the server
+        (threaded, keep-alive, Nagle off) stops on exit and re-raises errors from its threads::
+
+            with pyrus_mock.serve_bot(app) as url:
+                bot = pyrus_mock.create_bot("Echo", url)
+        """
+        from contextlib import contextmanager
+
+        from .server import TLSServer
+
+        @contextmanager
+        def serving() -> Iterator[str]:
+            server = TLSServer(app, self.ca.server_context(*hosts), name="bot")
+            server.start()
+            self._bot_servers.append(server)
+            try:
+                yield server.url + "/"
+            finally:
+                if server in self._bot_servers:
+                    self._bot_servers.remove(server)
+                server.stop(raise_errors=True)
+
+        return serving()
+
+    def stop_bot_servers(self) -> None:
+        """Stop every server started by :meth:`serve_bot` that is still running."""
+        while self._bot_servers:
+            self._bot_servers.pop().stop()
+
+    def issue_cert(self, *hosts: str) -> IssuedCert:
+        """Certificate, key and CA PEM paths for a bot served by anything else.
+
+        ``uvicorn app:app --ssl-certfile cert.cert_path --ssl-keyfile cert.key_path``.
+        """
+        return self.ca.issue_cert(*(hosts or ("localhost", "127.0.0.1")))
 
     # -- builders ------------------------------------------------------------------------------
 

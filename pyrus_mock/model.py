@@ -165,6 +165,9 @@ class Token:
     key_generation: int = 0
     #: The 401 error code the token now answers with, when it has been revoked.
     revoked: str | None = None
+    #: For tokens handed to a bot in a delivery: how many deliveries led to a comment made
+    #: with it (bounds bot-to-bot chains, setting ``max_chain_depth``).
+    chain_depth: int = 0
 
 
 @dataclass(slots=True, eq=False)

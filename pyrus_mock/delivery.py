@@ -1,0 +1,413 @@
+"""Delivering tasks to bots the way Pyrus does (contract §2, decisions D1 to D6).
+
+One :class:`Delivery` is one call of a bot about one task: up to three attempts (the first now,
+then 61 s and 122 s after it, on the fake's clock), each signed with the bot's current key and
+recorded whole. A valid reply is applied to the task as the bot's comment; an invalid one is
+recorded as violations.
+
+The dispatcher also routes: when a task reaches a bot's inbox (the bot becomes responsible, the
+task reaches a step the bot approves, someone else comments on a task in its inbox), it
+delivers, synchronously, in the thread that caused the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import engine, serialize
+from ._httpclient import BotHttpClient, HttpResult
+from .engine.violations import Violation, errors_of
+from .errors import CommentRejected
+
+if TYPE_CHECKING:
+    from .backend import PyrusBackend, TaskEvent
+    from .model import BotAccount, Comment, Task
+
+__all__ = ["Attempt", "Delivery", "DeliveryState", "Dispatcher", "sign"]
+
+DeliveryState = Literal["in_flight", "delivered", "pending_retry", "exhausted", "skipped"]
+
+
+def sign(security_key: str, body: bytes, case: str = "upper") -> str:
+    """``X-Pyrus-Sig``: hex HMAC-SHA1 of the exact body bytes, keyed with the security key."""
+    digest = hmac.new(security_key.encode("utf-8"), body, hashlib.sha1).hexdigest()
+    return digest.upper() if case == "upper" else digest
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One HTTP call of a bot.
+
+    Attributes:
+        number: 1, 2 or 3 (as in ``X-Pyrus-Retry: n/3``).
+        sent_at: when it was sent, on the fake's clock.
+        url: where it went.
+        request_headers: the headers sent (``X-Pyrus-Sig`` included).
+        body: the exact bytes sent.
+        status: the bot's HTTP status, or None when no reply arrived.
+        reply_headers: the reply's headers.
+        reply_body: the reply's bytes.
+        elapsed: wall seconds the call took.
+        error_kind: None on a 2xx; otherwise ``connection_refused``, ``tls_untrusted``,
+            ``tls_hostname``, ``tls_expired``, ``tls_handshake``, ``timeout``, ``http_status``,
+            ``redirect``, ``reply_too_large``, ``protocol_error`` or ``skipped``.
+        error: a readable explanation of the failure.
+    """
+
+    number: int
+    sent_at: datetime
+    url: str
+    request_headers: dict[str, str]
+    body: bytes
+    status: int | None = None
+    reply_headers: tuple[tuple[str, str], ...] = ()
+    reply_body: bytes = b""
+    elapsed: float = 0.0
+    error_kind: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx arrived in time."""
+        return self.error_kind is None and self.status is not None
+
+    @property
+    def signature(self) -> str:
+        """The ``X-Pyrus-Sig`` sent."""
+        return self.request_headers.get("X-Pyrus-Sig", "")
+
+
+@dataclass(slots=True, eq=False)
+class Delivery:
+    """One call of a bot about one task, with all its attempts.
+
+    No public constructor: see ``PyrusMock.deliver`` and ``PyrusMock.deliveries``.
+    """
+
+    id: int
+    task_id: int
+    bot_id: int
+    event: str
+    trigger: str
+    depth: int
+    body: bytes
+    access_token: str
+    created_at: datetime
+    max_attempts: int
+    state: DeliveryState = "in_flight"
+    attempts: list[Attempt] = field(default_factory=list)
+    reply: Any = None
+    violations: list[Violation] = field(default_factory=list)
+    comment: Comment | None = None
+    skipped_reason: str = ""
+    next_attempt_at: float | None = None
+    _done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Delivered, and the reply (if any) was valid."""
+        return self.state == "delivered" and not errors_of(self.violations)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The JSON body sent, parsed."""
+        result: dict[str, Any] = json.loads(self.body)
+        return result
+
+    @property
+    def last_attempt(self) -> Attempt | None:
+        """The newest attempt."""
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def error_violations(self) -> list[Violation]:
+        """Only the error-severity violations."""
+        return errors_of(self.violations)
+
+    def summary(self) -> str:
+        """One line: id, task, bot, state, last status or error."""
+        last = self.last_attempt
+        outcome = ""
+        if last is not None:
+            outcome = f", attempt {last.number}: " + (
+                f"HTTP {last.status}" if last.ok else f"{last.error_kind}: {last.error}"
+            )
+        if self.state == "skipped":
+            outcome = f": {self.skipped_reason}"
+        problems = "".join(f"\n    {v}" for v in self.violations)
+        return (
+            f"delivery #{self.id} of task {self.task_id} to bot {self.bot_id} "
+            f"({self.event}, {self.trigger}) {self.state}{outcome}{problems}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Delivery #{self.id} task={self.task_id} bot={self.bot_id} {self.state}>"
+
+
+class Dispatcher:
+    """Signs, sends, retries, records and routes deliveries for one backend.
+
+    Args:
+        backend: the state.
+        client_context: a callable giving the ``SSLContext`` bots are verified against.
+        files_url: a callable giving the files base for attachment URLs in payloads.
+    """
+
+    def __init__(
+        self,
+        backend: PyrusBackend,
+        client_context: Callable[[], ssl.SSLContext],
+        files_url: Callable[[], str],
+    ) -> None:
+        self.backend = backend
+        self._client_context = client_context
+        self._files_url = files_url
+        self._http = BotHttpClient()
+        self._lock = threading.Lock()
+        self.deliveries: list[Delivery] = []
+        self._seq = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every delivery."""
+        with self._lock:
+            self.deliveries = []
+            self._seq = 0
+
+    def close(self) -> None:
+        """Close pooled connections to bots."""
+        self._http.close()
+
+    # -- delivering ------------------------------------------------------------------------
+
+    def deliver(
+        self,
+        task: Task,
+        bot: BotAccount,
+        *,
+        event: str = "comment",
+        trigger: str = "explicit",
+        depth: int = 0,
+    ) -> Delivery:
+        """Call ``bot`` about ``task`` now; failures are retried on the clock (D5)."""
+        backend = self.backend
+        settings = backend.settings
+        reason = self._undeliverable(bot)
+        with backend.lock:
+            token = ""
+            if not reason:
+                issued = backend.issue_token(bot.person_id)
+                issued.chain_depth = depth + 1
+                token = issued.value
+            payload: dict[str, Any] = {
+                "event": event,
+                "access_token": token,
+                "task_id": task.id,
+                "user_id": bot.person_id,
+                "task": serialize.task(
+                    backend,
+                    task,
+                    only_last_comment=bot.send_only_last_comment,
+                    files_url=self._files_url(),
+                    creation_date_format=settings.creation_date_format,
+                    now=backend.clock.time(),
+                ),
+            }
+            if bot.settings:
+                payload["bot_settings"] = bot.settings
+            if not token:
+                del payload["access_token"]
+            # Serialised once: these exact bytes are signed and sent on every attempt (D1).
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        with self._lock:
+            self._seq += 1
+            delivery = Delivery(
+                id=self._seq,
+                task_id=task.id,
+                bot_id=bot.person_id,
+                event=event,
+                trigger=trigger,
+                depth=depth,
+                body=body,
+                access_token=token,
+                created_at=backend.now(),
+                max_attempts=settings.max_attempts,
+            )
+            self.deliveries.append(delivery)
+        if reason:
+            self._skip(delivery, reason)
+            return delivery
+        self._attempt(delivery)
+        return delivery
+
+    @staticmethod
+    def _undeliverable(bot: BotAccount) -> str:
+        if bot.deleted:
+            return "the bot is deleted"
+        if bot.blocked:
+            return "the bot is blocked"
+        if not bot.enabled:
+            return "the bot is disabled"
+        if not bot.hook_url:
+            return "the bot has no URL; set one with bot.update(url='https://...')"
+        return ""
+
+    def _skip(self, delivery: Delivery, reason: str) -> None:
+        delivery.state = "skipped"
+        delivery.skipped_reason = reason
+        delivery.next_attempt_at = None
+        delivery._done.set()
+
+    def _attempt(self, delivery: Delivery) -> None:
+        backend = self.backend
+        settings = backend.settings
+        bot = backend.find_bot(delivery.bot_id)
+        task = backend.find_task(delivery.task_id)
+        if bot is None or task is None:
+            self._skip(delivery, "the bot or the task no longer exists")
+            return
+        reason = self._undeliverable(bot)
+        if reason:
+            self._skip(delivery, reason + " (at attempt time)")
+            return
+        number = len(delivery.attempts) + 1
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": settings.user_agent,
+            "X-Pyrus-Sig": sign(bot.security_key, delivery.body, settings.signature_case),
+            "X-Pyrus-Retry": f"{number}/{delivery.max_attempts}",
+        }
+        attempt = Attempt(number, backend.now(), bot.hook_url, headers, delivery.body)
+        delivery.attempts.append(attempt)
+        delivery.state = "in_flight"
+        result: HttpResult = self._http.post(
+            bot.hook_url,
+            delivery.body,
+            headers,
+            ssl_context=self._client_context(),
+            timeout=settings.delivery_timeout,
+            max_reply_bytes=settings.max_reply_bytes,
+        )
+        attempt.status = result.status
+        attempt.reply_headers = result.headers
+        attempt.reply_body = result.body
+        attempt.elapsed = result.elapsed
+        attempt.error_kind = result.error_kind
+        attempt.error = result.error
+        if result.error_kind is None:
+            delivery.state = "delivered"
+            delivery.next_attempt_at = None
+            self._handle_reply(delivery, task, bot, result.body)
+            delivery._done.set()
+            return
+        if number >= delivery.max_attempts:
+            delivery.state = "exhausted"
+            delivery.next_attempt_at = None
+            delivery._done.set()
+            return
+        first = delivery.attempts[0].sent_at.timestamp()
+        due = first + settings.retry_delays[number - 1]
+        delivery.state = "pending_retry"
+        delivery.next_attempt_at = due
+        backend.clock.call_at(
+            due, lambda: self._attempt(delivery), f"delivery #{delivery.id} attempt {number + 1}"
+        )
+
+    def _handle_reply(self, delivery: Delivery, task: Task, bot: BotAccount, raw: bytes) -> None:
+        """D6: empty or ``{}`` is fine; an object is a CreateComment; anything else a warning."""
+        text = raw.strip()
+        if not text:
+            return
+        try:
+            reply = json.loads(text)
+        except (ValueError, UnicodeDecodeError):
+            delivery.violations.append(
+                Violation("", "invalid_json", "the reply is not JSON; Pyrus ignores it. Reply "
+                          "with an empty body or a CreateComment JSON object.", "warning")
+            )  # fmt: skip
+            return
+        delivery.reply = reply
+        if not isinstance(reply, dict):
+            delivery.violations.append(
+                Violation("", "invalid_json", f"the reply is JSON {type(reply).__name__}, not "
+                          "an object; Pyrus ignores it. Reply with a CreateComment object.",
+                          "warning")
+            )  # fmt: skip
+            return
+        if not reply:
+            return
+        backend = self.backend
+        person = backend.find_person(bot.person_id)
+        if person is None:  # pragma: no cover - bots always have a person
+            return
+        with backend.lock:
+            delivery.violations.extend(engine.validate(reply, task, person, backend))
+        if errors_of(delivery.violations):
+            return
+        try:
+            delivery.comment = backend.comment(task, reply, person, depth=delivery.depth + 1)
+        except CommentRejected as exc:  # the task changed between validate and apply
+            delivery.violations.extend(v for v in exc.violations if v not in delivery.violations)
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def on_task_event(self, event: TaskEvent) -> None:
+        """Deliver a task that reached bots' inboxes (``auto_deliver``)."""
+        backend = self.backend
+        if not backend.settings.auto_deliver:
+            return
+        task = event.task
+        with backend.lock:
+            inbox = backend.inbox_ids(task)
+            targets: list[tuple[BotAccount, str, str]] = []
+            if event.closed:
+                for pid in sorted(event.inbox_before):
+                    bot = backend.find_bot(pid)
+                    if bot is not None and pid != event.actor_id:
+                        targets.append((bot, "close", "closed"))
+            for pid in sorted(inbox):
+                bot = backend.find_bot(pid)
+                if bot is None or pid == event.actor_id:
+                    continue  # a bot's own comment never calls that same bot
+                trigger = self._trigger(task, pid, event)
+                targets.append((bot, "comment", trigger))
+        for bot, kind, trigger in targets:
+            if event.depth >= backend.settings.max_chain_depth:
+                delivery = self._record_chain_limit(task, bot, kind, event.depth)
+                del delivery
+                continue
+            self.deliver(task, bot, event=kind, trigger=trigger, depth=event.depth)
+
+    @staticmethod
+    def _trigger(task: Task, pid: int, event: TaskEvent) -> str:
+        if event.kind == "created":
+            return "created"
+        if pid not in event.inbox_before:
+            return "responsible" if task.responsible_id == pid else "approval_step"
+        return "comment"
+
+    def _record_chain_limit(self, task: Task, bot: BotAccount, kind: str, depth: int) -> Delivery:
+        with self._lock:
+            self._seq += 1
+            delivery = Delivery(
+                id=self._seq, task_id=task.id, bot_id=bot.person_id, event=kind,
+                trigger="chain", depth=depth, body=b"", access_token="",
+                created_at=self.backend.now(), max_attempts=0,
+            )  # fmt: skip
+            self.deliveries.append(delivery)
+        delivery.violations.append(
+            Violation("", "chain_too_deep", f"{depth} bot deliveries in a row were caused by one "
+                      "action; the fake stopped here (setting max_chain_depth). Bots that keep "
+                      "answering each other would loop forever in Pyrus too.")
+        )  # fmt: skip
+        self._skip(delivery, f"chain of bot deliveries deeper than {depth}")
+        return delivery

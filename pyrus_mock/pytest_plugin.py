@@ -1,0 +1,1 @@
+"""pytest plugin of pyrus-mock (fixtures only)."""

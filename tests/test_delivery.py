@@ -1,0 +1,254 @@
+"""Signed task delivery to bots over real TLS (issue 4)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from pyrus_mock import BotUrlError, PyrusMock
+from pyrus_mock.delivery import sign
+
+from ._bots import RecordingBot, pyrus_signature_ok
+
+
+@pytest.fixture
+def fake() -> Iterator[PyrusMock]:
+    mock = PyrusMock()
+    yield mock
+    mock.close()
+
+
+def _form(fake: PyrusMock, *approvers: object) -> object:
+    return fake.add_form(
+        "Expense",
+        fields=[
+            {"name": "Amount", "type": "money", "code": "u_amount"},
+            {"name": "Comment", "type": "text", "code": "u_note"},
+        ],
+        steps=[{"name": f"Step {i + 1}", "approvers": [a]} for i, a in enumerate(approvers)],
+    )
+
+
+@pytest.mark.parametrize("mode", ["upper", "lower"])
+def test_delivery_is_signed_and_reply_applied(fake: PyrusMock, mode: str) -> None:
+    bot_app = RecordingBot(reply={"text": "seen", "approval_choice": "approved"}, verify=mode)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Approver", url, settings='{"x": 1}')
+        bot_app.key = bot.security_key
+        form = _form(fake, bot)
+        task = fake.create_task(form=form, text="please approve", fields={"u_amount": 10})
+        # auto-delivery: the task reached the bot's step
+        assert len(fake.deliveries) == 1
+        delivery = fake.deliveries[0]
+    assert delivery.ok, delivery.summary()
+    assert delivery.state == "delivered"
+    headers, body = bot_app.calls[0]
+    assert headers["X-Pyrus-Sig"] == sign(bot.security_key, body).upper()
+    assert pyrus_signature_ok(bot.security_key, body, headers["X-Pyrus-Sig"], mode="upper")
+    assert headers["X-Pyrus-Retry"] == "1/3"
+    assert headers["User-Agent"] == "Pyrus-Bot-4"
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert "Authorization" not in headers
+    assert body == delivery.attempts[0].body == delivery.body
+    payload = json.loads(body)
+    assert payload["event"] == "comment"
+    assert payload["task_id"] == task.id == payload["task"]["id"]
+    assert payload["user_id"] == bot.id
+    assert payload["bot_settings"] == '{"x": 1}'
+    assert payload["access_token"]
+    # the reply was applied as the bot's comment, and the one-step form finished
+    assert delivery.comment is not None
+    assert delivery.comment.author_id == bot.id
+    assert task.comments[-1].text == "seen"
+    assert task.approvals[0][0].choice == "approved"
+
+
+def test_body_is_compact_utf8_and_signed_bytes_are_sent(fake: PyrusMock) -> None:
+    bot_app = RecordingBot(verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        task = fake.create_task(text="Привет мир", responsible=bot)
+    _, body = bot_app.calls[0]
+    assert "Привет".encode() in body
+    assert b"\\u" not in body
+    assert b": " not in body and b", " not in body
+    assert fake.deliveries[0].attempts[0].signature == sign(bot.security_key, body)
+    assert json.loads(body)["task"]["text"] == task.text
+
+
+def test_lower_case_signature_setting() -> None:
+    bot_app = RecordingBot(verify="upper")
+    with PyrusMock(signature_case="lower") as fake, fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        bot_app.key = bot.security_key
+        fake.create_task(text="t", responsible=bot)
+        # a bot comparing upper-case hex exactly refuses lower-case signatures
+        delivery = fake.deliveries[0]
+        assert delivery.state == "pending_retry"
+        assert delivery.attempts[0].signature == delivery.attempts[0].signature.lower()
+        fake.clock.advance(200)
+
+
+def test_invalid_reply_is_recorded_not_applied(fake: PyrusMock) -> None:
+    reply = {"text": "a", "formatted_text": "<b>a</b>", "bogus": 1}
+    bot_app = RecordingBot(reply=reply, verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        task = fake.create_task(text="t", responsible=bot)
+    delivery = fake.deliveries[0]
+    assert delivery.state == "delivered"
+    assert not delivery.ok
+    assert delivery.comment is None
+    assert delivery.reply == reply
+    codes = {(v.error_code, v.severity) for v in delivery.violations}
+    assert ("both_text_and_formatted_text_specified", "error") in codes
+    assert any(v.severity == "warning" and v.path == "/bogus" for v in delivery.violations)
+    assert task.comments == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "warned"),
+    [(b"", False), (b"{}", False), (b"Success", True), (b"[1, 2]", True)],
+    ids=["empty", "empty-object", "not-json", "json-list"],
+)
+def test_reply_bodies_that_apply_nothing(fake: PyrusMock, raw: bytes, warned: bool) -> None:
+    bot_app = RecordingBot(reply=raw, verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        task = fake.create_task(text="t", responsible=bot)
+    delivery = fake.deliveries[0]
+    assert delivery.ok
+    assert task.comments == []
+    assert bool(delivery.violations) is warned
+    assert all(v.severity == "warning" for v in delivery.violations)
+
+
+def test_send_only_last_comment(fake: PyrusMock) -> None:
+    bot_app = RecordingBot(verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url, send_only_last_comment=True)
+        user = fake.add_user("Ann", "Lee")
+        task = fake.create_task(text="t", responsible=bot, author=user)
+        fake.backend.comment(task, {"text": "one"}, user)
+        fake.backend.comment(task, {"text": "two"}, user)
+    payload = json.loads(bot_app.calls[-1][1])
+    assert [c["text"] for c in payload["task"]["comments"]] == ["two"]
+    bot.update(send_only_last_comment=False)
+    assert bot.send_only_last_comment is False
+
+
+def test_http_urls_are_refused_with_a_reason(fake: PyrusMock) -> None:
+    with pytest.raises(BotUrlError, match="HTTPS only"):
+        fake.create_bot("Bot", "http://localhost:8080/hook")
+    bot = fake.create_bot("Bot", "https://localhost:1/hook")
+    with pytest.raises(BotUrlError, match="https://"):
+        bot.update(url="ftp://example.org")
+    assert bot.url == "https://localhost:1/hook"
+
+
+def test_generated_credentials(fake: PyrusMock) -> None:
+    import re
+
+    bot = fake.create_bot("Bot", "https://localhost:1/")
+    other = fake.create_bot("Bot 2", "https://localhost:1/")
+    assert re.fullmatch(r"bot@[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                        bot.login)  # fmt: skip
+    assert re.fullmatch(r"[A-Za-z0-9~-]{96}", bot.security_key)
+    assert bot.security_key != other.security_key
+    assert re.fullmatch(r"[0-9a-f-]{36}", bot.client_id)
+    assert bot.person.type == "bot" and bot.person.email == bot.login
+    old = bot.security_key
+    new = bot.reset_security_key()
+    assert new == bot.security_key != old
+
+
+def test_retries_follow_the_schedule_on_the_virtual_clock(fake: PyrusMock) -> None:
+    bot_app = RecordingBot(status=500, verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        fake.create_task(text="t", responsible=bot)
+        delivery = fake.deliveries[0]
+        assert delivery.state == "pending_retry"
+        assert delivery.attempts[0].error_kind == "http_status"
+        fake.clock.advance(60)
+        assert len(delivery.attempts) == 1
+        fake.clock.advance(1)
+        assert len(delivery.attempts) == 2
+        assert delivery.attempts[1].request_headers["X-Pyrus-Retry"] == "2/3"
+        assert delivery.attempts[1].sent_at.timestamp() - delivery.attempts[0].sent_at.timestamp() == 61
+        fake.clock.advance(61)
+        assert len(delivery.attempts) == 3
+        assert delivery.attempts[2].request_headers["X-Pyrus-Retry"] == "3/3"
+        assert delivery.attempts[2].sent_at.timestamp() - delivery.attempts[0].sent_at.timestamp() == 122
+        assert delivery.state == "exhausted"
+        assert not delivery.ok
+        fake.clock.advance(1000)
+        assert len(delivery.attempts) == 3
+    assert len(bot_app.calls) == 3
+
+
+def test_explicit_deliver_without_auto_routing() -> None:
+    bot_app = RecordingBot(verify=None)
+    with PyrusMock(auto_deliver=False) as fake, fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        task = fake.create_task(text="t", responsible=bot)
+        assert fake.deliveries == []
+        delivery = fake.deliver(task, to=bot)
+        assert delivery.ok
+        assert fake.deliveries == [delivery]
+
+
+def test_lifecycle_disabled_blocked_deleted_skip(fake: PyrusMock) -> None:
+    bot_app = RecordingBot(verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        task = fake.create_task(text="t")
+        bot.disable()
+        assert fake.deliver(task, to=bot).state == "skipped"
+        bot.enable()
+        assert fake.deliver(task, to=bot).state == "delivered"
+        bot.block()
+        skipped = fake.deliver(task, to=bot)
+        assert skipped.state == "skipped" and "blocked" in skipped.skipped_reason
+        bot.restore()
+        assert fake.deliver(task, to=bot).state == "delivered"
+        bot.delete()
+        assert fake.deliver(task, to=bot).state == "skipped"
+        assert bot.person.fired
+    assert len(bot_app.calls) == 2
+
+
+def test_three_step_form_completes_by_routing_alone(fake: PyrusMock) -> None:
+    first = RecordingBot(reply={"approval_choice": "approved", "text": "ok 1"}, verify=None)
+    second = RecordingBot(reply={"approval_choice": "approved", "text": "ok 2"}, verify=None)
+    with fake.serve_bot(first) as url1, fake.serve_bot(second) as url2:
+        bot1 = fake.create_bot("First", url1)
+        bot2 = fake.create_bot("Second", url2)
+        boss = fake.add_user("Boss", "Person")
+        form = _form(fake, bot1, bot2, boss)
+        task = fake.create_task(form=form, text="route me")
+    assert [d.bot_id for d in fake.deliveries] == [bot1.id, bot2.id]
+    assert all(d.ok for d in fake.deliveries)
+    assert task.current_step == 3
+    assert [a.choice for a in task.approvals[0]] == ["approved"]
+    assert [a.choice for a in task.approvals[1]] == ["approved"]
+    assert not task.is_closed
+
+
+def test_a_bot_is_not_called_for_its_own_comment_and_chains_stop() -> None:
+    # Two bots that keep reassigning the task to each other would loop forever.
+    with PyrusMock(max_chain_depth=4) as fake:
+        holder: dict[str, int] = {}
+        a_app = RecordingBot(reply=lambda p: {"reassign_to": {"id": holder["b"]}}, verify=None)
+        b_app = RecordingBot(reply=lambda p: {"reassign_to": {"id": holder["a"]}}, verify=None)
+        with fake.serve_bot(a_app) as url_a, fake.serve_bot(b_app) as url_b:
+            a = fake.create_bot("A", url_a)
+            b = fake.create_bot("B", url_b)
+            holder.update(a=a.id, b=b.id)
+            fake.create_task(text="ping", responsible=a)
+        kinds = [d.trigger for d in fake.deliveries]
+        assert kinds[-1] == "chain"
+        assert fake.deliveries[-1].violations[0].error_code == "chain_too_deep"
+        assert len(fake.deliveries) == 5
