@@ -1,0 +1,385 @@
+"""BotHttpClient over real TLS: every error kind, keep-alive, concurrency, stale connections."""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+import trustme
+
+from pyrus_mock import _httpclient
+from pyrus_mock._httpclient import ERROR_KINDS, BotHttpClient, HttpResult
+from pyrus_mock.server import TLSServer
+from pyrus_mock.tls import CertificateAuthority
+
+from ._tls_helpers import RawServer, answer, read_request, refused_port, wsgi_reply
+
+WSGIApp = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def ca() -> Iterator[CertificateAuthority]:
+    with CertificateAuthority() as authority:
+        yield authority
+
+
+@pytest.fixture
+def client() -> Iterator[BotHttpClient]:
+    with BotHttpClient() as bot_client:
+        yield bot_client
+
+
+@pytest.fixture
+def serve(ca: CertificateAuthority) -> Iterator[Callable[..., TLSServer]]:
+    """Start TLSServers for the test; stop them (re-raising app errors) at teardown."""
+    servers: list[TLSServer] = []
+
+    def start(app: WSGIApp, ssl_context: ssl.SSLContext | None = None) -> TLSServer:
+        server = TLSServer(app, ssl_context or ca.server_context(), name="bot-test").start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop(raise_errors=True)
+
+
+def post(
+    client: BotHttpClient,
+    ca: CertificateAuthority,
+    url: str,
+    body: bytes = b'{"event":"comment"}',
+    **kwargs: Any,
+) -> HttpResult:
+    kwargs.setdefault("timeout", 5.0)
+    headers = {"Content-Type": "application/json", "User-Agent": "Pyrus-Bot-4"}
+    return client.post(url, body, headers, ssl_context=ca.client_context(), **kwargs)
+
+
+def assert_failed(result: HttpResult, kind: str, *words: str) -> None:
+    assert result.error_kind == kind, result.error
+    assert kind in ERROR_KINDS
+    assert result.error is not None
+    assert "\n" not in result.error
+    for word in words:
+        assert word in result.error, f"{word!r} not in {result.error!r}"
+    assert not result.ok
+
+
+def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = environ["wsgi.input"].read()
+    reply = b"%s %s %s|%s" % (
+        environ["REQUEST_METHOD"].encode(),
+        environ["PATH_INFO"].encode(),
+        environ.get("HTTP_USER_AGENT", "").encode(),
+        body,
+    )
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(reply)))])
+    return [reply]
+
+
+# -- success --------------------------------------------------------------------------------------
+
+
+def test_200_with_body(client: BotHttpClient, ca: CertificateAuthority, serve: Any) -> None:
+    server = serve(echo)
+    result = post(client, ca, server.url + "/bot?x=1", b"hello")
+    assert result.ok
+    assert (result.status, result.error_kind, result.error) == (200, None, None)
+    assert result.body == b"POST /bot Pyrus-Bot-4|hello"
+    assert result.header("content-type") == "text/plain"
+    assert ("Content-Type", "text/plain") in result.headers
+    assert 0 < result.elapsed < 5
+    assert result.tls_version in ("TLSv1.2", "TLSv1.3")
+    assert result.peer_cert_subject is not None
+    assert "O=trustme" in result.peer_cert_subject
+
+
+def test_connection_is_reused_across_posts(
+    client: BotHttpClient, ca: CertificateAuthority, serve: Any
+) -> None:
+    server = serve(echo)
+    for i in range(50):
+        result = post(client, ca, server.url + "/", b"%d" % i)
+        assert result.ok, result.error
+        assert result.body.endswith(b"|%d" % i)
+    assert server.accepted_connections == 1
+
+
+def test_client_socket_has_nodelay(
+    client: BotHttpClient, ca: CertificateAuthority, serve: Any
+) -> None:
+    server = serve(echo)
+    assert post(client, ca, server.url + "/").ok
+    (pooled,) = [conn for conns in client._idle.values() for conn in conns]
+    assert pooled.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_concurrent_posts(client: BotHttpClient, ca: CertificateAuthority, serve: Any) -> None:
+    server = serve(echo)
+    results: list[HttpResult] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        for i in range(10):
+            result = post(client, ca, server.url + "/", b"%d-%d" % (n, i))
+            with lock:
+                results.append(result)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(results) == 80
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    assert sorted(r.body.split(b"|")[1] for r in results) == sorted(
+        b"%d-%d" % (n, i) for n in range(8) for i in range(10)
+    )
+    assert server.accepted_connections <= 8
+
+
+def test_stale_pooled_connection_is_replaced(
+    client: BotHttpClient, ca: CertificateAuthority
+) -> None:
+    """The bot restarted between two deliveries: the pooled connection is dead."""
+    first = TLSServer(echo, ca.server_context()).start()
+    port = first.port
+    assert post(client, ca, first.url + "/").ok
+    first.stop()
+    with TLSServer(echo, ca.server_context(), port=port) as second:
+        result = post(client, ca, second.url + "/", b"again")
+        assert result.ok, result.error
+        assert result.body.endswith(b"|again")
+        assert second.accepted_connections == 1
+
+
+def test_stale_connection_missed_by_the_idle_check_is_retried_once(
+    client: BotHttpClient, ca: CertificateAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot closes the connection right when we reuse it: one transparent retry."""
+    first = TLSServer(echo, ca.server_context()).start()
+    port = first.port
+    assert post(client, ca, first.url + "/").ok
+    first.stop()
+    monkeypatch.setattr(_httpclient, "_looks_dropped", lambda sock: False)
+    with TLSServer(echo, ca.server_context(), port=port) as second:
+        result = post(client, ca, second.url + "/", b"retried")
+        assert result.ok, result.error
+        assert result.body.endswith(b"|retried")
+
+
+def test_requests_mocks_and_bundle_variable_do_not_affect_it(
+    client: BotHttpClient, ca: CertificateAuthority, serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(echo)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bundle.pem")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, server.url + "/", body=b"from responses")
+        result = post(client, ca, server.url + "/", b"real")
+    assert result.body.endswith(b"|real")
+
+
+def test_only_https_urls(client: BotHttpClient, ca: CertificateAuthority) -> None:
+    with pytest.raises(ValueError, match="HTTPS only"):
+        post(client, ca, "http://127.0.0.1:1/bot")
+    with pytest.raises(ValueError, match="timeout"):
+        post(client, ca, "https://127.0.0.1:1/bot", timeout=0)
+
+
+# -- one negative test per error kind -------------------------------------------------------------
+
+
+def test_connection_refused(client: BotHttpClient, ca: CertificateAuthority) -> None:
+    port = refused_port()
+    result = post(client, ca, f"https://127.0.0.1:{port}/bot")
+    assert_failed(result, "connection_refused", f"127.0.0.1:{port}", "connection refused")
+    assert result.status is None
+
+
+def test_tls_untrusted(client: BotHttpClient, ca: CertificateAuthority, serve: Any) -> None:
+    with CertificateAuthority() as other:
+        server = serve(echo, other.server_context())
+        result = post(client, ca, server.url + "/bot")
+    assert_failed(
+        result, "tls_untrusted", "not signed by a CA the fake trusts", "pyrus_mock.issue_cert()"
+    )
+
+
+def test_tls_untrusted_self_signed(
+    client: BotHttpClient, ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    # Serve a CA certificate as the leaf: self-signed, and nobody here trusts it.
+    other = trustme.CA()
+    pem = tmp_path / "self-signed.pem"
+    pem.write_bytes(other.private_key_pem.bytes() + other.cert_pem.bytes())
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(pem))
+    with RawServer(answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), ctx) as server:
+        result = post(client, ca, server.url)
+    assert_failed(result, "tls_untrusted", "self-signed")
+
+
+def test_tls_hostname(client: BotHttpClient, ca: CertificateAuthority, serve: Any) -> None:
+    server = serve(echo, ca.server_context("example.org"))
+    result = post(client, ca, server.url + "/bot")
+    assert_failed(result, "tls_hostname", "not valid for that host", "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "words"),
+    [
+        pytest.param(-2, -1, "expired", id="expired"),
+        pytest.param(1, 2, "not yet valid", id="not-yet-valid"),
+    ],
+)
+def test_tls_expired(
+    client: BotHttpClient, ca: CertificateAuthority, serve: Any, start: int, end: int, words: str
+) -> None:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    issued = ca.issue_cert(
+        not_before=now + datetime.timedelta(days=start),
+        not_after=now + datetime.timedelta(days=end),
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(issued.cert_path, issued.key_path)
+    server = serve(echo, ctx)
+    result = post(client, ca, server.url + "/bot")
+    assert_failed(result, "tls_expired", "validity period", words)
+
+
+def test_tls_handshake_plain_http_bot(client: BotHttpClient, ca: CertificateAuthority) -> None:
+    reply = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    with RawServer(answer(reply, whole_request=False)) as server:
+        result = post(client, ca, server.url)
+    assert_failed(result, "tls_handshake", "plain HTTP", "HTTPS only")
+
+
+def test_tls_handshake_closed_on_connect(client: BotHttpClient, ca: CertificateAuthority) -> None:
+    with RawServer(lambda sock: None) as server:
+        result = post(client, ca, server.url)
+    assert_failed(result, "tls_handshake", "closed the connection during the TLS handshake")
+
+
+def test_timeout(client: BotHttpClient, ca: CertificateAuthority, serve: Any) -> None:
+    release = threading.Event()
+
+    def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        release.wait(10)
+        start_response("200 OK", [("Content-Length", "0")])
+        return []
+
+    server = serve(slow)
+    try:
+        started = time.perf_counter()
+        result = post(client, ca, server.url + "/bot", timeout=0.2)
+        elapsed = time.perf_counter() - started
+    finally:
+        release.set()
+    assert_failed(result, "timeout", "within 0.2 s", "waiting for the reply")
+    assert 0.2 <= result.elapsed < 1.0
+    assert elapsed < 1.0
+
+
+def test_timeout_covers_a_trickling_reply(client: BotHttpClient, ca: CertificateAuthority) -> None:
+    """A bot that keeps sending a little never gets past the deadline of the whole exchange."""
+    stop = threading.Event()
+
+    def trickle(sock: socket.socket) -> None:
+        read_request(sock)
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+        while not stop.wait(0.02):
+            sock.sendall(b"x")
+
+    with RawServer(trickle, ca.server_context()) as server:
+        try:
+            result = post(client, ca, server.url, timeout=0.3)
+        finally:
+            stop.set()
+    assert_failed(result, "timeout", "within 0.3 s", "reading the reply body")
+    assert result.elapsed < 1.0
+
+
+def test_http_status(client: BotHttpClient, ca: CertificateAuthority, serve: Any) -> None:
+    body = b"Traceback: database is down\n" + b"x" * 1000
+    server = serve(wsgi_reply("500 Internal Server Error", body))
+    result = post(client, ca, server.url + "/bot")
+    assert_failed(result, "http_status", "500 Internal Server Error", "database is down", "2xx")
+    assert result.status == 500
+    assert result.body == body
+    assert len(result.error or "") < 600
+
+
+def test_redirect(client: BotHttpClient, ca: CertificateAuthority, serve: Any) -> None:
+    location = "https://elsewhere.example/bot"
+    server = serve(wsgi_reply("302 Found", headers=[("Location", location)]))
+    result = post(client, ca, server.url + "/bot")
+    assert_failed(result, "redirect", "302", location, "does not follow redirects")
+    assert result.status == 302
+
+
+def test_reply_too_large_by_content_length(
+    client: BotHttpClient, ca: CertificateAuthority, serve: Any
+) -> None:
+    server = serve(wsgi_reply(body=b"y" * 5000))
+    result = post(client, ca, server.url + "/bot", max_reply_bytes=1000)
+    assert_failed(result, "reply_too_large", "5000 bytes", "limit of 1000")
+    assert result.body == b""
+    assert result.status == 200
+
+
+def test_reply_too_large_chunked(
+    client: BotHttpClient, ca: CertificateAuthority, serve: Any
+) -> None:
+    def chunked(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [])  # no Content-Length: TLSServer sends it chunked
+        for _ in range(5):
+            yield b"z" * 1000
+
+    server = serve(chunked)
+    result = post(client, ca, server.url + "/bot", max_reply_bytes=1000)
+    assert_failed(result, "reply_too_large", "more than 1000 bytes")
+    assert result.body == b""
+
+
+@pytest.mark.parametrize(
+    ("reply", "words"),
+    [
+        pytest.param(b"SSH-2.0-OpenSSH_9.6\r\n", "not HTTP", id="not-http"),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..",
+            "in the middle of the reply",
+            id="reset-mid-reply",
+        ),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnope\r\n",
+            "in the middle of the reply",
+            id="bad-chunking",
+        ),
+        pytest.param(b"", "without sending a reply", id="no-reply"),
+    ],
+)
+def test_protocol_error(
+    client: BotHttpClient, ca: CertificateAuthority, reply: bytes, words: str
+) -> None:
+    with RawServer(answer(reply), ca.server_context()) as server:
+        result = post(client, ca, server.url)
+    assert_failed(result, "protocol_error", words)
+
+
+def test_failed_connection_is_not_pooled(
+    client: BotHttpClient, ca: CertificateAuthority, serve: Any
+) -> None:
+    server = serve(wsgi_reply(body=b"y" * 5000))
+    for _ in range(3):
+        assert post(client, ca, server.url, max_reply_bytes=10).error_kind == "reply_too_large"
+    assert server.accepted_connections == 3
+    assert client._idle == {} or all(not conns for conns in client._idle.values())
