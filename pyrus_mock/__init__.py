@@ -37,7 +37,7 @@ __all__ = [
     "Rights",
     "Settings",
     "UnknownEntity",
-    "VirtualClock",
     "Violation",
+    "VirtualClock",
     "__version__",
 ]

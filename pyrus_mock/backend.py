@@ -257,8 +257,9 @@ class PyrusBackend:
 
     # -- forms, catalogs, lists, files ---------------------------------------------------------
 
-    def add_form(self, name: str, fields: list[FieldDef], by_id: dict[int, FieldDef],
-                 steps: list[FormStep]) -> Form:  # fmt: skip
+    def add_form(
+        self, name: str, fields: list[FieldDef], by_id: dict[int, FieldDef], steps: list[FormStep]
+    ) -> Form:
         """Add a form built by :mod:`pyrus_mock.builders`."""
         with self.lock:
             form = Form(self.ids.next("form"), name, fields, steps, by_id=by_id)
@@ -273,8 +274,9 @@ class PyrusBackend:
         """Every form."""
         return list(self._state.forms.values())
 
-    def add_catalog(self, name: str, headers: Sequence[str | CatalogHeader],
-                    rows: Iterable[Sequence[str]]) -> Catalog:  # fmt: skip
+    def add_catalog(
+        self, name: str, headers: Sequence[str | CatalogHeader], rows: Iterable[Sequence[str]]
+    ) -> Catalog:
         """Add a catalog with headers and rows of text values."""
         with self.lock:
             hdrs = [h if isinstance(h, CatalogHeader) else CatalogHeader(str(h)) for h in headers]
@@ -333,8 +335,9 @@ class PyrusBackend:
     def add_link_file(self, url: str, name: str, author_id: int) -> FileRecord:
         """Record a link attachment."""
         with self.lock:
-            record = FileRecord(self.ids.next("file"), self.ids.uuid(), name or url, b"", "",
-                                author_id, url=url)  # fmt: skip
+            record = FileRecord(
+                self.ids.next("file"), self.ids.uuid(), name or url, b"", "", author_id, url=url
+            )
             self._state.files[record.id] = record
             self._state.files_by_guid[record.guid] = record
             return record
@@ -450,8 +453,9 @@ class PyrusBackend:
         if task.responsible_id is not None:
             ids.add(task.responsible_id)
         if task.current_step is not None:
-            ids.update(a.person_id for a in task.approvers(task.current_step)
-                       if a.choice == "waiting")  # fmt: skip
+            ids.update(
+                a.person_id for a in task.approvers(task.current_step) if a.choice == "waiting"
+            )
         return frozenset(ids)
 
     def comment(
@@ -539,13 +543,15 @@ class PyrusBackend:
             raise ApiError("revoked_token", "Access token has been revoked.")
         return person, token
 
-    def _revoke_tokens(self, person_id: int, code: str, before_generation: int | None = None) -> int:
+    def _revoke_tokens(
+        self, person_id: int, code: str, before_generation: int | None = None
+    ) -> int:
         count = 0
         for token in self._state.tokens_by_person.get(person_id, ()):
-            if before_generation is None or token.key_generation < before_generation:
-                if token.revoked is None:
-                    token.revoked = code
-                    count += 1
+            older = before_generation is None or token.key_generation < before_generation
+            if older and token.revoked is None:
+                token.revoked = code
+                count += 1
         return count
 
     def rate_check(self, person_id: int) -> RateState:
@@ -615,8 +621,15 @@ class PyrusBackend:
                     f"{self.settings.max_bots}. Delete one first (bot.delete())."
                 )
             login = f"bot@{self.ids.uuid()}"
-            person = self.add_person(name, "", email=login, type="bot", rights=int(rights),
-                                     locale=locale, timezone_offset=time_zone_offset)  # fmt: skip
+            person = self.add_person(
+                name,
+                "",
+                email=login,
+                type="bot",
+                rights=int(rights),
+                locale=locale,
+                timezone_offset=time_zone_offset,
+            )
             bot = BotAccount(
                 person_id=person.id,
                 login=login,
@@ -650,10 +663,20 @@ class PyrusBackend:
         return [b for b in self._state.bots.values() if include_fired or not b.deleted]
 
     _UPDATABLE = {
-        "name", "url", "hook_url", "settings", "bot_settings", "rights", "locale",
-        "time_zone_offset", "send_only_last_comment", "enabled", "is_enabled", "description",
+        "name",
+        "url",
+        "hook_url",
+        "settings",
+        "bot_settings",
+        "rights",
+        "locale",
+        "time_zone_offset",
+        "send_only_last_comment",
+        "enabled",
+        "is_enabled",
+        "description",
         "external_id",
-    }  # fmt: skip
+    }
 
     def update_bot(self, bot_id: int, **changes: Any) -> BotAccount:
         """Change a bot's name, URL, settings, rights, locale, time zone, data sent, status."""

@@ -170,6 +170,11 @@ class Bot:
         account = self._backend.find_bot(self.id)
         if account is None:
             return f"<Bot {self.id} (gone)>"
-        state = "deleted" if account.deleted else "blocked" if account.blocked else (
-            "enabled" if account.enabled else "disabled")  # fmt: skip
+        state = (
+            "deleted"
+            if account.deleted
+            else "blocked"
+            if account.blocked
+            else ("enabled" if account.enabled else "disabled")
+        )
         return f"<Bot {self.id} {self.name!r} {account.login} {state} url={account.hook_url!r}>"

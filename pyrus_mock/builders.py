@@ -1,7 +1,8 @@
 """Turning what test authors write into domain records, with errors that say what is allowed.
 
 Form fields may be given as dicts in the Pyrus form-field JSON shape (``{"name": "Amount",
-"type": "money", "code": "u_amount"}``, ``info`` included) or as :class:`~pyrus_mock.model.FieldDef`.
+"type": "money", "code": "u_amount"}``, ``info`` included) or as
+:class:`~pyrus_mock.model.FieldDef`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,28 @@ from .model import FIELD_TYPES, Choice, FieldDef, FormStep
 __all__ = ["parse_fields", "parse_steps"]
 
 _FIELD_KEYS = {
-    "id", "type", "name", "code", "info", "required", "read_only", "required_step",
-    "immutable_step", "options", "choices", "catalog_id", "catalog", "multiple", "columns",
-    "fields", "form_id", "decimal_places", "multiline", "text", "value",
-}  # fmt: skip
+    "id",
+    "type",
+    "name",
+    "code",
+    "info",
+    "required",
+    "read_only",
+    "required_step",
+    "immutable_step",
+    "options",
+    "choices",
+    "catalog_id",
+    "catalog",
+    "multiple",
+    "columns",
+    "fields",
+    "form_id",
+    "decimal_places",
+    "multiline",
+    "text",
+    "value",
+}
 
 
 def parse_fields(
@@ -136,9 +155,17 @@ def _parse_field(
             )
         for oi, option in enumerate(options):
             fd.options.append(
-                _parse_choice(option, f"{where}.options[{oi}]", fd, next_id, catalog_exists,
-                              by_id, used_ids, oi + 1)
-            )  # fmt: skip
+                _parse_choice(
+                    option,
+                    f"{where}.options[{oi}]",
+                    fd,
+                    next_id,
+                    catalog_exists,
+                    by_id,
+                    used_ids,
+                    oi + 1,
+                )
+            )
     elif ftype == "table":
         columns = spec.get("columns", info.get("columns"))
         if not columns:
@@ -147,15 +174,31 @@ def _parse_field(
             )
         for ci, col in enumerate(columns):
             fd.columns.append(
-                _parse_field(col, f"{where}.columns[{ci}]", next_id, catalog_exists, by_id,
-                             used_ids, parent_id=None, table_id=fid)
-            )  # fmt: skip
+                _parse_field(
+                    col,
+                    f"{where}.columns[{ci}]",
+                    next_id,
+                    catalog_exists,
+                    by_id,
+                    used_ids,
+                    parent_id=None,
+                    table_id=fid,
+                )
+            )
     elif ftype == "title":
         for ci, child in enumerate(spec.get("fields", info.get("fields")) or []):
             fd.children.append(
-                _parse_field(child, f"{where}.fields[{ci}]", next_id, catalog_exists, by_id,
-                             used_ids, parent_id=fid, table_id=table_id)
-            )  # fmt: skip
+                _parse_field(
+                    child,
+                    f"{where}.fields[{ci}]",
+                    next_id,
+                    catalog_exists,
+                    by_id,
+                    used_ids,
+                    parent_id=fid,
+                    table_id=table_id,
+                )
+            )
     elif ftype == "form_link":
         fd.linked_form_id = spec.get("form_id", info.get("form_id"))
     return fd
@@ -182,11 +225,20 @@ def _parse_choice(
         choice = Choice(id=int(option.get("choice_id", option.get("id", default_id))), value=value)
         for ci, child in enumerate(option.get("fields") or []):
             choice.fields.append(
-                _parse_field(child, f"{where}.fields[{ci}]", next_id, catalog_exists, by_id,
-                             used_ids, parent_id=parent.id)
-            )  # fmt: skip
+                _parse_field(
+                    child,
+                    f"{where}.fields[{ci}]",
+                    next_id,
+                    catalog_exists,
+                    by_id,
+                    used_ids,
+                    parent_id=parent.id,
+                )
+            )
         return choice
-    raise InvalidArgument(where, repr(option), 'a string or {"choice_id": 1, "choice_value": "Yes"}')
+    raise InvalidArgument(
+        where, repr(option), 'a string or {"choice_id": 1, "choice_value": "Yes"}'
+    )
 
 
 def _register(fd: FieldDef, by_id: dict[int, FieldDef], used_ids: set[int]) -> None:

@@ -175,9 +175,7 @@ class RealClock:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and (
-                    not self._queue or self._queue[0][0] > time.time()
-                ):
+                while not self._closed and (not self._queue or self._queue[0][0] > time.time()):
                     timeout = self._queue[0][0] - time.time() if self._queue else None
                     self._cond.wait(timeout)
                 if self._closed:

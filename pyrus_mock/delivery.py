@@ -202,32 +202,7 @@ class Dispatcher:
         backend = self.backend
         settings = backend.settings
         reason = self._undeliverable(bot)
-        with backend.lock:
-            token = ""
-            if not reason:
-                issued = backend.issue_token(bot.person_id)
-                issued.chain_depth = depth + 1
-                token = issued.value
-            payload: dict[str, Any] = {
-                "event": event,
-                "access_token": token,
-                "task_id": task.id,
-                "user_id": bot.person_id,
-                "task": serialize.task(
-                    backend,
-                    task,
-                    only_last_comment=bot.send_only_last_comment,
-                    files_url=self._files_url(),
-                    creation_date_format=settings.creation_date_format,
-                    now=backend.clock.time(),
-                ),
-            }
-            if bot.settings:
-                payload["bot_settings"] = bot.settings
-            if not token:
-                del payload["access_token"]
-            # Serialised once: these exact bytes are signed and sent on every attempt (D1).
-            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        body, token = self.build_body(task, bot, event=event, depth=depth, token=not reason)
         with self._lock:
             self._seq += 1
             delivery = Delivery(
@@ -248,6 +223,69 @@ class Dispatcher:
             return delivery
         self._attempt(delivery)
         return delivery
+
+    def build_body(
+        self,
+        task: Task,
+        bot: BotAccount,
+        *,
+        event: str = "comment",
+        depth: int = 0,
+        token: bool = True,
+    ) -> tuple[bytes, str]:
+        """The exact body of a call of ``bot`` about ``task`` (D1, D3), and its access token.
+
+        The payload is serialised once (compact JSON, UTF-8); a fresh token is issued for the bot
+        unless ``token`` is False (then ``access_token`` is omitted and ``""`` returned). Used by
+        :meth:`deliver` and by the conformance checks, which send these bytes themselves.
+        """
+        backend = self.backend
+        settings = backend.settings
+        with backend.lock:
+            value = ""
+            if token:
+                issued = backend.issue_token(bot.person_id)
+                issued.chain_depth = depth + 1
+                value = issued.value
+            payload: dict[str, Any] = {
+                "event": event,
+                "access_token": value,
+                "task_id": task.id,
+                "user_id": bot.person_id,
+                "task": serialize.task(
+                    backend,
+                    task,
+                    only_last_comment=bot.send_only_last_comment,
+                    files_url=self._files_url(),
+                    creation_date_format=settings.creation_date_format,
+                    now=backend.clock.time(),
+                ),
+            }
+            if bot.settings:
+                payload["bot_settings"] = bot.settings
+            if not value:
+                del payload["access_token"]
+            # Serialised once: these exact bytes are signed and sent on every attempt (D1).
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        return body, value
+
+    def send(
+        self, url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None
+    ) -> HttpResult:
+        """POST ``body`` to a bot as the fake does (trust, no redirects), recording nothing.
+
+        ``timeout`` defaults to the ``delivery_timeout`` setting. Never raises for network or
+        bot problems: see :class:`~pyrus_mock._httpclient.HttpResult`.
+        """
+        settings = self.backend.settings
+        return self._http.post(
+            url,
+            body,
+            headers,
+            ssl_context=self._client_context(),
+            timeout=settings.delivery_timeout if timeout is None else timeout,
+            max_reply_bytes=settings.max_reply_bytes,
+        )
 
     @staticmethod
     def _undeliverable(bot: BotAccount) -> str:
@@ -331,17 +369,26 @@ class Dispatcher:
             reply = json.loads(text)
         except (ValueError, UnicodeDecodeError):
             delivery.violations.append(
-                Violation("", "invalid_json", "the reply is not JSON; Pyrus ignores it. Reply "
-                          "with an empty body or a CreateComment JSON object.", "warning")
-            )  # fmt: skip
+                Violation(
+                    "",
+                    "invalid_json",
+                    "the reply is not JSON; Pyrus ignores it. Reply "
+                    "with an empty body or a CreateComment JSON object.",
+                    "warning",
+                )
+            )
             return
         delivery.reply = reply
         if not isinstance(reply, dict):
             delivery.violations.append(
-                Violation("", "invalid_json", f"the reply is JSON {type(reply).__name__}, not "
-                          "an object; Pyrus ignores it. Reply with a CreateComment object.",
-                          "warning")
-            )  # fmt: skip
+                Violation(
+                    "",
+                    "invalid_json",
+                    f"the reply is JSON {type(reply).__name__}, not "
+                    "an object; Pyrus ignores it. Reply with a CreateComment object.",
+                    "warning",
+                )
+            )
             return
         if not reply:
             return
@@ -399,15 +446,26 @@ class Dispatcher:
         with self._lock:
             self._seq += 1
             delivery = Delivery(
-                id=self._seq, task_id=task.id, bot_id=bot.person_id, event=kind,
-                trigger="chain", depth=depth, body=b"", access_token="",
-                created_at=self.backend.now(), max_attempts=0,
-            )  # fmt: skip
+                id=self._seq,
+                task_id=task.id,
+                bot_id=bot.person_id,
+                event=kind,
+                trigger="chain",
+                depth=depth,
+                body=b"",
+                access_token="",
+                created_at=self.backend.now(),
+                max_attempts=0,
+            )
             self.deliveries.append(delivery)
         delivery.violations.append(
-            Violation("", "chain_too_deep", f"{depth} bot deliveries in a row were caused by one "
-                      "action; the fake stopped here (setting max_chain_depth). Bots that keep "
-                      "answering each other would loop forever in Pyrus too.")
-        )  # fmt: skip
+            Violation(
+                "",
+                "chain_too_deep",
+                f"{depth} bot deliveries in a row were caused by one "
+                "action; the fake stopped here (setting max_chain_depth). Bots that keep "
+                "answering each other would loop forever in Pyrus too.",
+            )
+        )
         self._skip(delivery, f"chain of bot deliveries deeper than {depth}")
         return delivery

@@ -76,9 +76,7 @@ class CommentRejected(PyrusMockError):
     def __init__(self, violations: Sequence[Violation]) -> None:
         self.violations = list(violations)
         lines = [f"  {v.path or '/'}: {v.error_code}: {v.message}" for v in self.violations]
-        super().__init__(
-            "the comment was not applied, Pyrus would reject it:\n" + "\n".join(lines)
-        )
+        super().__init__("the comment was not applied, Pyrus would reject it:\n" + "\n".join(lines))
 
 
 class BotLimitReached(PyrusMockError):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import trustme
 
     from .bots import Bot
+    from .conformance import ConformanceReport
     from .delivery import Delivery
     from .intercept import Interceptor
     from .server import TLSServer
@@ -81,7 +82,9 @@ class PyrusMock:
         self._bot_servers: list[TLSServer] = []
         from .delivery import Dispatcher
 
-        self.dispatcher = Dispatcher(self.backend, self._bot_client_context, self._payload_files_url)
+        self.dispatcher = Dispatcher(
+            self.backend, self._bot_client_context, self._payload_files_url
+        )
         self.backend.listeners.append(self.dispatcher.on_task_event)
 
     # -- TLS and transports ----------------------------------------------------------------------
@@ -119,12 +122,29 @@ class PyrusMock:
             self._app = create_app(self.backend)
         return self._app
 
-    def start(self) -> PyrusMock:
-        """Serve the API over HTTPS on 127.0.0.1 (port 0); returns self. Idempotent."""
+    def start(
+        self, *, host: str = "127.0.0.1", port: int = 0, admin_token: str | None = None
+    ) -> PyrusMock:
+        """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self. Idempotent.
+
+        Args:
+            host: the address to listen on (``pyrus-mock serve --host``).
+            port: the port; 0 picks a free one.
+            admin_token: also serve the control plane under ``/_mock/`` behind this token
+                (what ``pyrus-mock serve`` does); see :mod:`pyrus_mock.api.control`.
+        """
         if self._server is None:
             from .server import TLSServer
 
-            self._server = TLSServer(self.app, self.ca.server_context(), name="pyrus-api")
+            if admin_token is not None:
+                from .api import create_app
+                from .api.control import ControlPlane
+
+                self._app = create_app(self.backend, control=ControlPlane(self, admin_token))
+            app = self.app
+            self._server = TLSServer(
+                app, self.ca.server_context(), host=host, port=port, name="pyrus-api"
+            )
             self._server.start()
         return self
 
@@ -228,12 +248,14 @@ class PyrusMock:
                     self._trust_context = ssl_module.create_default_context(cafile=trust)
                 except (OSError, ssl_module.SSLError) as exc:
                     raise InvalidArgument(
-                        "trust", f"cannot load CA certificates from {trust!r}: {exc}",
+                        "trust",
+                        f"cannot load CA certificates from {trust!r}: {exc}",
                         '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext',
-                    ) from exc  # fmt: skip
+                    ) from exc
             else:
-                raise InvalidArgument("trust", repr(trust),
-                                      '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext')
+                raise InvalidArgument(
+                    "trust", repr(trust), '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext'
+                )
         return self._trust_context
 
     def _payload_files_url(self) -> str:
@@ -272,10 +294,16 @@ class PyrusMock:
         from .bots import Bot
 
         account = self.backend.create_bot(
-            name, url, settings=settings, rights=parse_rights(rights), locale=locale,
-            time_zone_offset=time_zone_offset, send_only_last_comment=send_only_last_comment,
-            security_key=security_key, description=description,
-        )  # fmt: skip
+            name,
+            url,
+            settings=settings,
+            rights=parse_rights(rights),
+            locale=locale,
+            time_zone_offset=time_zone_offset,
+            send_only_last_comment=send_only_last_comment,
+            security_key=security_key,
+            description=description,
+        )
         return Bot(self.backend, account.person_id, self._all_deliveries)
 
     def bot(self, bot_id: int) -> Bot:
@@ -302,8 +330,9 @@ class PyrusMock:
         task_obj = self.backend.task(getattr(task, "id", task))  # type: ignore[arg-type]
         bot_id = getattr(to, "id", to)
         if not isinstance(bot_id, int) or self.backend.find_bot(bot_id) is None:
-            raise InvalidArgument("to", f"{to!r} is not a bot of this fake",
-                                  "a Bot from create_bot() or its id")  # fmt: skip
+            raise InvalidArgument(
+                "to", f"{to!r} is not a bot of this fake", "a Bot from create_bot() or its id"
+            )
         if event not in ("comment", "close"):
             raise InvalidArgument("event", repr(event), "'comment', 'close'")
         return self.dispatcher.deliver(task_obj, self.backend.bot(bot_id), event=event)
@@ -374,9 +403,13 @@ class PyrusMock:
         if not isinstance(first_name, str) or not first_name:
             raise InvalidArgument("first_name", repr(first_name), "a non-empty string")
         return self.backend.add_person(
-            first_name, last_name, email=email, rights=parse_rights(rights),
-            security_key=security_key, position=position,
-        )  # fmt: skip
+            first_name,
+            last_name,
+            email=email,
+            rights=parse_rights(rights),
+            security_key=security_key,
+            position=position,
+        )
 
     def add_role(self, name: str, members: Sequence[PersonRef] = ()) -> Person:
         """Add a role (a person of type ``role``) with member persons."""
@@ -411,9 +444,10 @@ class PyrusMock:
         with self.backend.lock:
             counter = iter(range(1, 1_000_000))
             top, by_id = parse_fields(
-                list(fields), lambda: next(counter),
+                list(fields),
+                lambda: next(counter),
                 lambda cid: self.backend.find_catalog(cid) is not None,
-            )  # fmt: skip
+            )
             parsed_steps = parse_steps(list(steps), self.backend.resolve_person)
             return self.backend.add_form(name, top, by_id, parsed_steps)
 
@@ -433,9 +467,10 @@ class PyrusMock:
         return self.backend.add_list(name)
 
     def _author(self) -> Person:
-        if self._default_author is None or self.backend.find_person(
-            self._default_author.id
-        ) is not self._default_author:
+        if (
+            self._default_author is None
+            or self.backend.find_person(self._default_author.id) is not self._default_author
+        ):
             self._default_author = self.add_user("Task", "Author")
         return self._default_author
 
@@ -480,13 +515,18 @@ class PyrusMock:
             form_id = getattr(form, "id", form)
             form_obj = backend.find_form(form_id) if isinstance(form_id, int) else None
             if form_obj is None:
-                raise InvalidArgument("form", f"{form!r} is not a form of this fake",
-                                      "a Form from add_form() or its id")  # fmt: skip
+                raise InvalidArgument(
+                    "form",
+                    f"{form!r} is not a form of this fake",
+                    "a Form from add_form() or its id",
+                )
         if fields is not None and not isinstance(fields, Mapping):
-            raise InvalidArgument("fields", f"got {type(fields).__name__}",
-                                  "a dict {code_or_name_or_id: value}")  # fmt: skip
-        author_id = (backend.resolve_person(author, "author") if author is not None
-                     else self._author().id)  # fmt: skip
+            raise InvalidArgument(
+                "fields", f"got {type(fields).__name__}", "a dict {code_or_name_or_id: value}"
+            )
+        author_id = (
+            backend.resolve_person(author, "author") if author is not None else self._author().id
+        )
         approval_ids = None
         if approvals is not None:
             if form_obj is None:
@@ -500,21 +540,68 @@ class PyrusMock:
             form=form_obj,
             fields=fields,
             approvals=approval_ids,
-            responsible_id=(backend.resolve_person(responsible, "responsible")
-                            if responsible is not None else None),
+            responsible_id=(
+                backend.resolve_person(responsible, "responsible")
+                if responsible is not None
+                else None
+            ),
             text=text,
             subject=subject,
-            participant_ids=[backend.resolve_person(p, f"participants[{i}]")
-                             for i, p in enumerate(participants)],
-            subscriber_ids=[backend.resolve_person(p, f"subscribers[{i}]")
-                            for i, p in enumerate(subscribers)],
+            participant_ids=[
+                backend.resolve_person(p, f"participants[{i}]") for i, p in enumerate(participants)
+            ],
+            subscriber_ids=[
+                backend.resolve_person(p, f"subscribers[{i}]") for i, p in enumerate(subscribers)
+            ],
             due_date=due_date,
             list_ids=list_ids,
-        )  # fmt: skip
+        )
 
     def task(self, task_id: int) -> Task:
         """The task with that id (raises :class:`~pyrus_mock.errors.UnknownEntity`)."""
         return self.backend.task(task_id)
+
+    # -- transcripts and conformance -------------------------------------------------------------
+
+    def transcript(self) -> str:
+        """Everything the fake saw, in order, as text; tokens and keys masked (``…a1B2``).
+
+        Deliveries with each attempt (headers, body, outcome, timing), replies and violations,
+        API calls made back with each delivery's token, other API calls, server-thread errors,
+        and the clock with pending retries. The pytest plugin adds it to failed tests' reports.
+        """
+        from .transcript import transcript
+
+        return transcript(self)
+
+    def transcript_json(self) -> dict[str, Any]:
+        """The same as :meth:`transcript`, as a JSON-able dict (secrets masked)."""
+        from .transcript import transcript_json
+
+        return transcript_json(self)
+
+    def check_bot(self, bot: Bot, **options: Any) -> ConformanceReport:
+        """Run the conformance checks against ``bot`` at its URL; see :mod:`pyrus_mock.conformance`.
+
+        Options: ``on_key_reset`` (a callable giving the bot its new key; without it the
+        key-reset check is skipped), ``latency_budget`` (seconds, default 10), ``task`` (the
+        task the calls are about; a new one by default), ``progress`` (called with a line per
+        check). ``assert pyrus_mock.check_bot(bot).passed, report`` prints a table on failure.
+        """
+        from .conformance import check_bot
+
+        return check_bot(self, bot, **options)
+
+    def check(self) -> None:
+        """Strict check: raise if a reply had errors, a retry is pending, or a server thread raised.
+
+        Raises:
+            StrictModeError: lists each problem and what to do (the pytest plugin runs this
+                after every test using the ``pyrus_mock`` fixture).
+        """
+        from .strict import check
+
+        check(self)
 
 
 _RIGHT_NAMES = {
@@ -535,6 +622,9 @@ def parse_rights(rights: int | Iterable[str | Rights]) -> int:
         elif isinstance(item, str) and item.lower() in _RIGHT_NAMES:
             mask |= _RIGHT_NAMES[item.lower()]
         else:
-            raise InvalidArgument("rights", repr(item),
-                                  "'supervisor', 'configuration_manager', a Rights mask or an int")
+            raise InvalidArgument(
+                "rights",
+                repr(item),
+                "'supervisor', 'configuration_manager', a Rights mask or an int",
+            )
     return mask

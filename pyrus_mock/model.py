@@ -35,8 +35,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
-    "READ_ONLY_TYPES",
     "FIELD_TYPES",
+    "READ_ONLY_TYPES",
     "Approval",
     "BotAccount",
     "Catalog",
@@ -65,11 +65,32 @@ ApprovalChoice = Literal["waiting", "approved", "rejected", "acknowledged", "rev
 #: Every form field type Pyrus knows (contract §6.8).
 FIELD_TYPES = frozenset(
     {
-        "text", "money", "number", "date", "time", "checkmark", "multiple_choice", "due_date",
-        "email", "phone", "flag", "step", "status", "creation_date", "note", "catalog", "file",
-        "person", "author", "table", "title", "project", "form_link", "due_date_time",
+        "text",
+        "money",
+        "number",
+        "date",
+        "time",
+        "checkmark",
+        "multiple_choice",
+        "due_date",
+        "email",
+        "phone",
+        "flag",
+        "step",
+        "status",
+        "creation_date",
+        "note",
+        "catalog",
+        "file",
+        "person",
+        "author",
+        "table",
+        "title",
+        "project",
+        "form_link",
+        "due_date_time",
     }
-)  # fmt: skip
+)
 
 #: Types a comment may not write (contract §4.3).
 READ_ONLY_TYPES = frozenset({"step", "status", "note", "author", "project", "creation_date"})

@@ -116,8 +116,9 @@ def catalog(c: Catalog, *, items: Iterable[Any] | None = None) -> dict[str, Any]
         "deleted": c.deleted,
         "source_type": "user",
         "catalog_headers": [{"name": h.name, "type": h.type} for h in c.headers],
-        "items": [{"item_id": i.id, "values": list(i.values), "deleted": i.deleted}
-                  for i in chosen],  # fmt: skip
+        "items": [
+            {"item_id": i.id, "values": list(i.values), "deleted": i.deleted} for i in chosen
+        ],
     }
 
 
@@ -136,18 +137,32 @@ def field_def(fd: FieldDef) -> dict[str, Any]:
         info["multiple_choice"] = fd.multiple
     if fd.type == "multiple_choice":
         info["options"] = [
-            _prune({"choice_id": o.id, "choice_value": o.value, "deleted": o.deleted or None,
-                    "fields": [field_def(f) for f in o.fields]})
+            _prune(
+                {
+                    "choice_id": o.id,
+                    "choice_value": o.value,
+                    "deleted": o.deleted or None,
+                    "fields": [field_def(f) for f in o.fields],
+                }
+            )
             for o in fd.options
-        ]  # fmt: skip
+        ]
     if fd.type == "table":
         info["columns"] = [field_def(c) for c in fd.columns]
     if fd.type == "title":
         info["fields"] = [field_def(c) for c in fd.children]
     if fd.type == "form_link":
         info["form_id"] = fd.linked_form_id
-    data = _prune({"id": fd.id, "type": fd.type, "name": fd.name, "code": fd.code,
-                   "parent_id": fd.parent_id, "info": _prune(info)})  # fmt: skip
+    data = _prune(
+        {
+            "id": fd.id,
+            "type": fd.type,
+            "name": fd.name,
+            "code": fd.code,
+            "parent_id": fd.parent_id,
+            "info": _prune(info),
+        }
+    )
     if fd.type == "note" and fd.text:
         data["value"] = fd.text
     return data
@@ -204,8 +219,14 @@ class _Ctx:
         self.creation_date_format = creation_date_format
 
 
-def _value(ctx: _Ctx, fd: FieldDef, raw: Any, values: dict[int, Any],
-           durations: dict[int, int], row_id: int | None = None) -> Any:  # fmt: skip
+def _value(
+    ctx: _Ctx,
+    fd: FieldDef,
+    raw: Any,
+    values: dict[int, Any],
+    durations: dict[int, int],
+    row_id: int | None = None,
+) -> Any:
     """The read shape of a value (None when there is nothing to send)."""
     t = fd.type
     task = ctx.task
@@ -275,16 +296,23 @@ def _value(ctx: _Ctx, fd: FieldDef, raw: Any, values: dict[int, Any],
         rows = []
         for position, row in enumerate(raw, start=1):
             cells = _fields(ctx, fd.columns, row.cells, row.durations, row.row_id)
-            rows.append({"row_id": row.row_id, "position": row.position or position,
-                         "cells": cells})  # fmt: skip
+            rows.append(
+                {"row_id": row.row_id, "position": row.position or position, "cells": cells}
+            )
         return rows or None
     if raw == "" or raw == []:
         return None
     return raw
 
 
-def _field(ctx: _Ctx, fd: FieldDef, raw: Any, values: dict[int, Any],
-           durations: dict[int, int], row_id: int | None) -> dict[str, Any]:  # fmt: skip
+def _field(
+    ctx: _Ctx,
+    fd: FieldDef,
+    raw: Any,
+    values: dict[int, Any],
+    durations: dict[int, int],
+    row_id: int | None,
+) -> dict[str, Any]:
     data: dict[str, Any] = {"id": fd.id, "type": fd.type, "name": fd.name}
     if fd.code:
         data["code"] = fd.code
@@ -300,13 +328,24 @@ def _field(ctx: _Ctx, fd: FieldDef, raw: Any, values: dict[int, Any],
     return data
 
 
-def _fields(ctx: _Ctx, defs: Iterable[FieldDef], values: dict[int, Any],
-            durations: dict[int, int], row_id: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def _fields(
+    ctx: _Ctx,
+    defs: Iterable[FieldDef],
+    values: dict[int, Any],
+    durations: dict[int, int],
+    row_id: int | None = None,
+) -> list[dict[str, Any]]:
     return [_field(ctx, fd, values.get(fd.id), values, durations, row_id) for fd in defs]
 
 
-def task_fields(lookup: Lookup, t: Task, form_: Form, *, files_url: str = "",
-                creation_date_format: str = "datetime") -> list[dict[str, Any]]:  # fmt: skip
+def task_fields(
+    lookup: Lookup,
+    t: Task,
+    form_: Form,
+    *,
+    files_url: str = "",
+    creation_date_format: str = "datetime",
+) -> list[dict[str, Any]]:
     """The ``fields`` of a form task, with values (nested title/choice/table fields inline)."""
     ctx = _Ctx(lookup, t, files_url, creation_date_format)
     return _fields(ctx, form_.fields, t.values, t.durations)
@@ -369,8 +408,11 @@ def comment(
         "subscribers_rerequested": [_person_ref(lookup, p) for p in c.subscribers_rerequested],
         "participants_added": [_person_ref(lookup, p) for p in c.participants_added],
         "participants_removed": [_person_ref(lookup, p) for p in c.participants_removed],
-        "attachments": [file(f, files_url) for f in
-                        (lookup.find_file(i) for i in c.attachments) if f is not None],  # fmt: skip
+        "attachments": [
+            file(f, files_url)
+            for f in (lookup.find_file(i) for i in c.attachments)
+            if f is not None
+        ],
         "due_date": c.due_date,
         "due": c.due,
         "duration": c.duration,
@@ -433,12 +475,16 @@ def task(
                 "current_step": t.current_step,
                 "participants": [_person_ref(lookup, p) for p in t.participant_ids],
                 "subscribers": [
-                    _prune({"person": _person_ref(lookup, s.person_id),
-                            "approval_choice": s.choice})
+                    _prune(
+                        {"person": _person_ref(lookup, s.person_id), "approval_choice": s.choice}
+                    )
                     for s in t.subscribers
-                ],  # fmt: skip
-                "attachments": [file(f, files_url) for f in
-                                (lookup.find_file(i) for i in t.attachment_ids) if f is not None],
+                ],
+                "attachments": [
+                    file(f, files_url)
+                    for f in (lookup.find_file(i) for i in t.attachment_ids)
+                    if f is not None
+                ],
                 "list_ids": t.list_ids,
                 "linked_task_ids": t.linked_task_ids,
                 "parent_task_id": t.parent_task_id,
@@ -446,17 +492,20 @@ def task(
                 "spent_minutes": t.spent_minutes or None,
             }
         )
-    )  # fmt: skip
+    )
     data["is_closed"] = t.is_closed
     if form_ is not None:
-        data["fields"] = task_fields(lookup, t, form_, files_url=files_url,
-                                     creation_date_format=creation_date_format)  # fmt: skip
+        data["fields"] = task_fields(
+            lookup, t, form_, files_url=files_url, creation_date_format=creation_date_format
+        )
         approvals = []
         for group in t.approvals:
             approvals.append(
-                [{"person": _person_ref(lookup, a.person_id), "approval_choice": a.choice}
-                 for a in group]
-            )  # fmt: skip
+                [
+                    {"person": _person_ref(lookup, a.person_id), "approval_choice": a.choice}
+                    for a in group
+                ]
+            )
         if any(approvals):
             data["approvals"] = approvals
         steps = []
@@ -470,8 +519,10 @@ def task(
             data["steps"] = steps
     if comments:
         chosen = t.comments[-1:] if only_last_comment else t.comments
-        rendered = [comment(lookup, c, t, files_url=files_url,
-                            creation_date_format=creation_date_format) for c in chosen]  # fmt: skip
+        rendered = [
+            comment(lookup, c, t, files_url=files_url, creation_date_format=creation_date_format)
+            for c in chosen
+        ]
         if rendered:
             data["comments"] = rendered
     return data

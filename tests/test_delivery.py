@@ -73,7 +73,8 @@ def test_body_is_compact_utf8_and_signed_bytes_are_sent(fake: PyrusMock) -> None
     _, body = bot_app.calls[0]
     assert "Привет".encode() in body
     assert b"\\u" not in body
-    assert b": " not in body and b", " not in body
+    assert b": " not in body
+    assert b", " not in body
     assert fake.deliveries[0].attempts[0].signature == sign(bot.security_key, body)
     assert json.loads(body)["task"]["text"] == task.text
 
@@ -153,12 +154,14 @@ def test_generated_credentials(fake: PyrusMock) -> None:
 
     bot = fake.create_bot("Bot", "https://localhost:1/")
     other = fake.create_bot("Bot 2", "https://localhost:1/")
-    assert re.fullmatch(r"bot@[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
-                        bot.login)  # fmt: skip
+    assert re.fullmatch(
+        r"bot@[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", bot.login
+    )
     assert re.fullmatch(r"[A-Za-z0-9~-]{96}", bot.security_key)
     assert bot.security_key != other.security_key
     assert re.fullmatch(r"[0-9a-f-]{36}", bot.client_id)
-    assert bot.person.type == "bot" and bot.person.email == bot.login
+    assert bot.person.type == "bot"
+    assert bot.person.email == bot.login
     old = bot.security_key
     new = bot.reset_security_key()
     assert new == bot.security_key != old
@@ -177,11 +180,17 @@ def test_retries_follow_the_schedule_on_the_virtual_clock(fake: PyrusMock) -> No
         fake.clock.advance(1)
         assert len(delivery.attempts) == 2
         assert delivery.attempts[1].request_headers["X-Pyrus-Retry"] == "2/3"
-        assert delivery.attempts[1].sent_at.timestamp() - delivery.attempts[0].sent_at.timestamp() == 61
+        assert (
+            delivery.attempts[1].sent_at.timestamp() - delivery.attempts[0].sent_at.timestamp()
+            == 61
+        )
         fake.clock.advance(61)
         assert len(delivery.attempts) == 3
         assert delivery.attempts[2].request_headers["X-Pyrus-Retry"] == "3/3"
-        assert delivery.attempts[2].sent_at.timestamp() - delivery.attempts[0].sent_at.timestamp() == 122
+        assert (
+            delivery.attempts[2].sent_at.timestamp() - delivery.attempts[0].sent_at.timestamp()
+            == 122
+        )
         assert delivery.state == "exhausted"
         assert not delivery.ok
         fake.clock.advance(1000)
@@ -211,7 +220,8 @@ def test_lifecycle_disabled_blocked_deleted_skip(fake: PyrusMock) -> None:
         assert fake.deliver(task, to=bot).state == "delivered"
         bot.block()
         skipped = fake.deliver(task, to=bot)
-        assert skipped.state == "skipped" and "blocked" in skipped.skipped_reason
+        assert skipped.state == "skipped"
+        assert "blocked" in skipped.skipped_reason
         bot.restore()
         assert fake.deliver(task, to=bot).state == "delivered"
         bot.delete()

@@ -1,0 +1,203 @@
+"""The ``pyrus-mock`` command: ``demo``, ``serve`` and ``check``.
+
+``main(argv)`` parses and dispatches; each command lives in its own module, imported only when
+it runs, so ``pyrus-mock --help`` stays fast. Usage errors print one line and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from ._version import __version__
+
+__all__ = ["main"]
+
+_DESCRIPTION = "A fake Pyrus (pyrus.com) for testing Pyrus bots, on this machine."
+
+_EPILOG = """\
+Start with 'pyrus-mock demo'. Run 'pyrus-mock COMMAND --help' for a command's options.
+"""
+
+
+class UsageError(Exception):
+    """A command line the program cannot run; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (and raised, so ``main`` stays testable)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0 picks a free one)")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``pyrus-mock``."""
+    parser = _Parser(
+        prog="pyrus-mock",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pyrus-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the example bot against the fake and show every step",
+        description="Serve the example bot (pyrus_mock/examples/bot.py) over TLS, route a task "
+        "to it, and print the signed call, the reply, the API calls the bot made, the task "
+        "after the reply, and a security-key reset with its retry. Needs no network beyond "
+        "loopback.",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
+    demo.add_argument("--json", action="store_true", help="print a JSON summary instead")
+    demo.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour output: auto (a terminal without NO_COLOR), always or never",
+    )
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the fake as a standalone HTTPS server with a JSON control API",
+        description="Serve the Pyrus API v4 over HTTPS, with a JSON control API under /_mock/ "
+        "behind an admin token. Writes ca.pem, server.pem, server-key.pem, admin-token and "
+        "server.json to the state directory. SIGINT or SIGTERM stops it.",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; 0.0.0.0 exposes the fake to the network)",
+    )
+    serve.add_argument(
+        "--port", type=_port, default=0, help="port (default: 0, a free one, printed)"
+    )
+    serve.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where to write the CA, the certificate and the admin token "
+        "(default: a temporary directory, removed on exit)",
+    )
+    serve.add_argument(
+        "--clock",
+        choices=("virtual", "real"),
+        default="virtual",
+        help="virtual: retries wait for POST /_mock/clock/advance (default); "
+        "real: retries happen 61 s and 122 s later",
+    )
+    serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
+
+    check = commands.add_parser(
+        "check",
+        help="run the conformance checks against a bot running anywhere",
+        description="Call a bot running anywhere the way Pyrus does and check how it behaves: "
+        "signature verification, replies, retries, key reset. Exit status 0 when every check "
+        "passes, 1 when one fails.",
+    )
+    check.add_argument("url", help="the bot's https:// URL")
+    check.add_argument(
+        "--security-key",
+        metavar="KEY",
+        default=os.environ.get("PYRUS_SECURITY_KEY"),
+        help="the key the bot verifies calls with (default: $PYRUS_SECURITY_KEY)",
+    )
+    check.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="CA certificates the bot's certificate chains to (default: the system store)",
+    )
+    check.add_argument("--login", help="the bot's login, if it logs in to /auth itself")
+    check.add_argument("--junit-xml", metavar="FILE", help="also write the results as JUnit XML")
+    check.add_argument(
+        "--timeout",
+        type=_positive,
+        default=10.0,
+        metavar="S",
+        help="seconds the bot may take per call (default: 10; Pyrus allows 60)",
+    )
+    check.add_argument(
+        "--key-reset-command",
+        metavar="CMD",
+        help="shell command that gives the bot a new key, found in $PYRUS_NEW_SECURITY_KEY; "
+        "without it the key-reset check is skipped",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``pyrus-mock`` with ``argv`` (``sys.argv[1:]`` when None); returns the exit status.
+
+    Args:
+        argv: the arguments after the program name.
+
+    Returns:
+        0 on success, 1 when a command failed (a check did not pass), 2 on usage errors.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+        if args.command is None:
+            parser.error("choose a command: demo, serve or check")
+        if args.command == "demo":
+            from . import demo
+
+            if isinstance(sys.stdout, io.TextIOWrapper):
+                # The account uses a few symbols (•, │, ✓); never crash on a narrow encoding.
+                sys.stdout.reconfigure(errors="replace")
+            style = demo.Style.for_stream(sys.stdout, args.color)
+            return demo.run(sys.stdout, seed=args.seed, as_json=args.json, style=style)
+        if args.command == "serve":
+            from . import standalone
+
+            return standalone.serve(
+                host=args.host,
+                port=args.port,
+                state_dir=args.state_dir,
+                clock=args.clock,
+                seed=args.seed,
+            )
+        from . import standalone
+
+        return standalone.check(
+            args.url,
+            security_key=args.security_key,
+            ca_file=args.ca_file,
+            login=args.login,
+            junit_xml=args.junit_xml,
+            timeout=args.timeout,
+            key_reset_command=args.key_reset_command,
+        )
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help and --version print and exit 0
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("pyrus-mock: interrupted", file=sys.stderr)
+        return 130

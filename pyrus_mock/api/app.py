@@ -1,0 +1,318 @@
+"""The WSGI application serving the fake Pyrus API v4 from a :class:`PyrusBackend`.
+
+One app, two transports: :class:`pyrus_mock.server.TLSServer` serves it over a real HTTPS
+socket, and :class:`pyrus_mock.intercept.Interceptor` calls it in-process for ``requests``.
+
+Per request, in this order: match the route (404 listing the routes, 405 naming the allowed
+methods), refuse an oversized body (413), authenticate the Bearer token (401, D9), count the
+request against the rate limit (429, D11), run the view. Every reply is JSON
+``{"error_code", "error"}`` on failure (D10), carries ``X-RateLimit-*`` headers, and is recorded
+with :meth:`PyrusBackend.record_api_call`. Whatever a view raises becomes a 500
+``server_error`` JSON reply and is kept in :attr:`PyrusApp.errors`; nothing escapes the app.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Request
+
+from ..backend import ApiCall
+from ..errors import ServerThreadError
+from . import auth, body, routes
+from .call import Call, RawReply, Reply
+from .errors import ApiError
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from ..backend import PyrusBackend, RateState
+    from .control import ControlPlane
+
+__all__ = ["PyrusApp"]
+
+_log = logging.getLogger("pyrus_mock.api")
+
+_JSON = "application/json; charset=utf-8"
+
+
+@dataclass(slots=True)
+class _Trace:
+    """What the request log needs to know about a request, filled in as it is handled."""
+
+    person_id: int | None = None
+    token_tail: str = ""
+    rate: RateState | None = None
+
+
+class _Request(Request):
+    """A werkzeug request that keeps uploaded files in memory.
+
+    The backend stores file contents as bytes anyway, and werkzeug's temporary files leak (a
+    ``ResourceWarning``) when a too-large multipart body is cut off in the middle of a part.
+    """
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        return io.BytesIO()
+
+
+def _status_line(code: int) -> str:
+    return f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown')}"
+
+
+def _dump(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _from_werkzeug(exc: HTTPException) -> ApiError:
+    """A werkzeug HTTP error raised while reading the request, as a Pyrus JSON error."""
+    code = exc.code or 500
+    if code == 413:
+        return ApiError("request_too_large", "the request body is too large", status=413)
+    text = exc.description or HTTP_STATUS_CODES.get(code, "error")
+    return ApiError("invalid_request" if code == 400 else f"http_{code}", text, status=code)
+
+
+class PyrusApp:
+    """The fake's API as a WSGI callable.
+
+    Args:
+        backend: the state the API reads and changes.
+        control: also serve the control plane under ``/_mock/`` (``pyrus-mock serve``); its
+            rules join the one route table, and it answers its own requests (admin token, no
+            rate limit, not in the API log).
+
+    Attributes:
+        backend: the backend.
+        control: the control plane, or None.
+        url_map: the werkzeug ``Map`` of :data:`pyrus_mock.api.routes.ENDPOINTS` (shared by
+            every app without a control plane).
+    """
+
+    def __init__(self, backend: PyrusBackend, *, control: ControlPlane | None = None) -> None:
+        self.backend = backend
+        self.control = control
+        if control is None:
+            self.url_map = routes.default_map()
+        else:
+            from .control import control_rules
+
+            self.url_map = routes.build_map(extra=control_rules())
+        # Bound once; every request passes its own path and method, so matching is pure.
+        self._adapter = self.url_map.bind("pyrus-mock.invalid")
+        self._not_found_hint = routes.route_summary()
+        self._errors_lock = threading.Lock()
+        self._errors: list[tuple[str, BaseException]] = []
+
+    # -- errors kept for tests -----------------------------------------------------------------
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Exceptions views raised (each answered as a 500 ``server_error``), oldest first."""
+        with self._errors_lock:
+            return [exc for _, exc in self._errors]
+
+    def clear_errors(self) -> None:
+        """Forget the kept exceptions, e.g. after a test that provoked one on purpose."""
+        with self._errors_lock:
+            self._errors.clear()
+
+    def raise_errors(self) -> None:
+        """Raise the first kept exception, if any.
+
+        Raises:
+            ServerThreadError: says which request failed; the view's exception is ``__cause__``.
+        """
+        with self._errors_lock:
+            failures = list(self._errors)
+        if failures:
+            where, exc = failures[0]
+            raise ServerThreadError(
+                f"the Pyrus API raised {type(exc).__name__}: {exc} while handling {where}; the "
+                "client got a 500 server_error. This is a bug in pyrus-mock or in a hook of the "
+                "test; call app.clear_errors() if the test provoked it on purpose."
+            ) from exc
+
+    def _keep(self, where: str, exc: BaseException) -> None:
+        with self._errors_lock:
+            self._errors.append((where, exc))
+        _log.error("pyrus-mock API: %s raised", where, exc_info=exc)
+
+    # -- WSGI ----------------------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one request (never raises)."""
+        started = time.perf_counter()
+        request = _Request(environ)
+        control = self.control
+        if control is not None and control.handles(request.path):
+            return self._control(control, request, environ, start_response)
+        trace = _Trace()
+        error_code: str | None = None
+        try:
+            try:
+                status, headers, payload = self._render(self._dispatch(request, trace))
+            except ApiError as exc:
+                error_code = exc.error_code
+                status, headers, payload = self._render_error(exc)
+            except HTTPException as exc:
+                failure = _from_werkzeug(exc)
+                error_code = failure.error_code
+                status, headers, payload = self._render_error(failure)
+            except Exception as exc:
+                self._keep(f"{request.method} {request.full_path.rstrip('?')}", exc)
+                failure = ApiError(
+                    "server_error",
+                    f"the fake raised {type(exc).__name__}: {exc}; it is kept in the app's "
+                    ".errors (a bug in pyrus-mock or in a test hook)",
+                    status=500,
+                )
+                error_code = failure.error_code
+                status, headers, payload = self._render_error(failure)
+            headers.extend(self._rate_headers(trace.rate))
+            self._log(request, status, error_code, trace, started)
+        except Exception as exc:  # the error path itself failed; still answer JSON
+            self._keep(f"{request.method} {request.path} (error path)", exc)
+            status = 500
+            payload = _dump({"error_code": "server_error", "error": "the fake failed"})
+            headers = [("Content-Type", _JSON), ("Content-Length", str(len(payload)))]
+        finally:
+            request.close()
+        start_response(_status_line(status), headers)
+        return [payload]
+
+    def _control(
+        self,
+        control: ControlPlane,
+        request: Request,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        """A control-plane request: the plane answers it (and never raises, it says)."""
+        try:
+            response = control.dispatch(self._adapter, request)
+            status, headers = response.status_code, list(response.headers.items())
+            payload = response.get_data()
+        except Exception as exc:
+            self._keep(f"{request.method} {request.path} (control plane)", exc)
+            status = 500
+            payload = _dump(
+                {
+                    "error_code": "server_error",
+                    "error": f"the control plane raised {type(exc).__name__}: {exc}",
+                }
+            )
+            headers = [("Content-Type", _JSON), ("Content-Length", str(len(payload)))]
+        finally:
+            request.close()
+        start_response(_status_line(status), headers)
+        return [payload]
+
+    def _dispatch(self, request: Request, trace: _Trace) -> Reply:
+        method, path = request.method, request.path
+        try:
+            rule, args = self._adapter.match(path, method, return_rule=True)
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(exc.valid_methods or ())
+            raise ApiError(
+                "method_not_allowed",
+                f"{method} is not allowed on {path}; allowed: {allowed}",
+                status=405,
+                headers={"Allow": allowed},
+            ) from None
+        except (NotFound, HTTPException):
+            raise ApiError(
+                "not_found",
+                f"no such endpoint {method} {path}; {self._not_found_hint}; see COVERAGE.md",
+                status=404,
+            ) from None
+        spec = cast(routes.EndpointRule, rule).spec
+        backend = self.backend
+        settings = backend.settings
+        limit = settings.max_upload_bytes if spec.upload else settings.max_request_bytes
+        body.check_length(request, limit, "upload" if spec.upload else "request body")
+        api_url, files_url = auth.origins(request)
+        call = Call(backend, request, api_url, files_url, limit)
+        if spec.public:
+            try:
+                return spec.view(call, **args)
+            finally:
+                if call.person is not None:  # /auth succeeded: count it for that person
+                    trace.person_id = call.person.id
+                    trace.rate = backend.rate_check(call.person.id)
+        trace.token_tail = (auth.bearer_token(request) or "")[-4:]
+        person, token = auth.authenticate(backend, request)
+        call.person, call.token = person, token
+        trace.person_id = person.id
+        trace.rate = rate = backend.rate_check(person.id)
+        if rate.exceeded:
+            raise ApiError(
+                "too_many_requests",
+                f"more than {rate.limit} requests in {settings.rate_window:g} s; "
+                f"retry in {rate.reset} s",
+            )
+        return spec.view(call, **args)
+
+    # -- replies -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _render(reply: Reply) -> tuple[int, list[tuple[str, str]], bytes]:
+        if isinstance(reply, RawReply):
+            headers = [*reply.headers, ("Content-Length", str(len(reply.body)))]
+            return reply.status, headers, reply.body
+        payload = _dump(reply)
+        return 200, [("Content-Type", _JSON), ("Content-Length", str(len(payload)))], payload
+
+    @staticmethod
+    def _render_error(err: ApiError) -> tuple[int, list[tuple[str, str]], bytes]:
+        payload = _dump(err.payload())
+        headers = [("Content-Type", _JSON), ("Content-Length", str(len(payload)))]
+        headers.extend(err.extra_headers.items())
+        return int(err.code or 500), headers, payload
+
+    def _rate_headers(self, rate: RateState | None) -> list[tuple[str, str]]:
+        """``X-RateLimit-*`` (D11); requests with no known caller show a fresh window."""
+        if rate is None:
+            settings = self.backend.settings
+            limit, remaining, reset = settings.rate_limit, settings.rate_limit, settings.rate_window
+        else:
+            limit, remaining, reset = rate.limit, rate.remaining, rate.reset
+        return [
+            ("X-RateLimit-Limit", str(limit)),
+            ("X-RateLimit-Remaining", str(remaining)),
+            ("X-RateLimit-Reset", str(int(reset))),
+        ]
+
+    def _log(
+        self, request: Request, status: int, error_code: str | None, trace: _Trace, started: float
+    ) -> None:
+        backend = self.backend
+        query = request.query_string.decode("latin-1")
+        with backend.lock:
+            backend.record_api_call(
+                ApiCall(
+                    at=backend.clock.time(),
+                    method=request.method,
+                    path=request.path + (f"?{query}" if query else ""),
+                    status=status,
+                    error_code=error_code,
+                    person_id=trace.person_id,
+                    token_tail=trace.token_tail,
+                    elapsed=time.perf_counter() - started,
+                )
+            )

@@ -1,0 +1,113 @@
+"""Turning references in request bodies into domain ids: persons, uploaded files, rejections.
+
+Shared by the task views (create) and anything else that accepts ``{"id"}``/``{"email"}``
+person references or NewFile attachments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .body import type_name
+from .errors import ApiError
+
+if TYPE_CHECKING:
+    from ..backend import PyrusBackend
+    from ..engine.violations import Violation
+
+__all__ = ["file_ids", "person_id", "person_ids", "rejected"]
+
+
+def person_id(backend: PyrusBackend, ref: object, path: str) -> int:
+    """A person id from ``{"id": n}``, ``{"email": s}`` or a bare id (call under the lock)."""
+    if isinstance(ref, dict):
+        if ref.get("id") is not None:
+            ref = ref["id"]
+        elif ref.get("email") is not None:
+            ref = ref["email"]
+        else:
+            raise ApiError("person_identity_missing", f"{path}: give the person's id or email")
+    if isinstance(ref, str):
+        found = backend.find_person_by_email(ref)
+        if found is None:
+            raise ApiError("invalid_email", f"{path}: no person has the e-mail {ref!r}")
+        return found.id
+    if isinstance(ref, bool) or not isinstance(ref, int):
+        raise ApiError(
+            "invalid_json",
+            f"{path} must be a person reference {{id}} or {{email}}, got {type_name(ref)}",
+        )
+    if backend.find_person(ref) is None:
+        raise ApiError("invalid_person_id", f"{path}: no person has the id {ref}")
+    return ref
+
+
+def person_ids(backend: PyrusBackend, refs: Sequence[Any] | None, path: str) -> list[int]:
+    """Person ids from a list of references (call under the lock)."""
+    return [person_id(backend, ref, f"{path}/{i}") for i, ref in enumerate(refs or ())]
+
+
+def file_ids(
+    backend: PyrusBackend, items: Sequence[Any] | None, path: str, author: int
+) -> list[int]:
+    """File ids from NewFile items: a guid string, ``{guid}``, ``{attachment_id}`` or
+    ``{url, name?}`` (contract §6.2). Call under the lock."""
+    out: list[int] = []
+    for index, item in enumerate(items or ()):
+        where = f"{path}/{index}"
+        if isinstance(item, dict):
+            if isinstance(item.get("guid"), str):
+                item = item["guid"]
+            elif item.get("attachment_id") is not None:
+                attachment = item["attachment_id"]
+                if isinstance(attachment, int) and backend.find_file(attachment) is not None:
+                    out.append(attachment)
+                    continue
+                raise ApiError("unrecognized_attachment_id", f"{where}: no file {attachment!r}")
+            elif isinstance(item.get("url"), str):
+                name = item.get("name")
+                link = backend.add_link_file(
+                    item["url"], name if isinstance(name, str) else "", author
+                )
+                out.append(link.id)
+                continue
+        if not isinstance(item, str):
+            raise ApiError(
+                "invalid_json", f"{where} must be a guid or {{guid}}, got {type_name(item)}"
+            )
+        found = backend.find_file_by_guid(item)
+        if found is None:
+            raise ApiError(
+                "unrecognized_attachment_id",
+                f"{where}: no uploaded file has the guid {item!r}; upload it with "
+                "POST /files/upload first",
+            )
+        out.append(found.id)
+    return out
+
+
+def rejected(violations: Sequence[Violation]) -> ApiError:
+    """The reply to a refused CreateComment (or task creation).
+
+    ``error_code`` is the first error's code; ``error`` lists every problem as
+    ``path: message``; the extension member ``violations`` carries them all, structured.
+    """
+    errors = [v for v in violations if v.severity == "error"] or list(violations)
+    first = errors[0].error_code if errors else "invalid_json"
+    text = "; ".join(f"{v.path or '/'}: {v.message}" for v in errors) or "the request is invalid"
+    return ApiError(
+        first,
+        text,
+        extra={
+            "violations": [
+                {
+                    "path": v.path,
+                    "error_code": v.error_code,
+                    "message": v.message,
+                    "severity": v.severity,
+                }
+                for v in violations
+            ]
+        },
+    )

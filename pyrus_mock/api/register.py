@@ -1,0 +1,236 @@
+"""The form register (``GET|POST /forms/{id}/register``): which tasks a filter selects.
+
+Filters come from the query string (``GET``) or the JSON body (``POST``, PY's
+``FormRegisterRequest``); both are accepted in either place. Implemented:
+
+==========================  ================================================================
+``steps``                   tasks on these steps (``[1, 2]`` or ``"1,2"``)
+``include_archived``        closed tasks too (default: open tasks only)
+``task_ids``                only these tasks (``[1, 2]`` or ``"1,2"``)
+``id``                      the task id, with the ``fld`` operators below
+``fld<ID>``                 ``"v"`` equals, ``"a,b"`` one of, ``"gtX"``, ``"ltX"``,
+                            ``"gtX,ltY"``, ``"empty"`` (no value), ``"*"`` (any value);
+                            top-level fields only (not table cells)
+``item_count``              at most this many tasks (1 to 20000; default 20000)
+``modified_before/after``   on ``last_modified_date`` (``YYYY-MM-DDThh:mm:ssZ``)
+``created_before/after``    on ``create_date``
+``closed_before/after``     on ``close_date`` (implies closed tasks)
+``include_text``            substring of the text or subject (case-insensitive)
+``field_ids``               only these fields in each task
+``sort``                    accepted; tasks are always in id order
+==========================  ================================================================
+
+``format=csv`` and ``due_filter`` answer 501 ``not_implemented``. Visibility: the caller sees
+the tasks of the form it could open with ``GET /tasks/{id}`` (form permissions are not
+modelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from ..model import FieldDef, Form, Person, Task
+from .errors import ApiError
+
+__all__ = ["REGISTER_FILTERS", "select"]
+
+#: Every filter name this module understands (``fld<ID>`` aside).
+REGISTER_FILTERS = (
+    "steps",
+    "include_archived",
+    "task_ids",
+    "id",
+    "item_count",
+    "modified_before",
+    "modified_after",
+    "created_before",
+    "created_after",
+    "closed_before",
+    "closed_after",
+    "include_text",
+    "field_ids",
+    "sort",
+    "format",
+    "delimiter",
+    "simple_format",
+    "encoding",
+)
+
+_MAX_ITEMS = 20000
+
+
+def _ints(value: Any, name: str) -> list[int]:
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        items = [value]
+    elif isinstance(value, str):
+        items = [part for part in value.split(",") if part.strip()]
+    else:
+        raise ApiError("invalid_json", f"{name} must be a list of integers")
+    out = []
+    for item in items:
+        try:
+            if isinstance(item, bool):
+                raise ValueError
+            out.append(int(item))
+        except (TypeError, ValueError):
+            raise ApiError("invalid_json", f"{name}: {item!r} is not an integer") from None
+    return out
+
+
+def _flag(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("y", "yes", "true", "1"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("n", "no", "false", "0", ""):
+        return False
+    raise ApiError("invalid_json", f'{name} must be a boolean (or "y")')
+
+
+def _moment(value: Any, name: str) -> datetime:
+    if isinstance(value, str):
+        for pattern in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+            try:
+                return datetime.strptime(value, pattern).replace(tzinfo=timezone.utc)
+            except ValueError:
+                continue
+    raise ApiError("invalid_json", f"{name} must be a timestamp YYYY-MM-DDThh:mm:ssZ")
+
+
+def _scalar(raw: Any) -> list[str]:
+    """The comparable strings of an internal field value (ids for references)."""
+    if raw is None or raw == "" or raw == []:
+        return []
+    if isinstance(raw, list):
+        return [str(item) for item in raw if not hasattr(item, "cells")]
+    return [str(raw)]
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _compare(values: list[str], op: str, bound: str) -> bool:
+    """Numbers compare as numbers; anything else (dates, text) as strings."""
+    limit = _number(bound)
+    for value in values:
+        number = _number(value)
+        if number is not None and limit is not None:
+            hit = number > limit if op == "gt" else number < limit
+        else:
+            hit = value > bound if op == "gt" else value < bound
+        if hit:
+            return True
+    return False
+
+
+def _matcher(spec: Any, name: str) -> Callable[[list[str]], bool]:
+    """A predicate over a value's comparable strings from a ``fld``/``id`` filter."""
+    if isinstance(spec, list):
+        wanted = {str(v) for v in spec}
+        return lambda values: any(v in wanted for v in values)
+    if isinstance(spec, bool) or spec is None or isinstance(spec, (dict, float)):
+        raise ApiError("invalid_json", f"{name}: unsupported filter value {spec!r}")
+    text = str(spec).strip()
+    if text == "empty":
+        return lambda values: not values
+    if text == "*":
+        return lambda values: bool(values)
+    parts = [p.strip() for p in text.split(",")]
+    if all(p[:2] in ("gt", "lt") and len(p) > 2 for p in parts):
+        bounds = [(p[:2], p[2:]) for p in parts]
+        return lambda values: all(_compare(values, op, b) for op, b in bounds)
+    wanted = set(parts)
+    return lambda values: any(v in wanted for v in values)
+
+
+def _field_test(field_id: int, match: Callable[[list[str]], bool]) -> Callable[[Task], bool]:
+    return lambda task: match(_scalar(task.values.get(field_id)))
+
+
+def _field(form: Form, field_id: int, name: str) -> FieldDef:
+    fd = form.by_id.get(field_id)
+    if fd is None or fd.table_id is not None:
+        raise ApiError("invalid_field_id", f"{name}: the form has no top-level field {field_id}")
+    return fd
+
+
+def select(
+    form: Form,
+    tasks: Iterable[Task],
+    viewer: Person,
+    can_see: Callable[[Person, Task], bool],
+    params: dict[str, Any],
+) -> tuple[list[Task], list[int] | None]:
+    """The tasks of ``form`` that ``params`` select, and the ``field_ids`` to keep (or None)."""
+    if str(params.get("format", "json")).lower() == "csv":
+        raise ApiError(
+            "not_implemented",
+            "format=csv is not implemented by pyrus-mock; see COVERAGE.md",
+            status=501,
+        )
+    if params.get("due_filter") not in (None, "", []):
+        raise ApiError(
+            "not_implemented",
+            "due_filter is not implemented by pyrus-mock; see COVERAGE.md",
+            status=501,
+        )
+    tests: list[Callable[[Task], bool]] = []
+    archived = _flag(params.get("include_archived", False), "include_archived")
+    if "steps" in params:
+        steps = set(_ints(params["steps"], "steps"))
+        tests.append(lambda t: t.current_step in steps)
+    if "task_ids" in params:
+        ids = set(_ints(params["task_ids"], "task_ids"))
+        tests.append(lambda t: t.id in ids)
+    if "id" in params:
+        by_id = _matcher(params["id"], "id")
+        tests.append(lambda t: by_id([str(t.id)]))
+    for name, attr in (
+        ("modified", "last_modified_date"),
+        ("created", "create_date"),
+        ("closed", "close_date"),
+    ):
+        for side in ("before", "after"):
+            key = f"{name}_{side}"
+            if params.get(key) in (None, ""):
+                continue
+            bound = _moment(params[key], key)
+            if name == "closed":
+                archived = True
+
+            def test(t: Task, attr: str = attr, side: str = side, bound: datetime = bound) -> bool:
+                moment = getattr(t, attr)
+                if moment is None:
+                    return False
+                return bool(moment < bound) if side == "before" else bool(moment > bound)
+
+            tests.append(test)
+    if params.get("include_text"):
+        needle = str(params["include_text"]).lower()
+        tests.append(lambda t: needle in t.text.lower() or needle in t.subject.lower())
+    for key, spec in params.items():
+        if key.startswith("fld") and key[3:].isdigit():
+            fd = _field(form, int(key[3:]), key)
+            tests.append(_field_test(fd.id, _matcher(spec, key)))
+    count = _ints(params.get("item_count", _MAX_ITEMS), "item_count")[0]
+    if not 0 < count <= _MAX_ITEMS:
+        raise ApiError("invalid_json", f"item_count must be 1 to {_MAX_ITEMS}, got {count}")
+    field_ids = _ints(params["field_ids"], "field_ids") if params.get("field_ids") else None
+    chosen = []
+    for task in tasks:
+        if task.form_id != form.id or (task.is_closed and not archived):
+            continue
+        if not can_see(viewer, task) or not all(test(task) for test in tests):
+            continue
+        chosen.append(task)
+        if len(chosen) >= count:
+            break
+    return chosen, field_ids

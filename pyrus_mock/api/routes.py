@@ -1,0 +1,340 @@
+"""THE route table of the fake Pyrus API v4, and the source of ``COVERAGE.md``.
+
+Every endpoint is one :class:`Endpoint` in :data:`ENDPOINTS`; :func:`build_map` turns the table
+into a werkzeug ``Map`` whose rule endpoints are the view callables themselves, so grep and
+mypy can follow the dispatch. :data:`NOT_IMPLEMENTED` lists the Pyrus endpoints the fake does
+not serve (contract §7.1), and :func:`coverage_markdown` renders both as ``COVERAGE.md``
+(``python scripts/coverage.py`` writes it; a test checks it is current).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.routing import Map, Rule
+
+from . import auth, views_bots, views_directory, views_files, views_tasks
+from .call import View
+
+__all__ = [
+    "API_PREFIXES",
+    "ENDPOINTS",
+    "NOT_IMPLEMENTED",
+    "Endpoint",
+    "EndpointRule",
+    "build_map",
+    "coverage_markdown",
+    "default_map",
+    "route_summary",
+]
+
+#: Where API endpoints answer (D12): the cloud form ``/v4/...`` and the on-premise ``/api/v4/``.
+API_PREFIXES = ("/v4", "/api/v4")
+_ANY_PREFIX = ("", *API_PREFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One implemented Pyrus endpoint.
+
+    Attributes:
+        methods: HTTP methods (``HEAD`` is added to ``GET`` by werkzeug).
+        path: werkzeug rule syntax below the prefix, e.g. ``/tasks/<int:task_id>``.
+        view: the view callable, ``view(call, **url_arguments)``.
+        notes: what is implemented, for ``COVERAGE.md``.
+        prefixes: the prefixes the path answers under.
+        public: no Bearer token needed (``/auth`` only).
+        upload: the body limit is ``max_upload_bytes`` instead of ``max_request_bytes``.
+        raw: the reply is file bytes, not JSON.
+    """
+
+    methods: tuple[str, ...]
+    path: str
+    view: View
+    notes: str
+    prefixes: tuple[str, ...] = API_PREFIXES
+    public: bool = False
+    upload: bool = False
+    raw: bool = False
+
+    @property
+    def display_path(self) -> str:
+        """The path with ``{name}`` placeholders: ``/tasks/{task_id}``."""
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.path)
+
+    @property
+    def label(self) -> str:
+        """``GET|POST /forms/{form_id}/register``."""
+        return f"{'|'.join(self.methods)} {self.display_path}"
+
+
+class EndpointRule(Rule):
+    """A werkzeug ``Rule`` that also carries its :class:`Endpoint` (``rule.spec``)."""
+
+    def __init__(self, string: str, *, spec: Endpoint) -> None:
+        super().__init__(string, methods=list(spec.methods), endpoint=spec.view)
+        self.spec = spec
+
+    def get_empty_kwargs(self) -> dict[str, Any]:
+        """Keep ``spec`` when werkzeug copies the rule."""
+        return {**super().get_empty_kwargs(), "spec": self.spec}
+
+
+_TASKS = "/tasks/<int:task_id>"
+
+#: Every endpoint the fake serves.
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        ("POST",),
+        "/auth",
+        auth.login,
+        "`{login, security_key, person_id?}` → `{access_token, api_url, files_url}`; "
+        "URLs point back at the host the request arrived on",
+        prefixes=_ANY_PREFIX,
+        public=True,
+    ),
+    Endpoint(
+        ("GET",),
+        _TASKS,
+        views_tasks.get_task,
+        "TaskWithComments; 403 `access_denied_task` for unknown or invisible tasks",
+    ),
+    Endpoint(
+        ("POST",),
+        _TASKS + "/comments",
+        views_tasks.comment_task,
+        "every CreateComment member, through the comment engine; a refusal lists every "
+        "violation (extension member `violations`)",
+    ),
+    Endpoint(
+        ("POST",),
+        "/tasks",
+        views_tasks.create_task,
+        "text, subject, form_id, fields, approvals, responsible, participants, "
+        "subscribers, due_date/due/duration, list_ids, parent_task_id, attachments",
+    ),
+    Endpoint(
+        ("GET",),
+        "/forms",
+        views_directory.get_forms,
+        "every form (form permissions are not modelled)",
+    ),
+    Endpoint(
+        ("GET",),
+        "/forms/<int:form_id>",
+        views_directory.get_form,
+        "Form with field `info` and `code`",
+    ),
+    Endpoint(
+        ("GET", "POST"),
+        "/forms/<int:form_id>/register",
+        views_directory.get_register,
+        "filters `steps`, `include_archived`, `task_ids`, `id`, `fld<ID>` (equals, "
+        "`a,b`, `gt`, `lt`, `empty`, `*`), `item_count`, `modified_/created_/closed_"
+        "before/after`, `include_text`, `field_ids`; no CSV, no `due_filter`",
+    ),
+    Endpoint(
+        ("GET",), "/members", views_directory.get_members, "users and bots, fired ones flagged"
+    ),
+    Endpoint(
+        ("GET",), "/members/<int:member_id>", views_directory.get_member, "Person at the top level"
+    ),
+    Endpoint(
+        ("GET",),
+        "/profile",
+        views_directory.get_profile,
+        "the caller and its organisation (`withinactive` / `include_inactive`)",
+    ),
+    Endpoint(
+        ("GET",), "/contacts", views_directory.get_contacts, "one organisation (`include_inactive`)"
+    ),
+    Endpoint(("GET",), "/catalogs", views_directory.get_catalogs, "every catalog"),
+    Endpoint(
+        ("GET",),
+        "/catalogs/<int:catalog_id>",
+        views_directory.get_catalog,
+        "headers and items; `column`/`value` filters with `use_wildcard`",
+    ),
+    Endpoint(
+        ("GET",),
+        "/inbox",
+        views_directory.get_inbox,
+        "tasks waiting for the caller; `item_count`; no task groups",
+    ),
+    Endpoint(("GET",), "/lists", views_directory.get_lists, "lists nested by parent"),
+    Endpoint(
+        ("GET", "POST"),
+        "/lists/<int:list_id>/tasks",
+        views_directory.get_list_tasks,
+        "TaskHeaders; `item_count`, `include_archived`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/files/upload",
+        views_files.upload,
+        "multipart, exactly one file part under any part name → `{guid, md5_hash}`",
+        prefixes=_ANY_PREFIX,
+        upload=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/files/download/<int:file_id>",
+        views_files.download,
+        "raw bytes with `Content-Disposition`; 403 `access_denied_file`",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/services/attachment",
+        views_files.download_attachment,
+        "`?Id={id}` (official Python and C# clients, files host)",
+        prefixes=("",),
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/bots",
+        views_bots.get_bots,
+        "`include_fired`; Configuration manager right required",
+    ),
+    Endpoint(
+        ("POST",),
+        "/bots",
+        views_bots.create_bot,
+        "`{name, hook_url?, external_id?}` → Bot **plus `security_key`** (extension)",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/bots/<int:bot_id>",
+        views_bots.update_bot,
+        "name, hook_url, is_enabled, bot_settings, description, rights, "
+        "send_only_last_comment, locale, time_zone_offset",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/bots/<int:bot_id>",
+        views_bots.delete_bot,
+        "fires the bot's person; `task_receiver_id` is checked, tasks are not moved",
+    ),
+)
+
+#: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
+NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
+    ("PUT", "/catalogs", "PY create_catalog"),
+    ("POST", "/catalogs/{id}", "PY sync_catalog"),
+    ("POST", "/catalogs/{id}/diff", "PY update_catalog_items"),
+    ("POST|PUT|DELETE", "/catalogs/bulk", "CS, TS"),
+    ("GET", "/announcements", "PY get_announcements"),
+    ("GET", "/announcements/{id}", "PY get_announcement"),
+    ("POST", "/announcements", "PY create_announcement"),
+    ("POST", "/announcements/{id}/comments", "PY comment_announcement"),
+    ("GET", "/roles", "PY get_roles"),
+    ("GET", "/roles/{id}", "PY get_role"),
+    ("POST", "/roles", "PY create_role"),
+    ("PUT", "/roles/{id}", "PY update_role"),
+    ("DELETE", "/roles/{id}", "PY delete_role"),
+    ("POST", "/members", "PY create_member"),
+    ("PUT", "/members/{id}", "PY update_member"),
+    ("PUT", "/members/{id}/avatar", "PY set_avatar"),
+    ("DELETE", "/members/{id}", "CS, TS"),
+    ("POST", "/members/bulk", "CS, TS"),
+    ("GET", "/calendar", "PY get_calendar_tasks"),
+    ("GET|POST", "/forms/{id}/permissions", "PY get/change_form_permissions"),
+    ("GET|POST|PUT|DELETE", "/knowledgebase/...", "PY knowledge base (7 methods)"),
+    ("GET", "/lists/{id}", "CS, TS"),
+    ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
+    ("GET", "/orgchart", "CS, TS (and department CRUD)"),
+    ("GET", "/profile/identity", "CS, TS"),
+    ("GET", "/tasksbyapprover/{id}", "CS, TS"),
+    ("POST", "/integrations/call", "CS, TS"),
+    ("POST", "/integrations/attachcallrecord", "CS, TS"),
+    ("GET", "/eventhistory, /fileaccesshistory, /taskaccesshistory, ...", "CS, TS audit CSVs"),
+    ("DELETE", "/tasks/{id}", "AIO"),
+    ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
+    ("POST", "/forms/{id}/register with format=csv", "PY get_registry (CSV)"),
+)
+
+
+def build_map(endpoints: Iterable[Endpoint] = ENDPOINTS, extra: Iterable[Rule] = ()) -> Map:
+    """A werkzeug ``Map`` of every endpoint under each of its prefixes.
+
+    Trailing slashes are accepted everywhere (``/auth/`` as the docs' curl sends it), and no
+    rule ever answers a redirect.
+
+    Args:
+        endpoints: the API endpoints.
+        extra: more rules in the same table, e.g. the control plane's
+            (:func:`pyrus_mock.api.control.control_rules`).
+    """
+    rules: list[Rule] = [
+        EndpointRule(prefix + ep.path, spec=ep) for ep in endpoints for prefix in ep.prefixes
+    ]
+    rules.extend(extra)
+    return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False)
+
+
+@functools.cache
+def default_map() -> Map:
+    """The ``Map`` of :data:`ENDPOINTS`, built once per process and shared by every app.
+
+    Building compiles every rule (about 30 ms for this table); a built ``Map`` holds no request
+    state and is only read while matching, so sharing it is safe across apps and threads.
+    """
+    return build_map()
+
+
+def route_summary(endpoints: Iterable[Endpoint] = ENDPOINTS) -> str:
+    """One line listing the implemented routes, for the 404 message (style §2 item 6)."""
+    table = tuple(endpoints)
+    api = [ep.label for ep in table if ep.prefixes == API_PREFIXES]
+    other = [
+        f"{ep.label} (under {', '.join(p or 'no prefix' for p in ep.prefixes)})"
+        for ep in table
+        if ep.prefixes != API_PREFIXES
+    ]
+    return (
+        "implemented routes, under /v4 or /api/v4: " + ", ".join(api) + "; also " + ", ".join(other)
+    )
+
+
+def coverage_markdown() -> str:
+    """The text of ``COVERAGE.md``."""
+    lines = [
+        "# Pyrus API v4 coverage of pyrus-mock",
+        "",
+        "Generated from `pyrus_mock/api/routes.py` by `python scripts/coverage.py`; "
+        "do not edit by hand.",
+        "",
+        "Every API path answers under `/v4/...` and `/api/v4/...`; some also without a prefix "
+        '(column *Prefixes*). Every reply is JSON `{"error_code", "error"}` on failure '
+        "(file downloads excepted on success) and carries `X-RateLimit-*` headers. An unknown "
+        "route answers 404 listing these routes, a known route with the wrong method 405.",
+        "",
+        "## Implemented",
+        "",
+        "| Method | Path | Prefixes | Notes |",
+        "|---|---|---|---|",
+    ]
+    for ep in ENDPOINTS:
+        prefixes = ", ".join(f"`{p}`" if p else "none" for p in ep.prefixes)
+        lines.append(
+            f"| {'&#124;'.join(ep.methods)} | `{ep.display_path}` | {prefixes} | {ep.notes} |"
+        )
+    lines += [
+        "",
+        "## Not implemented",
+        "",
+        "Known Pyrus endpoints (contract §7.1) the fake does not serve: they answer 404 "
+        "(`format=csv` on the register answers 501 `not_implemented`).",
+        "",
+        "| Method | Path | Used by |",
+        "|---|---|---|",
+    ]
+    for method, path, client in NOT_IMPLEMENTED:
+        lines.append(f"| {method.replace('|', '&#124;')} | `{path}` | {client} |")
+    return "\n".join(lines) + "\n"

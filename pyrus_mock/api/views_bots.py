@@ -1,0 +1,129 @@
+"""Bots management (contract §1.4): ``GET|POST /bots``, ``PUT|DELETE /bots/{id}``.
+
+Only persons with the Configuration manager right (the ``MANAGE_INTEGRATIONS_AND_CATALOGS``
+bit) may call these; others get 403 ``access_denied``.
+
+``POST /bots`` answers the Bot fields at the top level **plus** ``security_key``: no client
+models it (contract §10.16), but whoever creates a bot through the API must learn its key
+somehow, and an extra member is harmless to every client. The other replies never carry a key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import serialize
+from ..errors import BotLimitReached, InvalidArgument, UnknownEntity
+from ..model import BotAccount, Rights
+from . import body
+from .call import Call
+from .errors import ApiError
+
+__all__ = ["create_bot", "delete_bot", "get_bots", "update_bot"]
+
+
+def _require_manager(call: Call) -> None:
+    if not call.me.rights & Rights.MANAGE_INTEGRATIONS_AND_CATALOGS:
+        raise ApiError(
+            "access_denied",
+            "managing bots needs the Configuration manager right "
+            "(Rights.MANAGE_INTEGRATIONS_AND_CATALOGS)",
+        )
+
+
+def _bot_json(call: Call, bot: BotAccount) -> dict[str, Any]:
+    person = call.backend.person(bot.person_id)
+    return serialize.bot(bot, person)
+
+
+def _invalid(exc: InvalidArgument) -> ApiError:
+    return ApiError("invalid_value_format", str(exc))
+
+
+def get_bots(call: Call) -> dict[str, Any]:
+    """``GET /bots[?include_fired=True]``: ``{"bots": [Bot]}`` (deleted bots only on request)."""
+    _require_manager(call)
+    fired = body.query_bool(call.arg("include_fired"), "include_fired")
+    with call.backend.lock:
+        return {"bots": [_bot_json(call, b) for b in call.backend.bots(include_fired=fired)]}
+
+
+def create_bot(call: Call) -> dict[str, Any]:
+    """``POST /bots`` ``{name, hook_url?, external_id?}``: the Bot plus its ``security_key``."""
+    _require_manager(call)
+    data = call.json()
+    name = body.get_str(data, "name")
+    hook_url = body.get_str(data, "hook_url") or ""
+    external_id = body.get_str(data, "external_id") or ""
+    if not name or not name.strip():
+        raise ApiError("invalid_value_format", "/name: a bot needs a non-empty name")
+    try:
+        bot = call.backend.create_bot(name, hook_url, external_id=external_id)
+    except InvalidArgument as exc:
+        raise _invalid(exc) from None
+    except BotLimitReached as exc:
+        raise ApiError("bots_limit_exceeded", str(exc)) from None
+    with call.backend.lock:
+        data = _bot_json(call, bot)
+        data["security_key"] = bot.security_key
+        return data
+
+
+_UPDATE_TYPES: dict[str, type] = {
+    "name": str,
+    "hook_url": str,
+    "is_enabled": bool,
+    "bot_settings": str,
+    "description": str,
+    "rights": int,
+    "send_only_last_comment": bool,
+    "locale": str,
+    "time_zone_offset": int,
+    "external_id": str,
+}
+
+
+def update_bot(call: Call, bot_id: int) -> dict[str, Any]:
+    """``PUT /bots/{id}``: change any of ``name, hook_url, is_enabled, bot_settings,
+    description, rights, send_only_last_comment, locale, time_zone_offset``."""
+    _require_manager(call)
+    data = call.json()
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        expected = _UPDATE_TYPES.get(key)
+        if expected is None or value is None:
+            continue  # Pyrus ignores members it does not know; null means "unchanged"
+        wrong_int = expected is int and isinstance(value, bool)
+        if wrong_int or not isinstance(value, expected):
+            raise ApiError(
+                "invalid_json",
+                f"/{key} must be {'an integer' if expected is int else expected.__name__}, "
+                f"got {body.type_name(value)}",
+            )
+        changes[key] = value
+    try:
+        bot = call.backend.update_bot(bot_id, **changes)
+    except UnknownEntity:
+        raise ApiError("invalid_person_id", f"no bot has the id {bot_id}") from None
+    except InvalidArgument as exc:
+        raise _invalid(exc) from None
+    with call.backend.lock:
+        return _bot_json(call, bot)
+
+
+def delete_bot(call: Call, bot_id: int) -> dict[str, Any]:
+    """``DELETE /bots/{id}`` ``{task_receiver_id?}``: the bot's person is fired (D8).
+
+    ``task_receiver_id`` is checked to be a person but tasks are not moved to it.
+    """
+    _require_manager(call)
+    data = call.json(required=False)
+    receiver = body.get_int(data, "task_receiver_id")
+    backend = call.backend
+    with backend.lock:
+        if backend.find_bot(bot_id) is None:
+            raise ApiError("invalid_person_id", f"no bot has the id {bot_id}")
+        if receiver is not None and backend.find_person(receiver) is None:
+            raise ApiError("invalid_person_id", f"/task_receiver_id: no person {receiver}")
+        backend.delete_bot(bot_id)
+        return _bot_json(call, backend.bot(bot_id))

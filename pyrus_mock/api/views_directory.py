@@ -1,0 +1,278 @@
+"""Directory views: forms, the register, members, profile, contacts, catalogs, inbox, lists.
+
+All of them only read, so each runs under ``backend.lock`` as a whole. Entities are rendered by
+:mod:`pyrus_mock.serialize`; the views only assemble the response envelopes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import serialize
+from ..model import Catalog, CatalogItem, Person, TaskList
+from . import body, register
+from .call import Call
+from .errors import ApiError
+
+__all__ = [
+    "get_catalog",
+    "get_catalogs",
+    "get_contacts",
+    "get_form",
+    "get_forms",
+    "get_inbox",
+    "get_list_tasks",
+    "get_lists",
+    "get_member",
+    "get_members",
+    "get_profile",
+    "get_register",
+]
+
+
+# -- forms ---------------------------------------------------------------------------------------
+
+
+def get_forms(call: Call) -> dict[str, Any]:
+    """``GET /forms``: every form (form permissions are not modelled)."""
+    with call.backend.lock:
+        return {"forms": [serialize.form(f) for f in call.backend.forms()]}
+
+
+def get_form(call: Call, form_id: int) -> dict[str, Any]:
+    """``GET /forms/{id}``: the Form at the top level; 403 ``access_denied_form``."""
+    with call.backend.lock:
+        form = call.backend.find_form(form_id)
+        if form is None:
+            raise ApiError("access_denied_form", f"form {form_id} does not exist")
+        return serialize.form(form)
+
+
+def get_register(call: Call, form_id: int) -> dict[str, Any]:
+    """``GET|POST /forms/{id}/register``: ``{"tasks": [Task]}`` (see :mod:`.register`)."""
+    params: dict[str, Any] = dict(call.request.args.items())
+    if call.request.method == "POST":
+        params.update(call.json(required=False))
+    backend = call.backend
+    with backend.lock:
+        form = backend.find_form(form_id)
+        if form is None:
+            raise ApiError("access_denied_form", f"form {form_id} does not exist")
+        tasks, field_ids = register.select(form, backend.tasks(), call.me, backend.can_see, params)
+        rendered = []
+        for task in tasks:
+            data = serialize.task(
+                backend,
+                task,
+                comments=False,
+                files_url=call.files_url,
+                creation_date_format=backend.settings.creation_date_format,
+            )
+            if field_ids is not None and "fields" in data:
+                keep = set(field_ids)
+                data["fields"] = [f for f in data["fields"] if f.get("id") in keep]
+            rendered.append(data)
+        return {"tasks": rendered}
+
+
+# -- persons -------------------------------------------------------------------------------------
+
+
+def _members(call: Call, include_inactive: bool) -> list[Person]:
+    return [
+        p for p in call.backend.persons() if p.type != "role" and (include_inactive or not p.fired)
+    ]
+
+
+def _role(role: Person) -> dict[str, Any]:
+    """A Role (contract §6.3). serialize has no role shape yet; this is the envelope only."""
+    data: dict[str, Any] = {
+        "id": role.id,
+        "name": role.first_name,
+        "banned": role.banned,
+        "fired": role.fired,
+    }
+    if role.member_ids:
+        data["member_ids"] = list(role.member_ids)
+    if role.external_id:
+        data["external_id"] = role.external_id
+    return data
+
+
+def _organization(call: Call, include_inactive: bool) -> dict[str, Any]:
+    org = call.backend.organisation
+    roles = [p for p in call.backend.persons() if p.type == "role"]
+    data: dict[str, Any] = {
+        "organization_id": org.id,
+        "name": org.name,
+        "persons": [serialize.person(p, full=True) for p in _members(call, include_inactive)],
+    }
+    if roles:
+        data["roles"] = [_role(r) for r in roles]
+    return data
+
+
+def get_members(call: Call) -> dict[str, Any]:
+    """``GET /members``: every user and bot of the organisation, fired ones flagged."""
+    with call.backend.lock:
+        return {"members": [serialize.person(p, full=True) for p in _members(call, True)]}
+
+
+def get_member(call: Call, member_id: int) -> dict[str, Any]:
+    """``GET /members/{id}``: the Person at the top level; 403 ``access_denied_person``."""
+    with call.backend.lock:
+        person = call.backend.find_person(member_id)
+        if person is None or person.type == "role":
+            raise ApiError("access_denied_person", f"person {member_id} does not exist")
+        return serialize.person(person, full=True)
+
+
+def get_profile(call: Call) -> dict[str, Any]:
+    """``GET /profile[?withinactive=|include_inactive=]``: the caller and its organisation."""
+    inactive = body.query_bool(
+        call.arg("withinactive") or call.arg("include_inactive"), "withinactive"
+    )
+    me = call.me
+    with call.backend.lock:
+        data: dict[str, Any] = {"person_id": me.id}
+        for key, value in serialize.person(me).items():
+            if key in ("first_name", "last_name", "email"):
+                data[key] = value
+        data["locale"] = me.locale
+        data["timezone_offset"] = me.timezone_offset
+        data["organization_id"] = call.backend.organisation.id
+        data["organization"] = _organization(call, inactive)
+        return data
+
+
+def get_contacts(call: Call) -> dict[str, Any]:
+    """``GET /contacts[?include_inactive=]``: ``{"organizations": [Organization]}``."""
+    inactive = body.query_bool(call.arg("include_inactive"), "include_inactive")
+    with call.backend.lock:
+        return {"organizations": [_organization(call, inactive)]}
+
+
+# -- catalogs ------------------------------------------------------------------------------------
+
+
+def get_catalogs(call: Call) -> dict[str, Any]:
+    """``GET /catalogs``: every catalog, with headers and items."""
+    with call.backend.lock:
+        return {"catalogs": [serialize.catalog(c) for c in call.backend.catalogs()]}
+
+
+def _catalog_items(call: Call, catalog: Catalog) -> list[CatalogItem] | None:
+    """Items selected by ``column=…&value=…[&use_wildcard=True]`` pairs, or None (all)."""
+    args = call.request.args
+    columns, values = args.getlist("column"), args.getlist("value")
+    if not columns and not values:
+        return None
+    if len(columns) != len(values):
+        raise ApiError("invalid_request", "give column and value in pairs")
+    wildcard = body.query_bool(call.arg("use_wildcard"), "use_wildcard")
+    names = [h.name.lower() for h in catalog.headers]
+    tests = []
+    for column, value in zip(columns, values, strict=True):
+        if column.lower() not in names:
+            raise ApiError(
+                "invalid_request",
+                f"catalog {catalog.id} has no column {column!r}; columns: "
+                + ", ".join(h.name for h in catalog.headers),
+            )
+        index = names.index(column.lower())
+        if wildcard:
+            pattern = re.compile(
+                ".*".join(re.escape(part) for part in value.split("*")), re.IGNORECASE
+            )
+            tests.append((index, pattern))
+        else:
+            tests.append((index, re.compile(re.escape(value), re.IGNORECASE)))
+    return [
+        item
+        for item in catalog.items
+        if all(p.fullmatch(item.values[i]) for i, p in tests if i < len(item.values))
+    ]
+
+
+def get_catalog(call: Call, catalog_id: int) -> dict[str, Any]:
+    """``GET /catalogs/{id}[?column=&value=[&use_wildcard=True]]``.
+
+    Unknown catalogs answer 403 ``access_denied_catalog``.
+    """
+    with call.backend.lock:
+        catalog = call.backend.find_catalog(catalog_id)
+        if catalog is None:
+            raise ApiError("access_denied_catalog", f"catalog {catalog_id} does not exist")
+        return serialize.catalog(catalog, items=_catalog_items(call, catalog))
+
+
+# -- inbox and lists -----------------------------------------------------------------------------
+
+
+def get_inbox(call: Call) -> dict[str, Any]:
+    """``GET /inbox[?item_count=50]``: open tasks waiting for the caller (responsible, or an
+    approver of the current step who has not answered). No task groups."""
+    count = body.query_int(call.arg("item_count"), "item_count", 50)
+    backend = call.backend
+    me = call.me
+    with backend.lock:
+        waiting = [t for t in backend.tasks() if me.id in backend.inbox_ids(t)]
+        chosen = waiting[: max(count, 0)]
+        return {
+            "tasks": [serialize.task_header(backend, t) for t in chosen],
+            "has_more": len(waiting) > len(chosen),
+        }
+
+
+def _list_tree(lists: list[TaskList], parent: int | None) -> list[dict[str, Any]]:
+    """TaskLists nested by parent (contract §6.10: ``{id, name, children}``)."""
+    out = []
+    for lst in lists:
+        if lst.parent_id == parent:
+            data: dict[str, Any] = {"id": lst.id, "name": lst.name}
+            children = _list_tree(lists, lst.id)
+            if children:
+                data["children"] = children
+            out.append(data)
+    return out
+
+
+def get_lists(call: Call) -> dict[str, Any]:
+    """``GET /lists``: every list (project), nested."""
+    with call.backend.lock:
+        return {"lists": _list_tree(call.backend.lists(), None)}
+
+
+def get_list_tasks(call: Call, list_id: int) -> dict[str, Any]:
+    """``GET|POST /lists/{id}/tasks``: the caller's visible tasks in the list, as headers.
+
+    Filters: ``item_count`` (default 200) and ``include_archived`` (``"y"``), in the query
+    string or the JSON body.
+    """
+    params: dict[str, Any] = dict(call.request.args.items())
+    if call.request.method == "POST":
+        params.update(call.json(required=False))
+    count_raw = params.get("item_count", 200)
+    if isinstance(count_raw, bool) or not isinstance(count_raw, (int, str)):
+        raise ApiError("invalid_json", "item_count must be an integer")
+    count = body.query_int(str(count_raw), "item_count", 200)
+    archived_raw = params.get("include_archived")
+    archived = archived_raw is True or (
+        isinstance(archived_raw, str) and body.query_bool(archived_raw, "include_archived")
+    )
+    backend = call.backend
+    me = call.me
+    with backend.lock:
+        if not backend.list_exists(list_id):
+            raise ApiError("access_denied_project", f"list {list_id} does not exist")
+        found = [
+            t
+            for t in backend.tasks()
+            if list_id in t.list_ids and (archived or not t.is_closed) and backend.can_see(me, t)
+        ]
+        chosen = found[: max(count, 0)]
+        return {
+            "tasks": [serialize.task_header(backend, t) for t in chosen],
+            "has_more": len(found) > len(chosen),
+        }

@@ -1,0 +1,118 @@
+"""File views: upload (``POST …/files/upload``) and the two download forms (contract §7.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from werkzeug.datastructures import Headers
+
+from ..model import FileRecord, Person, Task
+from .call import Call, RawReply
+from .errors import ApiError
+
+__all__ = ["download", "download_attachment", "upload"]
+
+
+def upload(call: Call) -> dict[str, Any]:
+    """Store the one file of a multipart body, whatever its part name; ``{guid, md5_hash}``."""
+    request = call.request
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(
+            "file_is_missing",
+            f"send the file as multipart/form-data (got {request.mimetype or 'no Content-Type'})",
+        )
+    try:
+        parts = list(request.files.items(multi=True))
+    except ValueError as exc:  # a body that does not parse as multipart
+        raise ApiError("file_is_missing", f"the multipart body does not parse: {exc}") from None
+    if len(parts) != 1:
+        names = ", ".join(name for name, _ in parts)
+        raise ApiError(
+            "file_is_missing" if not parts else "too_many_files",
+            f"send exactly one file part (any part name); got {len(parts)}"
+            + (f": {names}" if names else ""),
+        )
+    part_name, storage = parts[0]
+    try:
+        content = storage.read()
+    finally:
+        storage.close()
+    record = call.backend.upload(storage.filename or part_name, content, call.me.id)
+    return {"guid": record.guid, "md5_hash": record.md5}
+
+
+def _task_file_ids(call: Call, task: Task) -> set[int]:
+    ids = set(task.attachment_ids)
+    for comment in task.comments:
+        ids.update(comment.attachments)
+    form = call.backend.find_form(task.form_id) if task.form_id else None
+    if form is None:
+        return ids
+    for fd in form.all_fields():
+        if fd.type != "file":
+            continue
+        if fd.table_id is None:
+            ids.update(task.values.get(fd.id) or ())
+            continue
+        for row in task.values.get(fd.table_id) or ():
+            ids.update(row.cells.get(fd.id) or ())
+    return ids
+
+
+def _may_download(call: Call, person: Person, record: FileRecord) -> bool:
+    """The uploader, or anyone who can see a task the file is attached to."""
+    if record.uploaded_by == person.id:
+        return True
+    backend = call.backend
+    return any(
+        backend.can_see(person, task) and record.id in _task_file_ids(call, task)
+        for task in backend.tasks()
+    )
+
+
+def _disposition(name: str) -> str:
+    """``attachment; filename=…``, or RFC 2231 ``filename*=UTF-8''…`` for non-ASCII names.
+
+    Only ``filename*`` for those: the official Python client reads the name with
+    ``email.message.Message.get_filename()``, which prefers a plain ``filename`` when both are
+    present and would return the ASCII fallback.
+    """
+    headers = Headers()
+    try:
+        name.encode("ascii")
+        headers.set("Content-Disposition", "attachment", filename=name)
+    except UnicodeEncodeError:
+        headers.set(
+            "Content-Disposition",
+            "attachment",
+            **{"filename*": "UTF-8''" + quote(name, safe="!#$&+^`|~")},
+        )
+    return headers["Content-Disposition"]
+
+
+def download(call: Call, file_id: int) -> RawReply:
+    """``GET …/files/download/{id}``: the bytes; 403 ``access_denied_file``."""
+    with call.backend.lock:
+        record = call.backend.find_file(file_id)
+        if record is None or not _may_download(call, call.me, record):
+            raise ApiError(
+                "access_denied_file",
+                f"file {file_id} does not exist or is not accessible to person {call.me.id}",
+            )
+        content, name = record.content, record.name
+    return RawReply(
+        content,
+        [
+            ("Content-Type", "application/octet-stream"),
+            ("Content-Disposition", _disposition(name)),
+        ],
+    )
+
+
+def download_attachment(call: Call) -> RawReply:
+    """``GET /services/attachment?Id={id}`` (the official Python and C# clients)."""
+    raw = call.arg("Id")
+    if raw is None or not raw.strip().isdigit():
+        raise ApiError("access_denied_file", f"Id={raw!r} is not a file id")
+    return download(call, int(raw))

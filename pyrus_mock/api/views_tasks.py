@@ -1,0 +1,158 @@
+"""Task views: read a task, comment on it, create one (contract §4, §7).
+
+Views parse, call the backend, and serialise through :mod:`pyrus_mock.serialize`. Reads and
+serialisation happen under ``backend.lock``; the backend's mutating calls (``comment``,
+``create_task``) take the lock themselves and notify bots after releasing it, so a view never
+holds the lock across them (a bot answering synchronously may call this API back).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import CommentRejected
+from ..model import Form
+from . import body
+from .call import Call
+from .errors import ApiError
+from .refs import file_ids, person_id, person_ids, rejected
+
+__all__ = ["comment_task", "create_task", "get_task"]
+
+
+def get_task(call: Call, task_id: int) -> dict[str, Any]:
+    """``GET /tasks/{id}``: ``{"task": TaskWithComments}``; 403 ``access_denied_task``."""
+    with call.backend.lock:
+        return {"task": call.task_json(call.visible_task(task_id))}
+
+
+def comment_task(call: Call, task_id: int) -> dict[str, Any]:
+    """``POST /tasks/{id}/comments``: apply a CreateComment as the caller.
+
+    A refused request answers 400 (403 for ``access_denied_*`` codes) with the first error's
+    code, every problem in ``error``, and all of them in ``violations``. Warnings do not fail
+    the request.
+    """
+    request = call.json()
+    backend = call.backend
+    with backend.lock:
+        task = call.visible_task(task_id)
+    try:
+        backend.comment(task, request, call.me)
+    except CommentRejected as exc:
+        raise rejected(exc.violations) from None
+    with backend.lock:
+        return {"task": call.task_json(task)}
+
+
+def _fields(data: dict[str, Any]) -> dict[str | int, Any] | None:
+    """``fields: [{id|code|name, value}]`` as the ``{key: value}`` the backend takes."""
+    items = body.get_list(data, "fields")
+    if items is None:
+        return None
+    out: dict[str | int, Any] = {}
+    for index, item in enumerate(items):
+        path = f"/fields/{index}"
+        if not isinstance(item, dict):
+            raise ApiError("invalid_json", f"{path} must be an object, got {body.type_name(item)}")
+        key: str | int | None = body.get_int(item, "id", path=path)
+        if key is None:
+            key = body.get_str(item, "code", path=path) or body.get_str(item, "name", path=path)
+        if key is None:
+            raise ApiError("field_identity_missing", f"{path}: give the field's id, code or name")
+        if key in out:
+            raise ApiError("duplicate_field", f"{path}: field {key!r} is given twice")
+        out[key] = item.get("value")
+    return out
+
+
+def _dates(data: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
+    due_date = body.get_str(data, "due_date")
+    due = body.get_str(data, "due")
+    duration = body.get_int(data, "duration")
+    if due_date and due:
+        raise ApiError("either_due_date_or_due_can_be_set", "give due_date or due, not both")
+    if duration is not None:
+        if not due:
+            raise ApiError("due_missing", "duration needs due")
+        if duration < 0:
+            raise ApiError("negative_duration", f"duration {duration} is negative")
+    return due_date, due, duration
+
+
+def create_task(call: Call) -> dict[str, Any]:
+    """``POST /tasks``: create a simple or form task as the caller; ``{"task": ...}``.
+
+    Accepted members: ``text``, ``subject``, ``form_id``, ``fields`` (``[{id|code|name,
+    value}]``), ``approvals`` (``[[person ref]]``, form tasks), ``responsible``,
+    ``participants``, ``subscribers``, ``due_date`` / ``due`` + ``duration``, ``list_ids``,
+    ``parent_task_id``, ``attachments`` (guids or NewFile objects).
+    """
+    data = call.json()
+    backend = call.backend
+    me = call.me
+    text = body.get_str(data, "text") or ""
+    subject = body.get_str(data, "subject") or ""
+    form_id = body.get_int(data, "form_id")
+    fields = _fields(data)
+    approvals_raw = body.get_list(data, "approvals")
+    due_date, due, duration = _dates(data)
+    list_ids = body.get_int_list(data, "list_ids") or []
+    parent_task_id = body.get_int(data, "parent_task_id")
+    participants = body.get_list(data, "participants")
+    subscribers = body.get_list(data, "subscribers")
+    attachments = body.get_list(data, "attachments")
+    with backend.lock:
+        form: Form | None = None
+        if form_id is not None:
+            form = backend.find_form(form_id)
+            if form is None:
+                raise ApiError("access_denied_form", f"form {form_id} does not exist")
+        else:
+            if not text and not subject:
+                raise ApiError("text_missing", "a task without a form needs text or subject")
+            if fields:
+                raise ApiError("task_has_no_form", "fields need form_id")
+            if approvals_raw:
+                raise ApiError("task_has_no_form", "approvals need form_id (a form task)")
+        approvals = None
+        if approvals_raw is not None:
+            approvals = []
+            for step, group in enumerate(approvals_raw):
+                if not isinstance(group, list):
+                    raise ApiError("invalid_json", f"/approvals/{step} must be an array")
+                approvals.append(person_ids(backend, group, f"/approvals/{step}"))
+        responsible = data.get("responsible")
+        responsible_id = (
+            None if responsible is None else person_id(backend, responsible, "/responsible")
+        )
+        for index, list_id in enumerate(list_ids):
+            if not backend.list_exists(list_id):
+                raise ApiError("access_denied_project", f"/list_ids/{index}: no list {list_id}")
+        if parent_task_id is not None:
+            call.visible_task(parent_task_id)
+        participant_ids = person_ids(backend, participants, "/participants")
+        subscriber_ids = person_ids(backend, subscribers, "/subscribers")
+        attachment_ids = file_ids(backend, attachments, "/attachments", me.id)
+    try:
+        task = backend.create_task(
+            author_id=me.id,
+            form=form,
+            fields=fields,
+            approvals=approvals,
+            responsible_id=responsible_id,
+            text=text,
+            subject=subject,
+            participant_ids=participant_ids,
+            subscriber_ids=subscriber_ids,
+            due_date=due_date,
+            due=due,
+            duration=duration,
+            list_ids=list_ids,
+            parent_task_id=parent_task_id,
+            attachment_ids=attachment_ids,
+        )
+    except CommentRejected as exc:
+        raise rejected(exc.violations) from None
+    with backend.lock:
+        return {"task": call.task_json(task)}

@@ -1,0 +1,313 @@
+"""Running the fake outside pytest: ``pyrus-mock serve`` and ``pyrus-mock check``.
+
+:func:`serve` runs the fake as a standalone HTTPS server for bots and tests written in any
+language: the API v4, plus the control plane under ``/_mock/`` (see
+:mod:`pyrus_mock.api.control`) behind an admin token. It writes the TLS material and the token
+to a state directory, prints the URLs, and stops cleanly on SIGINT or SIGTERM.
+
+:func:`check` runs the conformance checks (:mod:`pyrus_mock.conformance`) against a bot that
+is already running somewhere, prints progress and the result table, and optionally writes
+JUnit XML.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from ._version import __version__
+from .clock import Clock, RealClock, VirtualClock
+from .mock import PyrusMock
+
+__all__ = ["check", "serve"]
+
+_PROGRESS_WIDTH = 98
+"""Progress lines are cut to this width; the table that follows has every reason whole."""
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _display_host(host: str) -> str:
+    """A host clients can connect to and the certificate covers, for the printed URLs."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+# -- serve ---------------------------------------------------------------------------------------
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    state_dir: str | os.PathLike[str] | None = None,
+    clock: str = "virtual",
+    seed: int = 0,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Run the standalone fake until SIGINT, SIGTERM or ``stop`` is set.
+
+    Args:
+        host: the address to listen on; anything but loopback prints a warning.
+        port: the port; 0 picks a free one (printed).
+        state_dir: where ``ca.pem``, ``server.pem``, ``server-key.pem``, ``admin-token`` and
+            ``server.json`` are written; a temporary directory (removed on exit) when None.
+        clock: ``virtual`` (retries wait for ``POST /_mock/clock/advance``) or ``real``.
+        seed: seeds the ids.
+        out: where the URLs go (stdout by default).
+        err: where warnings and errors go (stderr by default).
+        stop: set it to stop the server (for embedding and tests); signal handlers are only
+            installed when this runs in the main thread.
+
+    Returns:
+        0 after a clean stop; 1 when the server could not start.
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    stop = stop or threading.Event()
+    the_clock: Clock = VirtualClock() if clock == "virtual" else RealClock()
+    owns_dir = state_dir is None
+    directory = Path(tempfile.mkdtemp(prefix="pyrus-mock-") if state_dir is None else state_dir)
+    token = secrets.token_urlsafe(32)
+    mock = PyrusMock(seed=seed, clock=the_clock)
+    previous = _install_signals(stop)
+    try:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            mock.start(host=host, port=port, admin_token=token)
+        except OSError as exc:
+            print(f"pyrus-mock serve: cannot start on {host}:{port}: {exc}; pick another "
+                  "--port (0 chooses a free one) or --state-dir", file=err)  # fmt: skip
+            return 1
+        files = mock.ca.write_to_dir(directory)
+        token_path = directory / "admin-token"
+        _write_private(token_path, token + "\n")
+        base = f"https://{_display_host(host)}:{mock.server.port}"
+        urls = {
+            "api_url": base + "/v4/",
+            "auth_url": base + "/api/v4/auth",
+            "files_url": base + "/",
+            "control_url": base + "/_mock/",
+            "ca_path": files["ca"],
+            "cert_path": files["cert"],
+            "key_path": files["key"],
+            "admin_token_path": str(token_path),
+            "port": mock.server.port,
+            "pid": os.getpid(),
+        }
+        _write_private(directory / "server.json", json.dumps(urls, indent=2) + "\n")
+        if not _is_loopback(host):
+            print(f"pyrus-mock serve: warning: listening on {host}, beyond loopback: anyone who "
+                  "can reach this machine can call the fake's API (the control API still needs "
+                  "the admin token). The server certificate covers localhost and 127.0.0.1 "
+                  "only.", file=err, flush=True)  # fmt: skip
+        _print_banner(out, urls, token, directory, clock, seed, owns_dir)
+        stop.wait()
+        print("pyrus-mock serve: stopping…", file=out, flush=True)
+        return 0
+    finally:
+        _restore_signals(previous)
+        mock.close()
+        if owns_dir:
+            shutil.rmtree(directory, ignore_errors=True)
+        if stop.is_set():
+            print("pyrus-mock serve: stopped", file=out, flush=True)
+
+
+def _print_banner(
+    out: TextIO,
+    urls: dict[str, Any],
+    token: str,
+    directory: Path,
+    clock: str,
+    seed: int,
+    temporary: bool,
+) -> None:
+    retries = (
+        "retries wait for POST /_mock/clock/advance"
+        if clock == "virtual"
+        else "retries happen in real time (61 s, 122 s)"
+    )
+    where = f"{directory} (temporary, removed on exit)" if temporary else str(directory)
+    lines = [
+        f"pyrus-mock {__version__}: a fake Pyrus API v4 over HTTPS ({clock} clock, seed {seed})",
+        f"  API          {urls['api_url']}",
+        f"  Auth         {urls['auth_url']}",
+        f"  Files        {urls['files_url']}",
+        f"  Control      {urls['control_url']}",
+        f"  CA           {urls['ca_path']}",
+        f"  Admin token  {token}",
+        f"  State dir    {where}",
+        "Control calls need 'Authorization: Bearer <admin token>' (the token is also in "
+        f"{urls['admin_token_path']}); {retries}.",
+        "Stop with Ctrl+C or SIGTERM.",
+    ]
+    print("\n".join(lines), file=out, flush=True)
+
+
+_Handler = Any  # what signal.getsignal returns
+
+
+def _install_signals(stop: threading.Event) -> dict[int, _Handler]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[int, _Handler] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.getsignal(signum)
+        signal.signal(signum, handler)
+    return previous
+
+
+def _restore_signals(previous: dict[int, _Handler]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+
+def check(
+    url: str,
+    *,
+    security_key: str | None,
+    ca_file: str | None = None,
+    login: str | None = None,
+    junit_xml: str | None = None,
+    timeout: float = 10.0,
+    key_reset_command: str | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run the conformance checks against the bot at ``url``.
+
+    Args:
+        url: the bot's ``https://`` URL.
+        security_key: the key the bot verifies calls with.
+        ca_file: a PEM file of CA certificates the bot's certificate chains to; the system
+            store when None.
+        login: the bot's login, when the bot logs in to ``/auth`` itself.
+        junit_xml: also write the results to this file as JUnit XML.
+        timeout: seconds the bot may take per call.
+        key_reset_command: a shell command that gives the bot a new key (in the environment
+            variable ``PYRUS_NEW_SECURITY_KEY``); the key-reset check is skipped without it.
+        out: where progress and the table go (stdout by default).
+
+    Returns:
+        0 when every check passed, 1 when one failed.
+
+    Raises:
+        UsageError: the arguments cannot work (no key, not https, no such CA file).
+    """
+    from ._cli import UsageError
+
+    out = out or sys.stdout
+    if not security_key:
+        raise UsageError(
+            "pyrus-mock check: error: --security-key is required (or set PYRUS_SECURITY_KEY); "
+            "it is the key the bot verifies calls with"
+        )
+    if not url.lower().startswith("https://") or len(url) <= len("https://"):
+        raise UsageError(f"pyrus-mock check: error: {url!r} is not an https:// URL; Pyrus calls "
+                         "bots over HTTPS only")  # fmt: skip
+    if ca_file is not None and not os.path.isfile(ca_file):
+        raise UsageError(f"pyrus-mock check: error: --ca-file {ca_file!r} does not exist; give "
+                         "the PEM file of the CA that issued the bot's certificate")  # fmt: skip
+    from .conformance import check_bot
+
+    mock = PyrusMock(trust=ca_file or "system", delivery_timeout=timeout)
+    try:
+        mock.start()
+        bot = mock.create_bot("Bot under test", url, security_key=security_key)
+        if login:
+            _set_login(mock, bot.id, login)
+        print(f"pyrus-mock check: calling {url} as Pyrus would (fake API at {mock.api_url})",
+              file=out, flush=True)  # fmt: skip
+
+        def progress(line: str) -> None:
+            name, _, outcome = line.partition(": ")
+            text = f"{name} …" if outcome == "running" else line
+            if len(text) > _PROGRESS_WIDTH:
+                text = text[: _PROGRESS_WIDTH - 1] + "…"
+            print("  " + text, file=out, flush=True)
+
+        hook = _key_reset_hook(key_reset_command, timeout, out) if key_reset_command else None
+        report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout, progress=progress)
+    finally:
+        mock.close()
+    print(str(report), file=out, flush=True)
+    if not key_reset_command and any(
+        c.name == "key_reset" and c.status == "skip" for c in report.checks
+    ):
+        print("key_reset was skipped: pass --key-reset-command CMD, a command that gives the bot "
+              "the new key found in $PYRUS_NEW_SECURITY_KEY", file=out, flush=True)  # fmt: skip
+    if junit_xml:
+        report.to_junit_xml(junit_xml)
+        print(f"JUnit XML written to {junit_xml}", file=out, flush=True)
+    return 0 if report.passed else 1
+
+
+def _set_login(mock: PyrusMock, bot_id: int, login: str) -> None:
+    """Give the bot the login it already knows (a real bot keeps its Pyrus login)."""
+    backend = mock.backend
+    with backend.lock:
+        other = backend.find_person_by_email(login)
+        if other is not None and other.id != bot_id:
+            from ._cli import UsageError
+
+            raise UsageError(f"pyrus-mock check: error: --login {login!r} is already taken")
+        backend.bot(bot_id).login = login
+        backend.person(bot_id).email = login
+
+
+def _key_reset_hook(command: str, timeout: float, out: TextIO) -> Callable[[str], None]:
+    """A callback running ``command`` with the new key in ``PYRUS_NEW_SECURITY_KEY``."""
+
+    def on_key_reset(new_key: str) -> None:
+        env = {**os.environ, "PYRUS_NEW_SECURITY_KEY": new_key}
+        print(f"  running --key-reset-command: {command}", file=out, flush=True)
+        done = subprocess.run(  # the user's own command, as typed
+            command, shell=True, env=env, timeout=max(timeout, 30.0), check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"--key-reset-command exited with status {done.returncode}; it must give the "
+                "bot the key in $PYRUS_NEW_SECURITY_KEY and exit 0"
+            )
+
+    return on_key_reset

@@ -1,0 +1,393 @@
+"""The error matrix of the API (D10): every endpoint, every way a request can go wrong.
+
+Every reply goes through ``check_reply``: JSON (downloads excepted), never HTML, never a 500,
+rate-limit headers present.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from pyrus_mock.api.routes import ENDPOINTS, Endpoint
+from pyrus_mock.errors import ServerThreadError
+
+from ._api_helpers import (
+    SAMPLES,
+    World,
+    check_reply,
+    endpoint_methods,
+    make_world,
+    sample_for,
+    send_sample,
+)
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+def _id(pair: tuple[Endpoint, str]) -> str:
+    endpoint, method = pair
+    return f"{method} {endpoint.display_path}"
+
+
+ALL = endpoint_methods()
+PROTECTED = [(ep, m) for ep, m in ALL if not ep.public]
+JSON_BODY = [(ep, m) for ep, m in ALL if sample_for(ep, m).json_body is not None]
+WITH_BODY = [(ep, m) for ep, m in ALL if sample_for(ep, m).has_body]
+BODY_REQUIRED = [
+    (ep, m)
+    for ep, m in JSON_BODY
+    if (m, ep.path)
+    not in {
+        ("POST", "/forms/<int:form_id>/register"),
+        ("POST", "/lists/<int:list_id>/tasks"),
+        ("DELETE", "/bots/<int:bot_id>"),
+    }
+]
+
+
+def test_every_endpoint_has_a_sample() -> None:
+    assert {(m, ep.path) for ep, m in ALL} == set(SAMPLES)
+
+
+@pytest.mark.parametrize(
+    ("pair", "prefix"),
+    [((ep, m), p) for ep, m in ALL for p in ep.prefixes],
+    ids=[f"{m} {p}{ep.display_path}" for ep, m in ALL for p in ep.prefixes],
+)
+def test_success_under_every_prefix(world: World, pair: tuple[Endpoint, str], prefix: str) -> None:
+    response, _ = send_sample(world, sample_for(*pair), prefix=prefix)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("pair", PROTECTED, ids=_id)
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("missing", "token_not_specified"),
+        ("not_bearer", "token_not_specified"),
+        ("invalid", "invalid_token"),
+        ("expired", "expired_token"),
+        ("revoked", "revoked_token"),
+        ("blocked", "account_blocked"),
+    ],
+)
+def test_401(world: World, pair: tuple[Endpoint, str], kind: str, code: str) -> None:
+    sample = sample_for(*pair)
+    headers: dict[str, str] = {}
+    who: str | None = None
+    if kind == "not_bearer":
+        headers["Authorization"] = "Basic dXNlcjpwYXNz"
+    elif kind == "invalid":
+        headers["Authorization"] = "Bearer not-a-token"
+    elif kind == "expired":
+        who = sample.who
+        world.token(str(who))
+        world.mock.clock.advance(world.mock.settings.token_lifetime + 1)  # type: ignore[attr-defined]
+    elif kind in ("revoked", "blocked"):
+        other = world.mock.create_bot("Other", "https://other.invalid/hook")
+        headers["Authorization"] = f"Bearer {other.token()}"
+        other.delete() if kind == "revoked" else other.block()
+    response, body = send_sample(world, sample, who=who, headers=headers)
+    assert (response.status_code, body["error_code"]) == (401, code), body
+
+
+FORBIDDEN = [
+    pytest.param("GET", "/v4/tasks/{task}", "outsider", "access_denied_task", id="task-invisible"),
+    pytest.param("GET", "/v4/tasks/999999", "author", "access_denied_task", id="task-unknown"),
+    pytest.param(
+        "POST",
+        "/v4/tasks/{task}/comments",
+        "outsider",
+        "access_denied_task",
+        id="comment-invisible",
+    ),
+    pytest.param(
+        "POST", "/v4/tasks/999999/comments", "bot", "access_denied_task", id="comment-unknown"
+    ),
+    pytest.param("GET", "/v4/forms/999999", "bot", "access_denied_form", id="form-unknown"),
+    pytest.param(
+        "GET", "/v4/forms/999999/register", "bot", "access_denied_form", id="register-unknown"
+    ),
+    pytest.param("GET", "/v4/members/999999", "bot", "access_denied_person", id="member"),
+    pytest.param("GET", "/v4/catalogs/999999", "bot", "access_denied_catalog", id="catalog"),
+    pytest.param("GET", "/v4/lists/999999/tasks", "bot", "access_denied_project", id="list"),
+    pytest.param(
+        "GET",
+        "/v4/files/download/{file}",
+        "outsider",
+        "access_denied_file",
+        id="download-invisible",
+    ),
+    pytest.param(
+        "GET", "/files/download/999999", "author", "access_denied_file", id="download-unknown"
+    ),
+    pytest.param(
+        "GET",
+        "/services/attachment?Id={file}",
+        "outsider",
+        "access_denied_file",
+        id="attachment-invisible",
+    ),
+    pytest.param(
+        "GET", "/services/attachment?Id=abc", "author", "access_denied_file", id="attachment-bad-id"
+    ),
+    pytest.param("GET", "/v4/bots", "bot", "access_denied", id="bots-list"),
+    pytest.param("POST", "/v4/bots", "supervisor", "access_denied", id="bots-create"),
+    pytest.param("PUT", "/v4/bots/{bot}", "author", "access_denied", id="bots-update"),
+    pytest.param("DELETE", "/v4/bots/{bot}", "bot", "access_denied", id="bots-delete"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "who", "code"), FORBIDDEN)
+def test_403(world: World, method: str, path: str, who: str, code: str) -> None:
+    url = path.format(task=world.task.id, file=world.file.id, bot=world.bot.id)
+    body = {"text": "hi", "name": "x"} if method in ("POST", "PUT") else None
+    world.fail(method, url, 403, code, who=who, json_body=body)
+
+
+@pytest.mark.parametrize("pair", JSON_BODY, ids=_id)
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"text": ', "invalid_json"),
+        (b"[1, 2]", "invalid_json"),
+        (b'"text"', "invalid_json"),
+        (b"\xff\xfe{}", "invalid_request_encoding"),
+    ],
+    ids=["malformed", "array", "string", "not-utf8"],
+)
+def test_400_bad_json(world: World, pair: tuple[Endpoint, str], raw: bytes, code: str) -> None:
+    sample = sample_for(*pair)
+    response, body = world.call(
+        sample.method,
+        sample.url(world),
+        who=sample.who,
+        data=raw,
+        headers={"Content-Type": "application/json"},
+    )
+    assert (response.status_code, body["error_code"]) == (400, code), body
+
+
+@pytest.mark.parametrize("pair", BODY_REQUIRED, ids=_id)
+def test_400_empty_body(world: World, pair: tuple[Endpoint, str]) -> None:
+    sample = sample_for(*pair)
+    world.fail(sample.method, sample.url(world), 400, "empty_body", who=sample.who, data=b"")
+
+
+WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/auth"): {"login": 5, "security_key": "x"},
+    ("POST", "/tasks/<int:task_id>/comments"): {"text": 5},
+    ("POST", "/tasks"): {"text": ["a"]},
+    ("POST", "/forms/<int:form_id>/register"): {"steps": "one"},
+    ("POST", "/lists/<int:list_id>/tasks"): {"item_count": True},
+    ("POST", "/bots"): {"name": 5},
+    ("PUT", "/bots/<int:bot_id>"): {"is_enabled": "yes"},
+    ("DELETE", "/bots/<int:bot_id>"): {"task_receiver_id": "me"},
+}
+
+
+@pytest.mark.parametrize("pair", JSON_BODY, ids=_id)
+def test_400_wrong_member_type(world: World, pair: tuple[Endpoint, str]) -> None:
+    sample = sample_for(*pair)
+    response, body = world.call(
+        sample.method,
+        sample.url(world),
+        who=sample.who,
+        json_body=WRONG_TYPES[(sample.method, pair[0].path)],
+    )
+    assert response.status_code == 400, body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v4/tasks/1/commentz",
+        "/v5/tasks/1",
+        "/",
+        "/v4/tasks/abc",
+        "/v4/announcements",
+        "/api/v4/roles",
+    ],
+)
+def test_404_lists_the_routes(world: World, path: str) -> None:
+    body = world.fail("GET", path, 404, "not_found", who=None)
+    assert f"GET {path}" in body["error"]
+    assert "GET /tasks/{task_id}" in body["error"]
+    assert "POST /tasks/{task_id}/comments" in body["error"]
+    assert "COVERAGE.md" in body["error"]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda ep: ep.label)
+def test_405_names_the_allowed_methods(world: World, endpoint: Endpoint) -> None:
+    wrong = next(m for m in ("PATCH", "PUT", "DELETE", "POST", "GET") if m not in endpoint.methods)
+    url = sample_for(endpoint, endpoint.methods[0]).url(world)
+    response, body = world.call(wrong, url, who=None)
+    assert (response.status_code, body["error_code"]) == (405, "method_not_allowed"), body
+    for method in endpoint.methods:
+        assert method in body["error"]
+        assert method in response.headers["Allow"]
+
+
+@pytest.fixture
+def small() -> World:
+    return make_world(max_request_bytes=200, max_upload_bytes=300)
+
+
+@pytest.mark.parametrize("pair", WITH_BODY, ids=_id)
+def test_413_on_content_length(small: World, pair: tuple[Endpoint, str]) -> None:
+    sample = sample_for(*pair)
+    if sample.multipart:
+        body = small.fail(
+            "POST",
+            sample.url(small),
+            413,
+            "request_too_large",
+            data={"file": (io.BytesIO(b"x" * 400), "big.bin")},
+        )
+    else:
+        big = json.dumps({"text": "x" * 300}).encode()
+        body = small.fail(
+            sample.method, sample.url(small), 413, "request_too_large", who=sample.who, data=big
+        )
+    assert "bytes" in body["error"]
+
+
+def _chunked(world: World, method: str, path: str, data: bytes, content_type: str) -> Any:
+    """Send ``data`` as a body without Content-Length (as a chunked request arrives)."""
+    environ = EnvironBuilder(
+        path=path,
+        method=method,
+        input_stream=io.BytesIO(data),
+        headers={"Authorization": f"Bearer {world.token('bot')}", "Content-Type": content_type},
+    ).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input_terminated"] = True
+    app_iter, status, _ = run_wsgi_app(world.app, environ)
+    return int(status.split()[0]), json.loads(b"".join(app_iter))
+
+
+def test_413_on_chunked_json_body(small: World) -> None:
+    path = f"/v4/tasks/{small.task.id}/comments"
+    ok = json.dumps({"text": "short"}).encode()
+    assert _chunked(small, "POST", path, ok, "application/json")[0] == 200
+    big = json.dumps({"text": "x" * 300}).encode()
+    status, body = _chunked(small, "POST", path, big, "application/json")
+    assert (status, body["error_code"]) == (413, "request_too_large")
+
+
+def test_413_on_chunked_upload(small: World) -> None:
+    boundary = "BOUNDARY"
+    data = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n{'x' * 400}\r\n--{boundary}--\r\n"
+    ).encode()
+    status, body = _chunked(
+        small, "POST", "/v4/files/upload", data, f"multipart/form-data; boundary={boundary}"
+    )
+    assert (status, body["error_code"]) == (413, "request_too_large")
+
+
+def test_429_after_the_rate_limit() -> None:
+    world = make_world(rate_limit=2)
+    first, _ = world.call("GET", "/v4/forms")
+    assert first.headers["X-RateLimit-Remaining"] == "1"
+    assert first.headers["X-RateLimit-Limit"] == "2"
+    world.ok("GET", "/v4/forms")
+    response, body = world.call("GET", "/v4/forms")
+    assert (response.status_code, body["error_code"]) == (429, "too_many_requests")
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert 0 < int(response.headers["X-RateLimit-Reset"]) <= 600
+    world.ok("GET", "/v4/forms", who="author")  # per person
+    world.mock.clock.advance(601)  # type: ignore[attr-defined]
+    world.ok("GET", "/v4/forms")
+
+
+def test_unexpected_exception_is_a_json_500_and_kept(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(form_id: int) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(world.mock.backend, "find_form", broken)
+    response = world.client.get(f"/v4/forms/{world.form.id}", headers=world.headers())
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    body = response.get_json()
+    assert body["error_code"] == "server_error"
+    assert "RuntimeError: boom" in body["error"]
+    assert [type(e) for e in world.app.errors] == [RuntimeError]
+    with pytest.raises(ServerThreadError, match="boom") as info:
+        world.app.raise_errors()
+    assert isinstance(info.value.__cause__, RuntimeError)
+    world.app.clear_errors()
+    world.app.raise_errors()
+    assert world.mock.backend.api_calls[-1].error_code == "server_error"
+
+
+def test_every_call_is_recorded(world: World) -> None:
+    world.ok("GET", f"/v4/tasks/{world.task.id}?x=1")
+    world.fail("GET", "/v4/tasks/999999", 403, "access_denied_task")
+    world.fail("GET", "/v4/forms", 401, "token_not_specified", who=None)
+    calls = world.mock.backend.api_calls[-3:]
+    token = world.token("bot")
+    assert [(c.method, c.path, c.status, c.error_code) for c in calls] == [
+        ("GET", f"/v4/tasks/{world.task.id}?x=1", 200, None),
+        ("GET", "/v4/tasks/999999", 403, "access_denied_task"),
+        ("GET", "/v4/forms", 401, "token_not_specified"),
+    ]
+    assert [c.person_id for c in calls] == [world.bot.id, world.bot.id, None]
+    assert [c.token_tail for c in calls] == [token[-4:], token[-4:], ""]
+    assert all(c.elapsed > 0 for c in calls)
+
+
+# -- the same over real HTTPS ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    world = make_world(max_request_bytes=500)
+    world.mock.start()
+    # requests lets REQUESTS_CA_BUNDLE override Session.verify; point it at the fake's CA.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", world.mock.ca_path)
+    try:
+        yield world
+    finally:
+        world.mock.close()
+
+
+def test_over_https(served: World) -> None:
+    mock = served.mock
+    with requests.Session() as session:
+        auth = {"Authorization": f"Bearer {served.token('bot')}"}
+        base = mock.base_url
+
+        def check(response: requests.Response, status: int, code: str | None) -> None:
+            assert response.status_code == status, response.text
+            body = check_reply(response)
+            assert body.get("error_code") == code
+
+        check(session.get(f"{base}/v4/tasks/{served.task.id}", headers=auth), 200, None)
+        check(session.get(f"{base}/api/v4/forms", headers=auth), 200, None)
+        check(session.get(f"{base}/v4/tasks/{served.task.id}"), 401, "token_not_specified")
+        check(session.get(f"{base}/v4/tasks/999999", headers=auth), 403, "access_denied_task")
+        check(session.get(f"{base}/v4/nothing", headers=auth), 404, "not_found")
+        check(session.delete(f"{base}/v4/forms", headers=auth), 405, "method_not_allowed")
+        check(session.post(f"{base}/v4/tasks", data=b"{", headers=auth), 400, "invalid_json")
+        check(session.post(f"{base}/v4/tasks", data=b"", headers=auth), 400, "empty_body")
+        big = json.dumps({"text": "x" * 1000})
+        check(session.post(f"{base}/v4/tasks", data=big, headers=auth), 413, "request_too_large")
+        chunks = iter([b'{"text": "', b"x" * 1000, b'"}'])
+        check(session.post(f"{base}/v4/tasks", data=chunks, headers=auth), 413, "request_too_large")
+        check(session.post(f"{base}/v4/tasks", json={"text": "ok"}, headers=auth), 200, None)
+    mock.server.raise_errors()
+    served.app.raise_errors()

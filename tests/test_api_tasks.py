@@ -1,0 +1,283 @@
+"""Task endpoints: ``GET /tasks/{id}``, ``POST /tasks/{id}/comments``, ``POST /tasks``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ._api_helpers import World, make_world
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+def _field(task: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(f for f in task["fields"] if f.get("code") == code)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["author", "bot", "supervisor"])
+def test_who_may_read_a_task(world: World, who: str) -> None:
+    task = world.ok("GET", f"/v4/tasks/{world.task.id}", who=who)["task"]
+    assert task["id"] == world.task.id
+    assert task["form_id"] == world.form.id
+    assert _field(task, "u_amount")["value"] == 120.5
+    assert task["approvals"][0][0]["person"]["id"] == world.bot.id
+    assert task["comments"][-1]["attachments"][0]["id"] == world.file.id
+
+
+def test_participants_and_subscribers_may_read(world: World) -> None:
+    world.fail(
+        "GET", f"/v4/tasks/{world.simple_task.id}", 403, "access_denied_task", who="outsider"
+    )
+    world.mock.backend.comment(
+        world.simple_task, {"subscribers_added": [{"id": world.outsider.id}]}, world.author
+    )
+    world.ok("GET", f"/v4/tasks/{world.simple_task.id}", who="outsider")
+
+
+def test_unknown_and_invisible_tasks_answer_alike(world: World) -> None:
+    unknown = world.fail("GET", "/v4/tasks/987654", 403, "access_denied_task", who="outsider")
+    hidden = world.fail(
+        "GET", f"/v4/tasks/{world.task.id}", 403, "access_denied_task", who="outsider"
+    )
+    assert set(unknown) == set(hidden) == {"error_code", "error"}
+
+
+def test_file_urls_point_at_the_host_of_the_request(world: World) -> None:
+    task = world.ok("GET", f"/v4/tasks/{world.task.id}", base_url="https://127.0.0.1:9999")
+    url = task["task"]["comments"][-1]["attachments"][0]["url"]
+    assert url == f"https://127.0.0.1:9999/services/attachment?Id={world.file.id}"
+    task = world.ok("GET", f"/v4/tasks/{world.task.id}", base_url="https://api.pyrus.com")
+    url = task["task"]["comments"][-1]["attachments"][0]["url"]
+    assert url == f"https://files.pyrus.com/services/attachment?Id={world.file.id}"
+
+
+def test_replies_are_compact_utf8(world: World) -> None:
+    world.mock.backend.comment(world.task, {"text": "Привет, ünïcödé"}, world.author)
+    response, _ = world.call("GET", f"/v4/tasks/{world.task.id}")
+    raw = response.get_data()
+    assert "Привет, ünïcödé".encode() in raw
+    assert b"\\u" not in raw
+    assert b'": ' not in raw
+    assert b", " not in raw.replace("Привет, ".encode(), b"")
+    assert int(response.headers["Content-Length"]) == len(raw)
+
+
+# -- commenting ----------------------------------------------------------------------------------
+
+
+def test_approve_and_update_a_field(world: World) -> None:
+    note = next(f for f in world.form.fields if f.code == "u_note")
+    body = {
+        "text": "Approved",
+        "approval_choice": "approved",
+        "field_updates": [{"id": note.id, "value": "checked by bot"}],
+    }
+    task = world.ok("POST", f"/v4/tasks/{world.task.id}/comments", json_body=body)["task"]
+    assert task["current_step"] == 2
+    assert _field(task, "u_note")["value"] == "checked by bot"
+    last = task["comments"][-1]
+    assert last["author"]["id"] == world.bot.id
+    assert last["text"] == "Approved"
+    assert last["approval_choice"] == "approved"
+    assert world.mock.backend.task(world.task.id).current_step == 2
+
+
+def test_field_updates_by_code_and_name(world: World) -> None:
+    body = {"field_updates": [{"code": "u_amount", "value": 99}, {"name": "Note", "value": "n"}]}
+    task = world.ok("POST", f"/v4/tasks/{world.task.id}/comments", json_body=body)["task"]
+    assert _field(task, "u_amount")["value"] == 99
+    assert _field(task, "u_note")["value"] == "n"
+
+
+def test_a_refused_comment_lists_every_violation(world: World) -> None:
+    body = {"field_updates": [{"id": 987654, "value": 1}, {"code": "u_amount", "value": "lots"}]}
+    before = len(world.mock.backend.task(world.task.id).comments)
+    data = world.fail(
+        "POST", f"/v4/tasks/{world.task.id}/comments", 400, "invalid_field_id", json_body=body
+    )
+    assert len(data["violations"]) >= 2
+    assert data["violations"][0]["error_code"] == "invalid_field_id"
+    assert {"path", "error_code", "message", "severity"} <= set(data["violations"][0])
+    for violation in data["violations"]:
+        assert f"{violation['path']}: {violation['message']}" in data["error"]
+    assert len(world.mock.backend.task(world.task.id).comments) == before
+
+
+def test_warnings_do_not_fail_the_request(world: World) -> None:
+    body = {"text": "hi", "no_such_member": 1}
+    task = world.ok("POST", f"/v4/tasks/{world.task.id}/comments", json_body=body)["task"]
+    assert task["comments"][-1]["text"] == "hi"
+
+
+def test_comment_on_an_invisible_task(world: World) -> None:
+    world.fail(
+        "POST",
+        f"/v4/tasks/{world.task.id}/comments",
+        403,
+        "access_denied_task",
+        who="outsider",
+        json_body={"text": "hi"},
+    )
+
+
+def test_attach_an_uploaded_file(world: World) -> None:
+    import io
+
+    upload = world.ok("POST", "/v4/files/upload", data={"file": (io.BytesIO(b"pdf"), "scan.pdf")})
+    body = {"text": "see", "attachments": [upload["guid"]]}
+    task = world.ok("POST", f"/v4/tasks/{world.task.id}/comments", json_body=body)["task"]
+    attachment = task["comments"][-1]["attachments"][0]
+    assert (attachment["name"], attachment["size"]) == ("scan.pdf", 3)
+
+
+# -- creating ------------------------------------------------------------------------------------
+
+
+def test_create_a_simple_task(world: World) -> None:
+    body = {
+        "text": "Call the client",
+        "subject": "Call",
+        "responsible": {"email": world.author.email},
+        "participants": [{"id": world.outsider.id}],
+        "subscribers": [{"id": world.supervisor.id}],
+        "due_date": "2026-03-01",
+        "list_ids": [world.lst.id],
+        "parent_task_id": world.simple_task.id,
+    }
+    task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
+    assert task["text"] == "Call the client"
+    assert task["subject"] == "Call"
+    assert task["responsible"]["id"] == world.author.id
+    assert [p["id"] for p in task["participants"]] == [world.outsider.id]
+    assert [s["person"]["id"] for s in task["subscribers"]] == [world.supervisor.id]
+    assert task["due_date"] == "2026-03-01"
+    assert task["list_ids"] == [world.lst.id]
+    assert task["parent_task_id"] == world.simple_task.id
+    assert task["author"]["id"] == world.author.id
+    world.ok("GET", f"/v4/tasks/{task['id']}", who="outsider")
+
+
+def test_create_a_form_task(world: World) -> None:
+    colour = world.catalog.items[1]
+    body = {
+        "form_id": world.form.id,
+        "fields": [
+            {"code": "u_amount", "value": 10},
+            {"name": "Note", "value": "lunch"},
+            {
+                "id": next(f.id for f in world.form.fields if f.code == "u_colour"),
+                "value": {"item_id": colour.id},
+            },
+        ],
+        "approvals": [[{"id": world.bot.id}], [{"email": world.supervisor.email}]],
+        "due": "2026-03-01T10:00:00Z",
+        "duration": 30,
+    }
+    task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
+    assert _field(task, "u_amount")["value"] == 10
+    assert _field(task, "u_note")["value"] == "lunch"
+    assert _field(task, "u_colour")["value"]["item_ids"] == [colour.id]
+    assert task["approvals"][1][0]["person"]["id"] == world.supervisor.id
+    assert (task["due"], task["duration"]) == ("2026-03-01T10:00:00Z", 30)
+    assert task["current_step"] == 1
+
+
+def test_create_with_an_attachment(world: World) -> None:
+    body = {"text": "with file", "attachments": [world.file.guid.upper()]}
+    task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
+    assert [a["id"] for a in task["attachments"]] == [world.file.id]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"subject": ""}, 400, "text_missing"),
+        ({"form_id": 987654}, 403, "access_denied_form"),
+        ({"text": "x", "fields": [{"code": "u_amount", "value": 1}]}, 400, "task_has_no_form"),
+        ({"text": "x", "approvals": [[{"id": 1}]]}, 400, "task_has_no_form"),
+        ({"form_id": "FORM", "fields": [{"value": 1}]}, 400, "field_identity_missing"),
+        (
+            {
+                "form_id": "FORM",
+                "fields": [{"code": "u_amount", "value": 1}, {"code": "u_amount", "value": 2}],
+            },
+            400,
+            "duplicate_field",
+        ),
+        ({"form_id": "FORM", "fields": ["u_amount"]}, 400, "invalid_json"),
+        (
+            {"form_id": "FORM", "fields": [{"code": "u_amount", "value": "lots"}]},
+            400,
+            "invalid_value_format",
+        ),
+        ({"text": "x", "responsible": {"id": 987654}}, 400, "invalid_person_id"),
+        ({"text": "x", "responsible": {"email": "nobody@example.com"}}, 400, "invalid_email"),
+        ({"text": "x", "responsible": {}}, 400, "person_identity_missing"),
+        ({"text": "x", "responsible": "x@y.z"}, 400, "invalid_email"),
+        ({"text": "x", "participants": [True]}, 400, "invalid_json"),
+        (
+            {"text": "x", "due_date": "2026-01-01", "due": "2026-01-01T00:00:00Z"},
+            400,
+            "either_due_date_or_due_can_be_set",
+        ),
+        ({"text": "x", "duration": 5}, 400, "due_missing"),
+        ({"text": "x", "due": "2026-01-01T00:00:00Z", "duration": -5}, 400, "negative_duration"),
+        ({"text": "x", "list_ids": [987654]}, 403, "access_denied_project"),
+        ({"text": "x", "list_ids": ["a"]}, 400, "invalid_json"),
+        ({"text": "x", "parent_task_id": 987654}, 403, "access_denied_task"),
+        ({"text": "x", "attachments": ["no-such-guid"]}, 400, "unrecognized_attachment_id"),
+        (
+            {"text": "x", "attachments": [{"attachment_id": 987654}]},
+            400,
+            "unrecognized_attachment_id",
+        ),
+        ({"text": "x", "attachments": [5]}, 400, "invalid_json"),
+    ],
+)
+def test_create_refusals(world: World, body: dict[str, Any], status: int, code: str) -> None:
+    if body.get("form_id") == "FORM":
+        body = {**body, "form_id": world.form.id}
+    count = len(world.mock.backend.tasks())
+    world.fail("POST", "/v4/tasks", status, code, json_body=body, who="author")
+    assert len(world.mock.backend.tasks()) == count
+
+
+def test_create_with_link_and_existing_attachments(world: World) -> None:
+    body = {
+        "text": "links",
+        "attachments": [
+            {"url": "https://example.com/a", "name": "A"},
+            {"attachment_id": world.file.id},
+            {"guid": world.file.guid},
+        ],
+    }
+    task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
+    names = [a["name"] for a in task["attachments"]]
+    assert names == ["A", "receipt.txt", "receipt.txt"]
+
+
+def test_created_tasks_reach_the_inbox(world: World) -> None:
+    body = {"text": "for the bot", "responsible": {"id": world.bot.id}}
+    created = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
+    inbox = world.ok("GET", "/v4/inbox")
+    assert created["id"] in [t["id"] for t in inbox["tasks"]]
+
+
+def test_json_request_with_charset_and_bom_free_utf8(world: World) -> None:
+    raw = json.dumps({"text": "Задача"}, ensure_ascii=False).encode("utf-8")
+    task = world.ok(
+        "POST",
+        "/v4/tasks",
+        data=raw,
+        who="author",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )["task"]
+    assert task["text"] == "Задача"

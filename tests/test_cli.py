@@ -1,0 +1,268 @@
+"""The ``pyrus-mock`` command line, through ``main(argv=[...])``: help, usage errors, check."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyrus_mock import PyrusMock, __version__
+from pyrus_mock._cli import main
+
+from ._bots import RecordingBot
+
+KEY = "S" * 92 + "k3y!"
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], *expected: str) -> str:
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith("pyrus-mock"), err
+    assert "error: " in err
+    for part in expected:
+        assert part in err, err
+    return err
+
+
+# -- help and version ----------------------------------------------------------------------------
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: pyrus-mock")
+    for command in ("demo", "serve", "check"):
+        assert re.search(rf"^\s+{command}\s+\S", out, re.MULTILINE), out
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        pytest.param("demo", ("--seed", "--json", "--color"), id="demo"),
+        pytest.param("serve", ("--host", "--port", "--state-dir", "--clock", "--seed"), id="serve"),
+        pytest.param(
+            "check",
+            (
+                "--security-key",
+                "--ca-file",
+                "--login",
+                "--junit-xml",
+                "--timeout",
+                "--key-reset-command",
+            ),
+            id="check",
+        ),
+    ],
+)
+def test_every_command_has_help(
+    capsys: pytest.CaptureFixture[str], command: str, options: tuple[str, ...]
+) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: pyrus-mock {command}")
+    for option in options:
+        assert option in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"pyrus-mock {__version__}\n"
+
+
+# -- usage errors: one line, exit status 2 -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param([], "choose a command: demo, serve or check", id="no-command"),
+        pytest.param(["launch"], "invalid choice: 'launch'", id="unknown-command"),
+        pytest.param(["demo", "--colour"], "unrecognized arguments: --colour", id="unknown-option"),
+        pytest.param(["demo", "--seed", "x"], "--seed: invalid int value", id="bad-seed"),
+        pytest.param(["serve", "--port", "http"], "'http' is not a port number", id="port-text"),
+        pytest.param(["serve", "--port", "70000"], "70000 is not a port", id="port-range"),
+        pytest.param(["serve", "--clock", "fast"], "invalid choice: 'fast'", id="bad-clock"),
+        pytest.param(["check"], "required: url", id="check-no-url"),
+        pytest.param(
+            ["check", "https://bot.example", "--security-key", "k", "--timeout", "0"],
+            "must be more than 0 seconds",
+            id="check-timeout",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    assert main(argv) == 2
+    _one_line_error(capsys, expected, "--help")
+
+
+def test_check_needs_a_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYRUS_SECURITY_KEY", raising=False)
+    assert main(["check", "https://127.0.0.1:9/"]) == 2
+    _one_line_error(capsys, "--security-key is required", "PYRUS_SECURITY_KEY")
+
+
+def test_check_refuses_plain_http(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "http://127.0.0.1:9/", "--security-key", KEY]) == 2
+    _one_line_error(capsys, "is not an https:// URL")
+
+
+def test_check_needs_an_existing_ca_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.pem"
+    assert (
+        main(["check", "https://127.0.0.1:9/", "--security-key", KEY, "--ca-file", str(missing)])
+        == 2
+    )
+    _one_line_error(capsys, "--ca-file", "does not exist")
+
+
+# -- check against bots running elsewhere --------------------------------------------------------
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[PyrusMock]:
+    """Another fake, only to serve test bots over TLS with its own CA (a bot "anywhere")."""
+    mock = PyrusMock()
+    yield mock
+    mock.close()
+
+
+def _rows(out: str) -> dict[str, str]:
+    """``{check name: status}`` from the printed result table."""
+    rows = {}
+    for line in out.splitlines():
+        match = re.match(r"^\s+([a-z_]+)\s+(pass|FAIL|skip)\s", line)
+        if match:
+            rows[match.group(1)] = match.group(2)
+    return rows
+
+
+def test_check_a_correct_bot_passes(
+    capsys: pytest.CaptureFixture[str], elsewhere: PyrusMock, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY)
+    bot = RecordingBot(key=key_file.read_text)
+    writer = "import os, sys; open(sys.argv[1], 'w').write(os.environ['PYRUS_NEW_SECURITY_KEY'])"
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(writer)} {shlex.quote(str(key_file))}"
+    junit = tmp_path / "report.xml"
+    with elsewhere.serve_bot(bot) as url:
+        status = main(
+            [
+                "check",
+                url,
+                "--security-key",
+                KEY,
+                "--ca-file",
+                elsewhere.ca_path,
+                "--junit-xml",
+                str(junit),
+                "--timeout",
+                "5",
+                "--key-reset-command",
+                command,
+            ]
+        )
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
+    assert out.index("  genuine_call …") < out.index("PASSED")  # progress, then the table
+    assert "PASSED" in out
+    rows = _rows(out)
+    assert set(rows.values()) == {"pass"}, out
+    assert {"genuine_call", "forged_wrong_key", "key_reset"} <= set(rows)
+    assert key_file.read_text() != KEY  # the hook gave the bot its new key
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == "0"
+    assert int(suite.get("tests") or 0) == len(rows)
+
+
+def test_check_a_bot_that_ignores_signatures_fails(
+    capsys: pytest.CaptureFixture[str], elsewhere: PyrusMock, tmp_path: Path
+) -> None:
+    junit = tmp_path / "report.xml"
+    with elsewhere.serve_bot(RecordingBot(verify=None)) as url:
+        status = main(
+            [
+                "check",
+                url,
+                "--security-key",
+                KEY,
+                "--ca-file",
+                elsewhere.ca_path,
+                "--junit-xml",
+                str(junit),
+            ]
+        )
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "FAILED" in out
+    rows = _rows(out)
+    assert rows["genuine_call"] == "pass"
+    assert rows["forged_wrong_key"] == rows["forged_missing_header"] == "FAIL"
+    assert rows["key_reset"] == "skip"  # no --key-reset-command
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    failed = {
+        case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None
+    }
+    assert "forged_wrong_key" in failed
+    assert int(suite.get("failures") or 0) == len(failed)
+
+
+def test_check_reports_a_failing_key_reset_command(
+    capsys: pytest.CaptureFixture[str], elsewhere: PyrusMock
+) -> None:
+    fail = f"{shlex.quote(sys.executable)} -c 'raise SystemExit(3)'"
+    with elsewhere.serve_bot(RecordingBot(key=KEY)) as url:
+        status = main(
+            [
+                "check",
+                url,
+                "--security-key",
+                KEY,
+                "--ca-file",
+                elsewhere.ca_path,
+                "--key-reset-command",
+                fail,
+            ]
+        )
+    out = capsys.readouterr().out
+    assert status == 1
+    assert _rows(out)["key_reset"] == "FAIL"
+    assert "exited with status 3" in out
+
+
+def test_check_without_trusting_the_bots_ca_fails_the_calls(
+    capsys: pytest.CaptureFixture[str], elsewhere: PyrusMock
+) -> None:
+    # The system store does not know the test CA: the genuine call cannot even connect.
+    with elsewhere.serve_bot(RecordingBot(key=KEY)) as url:
+        status = main(["check", url, "--security-key", KEY, "--timeout", "2"])
+    assert status == 1
+    assert _rows(capsys.readouterr().out)["genuine_call"] == "FAIL"
+
+
+def test_login_gives_the_bot_the_login_it_knows(elsewhere: PyrusMock) -> None:
+    from pyrus_mock._cli import UsageError
+    from pyrus_mock.standalone import _set_login
+
+    bot = elsewhere.create_bot("Bot", "https://127.0.0.1:9/", security_key=KEY)
+    _set_login(elsewhere, bot.id, "bot@00000000-0000-4000-8000-000000000001")
+    assert bot.login == "bot@00000000-0000-4000-8000-000000000001"
+    token = elsewhere.backend.login(bot.login, KEY)
+    assert token.person_id == bot.id
+    user = elsewhere.add_user(email="taken@example.com")
+    with pytest.raises(UsageError, match="already taken"):
+        _set_login(elsewhere, bot.id, user.email)

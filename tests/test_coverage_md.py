@@ -1,0 +1,57 @@
+"""``COVERAGE.md`` is generated from the route table and must be current."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from pyrus_mock.api.routes import ENDPOINTS, NOT_IMPLEMENTED, coverage_markdown, default_map
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("coverage_script", ROOT / "scripts/coverage.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_coverage_md_is_up_to_date() -> None:
+    assert (ROOT / "COVERAGE.md").read_text(encoding="utf-8") == coverage_markdown(), (
+        "COVERAGE.md is stale: run `python scripts/coverage.py`"
+    )
+
+
+def test_every_endpoint_is_listed() -> None:
+    text = coverage_markdown()
+    for endpoint in ENDPOINTS:
+        assert f"`{endpoint.display_path}`" in text
+    for _, path, _ in NOT_IMPLEMENTED:
+        assert f"`{path}`" in text
+
+
+def test_not_implemented_routes_are_really_absent() -> None:
+    adapter = default_map().bind("pyrus.test")
+    for method, path, _ in NOT_IMPLEMENTED:
+        if "{" in path or "..." in path or " " in path or "," in path:
+            continue
+        for verb in method.split("|"):
+            with pytest.raises(Exception, match=r"404|405"):
+                adapter.match("/v4" + path, verb)
+
+
+def test_script_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = _script()
+    assert script.main(["--check"]) == 0
+    target = tmp_path / "COVERAGE.md"
+    assert script.main(["--check"], path=target) == 1
+    assert "out of date" in capsys.readouterr().err
+    assert script.main([], path=target) == 0
+    assert target.read_text(encoding="utf-8") == coverage_markdown()
+    assert script.main(["--check"], path=target) == 0
