@@ -262,3 +262,52 @@ def test_a_bot_is_not_called_for_its_own_comment_and_chains_stop() -> None:
         assert kinds[-1] == "chain"
         assert fake.deliveries[-1].violations[0].error_code == "chain_too_deep"
         assert len(fake.deliveries) == 5
+
+
+def test_concurrent_deliveries_and_api_calls_keep_state_consistent() -> None:
+    import threading
+
+    import requests
+
+    bot_app = RecordingBot(reply={"text": "ok"}, verify=None)
+    with PyrusMock(auto_deliver=False) as fake, fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        user = fake.add_user("Ann", "Lee")
+        token = fake.backend.issue_token(user.id).value
+        tasks = [fake.create_task(text=f"t{i}", author=user) for i in range(4)]
+        errors: list[BaseException] = []
+
+        def deliver_many(n: int) -> None:
+            try:
+                for i in range(25):
+                    fake.deliver(tasks[(n + i) % 4], to=bot)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        def comment_many() -> None:
+            with requests.Session() as session:
+                for i in range(20):
+                    reply = session.post(
+                        f"{fake.api_url}tasks/{tasks[i % 4].id}/comments",
+                        json={"text": f"api {i}"},
+                        headers={"Authorization": f"Bearer {token}"},
+                        verify=fake.ca_path,
+                        timeout=10,
+                    )
+                    if reply.status_code != 200:  # pragma: no cover - reported below
+                        errors.append(AssertionError(reply.text))
+
+        threads = [threading.Thread(target=deliver_many, args=(n,)) for n in range(8)]
+        threads.append(threading.Thread(target=comment_many))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == []
+        deliveries = fake.deliveries
+        assert len(deliveries) == 200
+        assert sorted(d.id for d in deliveries) == list(range(1, 201))
+        assert all(d.ok for d in deliveries)
+        comments = [c for t in tasks for c in t.comments]
+        assert len(comments) == 220
+        assert len({c.id for c in comments}) == 220

@@ -1,0 +1,181 @@
+"""A misbehaving bot becomes a recorded, classified delivery failure (issue 4, behaviour 3)."""
+
+from __future__ import annotations
+
+import datetime
+import ssl
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import trustme
+
+from pyrus_mock import PyrusMock
+from pyrus_mock.server import TLSServer
+
+from ._tls_helpers import RawServer, answer, refused_port, wsgi_reply
+
+
+@pytest.fixture
+def fake() -> Iterator[PyrusMock]:
+    mock = PyrusMock(delivery_timeout=0.3, max_reply_bytes=1000)
+    yield mock
+    mock.close()
+
+
+def _deliver_to(fake: PyrusMock, url: str) -> Any:
+    bot = fake.create_bot("Bot", url)
+    task = fake.create_task(text="t")
+    delivery = fake.deliver(task, to=bot)
+    assert delivery.state == "pending_retry", delivery.summary()
+    assert not delivery.ok
+    return delivery.attempts[0]
+
+
+def _server_with(ctx: ssl.SSLContext, app: Any = None) -> TLSServer:
+    return TLSServer(app or wsgi_reply(), ctx).start()
+
+
+def test_connection_refused(fake: PyrusMock) -> None:
+    attempt = _deliver_to(fake, f"https://127.0.0.1:{refused_port()}/hook")
+    assert attempt.error_kind == "connection_refused"
+    assert "nothing is listening" in attempt.error
+
+
+def test_certificate_from_another_ca_is_untrusted(fake: PyrusMock) -> None:
+    other = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    other.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    server = _server_with(ctx)
+    try:
+        attempt = _deliver_to(fake, server.url + "/")
+    finally:
+        server.stop()
+    assert attempt.error_kind == "tls_untrusted"
+    assert "not signed by a CA the fake trusts" in attempt.error
+
+
+def test_certificate_for_another_host(fake: PyrusMock) -> None:
+    server = _server_with(fake.ca.server_context("example.org"))
+    try:
+        attempt = _deliver_to(fake, server.url + "/")
+    finally:
+        server.stop()
+    assert attempt.error_kind == "tls_hostname"
+    assert "not valid for that host" in attempt.error
+
+
+def test_expired_certificate(fake: PyrusMock) -> None:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = fake.ca.ca.issue_cert(
+        "127.0.0.1",
+        not_before=now - datetime.timedelta(days=30),
+        not_after=now - datetime.timedelta(days=1),
+    )
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    server = _server_with(ctx)
+    try:
+        attempt = _deliver_to(fake, server.url + "/")
+    finally:
+        server.stop()
+    assert attempt.error_kind == "tls_expired"
+    assert "validity period" in attempt.error
+
+
+def test_plain_http_server_fails_the_handshake(fake: PyrusMock) -> None:
+    reply = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+    with RawServer(answer(reply, whole_request=False)) as raw:
+        attempt = _deliver_to(fake, raw.url)
+    assert attempt.error_kind == "tls_handshake"
+    assert "TLS handshake" in attempt.error
+
+
+def test_slow_bot_times_out_in_wall_time(fake: PyrusMock) -> None:
+    release = threading.Event()
+
+    def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        release.wait(10)
+        start_response("200 OK", [("Content-Length", "0")])
+        return [b""]
+
+    server = _server_with(fake.ca.server_context(), slow)
+    try:
+        attempt = _deliver_to(fake, server.url + "/")
+    finally:
+        release.set()
+        server.stop()
+    assert attempt.error_kind == "timeout"
+    assert "within 0.3 s" in attempt.error
+    assert 0.3 <= attempt.elapsed < 5
+
+
+def test_error_status(fake: PyrusMock) -> None:
+    app = wsgi_reply("500 Internal Server Error", b"database is down")
+    server = _server_with(fake.ca.server_context(), app)
+    try:
+        attempt = _deliver_to(fake, server.url + "/")
+    finally:
+        server.stop()
+    assert attempt.error_kind == "http_status"
+    assert attempt.status == 500
+    assert "database is down" in attempt.error
+
+
+def test_redirect_is_not_followed(fake: PyrusMock) -> None:
+    app = wsgi_reply("302 Found", b"", [("Location", "https://127.0.0.1:1/elsewhere")])
+    server = _server_with(fake.ca.server_context(), app)
+    try:
+        attempt = _deliver_to(fake, server.url + "/")
+    finally:
+        server.stop()
+    assert attempt.error_kind == "redirect"
+    assert "Location: https://127.0.0.1:1/elsewhere" in attempt.error
+
+
+def test_reply_too_large(fake: PyrusMock) -> None:
+    server = _server_with(fake.ca.server_context(), wsgi_reply(body=b"x" * 5000))
+    try:
+        attempt = _deliver_to(fake, server.url + "/")
+    finally:
+        server.stop()
+    assert attempt.error_kind == "reply_too_large"
+    assert "limit of 1000 bytes" in attempt.error
+
+
+def test_garbage_after_handshake_is_a_protocol_error(fake: PyrusMock) -> None:
+    with RawServer(answer(b"\x00\x01garbage\r\n\r\n"), fake.ca.server_context()) as raw:
+        attempt = _deliver_to(fake, raw.url)
+    assert attempt.error_kind == "protocol_error"
+    assert "not HTTP" in attempt.error
+
+
+def test_failures_are_recorded_and_retried_until_exhausted(fake: PyrusMock) -> None:
+    bot = fake.create_bot("Bot", f"https://127.0.0.1:{refused_port()}/hook")
+    task = fake.create_task(text="t")
+    delivery = fake.deliver(task, to=bot)
+    fake.clock.advance(122)
+    assert [a.error_kind for a in delivery.attempts] == ["connection_refused"] * 3
+    assert delivery.state == "exhausted"
+    assert fake.deliveries == [delivery]
+
+
+def test_system_trust_refuses_the_fake_ca() -> None:
+    with PyrusMock(trust="system") as fake, fake.serve_bot(wsgi_reply()) as url:
+        attempt = _deliver_to(fake, url)
+    assert attempt.error_kind == "tls_untrusted"
+
+
+def test_responses_mock_does_not_intercept_deliveries(fake: PyrusMock) -> None:
+    import responses
+
+    with (
+        responses.RequestsMock(assert_all_requests_are_fired=False) as rsps,
+        fake.serve_bot(wsgi_reply(body=b"{}")) as url,
+    ):
+        rsps.add(responses.POST, url, status=500)
+        bot = fake.create_bot("Bot", url)
+        delivery = fake.deliver(fake.create_task(text="t"), to=bot)
+        assert delivery.ok
+        assert len(rsps.calls) == 0
