@@ -1,0 +1,413 @@
+"""What the fake saw, in order: the transcript shown when a test fails.
+
+:func:`transcript_json` collects the timeline of one :class:`~pyrus_mock.PyrusMock` as a
+JSON-able dict: every delivery attempt (headers, body, TLS or HTTP outcome, timing), each reply
+and its violations, the API calls each bot made back with that delivery's token, the other API
+calls, errors raised in server threads, and the clock with its pending retries.
+:func:`transcript` renders the same data as text for a test report.
+
+Secrets never appear whole: access tokens and security keys are cut to their last four
+characters (``…a1B2``), inside JSON bodies too. The ``X-Pyrus-Sig`` signature is not a secret and
+is shown as sent.
+
+Nothing here runs unless asked: the pytest plugin renders a transcript only for failed tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .clock import VirtualClock
+
+if TYPE_CHECKING:
+    from .backend import ApiCall
+    from .delivery import Attempt, Delivery
+    from .mock import PyrusMock
+
+__all__ = ["SECRET_KEYS", "ServerLike", "mask", "servers_of", "transcript", "transcript_json"]
+
+SECRET_KEYS = frozenset({"access_token", "security_key", "securitykey", "token", "password"})
+"""JSON object keys whose string values are masked wherever they appear in a body."""
+
+_MAX_JSON_LINES = 60
+_MAX_TEXT_CHARS = 2000
+_ELLIPSIS = "\u2026"
+
+
+class ServerLike(Protocol):
+    """A server whose thread errors belong in a transcript (``TLSServer``, the ASGI server)."""
+
+    @property
+    def name(self) -> str:
+        """A short label."""
+        ...
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Exceptions raised in its threads, oldest first."""
+        ...
+
+
+def mask(secret: str) -> str:
+    """``…`` and the last four characters of ``secret`` (just ``…`` when it is that short)."""
+    if not secret:
+        return ""
+    return _ELLIPSIS + secret[-4:] if len(secret) > 4 else _ELLIPSIS
+
+
+def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict[str, Any]:
+    """The fake's timeline as a JSON-able dict, secrets masked.
+
+    Args:
+        mock: the fake.
+        servers: more servers whose thread errors to include (the fake's own API server and
+            the bot servers started by ``serve_bot`` are always included).
+
+    Returns:
+        ``{"clock", "bots", "deliveries", "api_calls", "server_errors"}``; each delivery holds
+        its ``attempts``, ``violations`` and the ``api_calls`` made with its token.
+    """
+    backend = mock.backend
+    with backend.lock:
+        deliveries = list(mock.dispatcher.deliveries)
+        calls = list(backend.api_calls)
+        bots = backend.bots()
+    owner = _attribute_calls(deliveries, calls)
+    call_dicts = [_call_json(call, owner.get(index)) for index, call in enumerate(calls)]
+    delivery_dicts = []
+    for delivery in deliveries:
+        mine = [call_dicts[i] for i, d in owner.items() if d == delivery.id]
+        delivery_dicts.append(_delivery_json(mock, delivery, mine))
+    clock = mock.clock
+    now = clock.time()
+    result: dict[str, Any] = {
+        "clock": {
+            "now": _stamp(now),
+            "virtual": isinstance(clock, VirtualClock),
+            "pending": [
+                {
+                    "due": _stamp(item.when),
+                    "in_seconds": round(item.when - now, 3),
+                    "label": item.label,
+                }
+                for item in clock.pending()
+            ],
+        },
+        "bots": [
+            {
+                "id": bot.person_id,
+                "name": _person_name(mock, bot.person_id),
+                "login": bot.login,
+                "url": bot.hook_url,
+                "security_key": mask(bot.security_key),
+                "state": _bot_state(bot),
+            }
+            for bot in bots
+        ],
+        "deliveries": delivery_dicts,
+        "api_calls": call_dicts,
+        "server_errors": [
+            {"server": server.name, "error": f"{type(exc).__name__}: {exc}"}
+            for server in servers_of(mock, servers)
+            for exc in server.errors
+        ],
+    }
+    secrets = _secrets(mock, deliveries)
+    scrubbed: dict[str, Any] = json.loads(_scrub(json.dumps(result, ensure_ascii=False), secrets))
+    return scrubbed
+
+
+def transcript(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> str:
+    """The fake's timeline as text for a test report, secrets masked.
+
+    Args:
+        mock: the fake.
+        servers: more servers whose thread errors to include.
+
+    Returns:
+        Several lines; see the module docstring for what they hold.
+    """
+    data = transcript_json(mock, servers)
+    lines: list[str] = []
+    clock = data["clock"]
+    deliveries = data["deliveries"]
+    calls = data["api_calls"]
+    lines.append(
+        f"clock {clock['now']}{' (virtual)' if clock['virtual'] else ''}; "
+        f"{_plural(len(deliveries), 'delivery', 'deliveries')}, "
+        f"{_plural(len(calls), 'API call', 'API calls')}"
+    )
+    for item in clock["pending"]:
+        lines.append(f"  pending: {item['label']} due {item['due']} (in {item['in_seconds']:g} s)")
+    if clock["pending"]:
+        last = max(item["in_seconds"] for item in clock["pending"])
+        lines.append(f"  run them with pyrus_mock.clock.advance({last:g})")
+    if data["bots"]:
+        lines.append("bots:")
+        for bot in data["bots"]:
+            lines.append(
+                f"  bot {bot['id']} {bot['name']!r} {bot['login']} key {bot['security_key']} "
+                f"{bot['state']} url {bot['url'] or '(none)'}"
+            )
+    for delivery in deliveries:
+        lines.extend(_delivery_lines(delivery))
+    others = [call for call in calls if call["delivery_id"] is None]
+    if others:
+        lines.append("API calls not made with a delivery's token:")
+        lines.extend("  " + _call_line(call) for call in others)
+    if data["server_errors"]:
+        lines.append("errors raised in server threads:")
+        lines.extend(f"  {e['server']}: {e['error']}" for e in data["server_errors"])
+    return "\n".join(lines)
+
+
+# -- collecting ---------------------------------------------------------------------------------
+
+
+def _attribute_calls(deliveries: Sequence[Delivery], calls: Sequence[ApiCall]) -> dict[int, int]:
+    """Map API call index -> id of the delivery whose token (last four chars) it used.
+
+    A call whose token was refused has no person; the tail alone decides then.
+    """
+    by_tail: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        if delivery.access_token:
+            by_tail.setdefault(delivery.access_token[-4:], []).append(delivery)
+    owner: dict[int, int] = {}
+    for index, call in enumerate(calls):
+        candidates = by_tail.get(call.token_tail[-4:]) if call.token_tail else None
+        if candidates and call.person_id is not None:
+            candidates = [d for d in candidates if d.bot_id == call.person_id]
+        if candidates:
+            owner[index] = candidates[-1].id
+    return owner
+
+
+def _delivery_json(
+    mock: PyrusMock, delivery: Delivery, calls: list[dict[str, Any]]
+) -> dict[str, Any]:
+    attempts = []
+    for index, attempt in enumerate(delivery.attempts):
+        start = attempt.sent_at.timestamp()
+        later = delivery.attempts[index + 1 :]
+        end = later[0].sent_at.timestamp() if later else None
+        attempts.append(_attempt_json(attempt, start, end, calls))
+    # Calls older than the first attempt cannot happen; keep any such oddity visible anyway.
+    placed = {id(c) for a in attempts for c in a["api_calls"]}
+    if attempts:
+        attempts[0]["api_calls"][:0] = [c for c in calls if id(c) not in placed]
+    return {
+        "id": delivery.id,
+        "task_id": delivery.task_id,
+        "bot_id": delivery.bot_id,
+        "bot_name": _person_name(mock, delivery.bot_id),
+        "event": delivery.event,
+        "trigger": delivery.trigger,
+        "state": delivery.state,
+        "created_at": _stamp(delivery.created_at.timestamp()),
+        "skipped_reason": delivery.skipped_reason,
+        "access_token": mask(delivery.access_token),
+        "next_attempt_at": (
+            _stamp(delivery.next_attempt_at) if delivery.next_attempt_at is not None else None
+        ),
+        "attempts": attempts,
+        "reply": _masked(delivery.reply),
+        "violations": [
+            {
+                "severity": v.severity,
+                "path": v.path,
+                "error_code": v.error_code,
+                "message": v.message,
+            }
+            for v in delivery.violations
+        ],
+        "comment_id": delivery.comment.id if delivery.comment is not None else None,
+        "api_calls": calls,
+    }
+
+
+def _attempt_json(
+    attempt: Attempt, start: float, end: float | None, calls: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "number": attempt.number,
+        "sent_at": _stamp(start),
+        "url": attempt.url,
+        "headers": dict(attempt.request_headers),
+        "body_size": len(attempt.body),
+        "body": _body_json(attempt.body),
+        "status": attempt.status,
+        "elapsed_ms": round(attempt.elapsed * 1000, 1),
+        "error_kind": attempt.error_kind,
+        "error": attempt.error,
+        "reply_headers": dict(attempt.reply_headers),
+        "reply_size": len(attempt.reply_body),
+        "reply_body": _body_json(attempt.reply_body),
+        "api_calls": [
+            c for c in calls if c["at_epoch"] >= start and (end is None or c["at_epoch"] < end)
+        ],
+    }
+
+
+def _call_json(call: ApiCall, delivery_id: int | None) -> dict[str, Any]:
+    return {
+        "at": _stamp(call.at),
+        "at_epoch": call.at,
+        "method": call.method,
+        "path": call.path,
+        "status": call.status,
+        "error_code": call.error_code,
+        "person_id": call.person_id,
+        "token": _ELLIPSIS + call.token_tail[-4:] if call.token_tail else "",
+        "elapsed_ms": round(call.elapsed * 1000, 1),
+        "delivery_id": delivery_id,
+    }
+
+
+def _body_json(raw: bytes) -> Any:
+    """A body as masked JSON when it parses, as text (cut) otherwise."""
+    if not raw:
+        return None
+    try:
+        return _masked(json.loads(raw))
+    except (ValueError, UnicodeDecodeError):
+        text = raw.decode("utf-8", "replace")
+        if len(text) > _MAX_TEXT_CHARS:
+            text = text[:_MAX_TEXT_CHARS] + f"{_ELLIPSIS} ({len(raw)} bytes in all)"
+        return text
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with the strings under :data:`SECRET_KEYS` masked, recursively."""
+    if isinstance(value, dict):
+        return {
+            k: mask(v) if isinstance(v, str) and k.lower() in SECRET_KEYS else _masked(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _secrets(mock: PyrusMock, deliveries: Sequence[Delivery]) -> list[str]:
+    """Every token and key the text could contain, to scrub whatever the key masking missed."""
+    backend = mock.backend
+    found = {d.access_token for d in deliveries}
+    found.update(bot.security_key for bot in backend.bots())
+    for person in backend.persons():
+        if person.type == "user":
+            with contextlib.suppress(KeyError):
+                found.add(backend.user_key(person.id))
+    # Short strings would scrub ordinary words; real keys and tokens are long.
+    return sorted((s for s in found if len(s) >= 12), key=len, reverse=True)
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, mask(secret))
+    return text
+
+
+def servers_of(mock: PyrusMock, extra: Iterable[ServerLike]) -> list[ServerLike]:
+    found: list[ServerLike] = []
+    own = mock._server
+    if own is not None:
+        found.append(own)
+    found.extend(mock._bot_servers)
+    for server in extra:
+        if all(server is not s for s in found):
+            found.append(server)
+    return found
+
+
+def _person_name(mock: PyrusMock, person_id: int) -> str:
+    person = mock.backend.find_person(person_id)
+    return person.first_name if person is not None else f"#{person_id}"
+
+
+def _bot_state(bot: Any) -> str:
+    if bot.deleted:
+        return "deleted"
+    if bot.blocked:
+        return "blocked"
+    return "enabled" if bot.enabled else "disabled"
+
+
+def _stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _delivery_lines(d: dict[str, Any]) -> list[str]:
+    lines = [
+        f"delivery #{d['id']} of task {d['task_id']} to bot {d['bot_id']} {d['bot_name']!r} "
+        f"({d['event']}, {d['trigger']}) at {d['created_at']}: {d['state']}"
+        + (f" ({d['skipped_reason']})" if d["skipped_reason"] else "")
+    ]
+    if d["access_token"]:
+        lines[0] += f", token {d['access_token']}"
+    for attempt in d["attempts"]:
+        lines.extend("  " + line for line in _attempt_lines(attempt))
+    if d["next_attempt_at"]:
+        lines.append(f"  next attempt due {d['next_attempt_at']} (advance the clock to run it)")
+    if d["violations"]:
+        lines.append("  violations:")
+        for v in d["violations"]:
+            lines.append(f"    {v['severity']}: {v['path'] or '/'}: {v['error_code']}: "
+                         f"{v['message']}")  # fmt: skip
+    if d["comment_id"] is not None:
+        lines.append(f"  reply applied as comment {d['comment_id']}")
+    return lines
+
+
+def _attempt_lines(a: dict[str, Any]) -> list[str]:
+    lines = [f"attempt {a['number']} at {a['sent_at']}: POST {a['url']}"]
+    lines.extend(f"  {name}: {value}" for name, value in a["headers"].items())
+    lines.append(f"  body: {a['body_size']} bytes")
+    lines.extend("    " + line for line in _pretty(a["body"]))
+    if a["error_kind"] is None and a["status"] is not None:
+        outcome = f"HTTP {a['status']}"
+    elif a["status"] is not None:
+        outcome = f"HTTP {a['status']} ({a['error_kind']}: {a['error']})"
+    else:
+        outcome = f"{a['error_kind']}: {a['error']}"
+    lines.append(f"  -> {outcome} in {a['elapsed_ms']:g} ms")
+    if a["reply_size"]:
+        lines.append(f"  reply: {a['reply_size']} bytes")
+        lines.extend("    " + line for line in _pretty(a["reply_body"]))
+    if a["api_calls"]:
+        lines.append("  API calls made back with this delivery's token:")
+        lines.extend("    " + _call_line(call) for call in a["api_calls"])
+    return lines
+
+
+def _call_line(call: dict[str, Any]) -> str:
+    error = f" {call['error_code']}" if call["error_code"] else ""
+    who = f" person {call['person_id']}" if call["person_id"] is not None else ""
+    token = f" token {call['token']}" if call["token"] else ""
+    return (
+        f"{call['at']} {call['method']} {call['path']} -> {call['status']}{error}"
+        f"{who}{token} ({call['elapsed_ms']:g} ms)"
+    )
+
+
+def _pretty(value: Any) -> list[str]:
+    if value is None:
+        return []
+    text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+    lines = text.splitlines() or [""]
+    if len(lines) > _MAX_JSON_LINES:
+        more = len(lines) - _MAX_JSON_LINES
+        lines = [*lines[:_MAX_JSON_LINES], f"{_ELLIPSIS} ({more} more lines)"]
+    return lines
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"

@@ -1,0 +1,37 @@
+"""Testing the Flask bot in flask_bot.py with the pyrus_mock and bot_server fixtures."""
+
+from flask_bot import create_app
+
+
+def test_the_bot_approves_the_expense(pyrus_mock, bot_server):
+    app = create_app()
+    bot = pyrus_mock.create_bot("Approver", bot_server(app))  # served over HTTPS
+    app.config["PYRUS_SECURITY_KEY"] = bot.security_key
+
+    boss = pyrus_mock.add_user("Ann", "Boss")
+    form = pyrus_mock.add_form(
+        "Expense",
+        fields=[{"name": "Amount", "type": "money", "code": "u_amount"}],
+        steps=[{"name": "Check", "approvers": [bot]}, {"name": "Pay", "approvers": [boss]}],
+    )
+    task = pyrus_mock.create_task(form=form, text="Taxi", fields={"u_amount": 42})
+
+    # The task reached the bot's step, so the fake called the bot (signed, over TLS)
+    # and applied its reply.
+    [delivery] = bot.deliveries
+    assert delivery.ok, delivery.summary()
+    assert task.comments[-1].author_id == bot.id
+    assert task.comments[-1].text == "Approved: Taxi"
+    assert task.approvals[0][0].choice == "approved"
+    assert task.current_step == 2  # on to the boss
+
+
+def test_the_bot_checks_signatures(pyrus_mock, bot_server):
+    app = create_app()
+    bot = pyrus_mock.create_bot("Approver", bot_server(app))
+    app.config["PYRUS_SECURITY_KEY"] = bot.security_key
+
+    report = pyrus_mock.check_bot(
+        bot, on_key_reset=lambda key: app.config.update(PYRUS_SECURITY_KEY=key)
+    )
+    assert report.passed, report
