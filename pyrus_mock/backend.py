@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from . import engine
 from .api.errors import ApiError
@@ -145,6 +146,7 @@ class PyrusBackend:
         self.lock = threading.RLock()
         self.listeners: list[Callable[[TaskEvent], None]] = []
         self._state = self._new_state()
+        self._last_now = datetime.min
 
     # -- state -----------------------------------------------------------------------------
 
@@ -164,7 +166,14 @@ class PyrusBackend:
 
     def now(self) -> datetime:
         """The fake's time, whole seconds (Pyrus timestamps have no fractions)."""
-        return self.clock.now().replace(microsecond=0)
+        current = self.clock.now().replace(microsecond=0)
+        last = self._last_now
+        if current == last and current.tzinfo is last.tzinfo:
+            # The same (immutable) object while the second lasts: every recorded delivery and
+            # attempt keeps one, so thousands of them then share it.
+            return last
+        self._last_now = current
+        return current
 
     def next_id(self, kind: str) -> int:
         """A fresh id of ``kind``."""
@@ -591,6 +600,18 @@ class PyrusBackend:
                 f"{url!r} is not an https:// URL; Pyrus calls bots over HTTPS only",
                 "serve the bot over TLS (pyrus_mock.serve_bot(app) gives an https:// URL)",
             )
+        allowed = "a URL such as https://bot.example.com/pyrus or https://127.0.0.1:8443/"
+        if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+            raise BotUrlError(argument, f"{url!r} contains spaces or control characters", allowed)
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise BotUrlError(argument, f"{url!r} is not a valid URL ({exc})", allowed) from None
+        if not parts.hostname:
+            raise BotUrlError(argument, f"{url!r} has no host name", allowed)
+        if port == 0:
+            raise BotUrlError(argument, f"{url!r} has port 0, where nothing can listen", allowed)
         return url
 
     def create_bot(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 __all__ = ["DEFAULT_START", "Clock", "RealClock", "Scheduled", "VirtualClock"]
+
+_MAX_TIMESTAMP = datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp()
 
 #: Where a new virtual clock starts: a fixed instant, so serialised tasks are reproducible.
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc)
@@ -84,6 +87,8 @@ class VirtualClock:
         self._queue: list[tuple[float, int, Scheduled]] = []
         self._seq = itertools.count()
         self._lock = threading.Lock()
+        # One advance at a time: two threads advancing at once must not move time backwards.
+        self._advancing = threading.RLock()
         self._start = self._now
 
     def time(self) -> float:
@@ -107,19 +112,26 @@ class VirtualClock:
         Args:
             seconds: how far to move; must not be negative.
         """
-        if seconds < 0:
+        if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
             from .errors import InvalidArgument
 
-            raise InvalidArgument("seconds", f"{seconds} is negative", "a number >= 0")
-        target = self._now + seconds
-        while True:
-            with self._lock:
-                if not self._queue or self._queue[0][0] > target:
-                    self._now = target
-                    return
-                when, _, item = heapq.heappop(self._queue)
-                self._now = max(self._now, when)
-            item.run()
+            raise InvalidArgument("seconds", repr(seconds), "a finite number of seconds >= 0")
+        with self._advancing:
+            target = self._now + seconds
+            if target > _MAX_TIMESTAMP:
+                from .errors import InvalidArgument
+
+                raise InvalidArgument(
+                    "seconds", f"{seconds} would move the clock past the year 9999", "less"
+                )
+            while True:
+                with self._lock:
+                    if not self._queue or self._queue[0][0] > target:
+                        self._now = max(self._now, target)
+                        return
+                    when, _, item = heapq.heappop(self._queue)
+                    self._now = max(self._now, when)
+                item.run()
 
     def pending(self) -> list[Scheduled]:
         """Callbacks scheduled and not yet run, soonest first."""
@@ -150,6 +162,8 @@ class RealClock:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
+        #: Exceptions raised by scheduled callbacks (kept, so the timer thread lives on).
+        self.errors: list[BaseException] = []
 
     def time(self) -> float:
         """Seconds since the epoch."""
@@ -181,7 +195,10 @@ class RealClock:
                 if self._closed:
                     return
                 _, _, item = heapq.heappop(self._queue)
-            item.run()
+            try:
+                item.run()
+            except Exception as exc:  # one failing callback must not stop every later one
+                self.errors.append(exc)
 
     def pending(self) -> list[Scheduled]:
         """Callbacks scheduled and not yet run, soonest first."""

@@ -42,6 +42,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import _json
+
 if TYPE_CHECKING:
     from ._httpclient import HttpResult
     from .backend import ApiCall
@@ -228,6 +230,14 @@ def check_bot(
     if getattr(bot, "_backend", None) is not mock.backend or mock.backend.find_bot(bot.id) is None:
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
                               "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
+    account = mock.backend.bot(bot.id)
+    state = "deleted" if account.deleted else "blocked" if account.blocked else ""
+    state = state or ("disabled" if not account.enabled else "")
+    if state:
+        raise InvalidArgument(
+            "bot", f"{bot!r} is {state}, and Pyrus never calls such a bot",
+            "an enabled bot: bot.restore() / bot.enable() first",
+        )  # fmt: skip
     return _Runner(mock, bot, on_key_reset, latency_budget, task, progress).run()
 
 
@@ -384,7 +394,7 @@ class _Runner:
         if not raw:
             return "pass", "empty reply (nothing for Pyrus to apply)"
         try:
-            reply = json.loads(raw)
+            reply = _json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return "fail", (
                 f"the reply is not JSON ({_excerpt(raw)}); Pyrus ignores it. Reply with an empty "

@@ -16,19 +16,21 @@ import hashlib
 import hmac
 import json
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import engine, serialize
+from . import _json, engine, serialize
 from ._httpclient import BotHttpClient, HttpResult
 from .engine.violations import Violation, errors_of
 from .errors import CommentRejected
 
 if TYPE_CHECKING:
     from .backend import PyrusBackend, TaskEvent
+    from .clock import Scheduled
     from .model import BotAccount, Comment, Task
 
 __all__ = ["Attempt", "Delivery", "DeliveryState", "Dispatcher", "sign"]
@@ -109,7 +111,6 @@ class Delivery:
     comment: Comment | None = None
     skipped_reason: str = ""
     next_attempt_at: float | None = None
-    _done: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -174,12 +175,16 @@ class Dispatcher:
         self._lock = threading.Lock()
         self.deliveries: list[Delivery] = []
         self._seq = 0
+        self._retries: dict[int, Scheduled] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every delivery."""
+        """Forget every delivery and cancel their pending retries (whatever the clock)."""
         with self._lock:
+            for scheduled in self._retries.values():
+                scheduled.cancel()
+            self._retries = {}
             self.deliveries = []
             self._seq = 0
 
@@ -246,6 +251,7 @@ class Dispatcher:
             if token:
                 issued = backend.issue_token(bot.person_id)
                 issued.chain_depth = depth + 1
+                issued.task_id = task.id
                 value = issued.value
             payload: dict[str, Any] = {
                 "event": event,
@@ -303,7 +309,6 @@ class Dispatcher:
         delivery.state = "skipped"
         delivery.skipped_reason = reason
         delivery.next_attempt_at = None
-        delivery._done.set()
 
     def _attempt(self, delivery: Delivery) -> None:
         backend = self.backend
@@ -318,23 +323,37 @@ class Dispatcher:
             self._skip(delivery, reason + " (at attempt time)")
             return
         number = len(delivery.attempts) + 1
+        if number > 1 and delivery.access_token:
+            self._refresh_token(delivery, task, bot)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": settings.user_agent,
             "X-Pyrus-Sig": sign(bot.security_key, delivery.body, settings.signature_case),
-            "X-Pyrus-Retry": f"{number}/{delivery.max_attempts}",
+            # Interned: the same few strings ("1/3") in every recorded attempt.
+            "X-Pyrus-Retry": sys.intern(f"{number}/{delivery.max_attempts}"),
         }
         attempt = Attempt(number, backend.now(), bot.hook_url, headers, delivery.body)
         delivery.attempts.append(attempt)
         delivery.state = "in_flight"
-        result: HttpResult = self._http.post(
-            bot.hook_url,
-            delivery.body,
-            headers,
-            ssl_context=self._client_context(),
-            timeout=settings.delivery_timeout,
-            max_reply_bytes=settings.max_reply_bytes,
-        )
+        try:
+            result: HttpResult = self._http.post(
+                bot.hook_url,
+                delivery.body,
+                headers,
+                ssl_context=self._client_context(),
+                timeout=settings.delivery_timeout,
+                max_reply_bytes=settings.max_reply_bytes,
+            )
+        except Exception as exc:  # never leave a delivery half-recorded (the bar: no lost record)
+            result = HttpResult(
+                status=None,
+                headers=(),
+                body=b"",
+                elapsed=0.0,
+                error_kind="protocol_error",
+                error=f"the fake could not call {bot.hook_url!r}: {type(exc).__name__}: {exc}. "
+                "Check the bot's URL (bot.update(url=...)).",
+            )
         attempt.status = result.status
         attempt.reply_headers = result.headers
         attempt.reply_body = result.body
@@ -345,20 +364,37 @@ class Dispatcher:
             delivery.state = "delivered"
             delivery.next_attempt_at = None
             self._handle_reply(delivery, task, bot, result.body)
-            delivery._done.set()
             return
         if number >= delivery.max_attempts:
             delivery.state = "exhausted"
             delivery.next_attempt_at = None
-            delivery._done.set()
             return
         first = delivery.attempts[0].sent_at.timestamp()
         due = first + settings.retry_delays[number - 1]
         delivery.state = "pending_retry"
         delivery.next_attempt_at = due
-        backend.clock.call_at(
-            due, lambda: self._attempt(delivery), f"delivery #{delivery.id} attempt {number + 1}"
-        )
+        with self._lock:
+            self._retries[delivery.id] = backend.clock.call_at(
+                due, lambda: self._retry(delivery), f"delivery #{delivery.id} attempt {number + 1}"
+            )
+
+    def _retry(self, delivery: Delivery) -> None:
+        with self._lock:
+            if self._retries.pop(delivery.id, None) is None:
+                return  # cancelled by reset()
+        self._attempt(delivery)
+
+    def _refresh_token(self, delivery: Delivery, task: Task, bot: BotAccount) -> None:
+        """A retry must carry a token that still works: after a key reset with
+        ``revoke_tokens_on_reset`` (or an expiry) the body is rebuilt with a fresh token."""
+        from .api.errors import ApiError
+
+        try:
+            self.backend.resolve_token(delivery.access_token)
+        except ApiError:
+            delivery.body, delivery.access_token = self.build_body(
+                task, bot, event=delivery.event, depth=delivery.depth
+            )
 
     def _handle_reply(self, delivery: Delivery, task: Task, bot: BotAccount, raw: bytes) -> None:
         """D6: empty or ``{}`` is fine; an object is a CreateComment; anything else a warning."""
@@ -366,7 +402,7 @@ class Dispatcher:
         if not text:
             return
         try:
-            reply = json.loads(text)
+            reply = _json.loads(text)
         except (ValueError, UnicodeDecodeError):
             delivery.violations.append(
                 Violation(

@@ -229,6 +229,8 @@ class PyrusMock:
         self._default_author = None
         if self._server is not None:
             self._server.clear_errors()
+        if self._app is not None:
+            self._app.clear_errors()
 
     # -- bots and deliveries ---------------------------------------------------------------------
 
@@ -615,6 +617,8 @@ def parse_rights(rights: int | Iterable[str | Rights]) -> int:
     """A rights mask from an int or names such as ``("supervisor", "configuration_manager")``."""
     if isinstance(rights, int):
         return int(rights)
+    if isinstance(rights, str):
+        rights = [rights]
     mask = 0
     for item in rights:
         if isinstance(item, Rights):

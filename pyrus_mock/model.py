@@ -189,6 +189,10 @@ class Token:
     #: For tokens handed to a bot in a delivery: how many deliveries led to a comment made
     #: with it (bounds bot-to-bot chains, setting ``max_chain_depth``).
     chain_depth: int = 0
+    #: For tokens handed to a bot in a delivery: the task delivered. In Pyrus that task is in
+    #: the bot's inbox, so the token may read and comment on it even when the bot holds no
+    #: role on it (an explicit ``deliver`` to any bot).
+    task_id: int | None = None
 
 
 @dataclass(slots=True, eq=False)

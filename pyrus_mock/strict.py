@@ -161,6 +161,18 @@ def problems(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> list[str]:
             )
         if delivery.state == "pending_retry":
             found.append(f"{delivery.summary()}\n-> {_pending_hint(mock, delivery, now)}")
+        elif delivery.state == "in_flight":
+            found.append(
+                f"{delivery.summary()}\n-> still in flight when the test ended: a thread is "
+                "still calling the bot; wait for it before the test returns"
+            )
+    app = mock._app
+    for exc in getattr(app, "errors", ()):
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        found.append(
+            f"the fake's API raised {type(exc).__name__}: {exc} (the client got a JSON 500 "
+            f"server_error)\n{trace.rstrip()}"
+        )
     for server in servers_of(mock, servers):
         for exc in server.errors:
             trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+from . import _json
 from .clock import VirtualClock
 
 if TYPE_CHECKING:
@@ -273,7 +274,7 @@ def _body_json(raw: bytes) -> Any:
     if not raw:
         return None
     try:
-        return _masked(json.loads(raw))
+        return _masked(_json.loads(raw))
     except (ValueError, UnicodeDecodeError):
         text = raw.decode("utf-8", "replace")
         if len(text) > _MAX_TEXT_CHARS:

@@ -13,12 +13,12 @@ Everything here raises :class:`~pyrus_mock.api.errors.ApiError`:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from werkzeug.wrappers import Request
 
+from .. import _json
 from .errors import ApiError
 
 __all__ = [
@@ -123,7 +123,7 @@ def json_object(request: Request, limit: int, *, required: bool = True) -> dict[
             "invalid_request_encoding", "the request body is not UTF-8 encoded"
         ) from None
     try:
-        data = json.loads(text)
+        data = _json.loads(text)
     except ValueError as exc:
         raise ApiError("invalid_json", f"the request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -38,6 +38,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import MapAdapter, Rule
 from werkzeug.wrappers import Request, Response
 
+from .. import _json as json_input
 from .. import serialize
 from ..clock import VirtualClock
 from ..errors import BotLimitReached, CommentRejected, InvalidArgument, UnknownEntity
@@ -128,7 +129,7 @@ class ControlCall:
         if not raw.strip():
             return {}
         try:
-            data = json.loads(raw)
+            data = json_input.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ControlError(
                 400, "invalid_json", f"the body is not valid JSON ({exc}); send a JSON object"

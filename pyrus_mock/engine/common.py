@@ -90,9 +90,12 @@ class Report:
         return [v for _, v in items]
 
 
+_INT64 = 2**63
+
+
 def is_int(value: object) -> TypeGuard[int]:
-    """A JSON integer (``true``/``false`` are not numbers)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """A JSON integer that fits Pyrus's 64-bit ids and counts (``true``/``false`` are not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
 
 
 def is_number(value: object) -> TypeGuard[int | float]:
