@@ -40,6 +40,11 @@ class Scheduled:
         self.cancelled = True
 
     def run(self) -> None:
+        """Run the callback unless it was cancelled; it runs at most once.
+
+        The clock calls this when ``when`` is reached. The entry counts as cancelled before
+        the callback starts, so a callback that schedules or runs again does not repeat it.
+        """
         if not self.cancelled:
             self.cancelled = True
             self._callback()

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .api.control import delivery_json
+from .api.control_json import delivery_json
 from .clock import VirtualClock
 from .examples.bot import ExampleBot
 from .mock import PyrusMock

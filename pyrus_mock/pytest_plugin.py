@@ -14,9 +14,9 @@ Fixtures:
 Strict mode fails a test after it passed when the fake saw a reply with error-severity
 violations, a retry still pending, or an exception in a server thread; the
 ``pyrus_allow_violations`` marker opts a test out. A failed test's report gets a
-"pyrus-mock transcript" section. The logic lives in :mod:`pyrus_mock.strict`,
-:mod:`pyrus_mock.transcript` and :mod:`pyrus_mock.asgi`, imported lazily so that loading the
-plugin stays cheap.
+"pyrus-mock transcript" section. The logic lives in :mod:`pyrus_mock._plugin_support` (options,
+the session's fake, bot servers), :mod:`pyrus_mock.strict`, :mod:`pyrus_mock.transcript` and
+:mod:`pyrus_mock.asgi`, imported lazily so that loading the plugin stays cheap.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import pytest
 if TYPE_CHECKING:
     import trustme
 
+    from ._plugin_support import BotServers, PluginOptions, PluginSession  # noqa: F401 (stash keys)
     from .intercept import Interceptor
     from .mock import PyrusMock
-    from .strict import BotServers, PluginOptions, PluginSession  # noqa: F401 (stash keys)
 
 _OPTIONS = pytest.StashKey["PluginOptions"]()
 _MOCK = pytest.StashKey["PyrusMock"]()
@@ -47,6 +47,7 @@ _MARKERS = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the ``--pyrus-mock-*`` options and their ``pyrus_mock_*`` ini counterparts."""
     group = parser.getgroup("pyrus-mock", "pyrus-mock (fake Pyrus for bot tests)")
     group.addoption(
         "--pyrus-mock-strict",
@@ -82,9 +83,10 @@ def _option(config: pytest.Config, name: str) -> tuple[str | None, str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers and parse the options; a bad value is a usage error."""
     for line in _MARKERS:
         config.addinivalue_line("markers", line)
-    from .strict import parse_options
+    from ._plugin_support import parse_options
 
     try:
         config.stash[_OPTIONS] = parse_options(
@@ -108,7 +110,7 @@ def pyrus_ca() -> trustme.CA:
 def _pyrus_mock_session(
     pyrus_ca: trustme.CA, pytestconfig: pytest.Config
 ) -> Iterator[PluginSession]:
-    from .strict import PluginSession
+    from ._plugin_support import PluginSession
 
     session = PluginSession(pyrus_ca, pytestconfig.stash[_OPTIONS])
     yield session
@@ -135,7 +137,7 @@ def bot_server(
 
     Depends on ``pyrus_mock`` so that the fake is reset before, and torn down after, the bots.
     """
-    from .strict import BotServers
+    from ._plugin_support import BotServers
 
     servers = BotServers(_pyrus_mock_session)
     request.node.stash[_SERVERS] = servers
@@ -157,6 +159,7 @@ def _extra_servers(item: pytest.Item) -> list[Any]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a test that passed, run the strict check (unless off or the test opts out)."""
     result = yield
     mock = item.stash.get(_MOCK, None)
     if (
@@ -174,6 +177,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Show a strict-mode failure without traceback; add the transcript to a failed test."""
     report = yield
     if report.failed and call.excinfo is not None:
         from .errors import StrictModeError

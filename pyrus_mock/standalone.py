@@ -12,6 +12,7 @@ JUnit XML.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -64,6 +65,25 @@ def _write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
+def _replace_private(path: Path, text: str) -> None:
+    """Write ``path`` (mode 0600) atomically: a reader sees the old file, none, or all of it.
+
+    The text goes to a temporary file in the same directory (``os.replace`` is only atomic
+    within one file system), which then replaces ``path``.
+    """
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: mode 0600 whatever the umask
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
 # -- serve ---------------------------------------------------------------------------------------
 
 
@@ -85,6 +105,8 @@ def serve(
         port: the port; 0 picks a free one (printed).
         state_dir: where ``ca.pem``, ``server.pem``, ``server-key.pem``, ``admin-token`` and
             ``server.json`` are written; a temporary directory (removed on exit) when None.
+            ``server.json`` (the URLs, paths and port) is removed at startup and written last,
+            atomically, once the server listens: its appearance means the fake is ready.
         clock: ``virtual`` (retries wait for ``POST /_mock/clock/advance``) or ``real``.
         seed: seeds the ids.
         out: where the URLs go (stdout by default).
@@ -107,6 +129,9 @@ def serve(
     try:
         try:
             directory.mkdir(parents=True, exist_ok=True)
+            # A server.json left by an earlier run names a port nothing listens on any more:
+            # gone before this server starts, so a client waiting for the file never reads it.
+            (directory / "server.json").unlink(missing_ok=True)
             mock.start(host=host, port=port, admin_token=token)
         except OSError as exc:
             print(f"pyrus-mock serve: cannot start on {host}:{port}: {exc}; pick another "
@@ -128,7 +153,7 @@ def serve(
             "port": mock.server.port,
             "pid": os.getpid(),
         }
-        _write_private(directory / "server.json", json.dumps(urls, indent=2) + "\n")
+        _replace_private(directory / "server.json", json.dumps(urls, indent=2) + "\n")
         if not _is_loopback(host):
             print(f"pyrus-mock serve: warning: listening on {host}, beyond loopback: anyone who "
                   "can reach this machine can call the fake's API (the control API still needs "

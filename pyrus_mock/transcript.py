@@ -315,6 +315,14 @@ def _scrub(text: str, secrets: Sequence[str]) -> str:
 
 
 def servers_of(mock: PyrusMock, extra: Iterable[ServerLike]) -> list[ServerLike]:
+    """Every server whose thread errors concern ``mock``, each once.
+
+    Args:
+        mock: the fake; its API server (when running) and the bot servers of ``serve_bot``
+            come first.
+        extra: more servers, e.g. the bot servers of the pytest plugin's ``bot_server``;
+            one already listed is not repeated.
+    """
     found: list[ServerLike] = []
     own = mock._server
     if own is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +15,7 @@ from pyrus_mock import InvalidArgument, PyrusMock
 from pyrus_mock.conformance import CHECKS, ConformanceReport
 
 from ._conformance_bots import ApiCommentBot, CorrectBot, NoVerifyBot, StaleKeyBot
+from ._tls_helpers import refused_port
 
 FORGED = [name for name in CHECKS if name.startswith("forged_")]
 
@@ -159,13 +160,18 @@ def test_reply_contract(
 
 
 def test_a_slow_bot_fails_the_latency_budget(pyrus_mock: PyrusMock, bot_server: BotServer) -> None:
+    release = threading.Event()
+
     class SlowBot(CorrectBot):
         def handle(self, payload: dict[str, Any]) -> dict[str, Any]:
-            time.sleep(0.3)
+            release.wait(10)  # held until the checks are over: slower than any budget
             return {}
 
     bot = _serve(pyrus_mock, bot_server, SlowBot())
-    report = pyrus_mock.check_bot(bot, latency_budget=0.1)
+    try:
+        report = pyrus_mock.check_bot(bot, latency_budget=0.1)
+    finally:
+        release.set()
     genuine = report["genuine_call"]
     assert genuine.status == "fail"
     assert "timeout" in genuine.reason
@@ -175,12 +181,7 @@ def test_a_slow_bot_fails_the_latency_budget(pyrus_mock: PyrusMock, bot_server: 
 
 
 def test_an_unreachable_bot_fails_with_reasons(pyrus_mock: PyrusMock) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    bot = pyrus_mock.create_bot("Gone", f"https://127.0.0.1:{port}/")
+    bot = pyrus_mock.create_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
     report = pyrus_mock.check_bot(bot, latency_budget=2)
     assert report["genuine_call"].status == "fail"
     assert "connection_refused" in report["genuine_call"].reason

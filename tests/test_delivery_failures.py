@@ -108,7 +108,8 @@ def test_slow_bot_times_out_in_wall_time(fake: PyrusMock) -> None:
         server.stop()
     assert attempt.error_kind == "timeout"
     assert "within 0.3 s" in attempt.error
-    assert 0.3 <= attempt.elapsed < 5
+    # The bot got its whole budget: the fake did not give up early.
+    assert attempt.elapsed >= 0.3
 
 
 def test_error_status(fake: PyrusMock) -> None:

@@ -1,13 +1,17 @@
 """The CreateComment engine, case by case: every request key (§4.1) and every field type (§6.9).
 
-Each case is a request, the task it goes to, who sends it, and either "valid" or the exact
-``error_code`` and JSON path of the first error. Structural cases (wrong JSON shapes) must also
-fail the shipped JSON Schema; valid cases must pass it.
+Each case is a request, the task it goes to, who sends it, and either the exact
+``error_code`` and JSON path of the first error, or (valid) the ``effect`` of the comment: what
+the task and the new comment must show afterwards, with nothing else changed (see
+:func:`case`). Structural cases (wrong JSON shapes) must also fail the shipped JSON Schema;
+valid cases must pass it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +20,13 @@ import pytest
 
 from pyrus_mock.engine import apply, errors_of, validate
 from pyrus_mock.engine.validate import KNOWN_KEYS
-from pyrus_mock.model import FIELD_TYPES
+from pyrus_mock.model import FIELD_TYPES, Comment, Task
 from pyrus_mock.schema import load
 
 from ._engine_world import World, build_world
 
 Request = Callable[[World], Any]
+Effect = Callable[[World], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -33,13 +38,30 @@ class Case:
     on: str = "form"
     structural: bool = False
     warning: str | None = None
+    effect: Effect | None = None
 
 
-def case(case_id: str, request: Any, code: str | None = None, path: str = "",
-         **kw: Any) -> Any:  # fmt: skip
-    """One table row; ``request`` is a value or ``lambda w: value`` (w: the World)."""
+def case(case_id: str, request: Any, code: str | None = None, path: str = "", *,
+         effect: Any = None, **kw: Any) -> Any:  # fmt: skip
+    """One table row; ``request`` and ``effect`` are values or ``lambda w: value`` (w: the World).
+
+    ``effect`` (valid cases) maps what to look at after the comment to what it must be:
+
+    * ``"task.<attr>"`` / ``"comment.<attr>"``, then ``.<attr>`` or ``.<index>`` steps:
+      attributes of the task and of the new comment; persons and rows as plain tuples
+      (``Approval`` -> ``(person_id, choice)``, ``TableRow`` -> ``(row_id, cells, durations,
+      position)``, see :func:`_row` and :func:`_steps`);
+    * ``"attachments.<index>.<attr>"``: the task's attachments as ``FileRecord`` objects;
+    * ``"<field code>"``: the field's internal value in ``Task.values`` (``None``: no value), in
+      the form documented in :mod:`pyrus_mock.model`; ``"<field code>.duration"``: its duration.
+
+    Everything the effect does not name must be as it was: other task attributes and field
+    values, and the comment's attributes (at their defaults); the comment's ``field_updates``
+    must record exactly the named fields, with the values the task now holds.
+    """
     req = request if callable(request) else (lambda w, r=request: r)
-    return pytest.param(Case(req, code, path, **kw), id=case_id)
+    eff = effect if effect is None or callable(effect) else (lambda w, e=effect: e)
+    return pytest.param(Case(req, code, path, effect=eff, **kw), id=case_id)
 
 
 def fu(code: str, value: Any, **extra: Any) -> dict[str, Any]:
@@ -51,121 +73,264 @@ def _pid(w: World, name: str) -> dict[str, int]:
     return {"id": getattr(w, name).id}
 
 
+# -- expected effects ----------------------------------------------------------------------------
+
+
+def _ids(w: World, *names: str) -> list[int]:
+    return [getattr(w, name).id for name in names]
+
+
+def _steps(w: World, *steps: str) -> list[list[tuple[int, str]]]:
+    """Expected ``task.approvals``, a string per step: ``"bob=approved cid"`` (default: waiting)."""
+    out = []
+    for step in steps:
+        row = []
+        for who in step.split():
+            name, _, choice = who.partition("=")
+            row.append((getattr(w, name).id, choice or "waiting"))
+        out.append(row)
+    return out
+
+
+def _row(w: World, row_id: int, durations: dict[str, int] | None = None,
+         **cells: Any) -> tuple[Any, ...]:  # fmt: skip
+    """An expected table row: cell values (and durations) by column code."""
+    return (row_id, {w.f(code).id: value for code, value in cells.items()},
+            {w.f(code).id: d for code, d in (durations or {}).items()}, None)  # fmt: skip
+
+
+def _chose(choice: str, step: int) -> dict[str, Any]:
+    return {"comment.approval_choice": choice, "comment.approval_step": step}
+
+
+def _responsible(w: World, name: str) -> dict[str, Any]:
+    person_id = getattr(w, name).id
+    return {"task.responsible_id": person_id, "comment.reassigned_to": person_id}
+
+
+def _attached(*file_ids: int) -> dict[str, Any]:
+    return {"task.attachment_ids": list(file_ids), "comment.attachments": list(file_ids)}
+
+
+def _submitted(w: World) -> list[list[tuple[int, str]]]:
+    """The approvals once Ann has approved step 1."""
+    return _steps(w, "ann=approved", "bob cid", "role")
+
+
 # fmt: off
 VALID = [
     # -- top-level keys ----------------------------------------------------------------------
-    case("text", {"text": "Looks good"}),
-    case("formatted_text", {"formatted_text": "<b>Looks</b> good"}),
-    case("subject", {"subject": "New subject"}),
-    case("approval-approved", {"approval_choice": "approved"}),
-    case("approval-rejected", {"approval_choice": "rejected", "text": "No budget"}),
-    case("approval-acknowledged", {"approval_choice": "acknowledged"}),
+    case("text", {"text": "Looks good"}, effect={"comment.text": "Looks good"}),
+    case("formatted_text", {"formatted_text": "<b>Looks</b> good"},
+         effect={"comment.formatted_text": "<b>Looks</b> good"}),
+    case("subject", {"subject": "New subject"},
+         effect={"task.subject": "New subject", "comment.subject": "New subject"}),
+    case("approval-approved", {"approval_choice": "approved"}, effect=lambda w: {
+        "task.approvals": _submitted(w), "task.current_step": 2, **_chose("approved", 1),
+        "comment.changed_step": 2}),
+    case("approval-rejected", {"approval_choice": "rejected", "text": "No budget"},
+         effect=lambda w: {
+        "task.approvals": _steps(w, "ann=rejected", "bob cid", "role"), "task.is_closed": True,
+        **_chose("rejected", 1), "comment.action": "finished", "comment.text": "No budget"}),
+    case("approval-acknowledged", {"approval_choice": "acknowledged"}, effect=lambda w: {
+        "task.approvals": _steps(w, "ann=acknowledged", "bob cid", "role"),
+        "task.current_step": 2, **_chose("acknowledged", 1), "comment.changed_step": 2}),
     case("approval-revoked-nothing-to-revoke", {"approval_choice": "revoked"},
-         warning="nothing_to_revoke"),
-    case("approval-steps", {"approval_choice": "approved", "approval_steps": [1]}),
-    case("approval-step2-by-bob", {"approval_choice": "approved"}, who="bob", on="step2"),
-    case("approval-by-role-member", {"approval_choice": "approved"}, who="eve", on="step3"),
-    case("acknowledged-by-subscriber", {"approval_choice": "acknowledged"}, who="cid"),
+         warning="nothing_to_revoke", effect=_chose("revoked", 1)),
+    case("approval-steps", {"approval_choice": "approved", "approval_steps": [1]},
+         effect=lambda w: {
+        "task.approvals": _submitted(w), "task.current_step": 2, **_chose("approved", 1),
+        "comment.changed_step": 2}),
+    case("approval-step2-by-bob", {"approval_choice": "approved"}, who="bob", on="step2",
+         effect=lambda w: {
+        "task.approvals": _steps(w, "ann=approved", "bob=approved cid", "role"),
+        **_chose("approved", 2)}),
+    case("approval-by-role-member", {"approval_choice": "approved"}, who="eve", on="step3",
+         effect=lambda w: {
+        "task.approvals": _steps(w, "ann=approved", "bob=approved cid=approved", "role=approved"),
+        "task.is_closed": True, **_chose("approved", 3), "comment.action": "finished"}),
+    case("acknowledged-by-subscriber", {"approval_choice": "acknowledged"}, who="cid",
+         effect=lambda w: {
+        "task.subscribers": [(w.cid.id, "acknowledged")], **_chose("acknowledged", 1)}),
     case("complete-step2-with-required", lambda w: {
         "approval_choice": "approved", **fu("u_reason", "Within budget")},
-         who="bob", on="step2_cid"),
-    case("action-finished", {"action": "finished"}),
-    case("action-reopened", {"action": "reopened"}, on="closed"),
+         who="bob", on="step2_cid", effect=lambda w: {
+        "task.approvals": _steps(w, "ann=approved", "bob=approved cid=approved", "role"),
+        "task.current_step": 3, "u_reason": "Within budget", **_chose("approved", 2),
+        "comment.changed_step": 3}),
+    case("action-finished", {"action": "finished"},
+         effect={"task.is_closed": True, "comment.action": "finished"}),
+    case("action-reopened", {"action": "reopened"}, on="closed",
+         effect={"task.is_closed": False, "comment.action": "reopened"}),
     case("action-finished-twice", {"action": "finished"}, on="closed",
-         warning="task_already_closed"),
-    case("action-reopen-open-task", {"action": "reopened"}, warning="task_already_open"),
-    case("auto-reopen-skipped", {"text": "fyi", "skip_auto_reopen": True}, on="closed"),
-    case("reassign-by-id", lambda w: {"reassign_to": _pid(w, "bob")}),
-    case("reassign-by-email", {"reassign_to": {"email": "BOB@example.com"}}),
-    case("reassign-to-bot-login", lambda w: {"reassign_to": {"email": w.bot.email}}),
+         warning="task_already_closed", effect={"task.is_closed": True, "comment.action": None}),
+    case("action-reopen-open-task", {"action": "reopened"}, warning="task_already_open",
+         effect={"task.is_closed": False, "comment.action": None}),
+    case("auto-reopen-skipped", {"text": "fyi", "skip_auto_reopen": True}, on="closed",
+         effect={"task.is_closed": True, "comment.text": "fyi",
+                 "comment.skip_auto_reopen": True}),
+    case("reassign-by-id", lambda w: {"reassign_to": _pid(w, "bob")},
+         effect=lambda w: _responsible(w, "bob")),
+    case("reassign-by-email", {"reassign_to": {"email": "BOB@example.com"}},
+         effect=lambda w: _responsible(w, "bob")),
+    case("reassign-to-bot-login", lambda w: {"reassign_to": {"email": w.bot.email}},
+         effect=lambda w: _responsible(w, "bot")),
     case("reassign-full-person", lambda w: {"reassign_to": {
-        "id": w.bob.id, "email": w.bob.email, "first_name": "Bob", "type": "user"}}),
-    case("attachments-guid-string", lambda w: {"attachments": [w.upload.guid.upper()]}),
-    case("attachments-guid-object", lambda w: {"attachments": [{"guid": w.upload.guid}]}),
+        "id": w.bob.id, "email": w.bob.email, "first_name": "Bob", "type": "user"}},
+         effect=lambda w: _responsible(w, "bob")),
+    case("attachments-guid-string", lambda w: {"attachments": [w.upload.guid.upper()]},
+         effect=lambda w: _attached(w.upload.id)),
+    case("attachments-guid-object", lambda w: {"attachments": [{"guid": w.upload.guid}]},
+         effect=lambda w: _attached(w.upload.id)),
     case("attachments-new-version", lambda w: {
-        "attachments": [{"guid": w.upload2.guid, "root_id": w.upload.id}]}),
-    case("attachments-attachment-id", lambda w: {"attachments": [{"attachment_id": w.upload.id}]}),
-    case("attachments-link", {"attachments": [{"url": "https://example.com/a", "name": "A"}]}),
-    case("approvals-added-nested", lambda w: {"approvals_added": [[], [_pid(w, "eve")]]}),
-    case("approvals-added-flat", lambda w: {"approvals_added": [_pid(w, "eve")]}),
-    case("approvals-removed-nested", lambda w: {"approvals_removed": [[], [_pid(w, "cid")]]}),
+        "attachments": [{"guid": w.upload2.guid, "root_id": w.upload.id}]}, effect=lambda w: {
+        **_attached(w.upload2.id), "attachments.0.root_id": w.upload.id,
+        "attachments.0.version": 2}),
+    case("attachments-attachment-id", lambda w: {"attachments": [{"attachment_id": w.upload.id}]},
+         effect=lambda w: _attached(w.upload.id)),
+    case("attachments-link", {"attachments": [{"url": "https://example.com/a", "name": "A"}]},
+         effect=lambda w: {  # the link is recorded as the next file
+        **_attached(w.upload2.id + 1), "attachments.0.url": "https://example.com/a",
+        "attachments.0.name": "A"}),
+    case("approvals-added-nested", lambda w: {"approvals_added": [[], [_pid(w, "eve")]]},
+         effect=lambda w: {"task.approvals": _steps(w, "ann", "bob cid eve", "role"),
+                           "comment.approvals_added": [[], _ids(w, "eve")]}),
+    case("approvals-added-flat", lambda w: {"approvals_added": [_pid(w, "eve")]},
+         effect=lambda w: {"task.approvals": _steps(w, "ann eve", "bob cid", "role"),
+                           "comment.approvals_added": [_ids(w, "eve")]}),
+    case("approvals-removed-nested", lambda w: {"approvals_removed": [[], [_pid(w, "cid")]]},
+         effect=lambda w: {"task.approvals": _steps(w, "ann", "bob", "role"),
+                           "comment.approvals_removed": [[], _ids(w, "cid")]}),
     case("approvals-removed-absent", lambda w: {"approvals_removed": [_pid(w, "eve")]},
-         warning="not_an_approver"),
+         warning="not_an_approver",
+         effect=lambda w: {"comment.approvals_removed": [_ids(w, "eve")]}),
     case("approvals-rerequested-flat", lambda w: {"approvals_rerequested": [_pid(w, "bob")]},
-         on="step2"),
+         on="step2_bob", effect=lambda w: {"task.approvals": _submitted(w),
+                                           "comment.approvals_rerequested": [[], _ids(w, "bob")]}),
     case("subscribers", lambda w: {"subscribers_added": [_pid(w, "eve")],
                                    "subscribers_removed": [_pid(w, "cid")],
-                                   "subscribers_rerequested": [_pid(w, "cid")]}),
+                                   "subscribers_rerequested": [_pid(w, "cid")]},
+         effect=lambda w: {
+        "task.subscribers": [(w.eve.id, None)], "comment.subscribers_added": _ids(w, "eve"),
+        "comment.subscribers_removed": _ids(w, "cid"),
+        "comment.subscribers_rerequested": _ids(w, "cid")}),
     case("participants", lambda w: {"participants_added": [_pid(w, "eve")],
-                                    "participants_removed": [_pid(w, "bob")]}, on="simple"),
-    case("due-date", {"due_date": "2026-02-01"}),
-    case("due-with-duration", {"due": "2026-02-01T10:00:00Z", "duration": 90}),
-    case("cancel-due", {"cancel_due": True}),
+                                    "participants_removed": [_pid(w, "bob")]}, on="simple",
+         effect=lambda w: {
+        "task.participant_ids": _ids(w, "eve"), "comment.participants_added": _ids(w, "eve"),
+        "comment.participants_removed": _ids(w, "bob")}),
+    case("due-date", {"due_date": "2026-02-01"}, on="dated", effect={
+        "task.due_date": "2026-02-01", "task.due": None, "task.duration": None,
+        "comment.due_date": "2026-02-01"}),
+    case("due-with-duration", {"due": "2026-02-01T10:00:00Z", "duration": 90}, effect={
+        "task.due": "2026-02-01T10:00:00Z", "task.duration": 90,
+        "comment.due": "2026-02-01T10:00:00Z", "comment.duration": 90}),
+    case("cancel-due", {"cancel_due": True}, on="dated",
+         effect={"task.due": None, "task.duration": None, "comment.cancel_due": True}),
     case("cancel-due-ignored", {"cancel_due": True, "due_date": "2026-02-01"},
-         warning="ignored_parameter"),
-    case("scheduled-date-today", {"scheduled_date": "2026-01-05"}),
-    case("scheduled-datetime", {"scheduled_datetime_utc": "2026-01-05T09:00:01Z"}),
-    case("cancel-schedule", {"cancel_schedule": True}),
+         warning="ignored_parameter", effect={
+        "task.due_date": "2026-02-01", "comment.due_date": "2026-02-01",
+        "comment.cancel_due": False}),
+    case("scheduled-date-today", {"scheduled_date": "2026-01-05"}, effect={
+        "task.scheduled_date": "2026-01-05", "comment.scheduled_date": "2026-01-05"}),
+    case("scheduled-datetime", {"scheduled_datetime_utc": "2026-01-05T09:00:01Z"}, on="dated",
+         effect={"task.scheduled_datetime_utc": "2026-01-05T09:00:01Z",
+                 "task.scheduled_date": None,
+                 "comment.scheduled_datetime_utc": "2026-01-05T09:00:01Z"}),
+    case("cancel-schedule", {"cancel_schedule": True}, on="dated",
+         effect={"task.scheduled_date": None, "comment.cancel_schedule": True}),
+    case("list-added", lambda w: {"added_list_ids": [w.project.id]}, effect=lambda w: {
+        "task.list_ids": _ids(w, "project"), "comment.added_list_ids": _ids(w, "project")}),
     case("list-ids", lambda w: {"added_list_ids": [w.project.id],
-                                "removed_list_ids": [w.project.id]}),
-    case("spent-minutes", {"spent_minutes": 45}),
+                                "removed_list_ids": [w.project.id]}, on="dated",
+         effect=lambda w: {"task.list_ids": [], "comment.added_list_ids": _ids(w, "project"),
+                           "comment.removed_list_ids": _ids(w, "project")}),
+    case("spent-minutes", {"spent_minutes": 45}, on="dated",  # added to the 15 already spent
+         effect={"task.spent_minutes": 60, "comment.spent_minutes": 45}),
     case("channel", {"text": "Hi", "channel": {"type": "email",
-                                               "to": {"email": "x@example.com", "name": "X"}}}),
+                                               "to": {"email": "x@example.com", "name": "X"}}},
+         effect={"comment.text": "Hi", "comment.channel": {
+             "type": "email", "to": {"email": "x@example.com", "name": "X"}}}),
     case("skip-flags", {"text": "quiet", "skip_satisfaction": True, "skip_notification": True,
-                        "skip_auto_reopen": False}),
+                        "skip_auto_reopen": False},
+         effect={"comment.text": "quiet", "comment.skip_satisfaction": True,
+                 "comment.skip_notification": True, "comment.skip_auto_reopen": False}),
     case("edit-own-comment", lambda w: {"edit_comment_id": w.task.comments[0].id,
-                                        "text": "edited"}),
+                                        "text": "edited"}, effect=lambda w: {
+        "task.comments.0.text": "edited", "comment.text": "edited",
+        "comment.edit_comment_id": w.task.comments[0].id}),
     case("comment-as-roles", lambda w: {"text": "for accounting", "comment_as_roles":
-                                        [_pid(w, "role")]}, who="eve"),
-    case("reply-note-id-ignored", {"text": "x", "reply_note_id": 5}, warning="ignored_parameter"),
+                                        [_pid(w, "role")]}, who="eve",
+         effect={"comment.text": "for accounting"}),
+    case("reply-note-id-ignored", {"text": "x", "reply_note_id": 5}, warning="ignored_parameter",
+         effect={"comment.text": "x"}),
     case("unknown-key-warning", {"text": "x", "list_ids_added": [1]},
-         warning="unknown_parameter"),
-    case("nulls-are-absent", {"text": "x", "due": None, "reassign_to": None}),
-    # -- field types -------------------------------------------------------------------------
-    case("text-field", fu("u_title", "Desk")),
-    case("number-field", fu("u_qty", 3)),
-    case("money-field", fu("u_amount", 1365.27)),
-    case("date-field", fu("u_start", "2026-02-28")),
-    case("time-field", fu("u_time", "23:59")),
-    case("checkmark-field", fu("u_urgent", "checked")),
-    case("flag-field", fu("u_flag", "none")),
-    case("due-date-field-duration-string", fu("u_deadline", "2026-02-01", duration="140")),
-    case("due-date-time-field", fu("u_meeting", "2026-02-01T10:00:00Z", duration=60)),
-    case("email-field", fu("u_email", "ann@example.com")),
-    case("phone-field", fu("u_phone", "+7 800 555 3565")),
-    case("catalog-item-id", lambda w: fu("u_city", {"item_id": w.item("Paris")})),
+         warning="unknown_parameter", effect={"comment.text": "x"}),
+    case("nulls-are-absent", {"text": "x", "due": None, "reassign_to": None},
+         effect={"comment.text": "x", "task.due": None, "task.responsible_id": None}),
+    # -- field types (values in the internal form of pyrus_mock.model) -------------------------
+    case("text-field", fu("u_title", "Desk"), effect={"u_title": "Desk"}),
+    case("number-field", fu("u_qty", 3), effect={"u_qty": 3}),
+    case("money-field", fu("u_amount", 1365.27), effect={"u_amount": 1365.27}),
+    case("date-field", fu("u_start", "2026-02-28"), effect={"u_start": "2026-02-28"}),
+    case("time-field", fu("u_time", "23:59"), effect={"u_time": "23:59"}),
+    case("checkmark-field", fu("u_urgent", "checked"), effect={"u_urgent": "checked"}),
+    case("flag-field", fu("u_flag", "none"), effect={"u_flag": "none"}),
+    case("due-date-field-duration-string", fu("u_deadline", "2026-02-01", duration="140"),
+         effect={"u_deadline": "2026-02-01", "u_deadline.duration": 140}),
+    case("due-date-time-field", fu("u_meeting", "2026-02-01T10:00:00Z", duration=60),
+         effect={"u_meeting": "2026-02-01T10:00:00Z", "u_meeting.duration": 60}),
+    case("email-field", fu("u_email", "ann@example.com"), effect={"u_email": "ann@example.com"}),
+    case("phone-field", fu("u_phone", "+7 800 555 3565"), effect={"u_phone": "+7 800 555 3565"}),
+    case("catalog-item-id", lambda w: fu("u_city", {"item_id": w.item("Paris")}),
+         effect=lambda w: {"u_city": [w.item("Paris")]}),
     case("catalog-item-ids-multiple", lambda w: fu("u_cities", {
-        "item_ids": [w.item("Paris"), w.item("Rome")]})),
-    case("catalog-item-name", fu("u_city", {"item_name": "Rome"})),
-    case("catalog-item-names", fu("u_cities", {"item_names": ["Paris", "Rome"]})),
-    case("person-field-email", fu("u_owner", {"email": "eve@example.com"})),
-    case("file-field", lambda w: fu("u_scans", [w.upload.guid, {"guid": w.upload2.guid}])),
+        "item_ids": [w.item("Paris"), w.item("Rome")]}),
+         effect=lambda w: {"u_cities": [w.item("Paris"), w.item("Rome")]}),
+    case("catalog-item-name", fu("u_city", {"item_name": "Rome"}),
+         effect=lambda w: {"u_city": [w.item("Rome")]}),
+    case("catalog-item-names", fu("u_cities", {"item_names": ["Paris", "Rome"]}),
+         effect=lambda w: {"u_cities": [w.item("Paris"), w.item("Rome")]}),
+    case("person-field-email", fu("u_owner", {"email": "eve@example.com"}),
+         effect=lambda w: {"u_owner": w.eve.id}),
+    case("file-field", lambda w: fu("u_scans", [w.upload.guid, {"guid": w.upload2.guid}]),
+         effect=lambda w: {"u_scans": [w.upload.id, w.upload2.id]}),  # not task attachments
     case("multiple-choice-ids-nested", fu("u_kind", {
-        "choice_ids": [1], "fields": [{"code": "u_goods_note", "value": "fragile"}]})),
-    case("multiple-choice-names", fu("u_kind", {"choice_names": ["Other"]})),
-    case("multiple-choice-choice-id", fu("u_kind", {"choice_id": 3})),
+        "choice_ids": [1], "fields": [{"code": "u_goods_note", "value": "fragile"}]}),
+         effect={"u_kind": [1], "u_goods_note": "fragile"}),
+    case("multiple-choice-names", fu("u_kind", {"choice_names": ["Other"]}),
+         effect={"u_kind": [3]}),
+    case("multiple-choice-choice-id", fu("u_kind", {"choice_id": 3}), effect={"u_kind": [3]}),
     case("title-checkmark-and-children", fu("u_details", {
         "checkmark": "checked", "fields": [{"code": "u_comment", "value": "see scan"},
-                                           {"name": "Discount", "value": 5}]})),
+                                           {"name": "Discount", "value": 5}]}),
+         effect={"u_details": "checked", "u_comment": "see scan", "u_discount": 5}),
     case("table-add-rows", fu("u_items", [
         {"row_id": 7, "cells": [{"code": "u_item", "value": "Ink"},
                                 {"code": "u_row_due", "value": "2026-03-01", "duration": 30}]},
-        {"cells": [{"name": "Item", "value": "Paper"}], "position": 1}])),
+        {"cells": [{"name": "Item", "value": "Paper"}], "position": 1}]),
+         effect=lambda w: {"u_items": [  # the row without row_id gets the next free id, 8
+             _row(w, 8, u_item="Paper"), _row(w, 0, u_item="Pen", u_price=1.5),
+             _row(w, 7, {"u_row_due": 30}, u_item="Ink", u_row_due="2026-03-01")]}),
     case("table-update-and-add", fu("u_items", [
         {"row_id": 0, "cells": [{"code": "u_price", "value": 2}]},
-        {"row_id": 1, "cells": [{"code": "u_item", "value": "New"}]}])),
-    case("table-delete", fu("u_items", [{"row_id": 0, "delete": True}])),
-    case("form-link", lambda w: fu("u_related", {"task_ids": [w.other_task.id]})),
-    case("value-null-clears", fu("u_title", None)),
-    case("table-null-clears", fu("u_items", None)),
+        {"row_id": 1, "cells": [{"code": "u_item", "value": "New"}]}]),
+         effect=lambda w: {"u_items": [_row(w, 0, u_item="Pen", u_price=2),
+                                       _row(w, 1, u_item="New")]}),
+    case("table-delete", fu("u_items", [{"row_id": 0, "delete": True}]),
+         effect={"u_items": None}),
+    case("form-link", lambda w: fu("u_related", {"task_ids": [w.other_task.id]}),
+         effect=lambda w: {"u_related": [w.other_task.id]}),
+    case("value-null-clears", fu("u_title", None), effect={"u_title": None}),
+    case("table-null-clears", fu("u_items", None), effect={"u_items": None}),
     case("by-id-and-name", lambda w: {"field_updates": [
-        {"id": w.f("u_qty").id, "name": "Qty", "value": 1}]}),
-    case("title-child-top-level", fu("u_discount", 10)),
-    case("type-given-matches", fu("u_qty", 2, type="number")),
+        {"id": w.f("u_qty").id, "name": "Qty", "value": 1}]}, effect={"u_qty": 1}),
+    case("title-child-top-level", fu("u_discount", 10), effect={"u_discount": 10}),
+    case("type-given-matches", fu("u_qty", 2, type="number"), effect={"u_qty": 2}),
     case("write-shape-copy-of-catalog", lambda w: fu("u_city", {
         "item_id": w.item("Paris"), "item_ids": [w.item("Paris")], "headers": ["Name"],
-        "values": ["Paris", "FR"]})),
-    case("field-update-by-bot", fu("u_qty", 1), who="bot"),
+        "values": ["Paris", "FR"]}), effect=lambda w: {"u_city": [w.item("Paris")]}),
+    case("field-update-by-bot", fu("u_qty", 1), who="bot", effect={"u_qty": 1}),
 ]
 
 INVALID = [
@@ -420,16 +585,94 @@ def _task_for(w: World, on: str) -> Any:
         return w.simple_task()
     if on == "bare":
         return w.new_task(fields={})
-    if on in ("step2", "step2_cid", "step3", "closed"):
-        if on == "closed":
-            w.comment(task, {"action": "finished"}, w.ann)
-            return task
+    if on == "closed":
+        w.comment(task, {"action": "finished"}, w.ann)
+    if on == "dated":
+        w.comment(task, {"due": "2026-01-20T10:00:00Z", "duration": 30,
+                         "scheduled_date": "2026-01-10", "added_list_ids": [w.project.id],
+                         "spent_minutes": 15}, w.ann)  # fmt: skip
+    if on in ("step2", "step2_bob", "step2_cid", "step3"):
         w.comment(task, {"approval_choice": "approved"}, w.ann)
-        if on in ("step2_cid", "step3"):
-            w.comment(task, {"approval_choice": "approved"}, w.cid)
-        if on == "step3":
-            w.comment(task, {"approval_choice": "approved", **fu("u_reason", "ok")}, w.bob)
+    if on == "step2_bob":
+        w.comment(task, {"approval_choice": "approved"}, w.bob)
+    if on in ("step2_cid", "step3"):
+        w.comment(task, {"approval_choice": "approved"}, w.cid)
+    if on == "step3":
+        w.comment(task, {"approval_choice": "approved", **fu("u_reason", "ok")}, w.bob)
     return task
+
+
+#: Task attributes every comment changes, or that follow ``current_step`` / ``is_closed``.
+_BOOKKEEPING = frozenset({"comments", "last_modified_date", "step_entered_at", "close_date"})
+_ROOTS = ("task", "comment", "attachments")
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses as tuples, containers copied: comparable with ``==`` and safe to keep."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.astuple(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _observe(w: World, task: Task, comment: Comment, path: str) -> Any:
+    """What ``path`` (see :func:`case`) shows after the comment."""
+    root, *steps = path.split(".")
+    value: Any
+    if root == "task":
+        value = task
+    elif root == "comment":
+        value = comment
+    elif root == "attachments":
+        value = [w.backend.find_file(file_id) for file_id in task.attachment_ids]
+    elif steps == ["duration"]:
+        return task.durations.get(w.f(root).id)
+    else:
+        value = task.values.get(w.f(root).id)
+    for step in steps:
+        value = value[int(step)] if step.isdigit() else getattr(value, step)
+    return _plain(value)
+
+
+def _task_state(task: Task, fields: set[int], durations: set[int]) -> dict[str, Any]:
+    """The task's attributes, except bookkeeping and the given field values and durations."""
+    state = {f.name: _plain(getattr(task, f.name)) for f in dataclasses.fields(task)
+             if f.name not in _BOOKKEEPING}  # fmt: skip
+    state["values"] = {k: v for k, v in state["values"].items() if k not in fields}
+    state["durations"] = {k: v for k, v in state["durations"].items() if k not in durations}
+    return state
+
+
+def _check_effect(w: World, effect: Mapping[str, Any], task: Task, before: Task,
+                  comment: Comment) -> None:  # fmt: skip
+    """The comment did what ``effect`` says, and nothing else (see :func:`case`)."""
+    observed = {path: _observe(w, task, comment, path) for path in effect}
+    assert observed == dict(effect)
+    paths = [path.split(".") for path in effect]
+    codes = [p[0] for p in paths if p[0] not in _ROOTS and len(p) == 1]
+    fields = {w.f(code).id for code in codes}
+    durations = {w.f(p[0]).id for p in paths if p[0] not in _ROOTS and p[1:] == ["duration"]}
+    # The task: what the effect does not name is as it was.
+    named = {p[1] for p in paths if p[0] == "task"}
+    now, then = _task_state(task, fields, durations), _task_state(before, fields, durations)
+    changed = sorted(k for k in now if k not in named and now[k] != then[k])
+    assert changed == [], "the comment changed the task beyond its expected effect"
+    # The comment: field_updates records the named fields as the task now holds them ...
+    recorded = {w.form.by_id[fid].code: (_plain(value), duration)
+                for fid, value, duration in comment.field_updates}  # fmt: skip
+    assert recorded == {code: (observed[code], observed.get(f"{code}.duration")) for code in codes}
+    # ... and every attribute it does not name is at its default.
+    blank = Comment(id=comment.id, create_date=comment.create_date, author_id=comment.author_id)
+    said = {p[1] for p in paths if p[0] == "comment"} | {"field_updates"}
+    extra = {
+        f.name: getattr(comment, f.name)
+        for f in dataclasses.fields(Comment)
+        if f.name not in said and getattr(comment, f.name) != getattr(blank, f.name)
+    }
+    assert extra == {}, "the comment recorded more than its expected effect"
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -447,9 +690,15 @@ def test_case(case: Case) -> None:
         assert errors == [], violations
         if case.warning is not None:
             assert case.warning in [v.error_code for v in violations], violations
-        before = len(task.comments)
-        apply(request, task, author, w.backend)
-        assert len(task.comments) == before + 1
+        assert case.effect is not None, "a valid case says what the comment changes (effect=)"
+        before = copy.deepcopy(task)
+        comment = apply(request, task, author, w.backend)
+        assert len(task.comments) == len(before.comments) + 1
+        assert task.comments[-1] is comment
+        assert comment.author_id == author.id
+        assert task.last_modified_date == comment.create_date
+        assert (task.close_date is not None) == task.is_closed
+        _check_effect(w, case.effect(w), task, before, comment)
     else:
         assert errors, f"expected {case.code} at {case.path!r}, got no error"
         first = errors[0]

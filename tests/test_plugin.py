@@ -14,6 +14,7 @@ import pytest
 # key types from a second import of its modules ("curve must be an EllipticCurve instance").
 import trustme  # noqa: F401
 
+import pyrus_mock._plugin_support
 import pyrus_mock.api.app
 import pyrus_mock.asgi
 import pyrus_mock.intercept

@@ -95,16 +95,20 @@ def _control(info: dict[str, str], ca: str, method: str, path: str, **kw: Any) -
 
 
 def test_serve_writes_its_state_and_stops_cleanly(tmp_path: Path) -> None:
+    # A server.json from an earlier run, naming a port nothing listens on, readable by all.
+    (tmp_path / "server.json").write_text('{"port": 1, "api_url": "https://127.0.0.1:1/v4/"}')
+    (tmp_path / "server.json").chmod(0o644)
     with _serving(port=0, state_dir=tmp_path, seed=5) as (info, out, err, result):
-        for name in ("ca.pem", "server.pem", "server-key.pem", "admin-token", "server.json"):
-            assert (tmp_path / name).is_file(), name
-        assert (tmp_path / "server-key.pem").stat().st_mode & 0o077 == 0
-        assert (tmp_path / "admin-token").stat().st_mode & 0o077 == 0
+        names = ["admin-token", "ca.pem", "server-key.pem", "server.json", "server.pem"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary file left
+        for name in ("server-key.pem", "admin-token", "server.json"):
+            assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
         token = (tmp_path / "admin-token").read_text().strip()
         assert info["Admin token"] == token
         assert info["CA"] == str(tmp_path / "ca.pem")
         state = json.loads((tmp_path / "server.json").read_text())
         assert state["control_url"] == info["Control"]
+        assert info["Control"] == f"https://127.0.0.1:{state['port']}/_mock/"
         assert state["api_url"] == info["API"] == info["Control"].replace("/_mock/", "/v4/")
         assert "(virtual clock, seed 5)" in out.text
         assert err.text == ""
@@ -143,6 +147,8 @@ def test_the_real_clock_refuses_to_be_advanced(tmp_path: Path) -> None:
 
 
 def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
+    stale = tmp_path / "server.json"
+    stale.write_text('{"port": 1}')  # left by an earlier run
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         out, err = _Lines(), _Lines()
@@ -153,6 +159,28 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
     assert f"cannot start on 127.0.0.1:{port}" in err.text
     assert "--port" in err.text
     assert out.text == ""
+    assert not stale.exists()  # a client waiting for server.json must not read the old one
+
+
+def test_server_json_is_replaced_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "server.json"
+    path.write_text("old\n")
+    path.chmod(0o644)
+    standalone._replace_private(path, "new\n")
+    assert path.read_text() == "new\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    # If the final rename fails, readers still see the old file and no temporary file is left.
+    monkeypatch.setattr(os, "replace", _failing_replace)
+    with pytest.raises(OSError, match="disk on fire"):
+        standalone._replace_private(path, "newer\n")
+    assert path.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["server.json"]
+
+
+def _failing_replace(src: object, dst: object) -> None:
+    raise OSError("disk on fire")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import http.client
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -102,17 +101,17 @@ def facts(body: bytes) -> dict[str, str]:
 # -- lifecycle ------------------------------------------------------------------------------------
 
 
-def test_start_stop_many_times_quickly(ca: CertificateAuthority) -> None:
+def test_start_stop_many_times_leaves_no_threads(ca: CertificateAuthority) -> None:
+    # How fast a start/stop cycle is belongs to benchmarks/bench_startup.py, not here.
     ctx = ca.server_context()
-    started = time.perf_counter()
     ports = set()
     for _ in range(50):
-        srv = TLSServer(echo_app, ctx).start()
+        srv = TLSServer(echo_app, ctx, name="cycling-srv").start()
         ports.add(srv.port)
         srv.stop()
-    elapsed = time.perf_counter() - started
     assert len(ports) > 1
-    assert elapsed < 2.5, f"50 start/stop cycles took {elapsed:.3f} s; stop() must not poll"
+    leftovers = [t.name for t in threading.enumerate() if t.name.startswith("cycling-srv-")]
+    assert leftovers == []
 
 
 def test_restart_same_instance(ca: CertificateAuthority) -> None:
@@ -343,28 +342,26 @@ def test_misbehaving_clients_do_not_add_errors(ca: CertificateAuthority, server:
     idle = socket.create_connection(address, timeout=5)
     # The server still serves, and nothing above counts as an app error.
     assert request(connect(ca, server), "GET", "/")[0] == 200
-    started = time.perf_counter()
     server.stop(raise_errors=True)
-    assert time.perf_counter() - started < 1.0
     assert server.errors == []
-    idle.close()
+    # stop() hung up on the half-open client instead of waiting out its handshake timeout.
+    with idle:
+        assert idle.recv(1) == b""
 
 
 # -- stopping -------------------------------------------------------------------------------------
 
 
-def test_stop_with_idle_keep_alive_connections_is_fast(
+def test_stop_closes_idle_keep_alive_connections(
     ca: CertificateAuthority, server: TLSServer
 ) -> None:
     conns = [connect(ca, server) for _ in range(5)]
     for conn in conns:
         assert request(conn, "GET", "/")[0] == 200
-    started = time.perf_counter()
     server.stop()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, f"stop() took {elapsed:.3f} s with idle keep-alive connections"
-    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
-        request(conns[0], "GET", "/")
+    for conn in conns:
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            request(conn, "GET", "/")
 
 
 def test_stop_lets_a_request_in_flight_finish(ca: CertificateAuthority) -> None:
@@ -398,10 +395,14 @@ def test_stop_lets_a_request_in_flight_finish(ca: CertificateAuthority) -> None:
 
 
 def test_stop_cuts_a_stuck_request_after_the_timeout(ca: CertificateAuthority) -> None:
+    entered = threading.Event()
     release = threading.Event()
+    finished = threading.Event()
 
     def stuck_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        entered.set()
         release.wait(10)
+        finished.set()
         start_response("200 OK", [("Content-Length", "0")])
         return []
 
@@ -409,9 +410,10 @@ def test_stop_cuts_a_stuck_request_after_the_timeout(ca: CertificateAuthority) -
     conn = connect(ca, srv)
     conn.request("GET", "/")
     try:
-        started = time.perf_counter()
+        assert entered.wait(5)
         srv.stop(timeout=0.1)
-        assert time.perf_counter() - started < 1.0
+        # stop() returned while the app was still stuck: it gave up waiting instead of joining it.
+        assert not finished.is_set()
         with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
             conn.getresponse()
     finally:

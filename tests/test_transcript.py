@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from pyrus_mock import PyrusMock
 from pyrus_mock.transcript import mask
 
 from ._bots import RecordingBot
+from ._tls_helpers import refused_port
 
 BotServer = Callable[..., str]
 
@@ -94,10 +94,7 @@ def test_a_delivery_with_its_reply_and_api_calls(
 
 
 def test_failures_pending_retries_and_other_api_calls(pyrus_mock: PyrusMock) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    bot = pyrus_mock.create_bot("Gone", f"https://127.0.0.1:{port}/")
+    bot = pyrus_mock.create_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
     pyrus_mock.create_task(text="t", responsible=bot)
     user = pyrus_mock.add_user("Ann", "Lee")
     requests.get(

@@ -84,6 +84,7 @@ class ExampleBot:
 
     @security_key.setter
     def security_key(self, value: str) -> None:
+        """Replace the key; calls being handled finish with the key they started with."""
         with self._lock:
             self._security_key = value
 
