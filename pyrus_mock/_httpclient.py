@@ -214,6 +214,8 @@ class BotHttpClient:
                 if not connections:
                     return None
                 conn = connections.pop()  # the most recently used is the most likely alive
+                if not connections:
+                    del self._idle[key]  # keep the table to live keys
             if not _looks_dropped(conn.sock):
                 return conn
             conn.close()

@@ -9,12 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+# The API app, the delivery machinery and the HTTPS server are imported with the package, not
+# on first use: every fake needs them once it is constructed and started, and importing them here
+# keeps creating and starting the first fake quick (benchmarks/bench_startup.py). Optional parts
+# (interception, transcripts, conformance, strict mode) stay lazy.
+from .api import app as _api_app  # noqa: F401
 from .backend import PyrusBackend
 from .builders import parse_fields, parse_steps
 from .clock import Clock, VirtualClock
+from .delivery import Dispatcher
 from .errors import InvalidArgument
 from .ids import IdSource
 from .model import Catalog, CatalogHeader, FieldDef, Form, FormStep, Person, Rights, Task
+from .server import TLSServer
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -27,7 +34,6 @@ if TYPE_CHECKING:
     from .conformance import ConformanceReport
     from .delivery import Delivery
     from .intercept import Interceptor
-    from .server import TLSServer
     from .tls import CertificateAuthority, IssuedCert
 
 __all__ = ["PyrusMock"]
@@ -80,8 +86,6 @@ class PyrusMock:
         self._trust = trust
         self._trust_context: ssl.SSLContext | None = None
         self._bot_servers: list[TLSServer] = []
-        from .delivery import Dispatcher
-
         self.dispatcher = Dispatcher(
             self.backend, self._bot_client_context, self._payload_files_url
         )
@@ -134,8 +138,6 @@ class PyrusMock:
                 (what ``pyrus-mock serve`` does); see :mod:`pyrus_mock.api.control`.
         """
         if self._server is None:
-            from .server import TLSServer
-
             if admin_token is not None:
                 from .api import create_app
                 from .api.control import ControlPlane
@@ -349,8 +351,6 @@ class PyrusMock:
                 bot = pyrus_mock.create_bot("Echo", url)
         """
         from contextlib import contextmanager
-
-        from .server import TLSServer
 
         @contextmanager
         def serving() -> Iterator[str]:

@@ -254,7 +254,11 @@ class TLSServer:
             selector.register(wake_r, selectors.EVENT_READ)
             backoff: float | None = None
             while True:
-                for key, _ in selector.select(backoff):
+                try:
+                    events = selector.select(backoff)
+                except (OSError, ValueError):
+                    return  # the sockets were closed under us: stop() gave up waiting
+                for key, _ in events:
                     if key.fileobj is wake_r:
                         return
                 backoff = self._accept_ready(listener)
@@ -330,8 +334,10 @@ class TLSServer:
             threads = list(self._threads)
         for conn in stuck:
             _shutdown(conn, socket.SHUT_RDWR)
+        # Threads blocked in I/O now exit; threads stuck inside the app are abandoned (daemons).
+        deadline = time.monotonic() + 0.1
         for thread in threads:
-            thread.join(0.1)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _set_busy(self, conn: ssl.SSLSocket, busy: bool) -> bool:
         """Mark a connection as handling a request (or not); return whether the server stops."""
