@@ -4,7 +4,11 @@ Each figure is the median over fresh Python processes (one untimed process first
 bytecode caches are written: ``PYTHONDONTWRITEBYTECODE`` is dropped from the children's
 environment). Ours and the baseline alternate, so both see the same machine load.
 
-* import: ``import pyrus_mock`` (werkzeug included). Baseline: ``import requests``.
+* import: ``from pyrus_mock import PyrusMock`` (werkzeug included): the package loads its
+  names on first use, so this is what a user's import costs. Baseline: ``import requests``.
+* plugin discovery (context, no target): what pytest pays in every session where the package is
+  installed: ``import pyrus_mock.pytest_plugin`` after ``import pytest``. Baseline: nothing
+  (``import pytest`` alone is not counted).
 * ready: ``PyrusMock()`` then ``start()``, right after the import: the CA and the server
   certificate are created (trustme is imported here), the API app is built, the HTTPS server
   listens. Baseline: the same work by hand after ``import werkzeug.serving``: ``trustme.CA()``,
@@ -26,12 +30,20 @@ import sys
 
 from _common import ROOT, Bench, Row, child_env, median
 
+DISCOVERY = """
+import time
+import pytest
+t = time.perf_counter()
+import pyrus_mock.pytest_plugin
+print(time.perf_counter() - t)
+"""
+
 OURS = """
 import time
 t0 = time.perf_counter()
-import pyrus_mock
+from pyrus_mock import PyrusMock
 t1 = time.perf_counter()
-mock = pyrus_mock.PyrusMock()
+mock = PyrusMock()
 mock.start()
 t2 = time.perf_counter()
 mock.stop()
@@ -66,6 +78,18 @@ print(json.dumps({"import": t1 - t0, "ready": t3 - t2, "stop": t4 - t3}))
 """
 
 
+def run_text(code: str) -> str:
+    """Run ``code`` in a fresh interpreter and return what it printed."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=child_env(),
+    ).stdout
+
+
 def run(code: str) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -95,7 +119,7 @@ def main() -> int:
 
     targets = {"import": 150.0, "ready": 50.0, "stop": 50.0}
     labels = {
-        "import": ("import pyrus_mock", "baseline: import requests"),
+        "import": ("from pyrus_mock import PyrusMock", "baseline: import requests"),
         "ready": ("first PyrusMock() + start()", "baseline: CA + werkzeug make_server + thread"),
         "stop": ("server stop", "baseline: werkzeug shutdown + server_close"),
     }
@@ -113,6 +137,10 @@ def main() -> int:
                 note=f"{labels[key][1]}; ours min {spread[0]:.1f}, max {spread[-1]:.1f} ms",
             )
         )
+    discovery = median([float(run_text(DISCOVERY)) for _ in range(runs)]) * 1000
+    bench.progress(
+        f"plugin discovery (import pyrus_mock.pytest_plugin after pytest): {discovery:.1f} ms"
+    )
     return bench.finish()
 
 
