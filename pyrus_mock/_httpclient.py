@@ -22,7 +22,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, cast
@@ -137,6 +137,7 @@ class BotHttpClient:
     """
 
     def __init__(self, *, max_idle_per_host: int = _MAX_IDLE_PER_KEY) -> None:
+        self._share_headers = functools.lru_cache(maxsize=256)(_same)
         self._max_idle = max_idle_per_host
         self._lock = threading.Lock()
         # Pooled connections hold a strong reference to their ssl_context, so while a key has
@@ -178,7 +179,9 @@ class BotHttpClient:
         started = time.perf_counter()
         deadline = started + timeout
         key: _PoolKey = ("https", target.host, target.port, id(ssl_context))
-        exchange = _Exchange(target, body, dict(headers), timeout, max_reply_bytes)
+        exchange = _Exchange(
+            target, body, dict(headers), timeout, max_reply_bytes, self._share_headers
+        )
         conn = self._checkout(key)
         if conn is not None:
             try:
@@ -295,7 +298,9 @@ class _Exchange:
         headers: dict[str, str],
         timeout: float,
         max_reply_bytes: int,
+        share_headers: Callable[[tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...]],
     ) -> None:
+        self.share_headers = share_headers
         self.target = target
         self.body = body
         self.headers = headers
@@ -343,7 +348,7 @@ class _Exchange:
         self, conn: _Connection, reply: http.client.HTTPResponse, started: float
     ) -> _Outcome:
         status = reply.status
-        headers = _shared_headers(tuple(reply.getheaders()))
+        headers = self.share_headers(tuple(reply.getheaders()))
         tls_version, subject = conn.tls_info
 
         def result(
@@ -552,9 +557,9 @@ _RDN_NAMES = {
 }
 
 
-@functools.lru_cache(maxsize=256)
-def _shared_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """One tuple per distinct set of reply headers, shared by every reply that carries it.
+def _same(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """One tuple per distinct set of reply headers, shared by every reply that carries it
+    (wrapped in a per-client LRU cache, see ``BotHttpClient.__init__``).
 
     The fake keeps every reply's headers; with thousands of deliveries recorded, keeping a bot's
     usual headers (``Server``, ``Content-Type``, this second's ``Date``) once instead of per

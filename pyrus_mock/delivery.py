@@ -204,25 +204,11 @@ class Dispatcher:
         depth: int = 0,
     ) -> Delivery:
         """Call ``bot`` about ``task`` now; failures are retried on the clock (D5)."""
-        backend = self.backend
-        settings = backend.settings
         reason = self._undeliverable(bot)
         body, token = self.build_body(task, bot, event=event, depth=depth, token=not reason)
-        with self._lock:
-            self._seq += 1
-            delivery = Delivery(
-                id=self._seq,
-                task_id=task.id,
-                bot_id=bot.person_id,
-                event=event,
-                trigger=trigger,
-                depth=depth,
-                body=body,
-                access_token=token,
-                created_at=backend.now(),
-                max_attempts=settings.max_attempts,
-            )
-            self.deliveries.append(delivery)
+        delivery = self._record(
+            task, bot, event, trigger, depth, body, token, self.backend.settings.max_attempts
+        )
         if reason:
             self._skip(delivery, reason)
             return delivery
@@ -478,22 +464,37 @@ class Dispatcher:
             return "responsible" if task.responsible_id == pid else "approval_step"
         return "comment"
 
-    def _record_chain_limit(self, task: Task, bot: BotAccount, kind: str, depth: int) -> Delivery:
+    def _record(
+        self,
+        task: Task,
+        bot: BotAccount,
+        event: str,
+        trigger: str,
+        depth: int,
+        body: bytes,
+        token: str,
+        max_attempts: int,
+    ) -> Delivery:
+        """A new delivery with the next id, appended to :attr:`deliveries`."""
         with self._lock:
             self._seq += 1
             delivery = Delivery(
                 id=self._seq,
                 task_id=task.id,
                 bot_id=bot.person_id,
-                event=kind,
-                trigger="chain",
+                event=event,
+                trigger=trigger,
                 depth=depth,
-                body=b"",
-                access_token="",
+                body=body,
+                access_token=token,
                 created_at=self.backend.now(),
-                max_attempts=0,
+                max_attempts=max_attempts,
             )
             self.deliveries.append(delivery)
+        return delivery
+
+    def _record_chain_limit(self, task: Task, bot: BotAccount, kind: str, depth: int) -> Delivery:
+        delivery = self._record(task, bot, kind, "chain", depth, b"", "", 0)
         delivery.violations.append(
             Violation(
                 "",
