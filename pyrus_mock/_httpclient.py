@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -46,18 +46,7 @@ ErrorKind = Literal[
     "protocol_error",
 ]
 
-ERROR_KINDS: tuple[ErrorKind, ...] = (
-    "connection_refused",
-    "tls_untrusted",
-    "tls_hostname",
-    "tls_expired",
-    "tls_handshake",
-    "timeout",
-    "http_status",
-    "redirect",
-    "reply_too_large",
-    "protocol_error",
-)
+ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 """Every ``HttpResult.error_kind`` other than None:
 
 * ``connection_refused``: nothing listens at the bot's address (or the name does not resolve);
