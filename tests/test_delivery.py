@@ -311,3 +311,18 @@ def test_concurrent_deliveries_and_api_calls_keep_state_consistent() -> None:
         comments = [c for t in tasks for c in t.comments]
         assert len(comments) == 220
         assert len({c.id for c in comments}) == 220
+
+
+def test_a_form_held_by_bots_closes_by_routing_alone(fake: PyrusMock) -> None:
+    apps = [RecordingBot(reply={"approval_choice": "approved"}, verify=None) for _ in range(3)]
+    with (
+        fake.serve_bot(apps[0]) as u1,
+        fake.serve_bot(apps[1]) as u2,
+        fake.serve_bot(apps[2]) as u3,
+    ):
+        bots = [fake.create_bot(f"Bot {i}", url) for i, url in enumerate((u1, u2, u3))]
+        task = fake.create_task(form=_form(fake, *bots), text="all bots")
+    assert [d.bot_id for d in fake.deliveries] == [b.id for b in bots]
+    assert [d.trigger for d in fake.deliveries] == ["created", "approval_step", "approval_step"]
+    assert task.is_closed
+    assert [c.changed_step for c in task.comments][:2] == [2, 3]
