@@ -25,6 +25,10 @@ table               ``list[TableRow]``
 
 ``author``, ``creation_date``, ``step``, ``status``, ``note`` and ``project`` are read-only and
 derived from the task when it is serialised.
+
+The records print short (``<Task 10000001 form=301 step=2 open responsible=1001 comments=3>``)
+so that pytest assertion messages stay readable; secrets (security keys, token values) show
+only their last four characters.
 """
 
 from __future__ import annotations
@@ -95,6 +99,22 @@ FIELD_TYPES = frozenset(
 #: Types a comment may not write (contract §4.3).
 READ_ONLY_TYPES = frozenset({"step", "status", "note", "author", "project", "creation_date"})
 
+_SNIPPET = 30
+
+
+def _mask(secret: str) -> str:
+    """``…`` and the last four characters (as :func:`pyrus_mock.transcript.mask`)."""
+    if not secret:
+        return "''"
+    return "\u2026" + secret[-4:] if len(secret) > 4 else "\u2026"
+
+
+def _snippet(text: str) -> str:
+    """``text`` quoted, cut to :data:`_SNIPPET` characters with ``…``."""
+    if len(text) > _SNIPPET:
+        text = text[: _SNIPPET - 1] + "\u2026"
+    return repr(text)
+
 
 class Rights(enum.IntFlag):
     """Person rights as the numeric masks of Pyrus (contract §1.3)."""
@@ -121,7 +141,7 @@ class Organisation:
     name: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Person:
     """A user, a bot's user account, or a role."""
 
@@ -152,8 +172,20 @@ class Person:
         """Whether every bit of ``right`` is set."""
         return (self.rights & right) == right
 
+    def __repr__(self) -> str:
+        parts = [f"<Person {self.id} {self.type} {self.name!r}"]
+        if self.email:
+            parts.append(self.email)
+        if self.type == "role":
+            parts.append(f"members={self.member_ids}")
+        if self.fired:
+            parts.append("fired")
+        if self.banned:
+            parts.append("banned")
+        return " ".join(parts) + ">"
 
-@dataclass(slots=True, eq=False)
+
+@dataclass(slots=True, eq=False, repr=False)
 class BotAccount:
     """The bot record behind a person of type ``bot`` (contract §1.2, D8)."""
 
@@ -174,8 +206,16 @@ class BotAccount:
     #: Bumped on every key reset; tokens remember the generation they were issued under.
     key_generation: int = 1
 
+    def __repr__(self) -> str:
+        state = ("deleted" if self.deleted else "blocked" if self.blocked
+                 else "enabled" if self.enabled else "disabled")  # fmt: skip
+        return (
+            f"<BotAccount person={self.person_id} {self.login} key={_mask(self.security_key)} "
+            f"{self.hook_url} {state}>"
+        )
 
-@dataclass(slots=True, eq=False)
+
+@dataclass(slots=True, eq=False, repr=False)
 class Token:
     """An API access token."""
 
@@ -194,6 +234,10 @@ class Token:
     #: role on it (an explicit ``deliver`` to any bot).
     task_id: int | None = None
 
+    def __repr__(self) -> str:
+        extra = "" if self.task_id is None else f" task={self.task_id}"
+        return f"<Token {_mask(self.value)} person={self.person_id} revoked={self.revoked}{extra}>"
+
 
 @dataclass(slots=True, eq=False)
 class Choice:
@@ -205,7 +249,7 @@ class Choice:
     deleted: bool = False
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class FieldDef:
     """A form field definition (contract §6.7)."""
 
@@ -236,6 +280,10 @@ class FieldDef:
     #: Set on table columns: the table's id (cells are written through the table).
     table_id: int | None = None
 
+    def __repr__(self) -> str:
+        code = f" code={self.code}" if self.code else ""
+        return f"<FieldDef {self.id} {self.type} {self.name!r}{code}>"
+
 
 @dataclass(slots=True, eq=False)
 class FormStep:
@@ -246,7 +294,7 @@ class FormStep:
     approver_ids: list[int] = field(default_factory=list)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Form:
     """A form template: fields and approval steps."""
 
@@ -269,6 +317,13 @@ class Form:
         """Every field, nested ones (title children, choice fields, table columns) included."""
         return list(self.by_id.values())
 
+    def __repr__(self) -> str:
+        gone = " deleted_or_closed" if self.deleted_or_closed else ""
+        return (
+            f"<Form {self.id} {self.name!r} fields={len(self.by_id) or len(self.fields)} "
+            f"steps={len(self.steps)}{gone}>"
+        )
+
 
 @dataclass(slots=True, eq=False)
 class CatalogHeader:
@@ -287,7 +342,7 @@ class CatalogItem:
     deleted: bool = False
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Catalog:
     """A catalog (a reference table)."""
 
@@ -305,8 +360,15 @@ class Catalog:
                 return item
         return None
 
+    def __repr__(self) -> str:
+        gone = " deleted" if self.deleted else ""
+        return (
+            f"<Catalog {self.id} {self.name!r} items={len(self.items)} "
+            f"version={self.version}{gone}>"
+        )
 
-@dataclass(slots=True, eq=False)
+
+@dataclass(slots=True, eq=False, repr=False)
 class FileRecord:
     """An uploaded file; once attached it is a task attachment with the same id."""
 
@@ -325,6 +387,11 @@ class FileRecord:
     def size(self) -> int:
         """Size in bytes."""
         return len(self.content)
+
+    def __repr__(self) -> str:
+        what = f"url={self.url}" if self.url else f"{self.size} bytes"
+        root = f" root={self.root_id}" if self.root_id not in (None, self.id) else ""
+        return f"<FileRecord {self.id} {self.name!r} {what} v{self.version}{root}>"
 
 
 @dataclass(slots=True, eq=False)
@@ -353,7 +420,7 @@ class TableRow:
     position: int | None = None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Comment:
     """A comment on a task: the record of one change (contract §6.5).
 
@@ -401,8 +468,31 @@ class Comment:
     skip_auto_reopen: bool = False
     mentions: list[int] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        parts = [f"<Comment {self.id} by {self.author_id}"]
+        text = self.text or self.formatted_text
+        if text:
+            parts[0] += ":"
+            parts.append(_snippet(text))
+        if self.approval_choice is not None:
+            step = f" step {self.approval_step}" if self.approval_step is not None else ""
+            parts.append(f"{self.approval_choice}{step}")
+        if self.changed_step is not None:
+            parts.append(f"changed_step={self.changed_step}")
+        if self.reset_to_step is not None:
+            parts.append(f"reset_to_step={self.reset_to_step}")
+        if self.action is not None:
+            parts.append(self.action)
+        if self.field_updates:
+            parts.append(f"fields={[f[0] for f in self.field_updates]}")
+        if self.reassigned_to is not None:
+            parts.append(f"reassigned_to={self.reassigned_to}")
+        if self.attachments:
+            parts.append(f"attachments={self.attachments}")
+        return " ".join(parts) + ">"
 
-@dataclass(slots=True, eq=False)
+
+@dataclass(slots=True, eq=False, repr=False)
 class Task:
     """A simple task or a form task, with its comments."""
 
@@ -460,6 +550,20 @@ class Task:
         for step in self.approvals:
             ids.update(a.person_id for a in step)
         return ids
+
+    def __repr__(self) -> str:
+        parts = [f"<Task {self.id}"]
+        if self.form_id is not None:
+            parts.append(f"form={self.form_id}")
+            if self.current_step is not None:
+                parts.append(f"step={self.current_step}")
+        elif self.subject or self.text:
+            parts.append(_snippet(self.subject or self.text))
+        parts.append("closed" if self.is_closed else "open")
+        if self.responsible_id is not None:
+            parts.append(f"responsible={self.responsible_id}")
+        parts.append(f"comments={len(self.comments)}")
+        return " ".join(parts) + ">"
 
 
 @dataclass(slots=True, eq=False)

@@ -1,7 +1,9 @@
 """Every number and switch of the fake, in one place (decisions D1 to D11).
 
 Each documented Pyrus behaviour has its default here; each product decision that is not
-documented behaviour is a setting, so users can match what they see in production.
+documented behaviour is a setting, so users can match what they see in production. That
+includes the comment engine's workflow rules and the limits Pyrus publishes no number for
+(see :mod:`pyrus_mock.engine.workflow` and :mod:`pyrus_mock.engine.common`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any, Literal
 from .errors import InvalidArgument
 
 __all__ = ["Settings"]
+
+_REJECTIONS = ("close", "reset_to_first_step", "reset_to_previous_step")
 
 
 @dataclass(slots=True)
@@ -37,6 +41,21 @@ class Settings:
         creation_date_format: ``datetime`` (D11) or ``date`` (what the official Python client
             parses) for the value of ``creation_date`` fields.
         max_bots: bots per organisation (D8).
+        on_rejection: what ``approval_choice: rejected`` does to an open form task (Pyrus
+            documents no rule, contract §10 item 18). ``close`` (default): the task closes at
+            once, on its current step. ``reset_to_first_step`` / ``reset_to_previous_step``:
+            the task stays open and goes back to step 1 / the step before the rejected one
+            (the comment gets ``reset_to_step``); that step's and every later step's approvals
+            are re-requested, the rejecting approval stays ``rejected``.
+        acknowledged_counts_as_approval: an approver's ``acknowledged`` completes their part
+            of a step like ``approved`` (default True). False: only ``approved`` does.
+        auto_reopen: a comment on a closed task reopens it unless it sets
+            ``skip_auto_reopen`` or ``action: finished`` (default True). False: only
+            ``action: reopened`` reopens.
+        max_duration_minutes: the longest ``duration`` (top level or of a due field) before
+            ``duration_is_too_long``; Pyrus publishes no number (default one year, 525,600).
+        max_text_field_length: the most characters a ``text`` field holds before
+            ``text_field_value_limit_exceeded``; Pyrus publishes no number (default 100,000).
     """
 
     signature_case: Literal["upper", "lower"] = "upper"
@@ -55,6 +74,11 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     creation_date_format: Literal["datetime", "date"] = "datetime"
     max_bots: int = 100
+    on_rejection: Literal["close", "reset_to_first_step", "reset_to_previous_step"] = "close"
+    acknowledged_counts_as_approval: bool = True
+    auto_reopen: bool = True
+    max_duration_minutes: int = 365 * 24 * 60
+    max_text_field_length: int = 100_000
 
     @property
     def max_attempts(self) -> int:
@@ -79,6 +103,17 @@ class Settings:
             raise InvalidArgument(
                 "creation_date_format", repr(self.creation_date_format), "'datetime', 'date'"
             )
+        if self.on_rejection not in _REJECTIONS:
+            raise InvalidArgument(
+                "on_rejection", repr(self.on_rejection), ", ".join(map(repr, _REJECTIONS))
+            )
+        for name in ("acknowledged_counts_as_approval", "auto_reopen"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidArgument(name, f"{getattr(self, name)!r} is not a bool", "True, False")
+        for name in ("max_duration_minutes", "max_text_field_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InvalidArgument(name, f"{value!r} is not a positive integer", ">= 1")
         for name in ("delivery_timeout", "token_lifetime", "rate_window"):
             if getattr(self, name) <= 0:
                 raise InvalidArgument(name, f"{getattr(self, name)} is not positive", "> 0")

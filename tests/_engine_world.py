@@ -134,9 +134,12 @@ class World:
         return serialize.task(self.backend, task, now=self.mock.clock.time())
 
 
-def build_world() -> World:
-    """A fresh fake with the rich form, persons, a catalog, a list and two uploads."""
-    mock = PyrusMock()
+def build_world(**settings: Any) -> World:
+    """A fresh fake with the rich form, persons, a catalog, a list and two uploads.
+
+    ``settings`` override :class:`pyrus_mock.Settings` (passed to ``PyrusMock``).
+    """
+    mock = PyrusMock(**settings)
     be = mock.backend
     ann = mock.add_user("Ann", "Author", email="ann@example.com")
     bob = mock.add_user("Bob", "Boss", email="bob@example.com")

@@ -1,11 +1,13 @@
 """Shared pieces of the comment engine: the violation collector, JSON type tests, formats, limits.
 
-Limits the fake enforces where Pyrus publishes no number (each one is a guess, chosen so that
-realistic bots never hit it while runaway ones do):
+Limits the fake enforces where Pyrus publishes no number are settings (each default is a
+guess, chosen so that realistic bots never hit it while runaway ones do):
 
-* :data:`MAX_DURATION_MINUTES`: a ``duration`` (top level or on a due field) above one year
-  (525,600 minutes) is ``duration_is_too_long``.
-* :data:`MAX_TEXT_FIELD_LENGTH`: a ``text`` field value above 100,000 characters is
+* :attr:`Settings.max_duration_minutes <pyrus_mock.Settings.max_duration_minutes>`: a
+  ``duration`` (top level or on a due field) above it (default one year, 525,600 minutes) is
+  ``duration_is_too_long``.
+* :attr:`Settings.max_text_field_length <pyrus_mock.Settings.max_text_field_length>`: a
+  ``text`` field value above it (default 100,000 characters) is
   ``text_field_value_limit_exceeded``.
 """
 
@@ -20,8 +22,6 @@ from .violations import Severity, Violation
 
 __all__ = [
     "INVALID",
-    "MAX_DURATION_MINUTES",
-    "MAX_TEXT_FIELD_LENGTH",
     "Invalid",
     "Report",
     "describe",
@@ -32,9 +32,6 @@ __all__ = [
     "parse_time",
     "parse_timestamp",
 ]
-
-MAX_DURATION_MINUTES: Final = 365 * 24 * 60
-MAX_TEXT_FIELD_LENGTH: Final = 100_000
 
 
 class Invalid:

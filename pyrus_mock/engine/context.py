@@ -6,12 +6,18 @@ from datetime import datetime
 from typing import Protocol
 
 from ..model import Catalog, FileRecord, Form, Person
+from ..settings import Settings
 
 __all__ = ["Directory"]
 
 
 class Directory(Protocol):
-    """Lookups and id allocation for validating and applying comments."""
+    """Lookups, id allocation and settings for validating and applying comments."""
+
+    @property
+    def settings(self) -> Settings:
+        """The fake's settings: workflow rules (``on_rejection``, ...) and engine limits."""
+        ...
 
     def now(self) -> datetime:
         """The fake's current time (UTC, aware)."""

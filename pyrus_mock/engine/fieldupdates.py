@@ -195,7 +195,7 @@ def write_value(
             return
         write = ValueWrite(fd.id, parsed, is_file=t == "file")
         if t in _DUE_TYPES:
-            minutes = due_duration(report, f"{path}/duration", fd, duration_raw)
+            minutes = due_duration(report, ctx.directory, f"{path}/duration", fd, duration_raw)
             if minutes is INVALID:
                 return
             write.duration = minutes if isinstance(minutes, int) else None

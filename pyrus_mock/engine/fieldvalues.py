@@ -43,8 +43,6 @@ from typing import Any
 from ..model import FieldDef
 from .common import (
     INVALID,
-    MAX_DURATION_MINUTES,
-    MAX_TEXT_FIELD_LENGTH,
     Invalid,
     Report,
     describe,
@@ -76,11 +74,12 @@ def _fail(report: Report, path: str, fd: FieldDef, expected: str, value: object)
 def _text(report: Report, directory: Directory, path: str, fd: FieldDef, value: Any) -> Any:
     if not isinstance(value, str):
         return _fail(report, path, fd, "a string", value)
-    if fd.type == "text" and len(value) > MAX_TEXT_FIELD_LENGTH:
+    limit = directory.settings.max_text_field_length
+    if fd.type == "text" and len(value) > limit:
         report.error(
             path, "text_field_value_limit_exceeded",
-            f"field {fd.name!r} holds at most {MAX_TEXT_FIELD_LENGTH} characters, "
-            f"got {len(value)}",
+            f"field {fd.name!r} holds at most {limit} characters (setting "
+            f"max_text_field_length), got {len(value)}",
         )  # fmt: skip
         return INVALID
     if fd.type == "email" and value and not _EMAIL.fullmatch(value.strip()):
@@ -311,7 +310,8 @@ def choice_ids(report: Report, path: str, fd: FieldDef, value: dict[str, Any]) -
     return out
 
 
-def due_duration(report: Report, path: str, fd: FieldDef, raw: object) -> int | Invalid | None:
+def due_duration(report: Report, directory: Directory, path: str, fd: FieldDef,
+                 raw: object) -> int | Invalid | None:  # fmt: skip
     """The sibling ``duration`` of a due field: minutes, None when absent, or INVALID."""
     if raw is None:
         return None
@@ -326,11 +326,11 @@ def due_duration(report: Report, path: str, fd: FieldDef, raw: object) -> int | 
             f"the duration of field {fd.name!r} must be 0 or more minutes, got {minutes}",
         )
         return INVALID
-    if minutes > MAX_DURATION_MINUTES:
+    if minutes > (limit := directory.settings.max_duration_minutes):
         report.error(
             path, "duration_is_too_long",
-            f"the duration of field {fd.name!r} is at most {MAX_DURATION_MINUTES} minutes "
-            f"(one year), got {minutes}",
+            f"the duration of field {fd.name!r} is at most {limit} minutes (setting "
+            f"max_duration_minutes), got {minutes}",
         )  # fmt: skip
         return INVALID
     return minutes

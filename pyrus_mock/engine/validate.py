@@ -17,9 +17,10 @@ Choices where Pyrus documents nothing (each is the fake's, see also :mod:`.workf
 * Wrong JSON types are ``invalid_value_format`` at the key's path; integers exclude booleans
   and floats.
 * ``due_date`` with ``due``: ``either_due_date_or_due_can_be_set``; ``duration`` without
-  ``due``: ``due_missing``; a negative one ``negative_duration``; over a year
-  ``duration_is_too_long``. ``scheduled_date`` before today / ``scheduled_datetime_utc`` before
-  now (the fake's clock) is ``scheduled_date_in_past``; both together ``invalid_value_format``.
+  ``due``: ``due_missing``; a negative one ``negative_duration``; over a year (setting
+  ``max_duration_minutes``) ``duration_is_too_long``. ``scheduled_date`` before today /
+  ``scheduled_datetime_utc`` before now (the fake's clock) is ``scheduled_date_in_past``; both
+  together ``invalid_value_format``.
   ``cancel_due`` / ``cancel_schedule`` next to a new value are ignored with a warning.
 * ``approval_choice``, ``approval_steps``, ``approvals_*`` and ``field_updates`` on a task
   without a form are ``task_has_no_form``; step numbers beyond the form's steps are
@@ -43,7 +44,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..model import ApprovalChoice, Form, Person, Task
-from .common import MAX_DURATION_MINUTES, Report, describe, is_int, parse_date, parse_timestamp
+from .common import Report, describe, is_int, parse_date, parse_timestamp
 from .context import Directory
 from .fieldupdates import FieldContext, missing_required, update_list
 from .plan import Plan
@@ -361,10 +362,10 @@ class _Validator:
             self.report.error(
                 path, "negative_duration", f"duration is 0 or more minutes, got {value}"
             )
-        elif value > MAX_DURATION_MINUTES:
+        elif value > (limit := self.directory.settings.max_duration_minutes):
             self.report.error(path, "duration_is_too_long",
-                              f"duration is at most {MAX_DURATION_MINUTES} minutes (one year), "
-                              f"got {value}")  # fmt: skip
+                              f"duration is at most {limit} minutes (setting "
+                              f"max_duration_minutes), got {value}")  # fmt: skip
         else:
             self.plan.duration = value
 

@@ -1,18 +1,24 @@
 """Approvals, steps, and closing: the workflow a comment sets in motion.
 
 Pyrus documents the approval words but not the rules, so these are the fake's (contract §10
-item 18). :func:`project` computes the outcome on a copy of the approvals; nothing here mutates
-a task.
+item 18); each choice marked *setting* can be changed with a :class:`~pyrus_mock.Settings`
+field, read through :attr:`Directory.settings`. :func:`project` computes the outcome on a copy
+of the approvals; nothing here mutates a task.
 
 * **Progression.** A step is *complete* when it has approvers and every one of them chose
-  ``approved`` or ``acknowledged`` (acknowledging counts as approving). When a comment touches
+  ``approved`` or ``acknowledged`` (acknowledging counts as approving; *setting*
+  ``acknowledged_counts_as_approval=False``: only ``approved`` does). When a comment touches
   approvals (``approval_choice`` or ``approvals_*``), a complete current step moves the task to
   the next step; steps without approvers are skipped. Past the last step the task is closed
   (Pyrus finishes a form task when its last step completes). A step already complete when the
   task reaches it is passed at once. The comment gets ``changed_step``; every step passed must
   have its required fields filled (checked by the caller).
 * **Rejection.** ``rejected`` closes the task at once, on its current step (the rejecting
-  approval stays visible as ``rejected``). Reopening it re-requests that step.
+  approval stays visible as ``rejected``). Reopening it re-requests that step. *Setting*
+  ``on_rejection``: ``reset_to_first_step`` / ``reset_to_previous_step`` keep the task open
+  and move it back to step 1 / the step before the (earliest) rejected one (``reset_to_step``;
+  on step 1 the task stays where it is). The approvals of that step and every later one are
+  re-requested; the rejecting approval stays ``rejected`` until its approver chooses again.
 * **Revocation.** ``revoked`` withdraws the author's own choice on the affected steps back to
   ``waiting``. Revoking (or ``approvals_rerequested``) on a step the task already left moves it
   back to that step (``reset_to_step``) and re-requests every later step's approvals.
@@ -23,9 +29,10 @@ a task.
 * **Finishing and reopening.** ``action: finished`` closes, ``reopened`` reopens; finishing a
   closed task or reopening an open one is a harmless no-op reported as a warning. A comment on
   a closed task reopens it (Pyrus's auto-reopen) unless it sets ``skip_auto_reopen`` or
-  ``action: finished``. Reopening a form task re-requests its current step's approvals. The
-  comment's ``action`` records the transition it caused (``finished`` when it closed the task,
-  ``reopened`` when it reopened it), whatever caused it.
+  ``action: finished`` (*setting* ``auto_reopen=False``: only ``action: reopened`` reopens).
+  Reopening a form task re-requests its current step's approvals. The comment's ``action``
+  records the transition it caused (``finished`` when it closed the task, ``reopened`` when it
+  reopened it), whatever caused it.
 """
 
 from __future__ import annotations
@@ -33,18 +40,25 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Approval, Form, Person, Task
+from ..settings import Settings
 from .common import Report, describe
 from .context import Directory
 from .plan import Outcome, Plan
 from .refs import person_ref
 
-__all__ = ["APPROVALS_SHAPE", "DONE", "approval_lists", "last_step", "project"]
+__all__ = ["APPROVALS_SHAPE", "DONE", "approval_lists", "done_choices", "last_step", "project"]
 
 #: What ``approvals_added`` / ``_removed`` / ``_rerequested`` take.
 APPROVALS_SHAPE = "a list of steps, each a list of persons, or a flat list of persons"
 
-#: Choices that complete an approver's part in a step.
+#: Choices that complete an approver's part in a step (by default: see :func:`done_choices`);
+#: re-requesting a step turns these back into ``waiting``.
 DONE = frozenset({"approved", "acknowledged"})
+
+
+def done_choices(settings: Settings) -> frozenset[str]:
+    """The choices that complete an approver's part in a step under ``settings``."""
+    return DONE if settings.acknowledged_counts_as_approval else frozenset({"approved"})
 
 
 def last_step(task: Task, form: Form | None) -> int:
@@ -152,6 +166,8 @@ def project(
             plus ``"<op>:<step>:<person>"`` entries for items of ``approvals_*``.
     """
     out = Outcome()
+    settings = directory.settings
+    done = done_choices(settings)
     start_step = task.current_step
     start_closed = closed = task.is_closed
     last = last_step(task, form)
@@ -172,7 +188,8 @@ def project(
 
     # 1. Reopen (explicit or automatic) or note a no-op action.
     if start_closed:
-        if plan.action == "reopened" or (plan.action != "finished" and not plan.skip_auto_reopen):
+        auto = settings.auto_reopen and not plan.skip_auto_reopen
+        if plan.action == "reopened" or (plan.action != "finished" and auto):
             closed = False
             if step is not None and 1 <= step <= len(steps):
                 for approval in steps[step - 1]:
@@ -191,7 +208,8 @@ def project(
         )
 
     # 2. Approver changes, in the order removed, added, re-requested.
-    back: int | None = None
+    back: int | None = None  # the step the task goes back to
+    rerequest_from: int | None = None  # approvals of this step and later ones go to waiting
     for number, ids in plan.approvals_removed.items():
         group = steps[number - 1]
         for pid in ids:
@@ -224,6 +242,7 @@ def project(
 
     # 3. The author's own choice.
     choice = plan.approval_choice
+    rejected: list[int] = []
     if choice is not None and step is not None:
         targets = plan.approval_steps or [step]
         out.approval_step = targets[0]
@@ -253,14 +272,26 @@ def project(
                     back = number if back is None else min(back, number)
             else:
                 entry.choice = choice
+                if choice == "rejected":
+                    rejected.append(number)
         if choice == "rejected" and not closed:
-            closed = True
+            if settings.on_rejection == "close":
+                closed = True
+            elif rejected:
+                first = min(rejected)
+                target = 1 if settings.on_rejection == "reset_to_first_step" else max(1, first - 1)
+                rerequest_from = target
+                if target < step:
+                    back = target if back is None else min(back, target)
 
     # 4. Moving back.
+    if back is not None:
+        rerequest_from = back + 1 if rerequest_from is None else min(rerequest_from, back + 1)
     if back is not None and step is not None and not closed:
         step = back
         out.reset_to_step = back
-        for group in steps[back:]:
+    if rerequest_from is not None and step is not None and not closed:
+        for group in steps[rerequest_from - 1 :]:
             for approval in group:
                 if approval.choice in DONE:
                     approval.choice = "waiting"
@@ -269,7 +300,7 @@ def project(
     if touched and not closed and step is not None and last:
         while True:
             group = steps[step - 1] if step <= len(steps) else []
-            if group and not all(a.choice in DONE for a in group):
+            if group and not all(a.choice in done for a in group):
                 break
             out.passed.append(step)
             if step >= last:
