@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the conformance checks against a bot running anywhere",
         description="Call a bot running anywhere the way Pyrus does and check how it behaves: "
         "signature verification, replies, retries, key reset. Exit status 0 when every check "
-        "passes, 1 when one fails.",
+        "passes, 1 when one fails. A bot that calls the API back during the checks finds the "
+        "fake's API at --api-port, or in DIR/server.json with --state-dir.",
     )
     check.add_argument("url", help="the bot's https:// URL")
     check.add_argument(
@@ -146,6 +147,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CMD",
         help="shell command that gives the bot a new key, found in $PYRUS_NEW_SECURITY_KEY; "
         "without it the key-reset check is skipped",
+    )
+    check.add_argument(
+        "--api-port",
+        type=_port,
+        metavar="N",
+        help="serve the fake's API v4, which the bot may call back, on 127.0.0.1:N and print "
+        "its URL and CA (0 picks a free port)",
+    )
+    check.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="before the checks, write ca.pem, server.pem, server-key.pem and server.json (the "
+        "API URL), as 'serve' does, for the bot to find the fake's API and trust its CA",
+    )
+    check.add_argument(
+        "--wait-for-bot",
+        type=_positive,
+        metavar="S",
+        help="first wait up to S seconds for the bot to accept TLS connections",
     )
     return parser
 
@@ -192,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             junit_xml=args.junit_xml,
             timeout=args.timeout,
             key_reset_command=args.key_reset_command,
+            api_port=args.api_port,
+            state_dir=args.state_dir,
+            wait_for_bot=args.wait_for_bot,
         )
     except UsageError as exc:
         print(exc, file=sys.stderr)

@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import engine
 from .api.errors import ApiError
 from .clock import Clock, VirtualClock
+from .engine.violations import errors_of
 from .errors import BotLimitReached, BotUrlError, InvalidArgument, UnknownEntity
 from .ids import IdSource
 from .model import (
@@ -417,8 +417,10 @@ class PyrusBackend:
                 task.step_entered_at[1] = self.clock.time()
                 if fields:
                     author = self.person(author_id)
-                    problems = engine.write_initial_fields(task, form, fields, self)
-                    errors = engine.errors_of(problems)
+                    from .engine.application import write_initial_fields
+
+                    problems = write_initial_fields(task, form, fields, self)
+                    errors = errors_of(problems)
                     if errors:
                         from .errors import CommentRejected
 
@@ -483,7 +485,9 @@ class PyrusBackend:
         with self.lock:
             was_closed = task.is_closed
             before = self.inbox_ids(task)
-            comment = engine.apply(request, task, author, self)
+            from .engine.application import apply as apply_comment  # loaded on first use
+
+            comment = apply_comment(request, task, author, self)
             closed = task.is_closed and not was_closed
         self._emit(TaskEvent("comment", task, author.id, comment, closed, depth, before))
         return comment

@@ -407,13 +407,14 @@ class _Runner:
             )
         if not reply:
             return "pass", "empty reply {} (nothing for Pyrus to apply)"
-        from . import engine
+        from .engine.validation import validate
+        from .engine.violations import errors_of
 
         backend = self.mock.backend
         with backend.lock:
             person = backend.person(self.bot.id)
-            violations = engine.validate(reply, self.task, person, backend)
-        errors = engine.errors_of(violations)
+            violations = validate(reply, self.task, person, backend)
+        errors = errors_of(violations)
         if errors:
             listed = "; ".join(f"{v.path or '/'}: {v.error_code}: {v.message}" for v in errors[:3])
             more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _json, engine, serialize
+from . import _json, serialize
 from ._httpclient import BotHttpClient, HttpResult
 from .engine.violations import Violation, errors_of
 from .errors import CommentRejected
@@ -384,6 +384,8 @@ class Dispatcher:
 
     def _handle_reply(self, delivery: Delivery, task: Task, bot: BotAccount, raw: bytes) -> None:
         """D6: empty or ``{}`` is fine; an object is a CreateComment; anything else a warning."""
+        from .engine.validation import validate  # loaded on first use (a cheap import after that)
+
         text = raw.strip()
         if not text:
             return
@@ -419,7 +421,7 @@ class Dispatcher:
         if person is None:  # pragma: no cover - bots always have a person
             return
         with backend.lock:
-            delivery.violations.extend(engine.validate(reply, task, person, backend))
+            delivery.violations.extend(validate(reply, task, person, backend))
         if errors_of(delivery.violations):
             return
         try:

@@ -7,7 +7,8 @@ to a state directory, prints the URLs, and stops cleanly on SIGINT or SIGTERM.
 
 :func:`check` runs the conformance checks (:mod:`pyrus_mock.conformance`) against a bot that
 is already running somewhere, prints progress and the result table, and optionally writes
-JUnit XML.
+JUnit XML. Asked to (``--api-port``, ``--state-dir``), it also tells the bot where the fake's
+API is, so that a bot calling the API back during the checks reaches the fake.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ import os
 import secrets
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from ._version import __version__
 from .clock import Clock, RealClock, VirtualClock
@@ -84,6 +89,54 @@ def _replace_private(path: Path, text: str) -> None:
         raise
 
 
+def _listen(
+    mock: PyrusMock,
+    host: str,
+    port: int,
+    directory: Path | None,
+    admin_token: str | None = None,
+) -> None:
+    """Start the fake's HTTPS server, after removing a stale ``server.json`` from ``directory``.
+
+    A ``server.json`` left by an earlier run names a port nothing listens on any more: it is gone
+    before this server starts, so a client waiting for the file never reads it.
+
+    Raises:
+        OSError: the directory cannot be made, or the address cannot be bound.
+    """
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "server.json").unlink(missing_ok=True)
+    mock.start(host=host, port=port, admin_token=admin_token)
+
+
+def _write_state(
+    mock: PyrusMock, host: str, directory: Path, admin_token_path: Path | None = None
+) -> dict[str, Any]:
+    """Write ``ca.pem``, ``server.pem``, ``server-key.pem``, then ``server.json``; returns its data.
+
+    ``server.json`` (the URLs, the PEM paths, the port and the pid) is written last and
+    atomically, once the fake listens: its appearance means the fake is ready. The control
+    plane's entries (``control_url``, ``admin_token_path``) are there when ``admin_token_path``
+    is given (``serve``), not otherwise (``check``).
+    """
+    files = mock.ca.write_to_dir(directory)
+    base = f"https://{_display_host(host)}:{mock.server.port}"
+    state: dict[str, Any] = {
+        "api_url": base + "/v4/",
+        "auth_url": base + "/api/v4/auth",
+        "files_url": base + "/",
+    }
+    if admin_token_path is not None:
+        state["control_url"] = base + "/_mock/"
+    state.update(ca_path=files["ca"], cert_path=files["cert"], key_path=files["key"])
+    if admin_token_path is not None:
+        state["admin_token_path"] = str(admin_token_path)
+    state.update(port=mock.server.port, pid=os.getpid())
+    _replace_private(directory / "server.json", json.dumps(state, indent=2) + "\n")
+    return state
+
+
 # -- serve ---------------------------------------------------------------------------------------
 
 
@@ -128,32 +181,14 @@ def serve(
     previous = _install_signals(stop)
     try:
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            # A server.json left by an earlier run names a port nothing listens on any more:
-            # gone before this server starts, so a client waiting for the file never reads it.
-            (directory / "server.json").unlink(missing_ok=True)
-            mock.start(host=host, port=port, admin_token=token)
+            _listen(mock, host, port, directory, admin_token=token)
         except OSError as exc:
             print(f"pyrus-mock serve: cannot start on {host}:{port}: {exc}; pick another "
                   "--port (0 chooses a free one) or --state-dir", file=err)  # fmt: skip
             return 1
-        files = mock.ca.write_to_dir(directory)
         token_path = directory / "admin-token"
         _write_private(token_path, token + "\n")
-        base = f"https://{_display_host(host)}:{mock.server.port}"
-        urls = {
-            "api_url": base + "/v4/",
-            "auth_url": base + "/api/v4/auth",
-            "files_url": base + "/",
-            "control_url": base + "/_mock/",
-            "ca_path": files["ca"],
-            "cert_path": files["cert"],
-            "key_path": files["key"],
-            "admin_token_path": str(token_path),
-            "port": mock.server.port,
-            "pid": os.getpid(),
-        }
-        _replace_private(directory / "server.json", json.dumps(urls, indent=2) + "\n")
+        urls = _write_state(mock, host, directory, admin_token_path=token_path)
         if not _is_loopback(host):
             print(f"pyrus-mock serve: warning: listening on {host}, beyond loopback: anyone who "
                   "can reach this machine can call the fake's API (the control API still needs "
@@ -237,9 +272,16 @@ def check(
     junit_xml: str | None = None,
     timeout: float = 10.0,
     key_reset_command: str | None = None,
+    api_port: int | None = None,
+    state_dir: str | os.PathLike[str] | None = None,
+    wait_for_bot: float | None = None,
     out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Run the conformance checks against the bot at ``url``.
+
+    The fake's API v4 is always served (on 127.0.0.1), so that the checks see the API calls a
+    bot makes back; ``api_port`` and ``state_dir`` tell a bot where it is before the checks start.
 
     Args:
         url: the bot's ``https://`` URL.
@@ -251,10 +293,18 @@ def check(
         timeout: seconds the bot may take per call.
         key_reset_command: a shell command that gives the bot a new key (in the environment
             variable ``PYRUS_NEW_SECURITY_KEY``); the key-reset check is skipped without it.
+        api_port: serve the fake's API on ``127.0.0.1`` at this port (0: a free one); the URL
+            and the CA are printed. A free port when None.
+        state_dir: write ``ca.pem``, ``server.pem``, ``server-key.pem`` and ``server.json`` here
+            before the checks start, as ``serve`` does (without the control plane's entries):
+            ``server.json`` appears last, once the API listens.
+        wait_for_bot: first wait up to this many seconds for the bot to accept TLS connections
+            (polling), for a bot started once ``server.json`` appears.
         out: where progress and the table go (stdout by default).
+        err: where errors go (stderr by default).
 
     Returns:
-        0 when every check passed, 1 when one failed.
+        0 when every check passed, 1 when one failed or the API could not be served.
 
     Raises:
         UsageError: the arguments cannot work (no key, not https, no such CA file).
@@ -262,6 +312,7 @@ def check(
     from ._cli import UsageError
 
     out = out or sys.stdout
+    err = err or sys.stderr
     if not security_key:
         raise UsageError(
             "pyrus-mock check: error: --security-key is required (or set PYRUS_SECURITY_KEY); "
@@ -273,14 +324,36 @@ def check(
     if ca_file is not None and not os.path.isfile(ca_file):
         raise UsageError(f"pyrus-mock check: error: --ca-file {ca_file!r} does not exist; give "
                          "the PEM file of the CA that issued the bot's certificate")  # fmt: skip
+    try:
+        trust = ssl.create_default_context(cafile=ca_file)  # the system store when None
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(
+            f"pyrus-mock check: error: --ca-file {ca_file!r} holds no usable CA certificate "
+            f"({exc}); give the PEM file of the CA that issued the bot's certificate"
+        ) from None
     from .conformance import check_bot
 
-    mock = PyrusMock(trust=ca_file or "system", delivery_timeout=timeout)
+    host = "127.0.0.1"
+    directory = Path(state_dir) if state_dir is not None else None
+    mock = PyrusMock(trust=trust, delivery_timeout=timeout)
     try:
-        mock.start()
+        try:
+            _listen(mock, host, api_port or 0, directory)
+        except OSError as exc:
+            print(f"pyrus-mock check: cannot serve the fake's API on {host}:{api_port or 0}: "
+                  f"{exc}; pick another --api-port (0 chooses a free one) or --state-dir",
+                  file=err, flush=True)  # fmt: skip
+            return 1
+        if directory is not None:
+            ca_path = _write_state(mock, host, directory)["ca_path"]
+            _print_api(out, mock, ca_path, directory / "server.json")
+        elif api_port is not None:
+            _print_api(out, mock, f"{mock.ca_path} (temporary, removed on exit)", None)
         bot = mock.create_bot("Bot under test", url, security_key=security_key)
         if login:
             _set_login(mock, bot.id, login)
+        if wait_for_bot is not None:
+            _wait_and_say(url, trust, wait_for_bot, out)
         print(f"pyrus-mock check: calling {url} as Pyrus would (fake API at {mock.api_url})",
               file=out, flush=True)  # fmt: skip
 
@@ -305,6 +378,63 @@ def check(
         report.to_junit_xml(junit_xml)
         print(f"JUnit XML written to {junit_xml}", file=out, flush=True)
     return 0 if report.passed else 1
+
+
+def _print_api(out: TextIO, mock: PyrusMock, ca: str, state_file: Path | None) -> None:
+    """Say where the bot finds the fake's API during the checks, and the CA to trust."""
+    lines = [
+        "pyrus-mock check: serving the fake's API v4 for the bot to call back",
+        f"  API    {mock.api_url}",
+        f"  Auth   {mock.auth_url}",
+        f"  CA     {ca}",
+    ]
+    if state_file is not None:
+        lines.append(f"  State  {state_file}")
+    print("\n".join(lines), file=out, flush=True)
+
+
+def _wait_and_say(url: str, trust: ssl.SSLContext, seconds: float, out: TextIO) -> None:
+    print(f"pyrus-mock check: waiting up to {seconds:g} s for {url} to accept TLS connections",
+          file=out, flush=True)  # fmt: skip
+    problem = _wait_for_bot(url, trust, seconds)
+    if problem is None:
+        print("pyrus-mock check: the bot is up", file=out, flush=True)
+    else:
+        print(f"pyrus-mock check: the bot did not accept a TLS connection within {seconds:g} s "
+              f"({problem}); running the checks anyway", file=out, flush=True)  # fmt: skip
+
+
+def _wait_for_bot(url: str, trust: ssl.SSLContext, seconds: float) -> str | None:
+    """Poll ``url``'s host and port until a TLS handshake completes; None then, else why not.
+
+    Refused, reset or timed-out connections and failed handshakes are retried, with pauses
+    growing from 50 ms to 0.5 s, until ``seconds`` have passed. A certificate ``trust`` rejects
+    ends the wait too: the bot is up, and the checks report the certificate.
+    """
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or 443
+    except ValueError as exc:  # a port that is not a number
+        return str(exc)
+    deadline = time.monotonic() + seconds
+    pause = 0.05
+    while True:
+        attempt = min(max(deadline - time.monotonic(), 0.05), 2.0)
+        try:
+            with (
+                socket.create_connection((host, port), timeout=attempt) as raw,
+                trust.wrap_socket(raw, server_hostname=host),
+            ):
+                return None
+        except ssl.SSLCertVerificationError:
+            return None
+        except OSError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return problem
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.5)
 
 
 def _set_login(mock: PyrusMock, bot_id: int, login: str) -> None:

@@ -238,6 +238,60 @@ def test_405_names_the_allowed_methods(world: World, endpoint: Endpoint) -> None
         assert method in response.headers["Allow"]
 
 
+_PREFIXES = ("", "/v4", "/api/v4")
+WRONG_PREFIX = [
+    (ep, prefix) for ep in ENDPOINTS for prefix in _PREFIXES if prefix not in ep.prefixes
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "prefix"),
+    WRONG_PREFIX,
+    ids=lambda value: value.label if isinstance(value, Endpoint) else (value or "no-prefix"),
+)
+def test_a_path_under_a_wrong_prefix_is_404_whatever_the_method(
+    world: World, endpoint: Endpoint, prefix: str
+) -> None:
+    # werkzeug matches the path below the prefix; an endpoint that does not answer under this
+    # prefix must not turn a wrong method into a 405 that names methods the path never answers.
+    path = prefix + sample_for(endpoint, endpoint.methods[0]).url(world, prefix="")
+    wrong = next(m for m in ("PATCH", "PUT", "DELETE", "POST", "GET") if m not in endpoint.methods)
+    for method in (*endpoint.methods, wrong):
+        response, body = world.call(method, path, who=None)
+        assert (response.status_code, body["error_code"]) == (404, "not_found"), (method, body)
+        assert "Allow" not in response.headers
+        assert f"no such endpoint {method} {path.partition('?')[0]}" in body["error"]
+
+
+def test_delete_a_task_without_prefix_is_404_and_with_prefix_405(world: World) -> None:
+    world.fail("DELETE", f"/tasks/{world.task.id}", 404, "not_found")
+    for prefix in ("/v4", "/api/v4"):
+        response, body = world.call("DELETE", f"{prefix}/tasks/{world.task.id}")
+        assert (response.status_code, body["error_code"]) == (405, "method_not_allowed"), body
+        assert response.headers["Allow"] == "GET, HEAD"
+        assert body["error"].endswith("allowed: GET, HEAD")
+
+
+def test_control_routes_below_an_api_prefix_are_404() -> None:
+    from werkzeug.test import Client
+
+    from pyrus_mock import PyrusMock
+    from pyrus_mock.api import create_app
+    from pyrus_mock.api.control import ControlPlane
+
+    mock = PyrusMock()
+    try:
+        app = create_app(mock.backend, control=ControlPlane(mock, "a" * 32))
+        client = Client(app)
+        for method in ("GET", "POST"):
+            response = client.open("/v4/_mock/reset", method=method)
+            assert response.status_code == 404, response.get_data()
+            assert check_reply(response)["error_code"] == "not_found"
+        assert app.errors == []
+    finally:
+        mock.close()
+
+
 @pytest.fixture
 def small() -> World:
     return make_world(max_request_bytes=200, max_upload_bytes=300)

@@ -55,6 +55,9 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
                 "--junit-xml",
                 "--timeout",
                 "--key-reset-command",
+                "--api-port",
+                "--state-dir",
+                "--wait-for-bot",
             ),
             id="check",
         ),
@@ -93,6 +96,16 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
             ["check", "https://bot.example", "--security-key", "k", "--timeout", "0"],
             "must be more than 0 seconds",
             id="check-timeout",
+        ),
+        pytest.param(
+            ["check", "https://bot.example", "--api-port", "65536"],
+            "65536 is not a port",
+            id="check-api-port",
+        ),
+        pytest.param(
+            ["check", "https://bot.example", "--wait-for-bot", "-1"],
+            "must be more than 0 seconds",
+            id="check-wait-for-bot",
         ),
     ],
 )

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 
 from pyrus_mock.engine import apply, errors_of, validate
-from pyrus_mock.engine.validate import KNOWN_KEYS
+from pyrus_mock.engine.validation import KNOWN_KEYS
 from pyrus_mock.model import FIELD_TYPES, Comment, Task
 from pyrus_mock.schema import load
 

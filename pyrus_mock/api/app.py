@@ -21,9 +21,9 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request
@@ -233,14 +233,40 @@ class PyrusApp:
     def _match_uncached(self, path: str, method: str) -> tuple[Rule, Mapping[str, Any]]:
         return self._adapter.match(path, method, return_rule=True)
 
+    def _endpoint(
+        self, prefix: str, below: str, method: str
+    ) -> tuple[routes.Endpoint, Mapping[str, Any]] | None:
+        """The endpoint answering ``method`` on ``below`` under ``prefix``, or None.
+
+        Raises:
+            MethodNotAllowed: the route exists under ``prefix`` but not for ``method``; its
+                ``valid_methods`` are only the methods answering under that prefix.
+        """
+        try:
+            rule, args = self._match(below, method)
+        except MethodNotAllowed as exc:
+            # werkzeug matched the path below the prefix, whatever the prefix: a path that no
+            # endpoint answers under this prefix (DELETE /tasks/1) is unknown, so 404, not 405.
+            # Sorted: werkzeug collects the methods in a set, so its order varies between runs.
+            valid = set(exc.valid_methods or ())
+            allowed = sorted(m for m in valid if self._endpoint(prefix, below, m))
+            if not allowed:
+                return None
+            raise MethodNotAllowed(valid_methods=allowed) from None
+        except HTTPException:
+            return None
+        # Only API rules carry a spec: control-plane rules (/_mock/...) share the route table
+        # but never answer below an API prefix (/v4/_mock/reset).
+        spec = getattr(rule, "spec", None)
+        if not isinstance(spec, routes.Endpoint) or prefix not in spec.prefixes:
+            return None
+        return spec, args
+
     def _dispatch(self, request: Request, trace: _Trace) -> Reply:
         method, path = request.method, request.path
         prefix, below = routes.split_prefix(path)
         try:
-            rule, args = self._match(below, method)
-            spec = cast(routes.EndpointRule, rule).spec
-            if prefix not in spec.prefixes:
-                raise NotFound()
+            found = self._endpoint(prefix, below, method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(exc.valid_methods or ())
             raise ApiError(
@@ -249,12 +275,13 @@ class PyrusApp:
                 status=405,
                 headers={"Allow": allowed},
             ) from None
-        except (NotFound, HTTPException):
+        if found is None:
             raise ApiError(
                 "not_found",
                 f"no such endpoint {method} {path}; {self._not_found_hint}; see COVERAGE.md",
                 status=404,
-            ) from None
+            )
+        spec, args = found
         backend = self.backend
         settings = backend.settings
         limit = settings.max_upload_bytes if spec.upload else settings.max_request_bytes

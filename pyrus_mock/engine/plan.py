@@ -1,6 +1,6 @@
 """What validation resolves a request into, and apply carries out.
 
-:func:`~pyrus_mock.engine.validate.check` turns a CreateComment body into a :class:`Plan`:
+:func:`~pyrus_mock.engine.validation.check` turns a CreateComment body into a :class:`Plan`:
 persons resolved to ids, files to :class:`FileRef`, field updates to internal values, and the
 workflow outcome computed against a copy of the approvals. Nothing in a plan refers to mutable
 task state, so building one never changes the task, and applying one never re-validates.

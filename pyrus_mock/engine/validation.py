@@ -4,7 +4,7 @@
 ``pyrus_mock/schema/create_comment.schema.json``), then the meaning against the task, its form
 and the directory, and returns :class:`~pyrus_mock.engine.violations.Violation` s whose paths
 are JSON pointers into the request. :func:`check` also returns the resolved :class:`Plan` that
-:func:`~pyrus_mock.engine.apply.apply` carries out.
+:func:`~pyrus_mock.engine.application.apply` carries out.
 
 Choices where Pyrus documents nothing (each is the fake's, see also :mod:`.workflow`,
 :mod:`.fieldupdates`, :mod:`.fieldvalues`, :mod:`.refs`):

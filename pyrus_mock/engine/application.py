@@ -1,6 +1,6 @@
 """Applying a validated CreateComment request: one new comment and the changes it records.
 
-:func:`apply` validates first (:func:`~pyrus_mock.engine.validate.check`) and touches nothing
+:func:`apply` validates first (:func:`~pyrus_mock.engine.validation.check`) and touches nothing
 unless the request has no error: no task attribute changes and no id is consumed. Then it
 appends exactly one :class:`~pyrus_mock.model.Comment` whose attributes use the output names
 of contract §4.4, and changes the task:
@@ -37,7 +37,7 @@ from .common import Report, is_int
 from .context import Directory
 from .fieldupdates import FieldContext, update_one
 from .plan import FileRef, Plan, TableWrite, ValueWrite
-from .validate import check
+from .validation import check
 from .violations import Violation, errors_of
 
 __all__ = ["apply", "write_initial_fields"]
