@@ -9,7 +9,6 @@ not serve (contract §7.1), and :func:`coverage_markdown` renders both as ``COVE
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -289,14 +288,15 @@ def split_prefix(path: str) -> tuple[str, str]:
 _LONGEST_FIRST = sorted(API_PREFIXES, key=len, reverse=True)
 
 
-@functools.cache
 def default_map() -> Map:
-    """The ``Map`` of :data:`ENDPOINTS`, built once per process and shared by every app.
+    """The ``Map`` of :data:`ENDPOINTS`, built once when this module is imported and shared by
+    every app without a control plane.
 
-    Building compiles every rule's matcher (a few ms for this table); a built ``Map`` holds no
-    request state and is only read while matching, so sharing it is safe across apps and threads.
+    Building compiles every rule (a few ms for this table), so it is done with the import rather
+    than when the first fake starts; a built ``Map`` holds no request state and is only read
+    while matching, so sharing it is safe across apps and threads.
     """
-    return build_map()
+    return _DEFAULT_MAP
 
 
 def route_summary(endpoints: Iterable[Endpoint] = ENDPOINTS) -> str:
@@ -349,3 +349,6 @@ def coverage_markdown() -> str:
     for method, path, client in NOT_IMPLEMENTED:
         lines.append(f"| {method.replace('|', '&#124;')} | `{path}` | {client} |")
     return "\n".join(lines) + "\n"
+
+
+_DEFAULT_MAP = build_map()
