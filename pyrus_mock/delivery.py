@@ -175,7 +175,8 @@ class Dispatcher:
         self._lock = threading.Lock()
         self.deliveries: list[Delivery] = []
         self._seq = 0
-        self._retries: dict[int, Scheduled] = {}
+        # Keyed by the delivery itself (identity), not its id: ids start over after reset().
+        self._retries: dict[Delivery, Scheduled] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -360,13 +361,13 @@ class Dispatcher:
         delivery.state = "pending_retry"
         delivery.next_attempt_at = due
         with self._lock:
-            self._retries[delivery.id] = backend.clock.call_at(
+            self._retries[delivery] = backend.clock.call_at(
                 due, lambda: self._retry(delivery), f"delivery #{delivery.id} attempt {number + 1}"
             )
 
     def _retry(self, delivery: Delivery) -> None:
         with self._lock:
-            if self._retries.pop(delivery.id, None) is None:
+            if self._retries.pop(delivery, None) is None:
                 return  # cancelled by reset()
         self._attempt(delivery)
 

@@ -9,14 +9,13 @@ includes the comment engine's workflow rules and the limits Pyrus publishes no n
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from .errors import InvalidArgument
 
 __all__ = ["Settings"]
-
-_REJECTIONS = ("close", "reset_to_first_step", "reset_to_previous_step")
 
 
 @dataclass(slots=True)
@@ -95,31 +94,43 @@ class Settings:
         new.check()
         return new
 
+    def __post_init__(self) -> None:
+        self.check()
+
     def check(self) -> None:
-        """Raise :class:`InvalidArgument` for values that make no sense."""
-        if self.signature_case not in ("upper", "lower"):
-            raise InvalidArgument("signature_case", repr(self.signature_case), "'upper', 'lower'")
-        if self.creation_date_format not in ("datetime", "date"):
-            raise InvalidArgument(
-                "creation_date_format", repr(self.creation_date_format), "'datetime', 'date'"
-            )
-        if self.on_rejection not in _REJECTIONS:
-            raise InvalidArgument(
-                "on_rejection", repr(self.on_rejection), ", ".join(map(repr, _REJECTIONS))
-            )
-        for name in ("acknowledged_counts_as_approval", "auto_reopen"):
-            if not isinstance(getattr(self, name), bool):
-                raise InvalidArgument(name, f"{getattr(self, name)!r} is not a bool", "True, False")
-        for name in ("max_duration_minutes", "max_text_field_length"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InvalidArgument(name, f"{value!r} is not a positive integer", ">= 1")
-        for name in ("delivery_timeout", "token_lifetime", "rate_window"):
-            if getattr(self, name) <= 0:
-                raise InvalidArgument(name, f"{getattr(self, name)} is not positive", "> 0")
-        if list(self.retry_delays) != sorted(self.retry_delays) or any(
-            d < 0 for d in self.retry_delays
+        """Raise :class:`InvalidArgument` for values that make no sense (type, range, choice)."""
+        for f in dataclasses.fields(self):
+            name, value, kind = f.name, getattr(self, f.name), _HINTS[f.name]
+            if get_origin(kind) is Literal:
+                if value not in get_args(kind):
+                    allowed = ", ".join(map(repr, get_args(kind)))
+                    raise InvalidArgument(name, repr(value), allowed)
+            elif kind is bool:
+                if not isinstance(value, bool):
+                    raise InvalidArgument(name, f"{value!r} is not a bool", "True, False")
+            elif kind is int:
+                least = 0 if name == "max_chain_depth" else 1
+                if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                    raise InvalidArgument(name, f"{value!r} is not a whole number >= {least}",
+                                          f"an int >= {least}")  # fmt: skip
+            elif kind is float:
+                if not _is_number(value) or not math.isfinite(value) or value <= 0:
+                    raise InvalidArgument(name, f"{value!r} is not a positive number", "> 0")
+            elif kind is str and (not isinstance(value, str) or not value):
+                raise InvalidArgument(name, repr(value), "a non-empty string")
+        delays = self.retry_delays
+        if (
+            not isinstance(delays, tuple)
+            or not all(_is_number(d) and math.isfinite(d) and d >= 0 for d in delays)
+            or list(delays) != sorted(delays)
         ):
             raise InvalidArgument(
-                "retry_delays", repr(self.retry_delays), "increasing offsets >= 0, e.g. (61, 122)"
+                "retry_delays", repr(delays), "a tuple of increasing offsets >= 0, e.g. (61, 122)"
             )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_HINTS = get_type_hints(Settings)

@@ -66,8 +66,9 @@ def test_rejection_resets_to_the_first_step() -> None:
     assert choices(task) == [
         [(w.ann.id, "waiting")],
         [(w.bob.id, "waiting"), (w.cid.id, "waiting")],
-        [(w.role.id, "rejected")],
-    ], "every step from 1 is re-requested; the rejection stays visible"
+        [(w.role.id, "waiting")],
+    ], "every step from 1 is re-requested, the rejecting approver's too"
+    assert rejected.approval_choice == "rejected", "the rejection stays on the comment"
     assert w.dump(task)["current_step"] == 1
 
     again = w.comment(task, {"approval_choice": "approved"}, w.ann)
@@ -85,13 +86,14 @@ def test_rejection_resets_to_the_previous_step() -> None:
     assert choices(task) == [
         [(w.ann.id, "approved")],
         [(w.bob.id, "waiting"), (w.cid.id, "waiting")],
-        [(w.role.id, "rejected")],
+        [(w.role.id, "waiting")],
     ]
-    # Back on step 3 the rejecting approver has to choose again.
+    # Back on step 3 the rejecting approver has to choose again: it is in their inbox.
     w.comment(task, {"approval_choice": "approved"}, w.bob)
     w.comment(task, {"approval_choice": "approved"}, w.cid)
     assert task.current_step == 3
     assert not task.is_closed
+    assert w.role.id in w.backend.inbox_ids(task)
     w.comment(task, {"approval_choice": "approved"}, w.eve)
     assert task.is_closed
 
@@ -103,7 +105,8 @@ def test_rejection_on_the_first_step_keeps_the_task_open_there() -> None:
     assert not task.is_closed
     assert task.current_step == 1
     assert (rejected.reset_to_step, rejected.changed_step, rejected.action) == (None, None, None)
-    assert choices(task)[0] == [(w.ann.id, "rejected")]
+    assert choices(task)[0] == [(w.ann.id, "waiting")], "asked again, so still in the inbox"
+    assert w.ann.id in w.backend.inbox_ids(task)
 
 
 @pytest.mark.pyrus_mock(on_rejection="reset_to_first_step", auto_reopen=False)

@@ -213,3 +213,64 @@ def test_tls_server_records_app_errors_not_client_garbage() -> None:
     server.stop()
     assert [str(e) for e in server.errors] == ["bug in the bot"]
     fake.close()
+
+
+def test_a_delivered_token_reaches_its_task_and_files_only() -> None:
+    with PyrusMock() as fake, fake.serve_bot(wsgi_reply()) as url:
+        ann = fake.add_user("Ann", "Lee")
+        bot = fake.create_bot("Bot", url)  # holds no role on the task: an explicit delivery
+        task = fake.create_task(text="with a file", author=ann)
+        other = fake.create_task(text="not delivered", author=ann)
+        mine = fake.backend.upload("a.txt", b"hello", ann.id)
+        theirs = fake.backend.upload("b.txt", b"secret", ann.id)
+        fake.backend.comment(task, {"text": "see file", "attachments": [mine.guid]}, ann)
+        fake.backend.comment(other, {"text": "see file", "attachments": [theirs.guid]}, ann)
+        delivery = fake.deliver(task, to=bot)
+        client = Client(fake.app)
+        headers = {"Authorization": f"Bearer {delivery.access_token}"}
+        assert client.get(f"/v4/tasks/{task.id}", headers=headers).status_code == 200
+        got = client.get(f"/v4/files/download/{mine.id}", headers=headers)
+        assert (got.status_code, got.data) == (200, b"hello")
+        assert client.get(f"/v4/tasks/{other.id}", headers=headers).status_code == 403
+        refused = client.get(f"/v4/files/download/{theirs.id}", headers=headers)
+        assert refused.get_json()["error_code"] == "access_denied_file"
+        # an ordinary token of the same bot sees neither
+        plain = {"Authorization": f"Bearer {bot.token()}"}
+        assert client.get(f"/v4/tasks/{task.id}", headers=plain).status_code == 403
+
+
+@pytest.mark.parametrize("host", ["", "bad host", "exämple", "a/b"])
+def test_auth_urls_stay_well_formed_with_a_forged_host(host: str) -> None:
+    from urllib.parse import urlsplit
+
+    fake = PyrusMock()
+    bot = fake.create_bot("Bot", "https://localhost:1/")
+    reply = Client(fake.app).post(
+        "/api/v4/auth",
+        json={"login": bot.login, "security_key": bot.security_key},
+        headers={"Host": host},
+    )
+    assert reply.status_code == 200
+    for key in ("api_url", "files_url"):
+        assert urlsplit(reply.get_json()[key]).hostname, reply.get_json()
+    fake.close()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"on_rejection": "bogus"},
+        {"auto_deliver": "yes"},
+        {"rate_limit": 0},
+        {"token_lifetime": math.nan},
+        {"retry_delays": (61, math.inf)},
+    ],
+)
+def test_settings_are_validated_however_they_are_built(bad: dict[str, Any]) -> None:
+    from pyrus_mock import Settings
+
+    name = next(iter(bad))
+    with pytest.raises(InvalidArgument, match=name):
+        Settings(**bad)
+    with pytest.raises(InvalidArgument, match=name):
+        PyrusMock(**bad)

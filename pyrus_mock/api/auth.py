@@ -7,6 +7,7 @@ and :meth:`~pyrus_mock.backend.PyrusBackend.login`.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
@@ -45,6 +46,9 @@ def authenticate(backend: PyrusBackend, request: Request) -> tuple[Person, Token
         return backend.resolve_token(value)
 
 
+_VALID_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
 def origins(request: Request) -> tuple[str, str]:
     """``(api_url, files_url)`` pointing back at the host the request arrived on (D12).
 
@@ -52,6 +56,10 @@ def origins(request: Request) -> tuple[str, str]:
     ``https://api.pyrus.com/v4/`` and ``https://files.pyrus.com/``, as Pyrus answers them.
     """
     host = request.host
+    if not _VALID_HOST.fullmatch(host):  # empty or forged Host: use the address it came to
+        environ = request.environ
+        server, port = environ.get("SERVER_NAME") or "127.0.0.1", environ.get("SERVER_PORT")
+        host = f"{server}:{port}" if port else str(server)
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     if name.lower() in PYRUS_HOSTS:
         return _CLOUD_ORIGINS

@@ -99,14 +99,20 @@ class Call:
             now=backend.clock.time(),
         )
 
+    def can_see(self, task: Task) -> bool:
+        """Whether the caller may see ``task``: as a person (author, responsible, approver,
+        participant, subscriber, Supervisor), or with the token a delivery of it carried (in
+        Pyrus that task is in the bot's inbox)."""
+        delivered = self.token is not None and self.token.task_id == task.id
+        return delivered or self.backend.can_see(self.me, task)
+
     def visible_task(self, task_id: int) -> Task:
         """The task when the caller may see it; 403 ``access_denied_task`` otherwise (D10).
 
         An unknown id answers the same as an inaccessible one, so ids cannot be probed.
         """
         task = self.backend.find_task(task_id)
-        delivered = self.token is not None and self.token.task_id == task_id
-        if task is None or not (delivered or self.backend.can_see(self.me, task)):
+        if task is None or not self.can_see(task):
             raise ApiError(
                 "access_denied_task",
                 f"task {task_id} does not exist or is not accessible to person {self.me.id}",

@@ -64,10 +64,9 @@ def _may_download(call: Call, person: Person, record: FileRecord) -> bool:
     """The uploader, or anyone who can see a task the file is attached to."""
     if record.uploaded_by == person.id:
         return True
-    backend = call.backend
     return any(
-        backend.can_see(person, task) and record.id in _task_file_ids(call, task)
-        for task in backend.tasks()
+        call.can_see(task) and record.id in _task_file_ids(call, task)
+        for task in call.backend.tasks()
     )
 
 

@@ -34,18 +34,20 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'pyrus_mock.engine' has no attribute {name!r}")
-    # The functions live in modules of other names (``application``, ``validation``): a
-    # submodule named like a function would rebind that name on this package when imported.
-    apply_module = importlib.import_module(".application", __name__)
-    validate_module = importlib.import_module(".validation", __name__)
-    context_module = importlib.import_module(".context", __name__)
-    globals().update(
-        apply=apply_module.apply,
-        write_initial_fields=apply_module.write_initial_fields,
-        validate=validate_module.validate,
-        Directory=context_module.Directory,
-    )
-    return globals()[name]
+if not TYPE_CHECKING:  # type checkers see the imports above, and reject unknown names
+
+    def __getattr__(name: str) -> Any:
+        if name not in _LAZY:
+            raise AttributeError(f"module 'pyrus_mock.engine' has no attribute {name!r}")
+        # The functions live in modules of other names (``application``, ``validation``): a
+        # submodule named like a function would rebind that name on this package when imported.
+        apply_module = importlib.import_module(".application", __name__)
+        validate_module = importlib.import_module(".validation", __name__)
+        context_module = importlib.import_module(".context", __name__)
+        globals().update(
+            apply=apply_module.apply,
+            write_initial_fields=apply_module.write_initial_fields,
+            validate=validate_module.validate,
+            Directory=context_module.Directory,
+        )
+        return globals()[name]

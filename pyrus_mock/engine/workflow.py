@@ -18,7 +18,9 @@ of the approvals; nothing here mutates a task.
   ``on_rejection``: ``reset_to_first_step`` / ``reset_to_previous_step`` keep the task open
   and move it back to step 1 / the step before the (earliest) rejected one (``reset_to_step``;
   on step 1 the task stays where it is). The approvals of that step and every later one are
-  re-requested; the rejecting approval stays ``rejected`` until its approver chooses again.
+  re-requested, the rejecting one included (back to ``waiting``, so the task is in that
+  approver's inbox again when it returns to the step); the rejection stays on the comment
+  (``approval_choice``, ``approval_step``).
 * **Revocation.** ``revoked`` withdraws the author's own choice on the affected steps back to
   ``waiting``. Revoking (or ``approvals_rerequested``) on a step the task already left moves it
   back to that step (``reset_to_step``) and re-requests every later step's approvals.
@@ -291,9 +293,12 @@ def project(
         step = back
         out.reset_to_step = back
     if rerequest_from is not None and step is not None and not closed:
+        # After a reset-mode rejection the rejecting approver must be asked again, or the
+        # step would be in nobody's inbox when the task comes back to it.
+        again = DONE | {"rejected"} if rejected else DONE
         for group in steps[rerequest_from - 1 :]:
             for approval in group:
-                if approval.choice in DONE:
+                if approval.choice in again:
                     approval.choice = "waiting"
 
     # 5. Moving forward.
