@@ -11,7 +11,7 @@ import io
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ._version import __version__
 
@@ -53,6 +53,35 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0 picks a free one)")
     return value
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    """``--set NAME=VALUE``: a setting of :class:`~pyrus_mock.Settings` and its value, checked."""
+    from ._setting_values import parse_assignment  # imported when used: --help stays fast
+
+    try:
+        return parse_assignment(text)
+    except ValueError as exc:  # InvalidArgument included: it names the setting
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_SET_HELP = (
+    "set a field of pyrus_mock.Settings, e.g. --set signature_case=lower --set "
+    "retry_delays=5,10 --set auto_deliver=off (booleans: true/false, yes/no, on/off, 1/0); "
+    "repeatable, the last one wins; a wrong NAME lists them all"
+)
+
+
+def _add_set(parser: argparse.ArgumentParser, more: str = "") -> None:
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        metavar="NAME=VALUE",
+        type=_setting,
+        action="append",
+        default=[],
+        help=_SET_HELP + more,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,9 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("virtual", "real"),
         default="virtual",
         help="virtual: retries wait for POST /_mock/clock/advance (default); "
-        "real: retries happen 61 s and 122 s later",
+        "real: retries happen 61 s and 122 s later (--set retry_delays changes that)",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
+    _add_set(serve, "; PATCH /_mock/settings changes them while the fake runs")
 
     check = commands.add_parser(
         "check",
@@ -167,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="first wait up to S seconds for the bot to accept TLS connections",
     )
+    _add_set(check, " (delivery_timeout is --timeout)")
     return parser
 
 
@@ -201,6 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 state_dir=args.state_dir,
                 clock=args.clock,
                 seed=args.seed,
+                settings=dict(args.settings),
+            )
+        if any(name == "delivery_timeout" for name, _ in args.settings):
+            raise UsageError(
+                "pyrus-mock check: error: --set delivery_timeout does not apply to check; use "
+                "--timeout S, which also bounds the checks' latency (see 'pyrus-mock check --help')"
             )
         from . import standalone
 
@@ -215,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_port=args.api_port,
             state_dir=args.state_dir,
             wait_for_bot=args.wait_for_bot,
+            settings=dict(args.settings),
         )
     except UsageError as exc:
         print(exc, file=sys.stderr)

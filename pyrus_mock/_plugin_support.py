@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ._setting_values import install, parse_bool
+
 if TYPE_CHECKING:
     import trustme
 
@@ -37,31 +39,7 @@ __all__ = [
     "parse_options",
 ]
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
 # -- options ------------------------------------------------------------------------------------
-
-
-def parse_bool(value: str, source: str) -> bool:
-    """A strict boolean: ``on/off``, ``true/false``, ``yes/no``, ``1/0`` (any case).
-
-    Args:
-        value: the text given.
-        source: where it came from (``--pyrus-mock-strict``), for the message.
-
-    Raises:
-        ValueError: anything else; the message names the source and the accepted words.
-    """
-    word = value.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ValueError(
-        f"{source}: {value!r} is not a boolean; use on or off (true/false, yes/no and 1/0 "
-        "also work)"
-    )
 
 
 @dataclass(frozen=True)
@@ -154,12 +132,11 @@ class PluginSession:
         mock.start()  # in case the previous test stopped it
         saved = mock.settings
         if overrides:
-            replaced = saved.replace(**overrides)
-            mock.settings = mock.backend.settings = replaced
+            install(mock, saved.replace(**overrides))
         try:
             yield mock
         finally:
-            mock.settings = mock.backend.settings = saved
+            install(mock, saved)
             mock.stop_bot_servers()
             # Keep-alive connections to the pooled bot servers stay warm for the next test;
             # connections to any other bot (serve_bot, a URL of the test's own) are dropped, or

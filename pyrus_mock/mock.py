@@ -74,7 +74,6 @@ class PyrusMock:
             overrides["auto_deliver"] = auto_deliver
         if overrides:
             settings = settings.replace(**overrides)
-        self.settings = settings
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.backend = PyrusBackend(clock=self.clock, ids=IdSource(seed), settings=settings)
         self._default_author: Person | None = None
@@ -90,6 +89,15 @@ class PyrusMock:
             self.backend, self._bot_client_context, self._payload_files_url
         )
         self.backend.listeners.append(self.dispatcher.on_task_event)
+
+    @property
+    def settings(self) -> Settings:
+        """The fake's settings (held once, by the backend; replace, don't mutate)."""
+        return self.backend.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.backend.settings = value
 
     # -- TLS and transports ----------------------------------------------------------------------
 

@@ -13,18 +13,26 @@ written as a WSGI app. It is built for test speed:
 
 Exceptions raised by the app are answered with a 500 and kept in :attr:`TLSServer.errors`; clients
 that disconnect, send garbage or fail the handshake are the client's problem and are ignored.
+
+Every reply the server makes itself is JSON, ``{"error_code", "error"}`` (decision D10), never the
+standard library's HTML error page: a request it cannot parse (400 ``invalid_request``), a request
+line or header over 64 KiB (414, 431), HTTP/2 (505), an app that raised (500 ``server_error``).
+Every syntactically valid method, ``BREW`` included, goes to the app, which answers methods it
+does not serve (the fake's API: a JSON 405).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import selectors
 import socket
 import ssl
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -54,6 +62,33 @@ _DRAIN_LIMIT = 1024 * 1024
 """Unread request bodies up to this size are drained to keep the connection; larger: close."""
 
 _BODYLESS_STATUSES = frozenset({204, 304})
+
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+"""The characters of an HTTP method (a ``token``, RFC 9110 §5.6.2)."""
+
+_ERROR_CODES = {
+    400: "invalid_request",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "request_too_large",
+    414: "request_uri_too_long",
+    431: "request_header_too_large",
+    500: "server_error",
+    501: "not_implemented",
+    505: "http_version_not_supported",
+}
+"""The ``error_code`` of the JSON replies the server makes itself, by status."""
+
+_ADVICE = {
+    400: "send 'METHOD /path HTTP/1.1', headers, a blank line, and a body framed by a numeric "
+    "Content-Length or by Transfer-Encoding: chunked",
+    414: "the request line may hold at most 65,536 bytes; send long data in the body",
+    431: "a header line may hold at most 65,536 bytes and a request at most 100 headers; "
+    "send long data in the body",
+    505: "this server speaks HTTP/1.1 (and HTTP/1.0) over TLS; use HTTP/1.1",
+}
 
 _Address = Any  # what socket.accept() returns as the peer address: a tuple for IP sockets
 
@@ -396,6 +431,63 @@ class _WSGIRequestHandler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute
+
+        def __getattr__(self, name: str) -> Callable[[], None]:
+            """``do_<METHOD>`` for every other method: the app decides (e.g. a JSON 405).
+
+            Only called when normal lookup fails, so the methods above cost nothing extra. The
+            standard library answers methods without a ``do_`` handler with an HTML 501.
+            """
+            if not name.startswith("do_"):
+                raise AttributeError(name)
+            if _TOKEN_CHARS.issuperset(name[3:]):
+                return self._run_wsgi
+            return self._bad_method
+
+    def _bad_method(self) -> None:
+        self.send_error(400, f"Bad request method {self.command!r}: not an HTTP token")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer a request the server cannot hand to the app with JSON, then close.
+
+        Replaces the standard library's HTML error page (D10). Called for requests that cannot
+        be parsed; the connection cannot continue after them (the framing is lost), so the reply
+        says ``Connection: close``.
+
+        Args:
+            code: the HTTP status, e.g. 400, 414, 431, 505.
+            message: what went wrong (from the standard library's parser, or ours).
+            explain: more detail, e.g. the parser's exception.
+        """
+        reason = self.responses.get(code, ("Error", ""))[0]
+        problem = message or reason
+        if explain and explain != problem:
+            problem = f"{problem} ({explain})"
+        advice = _ADVICE.get(code)
+        text = f"{problem}; {advice}" if advice else problem
+        error_code = _ERROR_CODES.get(code, f"http_{code}")
+        self._send_json_error(code, reason, error_code, text)
+
+    def _send_json_error(self, code: int, reason: str, error_code: str, text: str) -> None:
+        """Send a complete ``{"error_code", "error"}`` reply with ``Connection: close``."""
+        self.close_connection = True
+        body = json.dumps({"error_code": error_code, "error": text}, ensure_ascii=False)
+        data = body.encode("utf-8", "replace")
+        length = len(data)  # what a GET would get, also for HEAD (RFC 9110 §8.6)
+        if self.command == "HEAD" or code < 200 or code in _BODYLESS_STATUSES:
+            data = b""
+        head = (
+            f"{self.protocol_version} {code} {reason}\r\n"
+            f"Date: {self.date_time_string()}\r\n"
+            f"Server: {self.server_version}\r\n"
+            "Content-Type: application/json; charset=utf-8\r\n"
+            f"Content-Length: {length}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode("latin-1")
+        with contextlib.suppress(OSError):  # the client left: nothing to tell it
+            self.wfile.write(head + data)
+
     def _run_wsgi(self) -> None:
         where = f"{self.command} {self.path}"
         environ = self._make_environ()
@@ -562,18 +654,12 @@ class _WSGIRequestHandler(BaseHTTPRequestHandler):
             raise _ClientGone from exc
 
     def _send_500(self, exc: BaseException) -> None:
-        body = (
-            f"500 Internal Server Error: the app raised {type(exc).__name__}: {exc}\n"
-            "The exception is in TLSServer.errors.\n"
-        ).encode("utf-8", "replace")
-        head = (
-            f"{self.protocol_version} 500 Internal Server Error\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n"
-        ).encode("latin-1")
-        with contextlib.suppress(OSError):
-            self.wfile.write(head + body)
+        self._send_json_error(
+            500,
+            "Internal Server Error",
+            "server_error",
+            f"the app raised {type(exc).__name__}: {exc}; the exception is in TLSServer.errors",
+        )
 
     def _drain(self, stream: Any) -> None:
         """Read what the app left of the request body, so the next request starts in sync."""

@@ -14,6 +14,7 @@ API is, so that a bot calling the API back during the checks reaches the fake.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import json
 import os
@@ -27,15 +28,18 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from ._version import __version__
+from .backend import PyrusBackend
 from .clock import Clock, RealClock, VirtualClock
+from .errors import BotUrlError
 from .mock import PyrusMock
+from .settings import Settings
 
 __all__ = ["check", "serve"]
 
@@ -147,6 +151,7 @@ def serve(
     state_dir: str | os.PathLike[str] | None = None,
     clock: str = "virtual",
     seed: int = 0,
+    settings: Mapping[str, Any] | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
     stop: threading.Event | None = None,
@@ -162,6 +167,8 @@ def serve(
             atomically, once the server listens: its appearance means the fake is ready.
         clock: ``virtual`` (retries wait for ``POST /_mock/clock/advance``) or ``real``.
         seed: seeds the ids.
+        settings: :class:`~pyrus_mock.Settings` overrides (``--set NAME=VALUE``); the control
+            API reads and changes them at ``/_mock/settings``.
         out: where the URLs go (stdout by default).
         err: where warnings and errors go (stderr by default).
         stop: set it to stop the server (for embedding and tests); signal handlers are only
@@ -169,15 +176,19 @@ def serve(
 
     Returns:
         0 after a clean stop; 1 when the server could not start.
+
+    Raises:
+        InvalidArgument: ``settings`` names no setting or holds a value it does not take.
     """
     out = out or sys.stdout
     err = err or sys.stderr
     stop = stop or threading.Event()
+    chosen = Settings().replace(**(settings or {}))
     the_clock: Clock = VirtualClock() if clock == "virtual" else RealClock()
     owns_dir = state_dir is None
     directory = Path(tempfile.mkdtemp(prefix="pyrus-mock-") if state_dir is None else state_dir)
     token = secrets.token_urlsafe(32)
-    mock = PyrusMock(seed=seed, clock=the_clock)
+    mock = PyrusMock(seed=seed, clock=the_clock, settings=chosen)
     previous = _install_signals(stop)
     try:
         try:
@@ -194,7 +205,7 @@ def serve(
                   "can reach this machine can call the fake's API (the control API still needs "
                   "the admin token). The server certificate covers localhost and 127.0.0.1 "
                   "only.", file=err, flush=True)  # fmt: skip
-        _print_banner(out, urls, token, directory, clock, seed, owns_dir)
+        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings)
         stop.wait()
         print("pyrus-mock serve: stopping…", file=out, flush=True)
         return 0
@@ -203,6 +214,8 @@ def serve(
         mock.close()
         if owns_dir:
             shutil.rmtree(directory, ignore_errors=True)
+        else:  # the CA and keys stay for reuse; the URLs of a stopped server must not
+            (directory / "server.json").unlink(missing_ok=True)
         if stop.is_set():
             print("pyrus-mock serve: stopped", file=out, flush=True)
 
@@ -215,11 +228,13 @@ def _print_banner(
     clock: str,
     seed: int,
     temporary: bool,
+    settings: Settings,
 ) -> None:
+    delays = ", ".join(f"{d:g} s" for d in settings.retry_delays) or "none"
     retries = (
         "retries wait for POST /_mock/clock/advance"
         if clock == "virtual"
-        else "retries happen in real time (61 s, 122 s)"
+        else f"retries happen in real time ({delays})"
     )
     where = f"{directory} (temporary, removed on exit)" if temporary else str(directory)
     lines = [
@@ -231,11 +246,29 @@ def _print_banner(
         f"  CA           {urls['ca_path']}",
         f"  Admin token  {token}",
         f"  State dir    {where}",
+        *_changed_settings(settings),
         "Control calls need 'Authorization: Bearer <admin token>' (the token is also in "
         f"{urls['admin_token_path']}); {retries}.",
         "Stop with Ctrl+C or SIGTERM.",
     ]
     print("\n".join(lines), file=out, flush=True)
+
+
+def _changed_settings(settings: Settings) -> list[str]:
+    """The banner's line of settings that differ from the defaults (``--set``), if any."""
+    default = Settings()
+    changed = [f"{f.name}={_show(getattr(settings, f.name))}" for f in dataclasses.fields(settings)
+               if getattr(settings, f.name) != getattr(default, f.name)]  # fmt: skip
+    return [f"  Settings     {' '.join(changed)}"] if changed else []
+
+
+def _show(value: Any) -> str:
+    """A setting's value as ``--set`` takes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(f"{v:g}" for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 _Handler = Any  # what signal.getsignal returns
@@ -275,6 +308,7 @@ def check(
     api_port: int | None = None,
     state_dir: str | os.PathLike[str] | None = None,
     wait_for_bot: float | None = None,
+    settings: Mapping[str, Any] | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -300,6 +334,8 @@ def check(
             ``server.json`` appears last, once the API listens.
         wait_for_bot: first wait up to this many seconds for the bot to accept TLS connections
             (polling), for a bot started once ``server.json`` appears.
+        settings: :class:`~pyrus_mock.Settings` overrides (``--set NAME=VALUE``), e.g.
+            ``signature_case``; ``timeout`` sets ``delivery_timeout``.
         out: where progress and the table go (stdout by default).
         err: where errors go (stderr by default).
 
@@ -308,6 +344,7 @@ def check(
 
     Raises:
         UsageError: the arguments cannot work (no key, not https, no such CA file).
+        InvalidArgument: ``settings`` names no setting or holds a value it does not take.
     """
     from ._cli import UsageError
 
@@ -318,9 +355,10 @@ def check(
             "pyrus-mock check: error: --security-key is required (or set PYRUS_SECURITY_KEY); "
             "it is the key the bot verifies calls with"
         )
-    if not url.lower().startswith("https://") or len(url) <= len("https://"):
-        raise UsageError(f"pyrus-mock check: error: {url!r} is not an https:// URL; Pyrus calls "
-                         "bots over HTTPS only")  # fmt: skip
+    try:
+        PyrusBackend.check_bot_url(url, "URL")  # the same rule as create_bot, before any work
+    except BotUrlError as exc:
+        raise UsageError(f"pyrus-mock check: error: {exc}") from None
     if ca_file is not None and not os.path.isfile(ca_file):
         raise UsageError(f"pyrus-mock check: error: --ca-file {ca_file!r} does not exist; give "
                          "the PEM file of the CA that issued the bot's certificate")  # fmt: skip
@@ -335,7 +373,8 @@ def check(
 
     host = "127.0.0.1"
     directory = Path(state_dir) if state_dir is not None else None
-    mock = PyrusMock(trust=trust, delivery_timeout=timeout)
+    chosen = Settings().replace(**{**(settings or {}), "delivery_timeout": timeout})
+    mock = PyrusMock(trust=trust, settings=chosen)
     try:
         try:
             _listen(mock, host, api_port or 0, directory)
@@ -368,6 +407,8 @@ def check(
         report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout, progress=progress)
     finally:
         mock.close()
+        if directory is not None:  # its port is gone: a bot must not read a stale server.json
+            (directory / "server.json").unlink(missing_ok=True)
     print(str(report), file=out, flush=True)
     if not key_reset_command and any(
         c.name == "key_reset" and c.status == "skip" for c in report.checks

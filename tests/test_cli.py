@@ -8,11 +8,12 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pyrus_mock import PyrusMock, __version__
-from pyrus_mock._cli import main
+from pyrus_mock import PyrusMock, __version__, standalone
+from pyrus_mock._cli import build_parser, main
 
 from ._bots import RecordingBot
 
@@ -45,7 +46,9 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     ("command", "options"),
     [
         pytest.param("demo", ("--seed", "--json", "--color"), id="demo"),
-        pytest.param("serve", ("--host", "--port", "--state-dir", "--clock", "--seed"), id="serve"),
+        pytest.param(
+            "serve", ("--host", "--port", "--state-dir", "--clock", "--seed", "--set"), id="serve"
+        ),
         pytest.param(
             "check",
             (
@@ -58,6 +61,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
                 "--api-port",
                 "--state-dir",
                 "--wait-for-bot",
+                "--set",
             ),
             id="check",
         ),
@@ -107,13 +111,77 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
             "must be more than 0 seconds",
             id="check-wait-for-bot",
         ),
+        pytest.param(["serve", "--set", "signatur_case=lower"],
+                     "signatur_case: is not a setting; allowed: acknowledged_", id="set-name"),
+        pytest.param(["serve", "--set", "lower"], "'lower' is not NAME=VALUE", id="set-no-equals"),
+        pytest.param(["serve", "--set", "=lower"], "is not NAME=VALUE", id="set-no-name"),
+        pytest.param(["serve", "--set", "auto_deliver=maybe"],
+                     "auto_deliver: 'maybe' is not a boolean (true/false", id="set-bool"),
+        pytest.param(["serve", "--set", "auto_deliver="], "auto_deliver: '' is not a boolean",
+                     id="set-bool-empty"),
+        pytest.param(["serve", "--set", "max_bots=many"], "max_bots: 'many' is not a whole number",
+                     id="set-int"),
+        pytest.param(["serve", "--set", "max_bots=2.5"], "'2.5' is not a whole number",
+                     id="set-int-fraction"),
+        pytest.param(["serve", "--set", "max_bots=0"], "max_bots: 0 is not", id="set-int-range"),
+        pytest.param(["serve", "--set", "rate_window=soon"], "rate_window: 'soon' is not a number",
+                     id="set-float"),
+        pytest.param(["serve", "--set", "rate_window=inf"], "is not a finite number",
+                     id="set-float-inf"),
+        pytest.param(["serve", "--set", "retry_delays=5,x"], "comma-separated numbers",
+                     id="set-tuple"),
+        pytest.param(["serve", "--set", "retry_delays=10,5"], "increasing", id="set-tuple-order"),
+        pytest.param(["serve", "--set", "on_rejection=reopen"],
+                     "on_rejection: 'reopen'; allowed: close, reset_to_", id="set-choice"),
+        pytest.param(["check", "https://bot.example", "--security-key", "k", "--set",
+                      "delivery_timeout=5"], "use --timeout", id="check-set-timeout"),
     ],
-)
+)  # fmt: skip
 def test_usage_errors_are_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
 ) -> None:
     assert main(argv) == 2
     _one_line_error(capsys, expected, "--help")
+
+
+@pytest.mark.parametrize(
+    ("assignment", "name", "value"),
+    [
+        ("auto_deliver=off", "auto_deliver", False),
+        ("auto_deliver=YES", "auto_deliver", True),
+        ("revoke_tokens_on_reset=1", "revoke_tokens_on_reset", True),
+        ("acknowledged_counts_as_approval=False", "acknowledged_counts_as_approval", False),
+        ("max_bots=3", "max_bots", 3),
+        ("delivery_timeout=2.5", "delivery_timeout", 2.5),
+        ("token_lifetime=60", "token_lifetime", 60.0),
+        ("retry_delays=5, 10.5", "retry_delays", (5.0, 10.5)),
+        ("retry_delays=", "retry_delays", ()),
+        ("signature_case=lower", "signature_case", "lower"),
+        ("on_rejection=reset_to_previous_step", "on_rejection", "reset_to_previous_step"),
+        ("user_agent=Bot/1 (a=b)", "user_agent", "Bot/1 (a=b)"),  # split at the first =
+    ],
+)
+def test_set_reads_each_value_by_the_settings_type(assignment: str, name: str, value: Any) -> None:
+    args = build_parser().parse_args(["serve", "--set", assignment])
+    assert args.settings == [(name, value)]
+    assert type(args.settings[0][1]) is type(value)
+
+
+def test_set_repeats_and_reaches_serve_and_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def record(*args: Any, **kwargs: Any) -> int:
+        seen.append(kwargs["settings"])
+        return 0
+
+    monkeypatch.setattr(standalone, "serve", record)
+    monkeypatch.setattr(standalone, "check", record)
+    argv = ["--set", "signature_case=lower", "--set", "max_bots=2", "--set", "max_bots=5"]
+    assert main(["serve", *argv]) == 0
+    assert main(["check", "https://bot.example", "--security-key", "k", *argv]) == 0
+    assert main(["serve"]) == 0
+    chosen = {"signature_case": "lower", "max_bots": 5}  # the last --set of a name wins
+    assert seen == [chosen, chosen, {}]
 
 
 def test_check_needs_a_key(
@@ -127,6 +195,22 @@ def test_check_needs_a_key(
 def test_check_refuses_plain_http(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "http://127.0.0.1:9/", "--security-key", KEY]) == 2
     _one_line_error(capsys, "is not an https:// URL")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://[::1", "not a valid URL"),
+        ("https://host:abc/", "not a valid URL"),
+        ("https://a b/", "spaces"),
+        ("https://h:0/", "port 0"),
+    ],
+)
+def test_check_refuses_malformed_urls_in_one_line(
+    capsys: pytest.CaptureFixture[str], url: str, reason: str
+) -> None:
+    assert main(["check", url, "--security-key", KEY]) == 2
+    _one_line_error(capsys, reason)
 
 
 def test_check_needs_an_existing_ca_file(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import ssl
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from pyrus_mock import PyrusMock, RealClock
+from pyrus_mock import PyrusMock, RealClock, Settings
 from pyrus_mock.api import create_app
 from pyrus_mock.api.control import CONTROL_ENDPOINTS, ControlPlane
 from pyrus_mock.errors import InvalidArgument
@@ -331,6 +332,107 @@ def test_reset_forgets_everything(client: Client, fake: PyrusMock) -> None:
     assert (status, body["reset"], body["seed"]) == (200, True, 3)
     assert call(client, "GET", "/_mock/bots")[1] == {"bots": []}
     assert fake.backend.tasks() == []
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+def test_settings_are_read_and_changed(client: Client, fake: PyrusMock) -> None:
+    status, current = call(client, "GET", "/_mock/settings")
+    assert status == 200
+    defaults = Settings()
+    assert list(current) == [f.name for f in dataclasses.fields(Settings)]
+    assert current["retry_delays"] == list(defaults.retry_delays)
+    assert {k: v for k, v in current.items() if k != "retry_delays"} == {
+        k: getattr(defaults, k) for k in current if k != "retry_delays"
+    }
+    changes = {"signature_case": "lower", "retry_delays": [5, 10.5], "auto_deliver": False,
+               "delivery_timeout": 3, "on_rejection": "reset_to_previous_step"}  # fmt: skip
+    status, changed = call(client, "PATCH", "/_mock/settings", changes)
+    assert status == 200, changed
+    assert changed == {**current, **changes, "delivery_timeout": 3.0}
+    assert call(client, "GET", "/_mock/settings")[1] == changed
+    # One copy, the backend's, which the app, the dispatcher and the engine read.
+    assert fake.settings is fake.backend.settings
+    assert fake.settings.retry_delays == (5.0, 10.5)
+    assert fake.settings.delivery_timeout == 3.0
+    assert call(client, "PATCH", "/_mock/settings", {})[1] == changed  # nothing to change
+    call(client, "POST", "/_mock/reset")
+    # a reset goes back to the settings the fake started with: no leak from test to test
+    assert call(client, "GET", "/_mock/settings")[1] == current
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        pytest.param({"signatur_case": "lower"}, "signatur_case", "is not a setting", id="name"),
+        pytest.param({"auto_deliver": "yes"}, "auto_deliver", "true or false", id="bool"),
+        pytest.param({"max_bots": 1.5}, "max_bots", "a whole number", id="int"),
+        pytest.param({"max_bots": True}, "max_bots", "a whole number", id="bool-as-int"),
+        pytest.param({"max_bots": 0}, "max_bots", ">= 1", id="int-range"),
+        pytest.param({"delivery_timeout": "60"}, "delivery_timeout", "a number", id="float"),
+        pytest.param({"delivery_timeout": 0}, "delivery_timeout", "positive", id="float-range"),
+        pytest.param({"retry_delays": "5,10"}, "retry_delays", "an array", id="tuple"),
+        pytest.param({"retry_delays": [10, 5]}, "retry_delays", "increasing", id="tuple-order"),
+        pytest.param({"on_rejection": "reopen"}, "on_rejection", "reset_to_first_step",
+                     id="choice"),
+        pytest.param({"signature_case": "lower", "rate_limit": "many"}, "rate_limit",
+                     "a whole number", id="one-bad-of-two"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_answers_400_naming_it_and_changes_nothing(
+    client: Client, fake: PyrusMock, changes: dict[str, Any], field: str, says: str
+) -> None:
+    before = fake.settings
+    status, body = call(client, "PATCH", "/_mock/settings", changes)
+    assert status == 400
+    assert (body["error_code"], body["field"]) == ("invalid_argument", field)
+    assert body["error"].startswith(f"{field}: ")
+    assert says in body["error"]
+    assert fake.settings is before
+    assert fake.backend.settings is before
+
+
+def test_settings_need_a_json_object(client: Client) -> None:
+    status, body = call(client, "PATCH", "/_mock/settings", raw=b'["signature_case"]')
+    assert (status, body["error_code"]) == (400, "invalid_json")
+    status, body = call(client, "PUT", "/_mock/settings", {})
+    assert (status, body["error_code"]) == (405, "method_not_allowed")
+
+
+def test_a_changed_signature_case_reaches_the_bot(client: Client, fake: PyrusMock) -> None:
+    app = RecordingBot(verify="lower")
+    with fake.serve_bot(app) as url:
+        _, bot = call(client, "POST", "/_mock/bots", {"name": "Bot", "url": url})
+        app.key = bot["security_key"]
+        assert call(client, "PATCH", "/_mock/settings", {"signature_case": "lower"})[0] == 200
+        _, created = call(client, "POST", "/_mock/tasks", {"responsible": bot["id"]})
+    (delivery,) = created["deliveries"]
+    assert delivery["state"] == "delivered", delivery
+    signature = delivery["attempts"][0]["request_headers"]["X-Pyrus-Sig"]
+    assert signature == signature.lower() != signature.upper()
+    assert app.refused == 0
+
+
+@pytest.mark.parametrize(
+    ("on_rejection", "closed"), [("close", True), ("reset_to_first_step", False)]
+)
+def test_a_changed_rejection_rule_applies_to_the_next_comment(
+    client: Client, on_rejection: str, closed: bool
+) -> None:
+    _, user = call(client, "POST", "/_mock/users", {"first_name": "Anna"})
+    form = _form(client, user["id"])
+    task = {"form_id": form["id"], "fields": {"u_amount": 5}, "author": user["id"]}
+    _, created = call(client, "POST", "/_mock/tasks", task)
+    assert call(client, "PATCH", "/_mock/settings", {"on_rejection": on_rejection})[0] == 200
+    status, commented = call(
+        client,
+        "POST",
+        f"/_mock/tasks/{created['task']['id']}/comments",
+        {"author": user["id"], "approval_choice": "rejected"},
+    )
+    assert status == 200, commented
+    assert commented["task"]["is_closed"] is closed
 
 
 # -- bad input: JSON errors naming the problem ---------------------------------------------------

@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from pyrus_mock import standalone
+from pyrus_mock.errors import InvalidArgument
 from pyrus_mock.server import TLSServer
 
 from ._bots import RecordingBot
@@ -146,6 +147,19 @@ def test_the_real_clock_refuses_to_be_advanced(tmp_path: Path) -> None:
     assert (status, body["error_code"]) == (409, "clock_not_virtual")
 
 
+def test_serve_applies_settings_and_refuses_bad_ones(tmp_path: Path) -> None:
+    chosen = {"retry_delays": (1.0, 2.5), "auto_reopen": False}
+    with _serving(state_dir=tmp_path, clock="real", settings=chosen) as (info, out, _err, _result):
+        assert "retries happen in real time (1 s, 2.5 s)" in out.text
+        assert "  Settings     retry_delays=1,2.5 auto_reopen=false\n" in out.text
+        ca = str(tmp_path / "ca.pem")
+        status, body = _control(info, ca, "PATCH", "/settings", json={"auto_reopen": True})
+        assert (status, body["auto_reopen"], body["retry_delays"]) == (200, True, [1.0, 2.5])
+    with pytest.raises(InvalidArgument, match=r"^max_bots: 0 is not"):
+        standalone.serve(state_dir=tmp_path / "never", settings={"max_bots": 0})
+    assert not (tmp_path / "never").exists()
+
+
 def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
     stale = tmp_path / "server.json"
     stale.write_text('{"port": 1}')  # left by an earlier run
@@ -256,8 +270,10 @@ def _read_until(lines: queue.Queue[str], needle: str, seen: list[str]) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is POSIX")
 def test_python_m_pyrus_mock_serve(tmp_path: Path) -> None:
     state = tmp_path / "state"
+    serve = [sys.executable, "-m", "pyrus_mock", "serve", "--port", "0"]
+    settings = ["--set", "signature_case=lower", "--set", "retry_delays=5"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pyrus_mock", "serve", "--port", "0", "--state-dir", str(state)],
+        [*serve, "--state-dir", str(state), *settings],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -274,6 +290,9 @@ def _drive_and_stop(process: subprocess.Popen[str], state: Path, tmp_path: Path)
         _read_until(lines, "Stop with", seen)
         info = _banner("".join(seen))
         ca = str(state / "ca.pem")
+        assert "  Settings     signature_case=lower retry_delays=5\n" in seen
+        status, settings = _control(info, ca, "GET", "/settings")
+        assert (settings["signature_case"], settings["retry_delays"]) == ("lower", [5.0])
 
         # A bot served by the test, with a certificate the running fake issued.
         status, issued = _control(info, ca, "POST", "/certs", json={"hosts": ["127.0.0.1"]})
@@ -282,7 +301,7 @@ def _drive_and_stop(process: subprocess.Popen[str], state: Path, tmp_path: Path)
         (tmp_path / "bot-key.pem").write_text(issued["key_pem"])
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tmp_path / "bot.pem", tmp_path / "bot-key.pem")
-        app = RecordingBot(reply={"text": "seen", "approval_choice": "approved"})
+        app = RecordingBot(reply={"text": "seen", "approval_choice": "approved"}, verify="lower")
         with TLSServer(app, context) as bot_server:
             status, bot = _control(
                 info, ca, "POST", "/bots", json={"name": "Approver", "url": bot_server.url + "/"}
@@ -315,7 +334,7 @@ def _drive_and_stop(process: subprocess.Popen[str], state: Path, tmp_path: Path)
             )
             bot_server.raise_errors()
         assert delivery["state"] == "delivered", delivery
-        assert delivery["attempts"][0]["request_headers"]["X-Pyrus-Retry"] == "1/3"
+        assert delivery["attempts"][0]["request_headers"]["X-Pyrus-Retry"] == "1/2"  # --set
         assert (status, again["state"]) == (200, "delivered")
         assert len(app.calls) == 2
 

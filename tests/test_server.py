@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import json
 import socket
 import ssl
 import threading
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pyrus_mock import PyrusMock
 from pyrus_mock.errors import ServerThreadError
 from pyrus_mock.server import TLSServer
 from pyrus_mock.tls import CertificateAuthority
@@ -263,7 +265,10 @@ def test_app_exception_is_a_500_and_is_reraised_on_stop(
     conn = connect(ca, server)
     status, headers, body = request(conn, "POST", "/fail", b"{}")
     assert status == 500
-    assert b"ValueError: boom" in body
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    reply = json.loads(body)
+    assert reply["error_code"] == "server_error"
+    assert "ValueError: boom" in reply["error"]
     assert headers["Connection"] == "close"
     assert len(server.errors) == 1
     assert isinstance(server.errors[0], ValueError)
@@ -321,7 +326,7 @@ def test_misbehaving_clients_do_not_add_errors(ca: CertificateAuthority, server:
         socket.create_connection(address, timeout=5), server_hostname="127.0.0.1"
     ) as tls:
         tls.sendall(b"\x01\x02 garbage\r\n\r\n")
-        assert b"Bad request" in read_all(tls)
+        assert b"Bad HTTP/0.9 request type" in read_all(tls)
     # 5. TLS, HTTP, but a Content-Length that is not a number.
     with ctx.wrap_socket(
         socket.create_connection(address, timeout=5), server_hostname="127.0.0.1"
@@ -347,6 +352,116 @@ def test_misbehaving_clients_do_not_add_errors(ca: CertificateAuthority, server:
     # stop() hung up on the half-open client instead of waiting out its handshake timeout.
     with idle:
         assert idle.recv(1) == b""
+
+
+# -- protocol errors are JSON (D10) ---------------------------------------------------------------
+
+
+def exchange(ca: CertificateAuthority, srv: TLSServer, data: bytes) -> bytes:
+    """Send raw bytes over TLS and read until the server closes.
+
+    A server that answers before reading all of an oversized request may reset the connection
+    after its reply: what arrived before the reset is the answer.
+    """
+    raw = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    received = b""
+    with ca.client_context().wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        try:
+            tls.sendall(data)
+            while chunk := tls.recv(65536):
+                received += chunk
+        except (ConnectionError, ssl.SSLError):
+            pass
+    return received
+
+
+def json_error(reply: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Status, headers and JSON body of a raw reply that must be a complete JSON error."""
+    head, sep, body = reply.partition(b"\r\n\r\n")
+    assert sep, f"no complete reply: {reply[:200]!r}"
+    assert b"html" not in reply.lower()
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert int(headers["Content-Length"]) == len(body)
+    payload = json.loads(body)
+    assert set(payload) == {"error_code", "error"}
+    assert payload["error"]
+    return int(status_line.split()[1]), headers, payload
+
+
+_BIG = b"a" * 70_000
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "error_code", "says"),
+    [
+        (b"\x01\x02 garbage\r\n\r\n", 400, "invalid_request", "Bad HTTP/0.9 request type"),
+        (b"GET / HTTP/1.1 extra\r\n\r\n", 400, "invalid_request", "Bad request"),
+        (b"GET / HTTQ/1.1\r\n\r\n", 400, "invalid_request", "Bad request version"),
+        (b"B(EW / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "invalid_request", "not an HTTP token"),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400,
+         "invalid_request", "Bad Content-Length 'abc'"),
+        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "http_version_not_supported", "HTTP/1.1"),
+        (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "http_version_not_supported", "2.0"),
+        (b"GET /" + _BIG + b" HTTP/1.1\r\n\r\n", 414, "request_uri_too_long", "65,536"),
+        (b"GET / HTTP/1.1\r\nX-Big: " + _BIG + b"\r\n\r\n", 431, "request_header_too_large",
+         "Line too long"),
+        (b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(101)) + b"\r\n",
+         431, "request_header_too_large", "Too many headers"),
+    ],
+    ids=["garbage", "four-words", "bad-version", "bad-method", "bad-length", "http2", "h2-preface",
+         "long-target", "long-header", "many-headers"],
+)  # fmt: skip
+def test_protocol_errors_answer_json_and_close(
+    ca: CertificateAuthority,
+    server: TLSServer,
+    request_bytes: bytes,
+    status: int,
+    error_code: str,
+    says: str,
+) -> None:
+    got, headers, payload = json_error(exchange(ca, server, request_bytes))
+    assert (got, payload["error_code"]) == (status, error_code)
+    assert says in payload["error"]
+    assert headers["Connection"] == "close"
+    assert headers["Server"].startswith("pyrus-mock/")
+    # The server is fine, and none of this counts as an app error.
+    assert request(connect(ca, server), "GET", "/")[0] == 200
+    assert server.errors == []
+
+
+def test_a_protocol_error_to_head_has_no_body(ca: CertificateAuthority, server: TLSServer) -> None:
+    reply = exchange(ca, server, b"HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert int(headers["Content-Length"]) > 0  # the length a GET would get
+    assert body == b""
+
+
+def test_any_method_token_reaches_the_app(ca: CertificateAuthority, server: TLSServer) -> None:
+    conn = connect(ca, server)
+    for method in ("BREW", "PROPFIND", "M-SEARCH", "TRACE", "get"):
+        status, _, body = request(conn, method, "/x")
+        assert status == 200
+        assert facts(body)["method"] == method
+    assert request(conn, "GET", "/")[0] == 200  # one keep-alive connection throughout
+    assert server.accepted_connections == 1
+
+
+def test_the_api_answers_unknown_methods_with_its_json_405(ca: CertificateAuthority) -> None:
+    with TLSServer(PyrusMock().app, ca.server_context()) as srv:
+        conn = connect(ca, srv)
+        status, headers, body = request(conn, "BREW", "/v4/tasks")
+        assert status == 405
+        assert headers["Content-Type"] == "application/json; charset=utf-8"
+        assert json.loads(body)["error_code"] == "method_not_allowed"
+        status, headers, body = request(conn, "BREW", "/coffee")
+        assert (status, json.loads(body)["error_code"]) == (404, "not_found")
+        assert request(conn, "GET", "/v4/forms")[0] == 401  # still the same connection
+        srv.stop(raise_errors=True)
 
 
 # -- stopping -------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 ``pyrus-mock serve`` answers these next to the API v4 so that tests written in any language
 can do what Python tests do with :class:`~pyrus_mock.PyrusMock`: create users, forms, bots
 and tasks, deliver tasks to bots, reset keys, block and delete bots, move the virtual clock,
-read the deliveries, issue certificates for bots, and reset everything.
+read the deliveries, issue certificates for bots, read and change the settings
+(:class:`~pyrus_mock.Settings`, also ``serve --set NAME=VALUE``), and reset everything.
 
 Every call needs the admin token the server printed (also in ``STATE_DIR/admin-token``), as
 ``Authorization: Bearer <token>`` or ``X-Pyrus-Mock-Admin: <token>``; without it the answer is
@@ -11,7 +12,8 @@ Every call needs the admin token the server printed (also in ``STATE_DIR/admin-t
 one member of the body is at fault:
 
 * 400 ``invalid_json`` (the body is not a JSON object), ``invalid_argument`` (a member has a
-  value the fake cannot use; ``field`` names it), ``comment_rejected`` (with ``violations``);
+  value the fake cannot use, or is not a setting; ``field`` names it), ``comment_rejected``
+  (with ``violations``);
 * 401 ``admin_token_required`` / ``invalid_admin_token``;
 * 404 ``not_found``: no bot, task, form or delivery with that id, or no such control route;
 * 405 ``method_not_allowed``; 413 ``http_413`` (a body over ``max_request_bytes``);
@@ -166,7 +168,12 @@ CONTROL_ENDPOINTS: tuple[ControlEndpoint, ...] = (
                     "{seconds}: move the virtual clock, run due retries"),
     ControlEndpoint(("POST",), "/certs", views.issue_cert,
                     "{hosts: [...]} -> cert_pem, key_pem, ca_pem for serving a bot"),
-    ControlEndpoint(("POST",), "/reset", views.reset, "{seed?}: forget all state"),
+    ControlEndpoint(("GET",), "/settings", views.get_settings,
+                    "every setting (pyrus_mock.Settings) with its value"),
+    ControlEndpoint(("PATCH",), "/settings", views.update_settings,
+                    "{name: value, ...}: change settings (checked; 400 names a bad one) -> all"),
+    ControlEndpoint(("POST",), "/reset", views.reset,
+                    "{seed?}: forget all state; settings go back to those at start"),
 )  # fmt: skip
 
 
@@ -196,6 +203,7 @@ class ControlPlane:
                 "secrets.token_urlsafe(32)",
             )  # fmt: skip
         self.mock = mock
+        self.startup_settings = mock.settings
         self._token = admin_token.encode("utf-8")
         self.errors: list[BaseException] = []
 
@@ -276,7 +284,7 @@ class ControlPlane:
         request.max_content_length = self.mock.settings.max_request_bytes
         try:
             self._check_token(request)
-            result = view(ControlCall(self.mock, request), **args)
+            result = view(ControlCall(self.mock, request, self.startup_settings), **args)
         except ControlError as exc:
             return json_response(exc.payload(), exc.status, unauthorized=exc.status == 401)
         except UnknownEntity as exc:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..delivery import Attempt, Delivery
     from ..engine.violations import Violation
     from ..mock import PyrusMock
+    from ..settings import Settings
 
 __all__ = [
     "CONTROL_PREFIX",
@@ -101,10 +102,13 @@ class ControlCall:
     Attributes:
         mock: the fake being controlled.
         request: the werkzeug request.
+        startup_settings: the settings the fake started with (``POST /_mock/reset`` restores
+            them, so one test's ``PATCH /_mock/settings`` cannot leak into the next).
     """
 
     mock: PyrusMock
     request: Request
+    startup_settings: Settings
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object; an empty body counts as ``{}``."""

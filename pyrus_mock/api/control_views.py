@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Response
 
 from .. import serialize
+from .._setting_values import install, setting_from_json, settings_json
 from ..clock import VirtualClock
 from .control_json import (
     CONTROL_PREFIX,
@@ -53,6 +54,7 @@ __all__ = [
     "get_bot",
     "get_clock",
     "get_delivery",
+    "get_settings",
     "get_task",
     "issue_cert",
     "list_bots",
@@ -62,6 +64,7 @@ __all__ = [
     "restore_bot",
     "transcript",
     "update_bot",
+    "update_settings",
 ]
 
 
@@ -401,6 +404,25 @@ def advance_clock(call: ControlCall) -> dict[str, Any]:
     }
 
 
+def get_settings(call: ControlCall) -> dict[str, Any]:
+    """Every setting of the fake (:class:`~pyrus_mock.Settings`) by name, with its value."""
+    return settings_json(call.mock.settings)
+
+
+def update_settings(call: ControlCall) -> dict[str, Any]:
+    """Change settings: ``{name: value, ...}``; answers every setting, as ``GET`` does.
+
+    Values have their JSON type (``retry_delays`` an array of numbers) and are checked all
+    together before any applies: a wrong name or value answers 400 naming it, changing nothing.
+    The change applies from the next API request or delivery on, and lasts until the next
+    change or the end of the process (``POST /_mock/reset`` keeps it).
+    """
+    mock = call.mock
+    changes = {name: setting_from_json(name, value) for name, value in call.json().items()}
+    install(mock, mock.settings.replace(**changes))
+    return settings_json(mock.settings)
+
+
 def issue_cert(call: ControlCall) -> dict[str, Any]:
     """A certificate from the fake's CA for a bot: ``{hosts: [...]}`` → PEMs."""
     data = call.json()
@@ -426,5 +448,6 @@ def reset(call: ControlCall) -> dict[str, Any]:
     mock = call.mock
     if seed is not None:
         mock.backend.ids.seed = seed
+    install(mock, call.startup_settings)  # PATCH /_mock/settings does not outlive a reset
     mock.reset()
     return {"reset": True, "seed": mock.backend.ids.seed, "clock": clock_json(call.mock)}
