@@ -33,8 +33,13 @@ def _deliver_to(fake: PyrusMock, url: str) -> Any:
     return delivery.attempts[0]
 
 
-def _server_with(ctx: ssl.SSLContext, app: Any = None) -> TLSServer:
-    return TLSServer(app or wsgi_reply(), ctx).start()
+def _attempt_against(fake: PyrusMock, ctx: ssl.SSLContext, app: Any = None) -> Any:
+    """Serve ``app`` with ``ctx``, deliver to it once, stop it; the first attempt."""
+    server = TLSServer(app or wsgi_reply(), ctx).start()
+    try:
+        return _deliver_to(fake, server.url + "/")
+    finally:
+        server.stop()
 
 
 def test_connection_refused(fake: PyrusMock) -> None:
@@ -47,21 +52,13 @@ def test_certificate_from_another_ca_is_untrusted(fake: PyrusMock) -> None:
     other = trustme.CA()
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     other.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-    server = _server_with(ctx)
-    try:
-        attempt = _deliver_to(fake, server.url + "/")
-    finally:
-        server.stop()
+    attempt = _attempt_against(fake, ctx)
     assert attempt.error_kind == "tls_untrusted"
     assert "not signed by a CA the fake trusts" in attempt.error
 
 
 def test_certificate_for_another_host(fake: PyrusMock) -> None:
-    server = _server_with(fake.ca.server_context("example.org"))
-    try:
-        attempt = _deliver_to(fake, server.url + "/")
-    finally:
-        server.stop()
+    attempt = _attempt_against(fake, fake.ca.server_context("example.org"))
     assert attempt.error_kind == "tls_hostname"
     assert "not valid for that host" in attempt.error
 
@@ -75,11 +72,7 @@ def test_expired_certificate(fake: PyrusMock) -> None:
     )
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(ctx)
-    server = _server_with(ctx)
-    try:
-        attempt = _deliver_to(fake, server.url + "/")
-    finally:
-        server.stop()
+    attempt = _attempt_against(fake, ctx)
     assert attempt.error_kind == "tls_expired"
     assert "validity period" in attempt.error
 
@@ -100,7 +93,7 @@ def test_slow_bot_times_out_in_wall_time(fake: PyrusMock) -> None:
         start_response("200 OK", [("Content-Length", "0")])
         return [b""]
 
-    server = _server_with(fake.ca.server_context(), slow)
+    server = TLSServer(slow, fake.ca.server_context()).start()
     try:
         attempt = _deliver_to(fake, server.url + "/")
     finally:
@@ -114,11 +107,7 @@ def test_slow_bot_times_out_in_wall_time(fake: PyrusMock) -> None:
 
 def test_error_status(fake: PyrusMock) -> None:
     app = wsgi_reply("500 Internal Server Error", b"database is down")
-    server = _server_with(fake.ca.server_context(), app)
-    try:
-        attempt = _deliver_to(fake, server.url + "/")
-    finally:
-        server.stop()
+    attempt = _attempt_against(fake, fake.ca.server_context(), app)
     assert attempt.error_kind == "http_status"
     assert attempt.status == 500
     assert "database is down" in attempt.error
@@ -126,21 +115,13 @@ def test_error_status(fake: PyrusMock) -> None:
 
 def test_redirect_is_not_followed(fake: PyrusMock) -> None:
     app = wsgi_reply("302 Found", b"", [("Location", "https://127.0.0.1:1/elsewhere")])
-    server = _server_with(fake.ca.server_context(), app)
-    try:
-        attempt = _deliver_to(fake, server.url + "/")
-    finally:
-        server.stop()
+    attempt = _attempt_against(fake, fake.ca.server_context(), app)
     assert attempt.error_kind == "redirect"
     assert "Location: https://127.0.0.1:1/elsewhere" in attempt.error
 
 
 def test_reply_too_large(fake: PyrusMock) -> None:
-    server = _server_with(fake.ca.server_context(), wsgi_reply(body=b"x" * 5000))
-    try:
-        attempt = _deliver_to(fake, server.url + "/")
-    finally:
-        server.stop()
+    attempt = _attempt_against(fake, fake.ca.server_context(), wsgi_reply(body=b"x" * 5000))
     assert attempt.error_kind == "reply_too_large"
     assert "limit of 1000 bytes" in attempt.error
 
