@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from .accounts import Accounts
 from .clock import Clock, VirtualClock
-from .engine.violations import errors_of
+from .engine.violations import Violation, errors_of
 from .errors import InvalidArgument, UnknownEntity
 from .ids import IdSource
 from .model import (
@@ -467,8 +467,11 @@ class PyrusBackend(Accounts):
         author: Person,
         *,
         depth: int = 0,
+        report: list[Violation] | None = None,
     ) -> Comment:
         """Validate and apply a CreateComment request as ``author``.
+
+        ``report``, when given, receives every violation found, warnings included.
 
         Raises:
             CommentRejected: Pyrus would refuse the request; ``violations`` says why.
@@ -478,7 +481,7 @@ class PyrusBackend(Accounts):
             before = self.inbox_ids(task)
             from .engine.application import apply as apply_comment  # loaded on first use
 
-            comment = apply_comment(request, task, author, self)
+            comment = apply_comment(request, task, author, self, report=report)
             closed = task.is_closed and not was_closed
         self._emit(TaskEvent("comment", task, author.id, comment, closed, depth, before))
         return comment

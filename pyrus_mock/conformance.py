@@ -230,13 +230,11 @@ def check_bot(
     if getattr(bot, "_backend", None) is not mock.backend or mock.backend.find_bot(bot.id) is None:
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
                               "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
-    account = mock.backend.bot(bot.id)
-    state = "deleted" if account.deleted else "blocked" if account.blocked else ""
-    state = state or ("disabled" if not account.enabled else "")
-    if state:
+    reason = mock.dispatcher.undeliverable_reason(mock.backend.bot(bot.id))
+    if reason:
         raise InvalidArgument(
-            "bot", f"{bot!r} is {state}, and Pyrus never calls such a bot",
-            "an enabled bot: bot.restore() / bot.enable() first",
+            "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",
+            "an enabled bot with a URL: bot.restore() / bot.enable() / bot.update(url=...)",
         )  # fmt: skip
     return _Runner(mock, bot, on_key_reset, latency_budget, task, progress).run()
 

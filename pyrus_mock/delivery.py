@@ -12,6 +12,7 @@ delivers, synchronously, in the thread that caused the change.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -205,7 +206,7 @@ class Dispatcher:
         depth: int = 0,
     ) -> Delivery:
         """Call ``bot`` about ``task`` now; failures are retried on the clock (D5)."""
-        reason = self._undeliverable(bot)
+        reason = self.undeliverable_reason(bot)
         body, token = self.build_body(task, bot, event=event, depth=depth, token=not reason)
         delivery = self._record(
             task, bot, event, trigger, depth, body, token, self.backend.settings.max_attempts
@@ -281,7 +282,8 @@ class Dispatcher:
         )
 
     @staticmethod
-    def _undeliverable(bot: BotAccount) -> str:
+    def undeliverable_reason(bot: BotAccount) -> str:
+        """Why Pyrus would not call ``bot`` (deleted, blocked, disabled, no URL), or ``""``."""
         if bot.deleted:
             return "the bot is deleted"
         if bot.blocked:
@@ -305,7 +307,7 @@ class Dispatcher:
         if bot is None or task is None:
             self._skip(delivery, "the bot or the task no longer exists")
             return
-        reason = self._undeliverable(bot)
+        reason = self.undeliverable_reason(bot)
         if reason:
             self._skip(delivery, reason + " (at attempt time)")
             return
@@ -385,8 +387,6 @@ class Dispatcher:
 
     def _handle_reply(self, delivery: Delivery, task: Task, bot: BotAccount, raw: bytes) -> None:
         """D6: empty or ``{}`` is fine; an object is a CreateComment; anything else a warning."""
-        from .engine.validation import validate  # loaded on first use (a cheap import after that)
-
         text = raw.strip()
         if not text:
             return
@@ -421,14 +421,12 @@ class Dispatcher:
         person = backend.find_person(bot.person_id)
         if person is None:  # pragma: no cover - bots always have a person
             return
-        with backend.lock:
-            delivery.violations.extend(validate(reply, task, person, backend))
-        if errors_of(delivery.violations):
-            return
-        try:
-            delivery.comment = backend.comment(task, reply, person, depth=delivery.depth + 1)
-        except CommentRejected as exc:  # the task changed between validate and apply
-            delivery.violations.extend(v for v in exc.violations if v not in delivery.violations)
+        report: list[Violation] = []  # one pass: the engine reports warnings and errors alike
+        with contextlib.suppress(CommentRejected):  # not applied: the report says why
+            delivery.comment = backend.comment(
+                task, reply, person, depth=delivery.depth + 1, report=report
+            )
+        delivery.violations.extend(report)
 
     # -- routing ---------------------------------------------------------------------------
 

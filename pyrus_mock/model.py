@@ -61,6 +61,7 @@ __all__ = [
     "Task",
     "TaskList",
     "Token",
+    "mask",
 ]
 
 PersonType = Literal["user", "bot", "role"]
@@ -102,11 +103,17 @@ READ_ONLY_TYPES = frozenset({"step", "status", "note", "author", "project", "cre
 _SNIPPET = 30
 
 
-def _mask(secret: str) -> str:
-    """``…`` and the last four characters (as :func:`pyrus_mock.transcript.mask`)."""
+def mask(secret: str) -> str:
+    """``…`` and the last four characters of ``secret`` (just ``…`` when it is that short;
+    ``""`` for no secret): how keys and tokens are shown everywhere (reprs, transcripts)."""
     if not secret:
-        return "''"
+        return ""
     return "\u2026" + secret[-4:] if len(secret) > 4 else "\u2026"
+
+
+def _shown(secret: str) -> str:
+    """:func:`mask` for a repr, where an empty secret shows as ``''``."""
+    return mask(secret) or "''"
 
 
 def _snippet(text: str) -> str:
@@ -210,7 +217,7 @@ class BotAccount:
         state = ("deleted" if self.deleted else "blocked" if self.blocked
                  else "enabled" if self.enabled else "disabled")  # fmt: skip
         return (
-            f"<BotAccount person={self.person_id} {self.login} key={_mask(self.security_key)} "
+            f"<BotAccount person={self.person_id} {self.login} key={_shown(self.security_key)} "
             f"{self.hook_url} {state}>"
         )
 
@@ -236,7 +243,7 @@ class Token:
 
     def __repr__(self) -> str:
         extra = "" if self.task_id is None else f" task={self.task_id}"
-        return f"<Token {_mask(self.value)} person={self.person_id} revoked={self.revoked}{extra}>"
+        return f"<Token {_shown(self.value)} person={self.person_id} revoked={self.revoked}{extra}>"
 
 
 @dataclass(slots=True, eq=False)

@@ -90,9 +90,7 @@ class Settings:
         for name in changes:
             if name not in names:
                 raise InvalidArgument(name, "is not a setting", ", ".join(sorted(names)))
-        new = dataclasses.replace(self, **changes)
-        new.check()
-        return new
+        return dataclasses.replace(self, **changes)  # __post_init__ checks the result
 
     def __post_init__(self) -> None:
         self.check()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _json
 from .clock import VirtualClock
+from .model import mask
 
 if TYPE_CHECKING:
     from .backend import ApiCall
@@ -51,13 +52,6 @@ class ServerLike(Protocol):
     def errors(self) -> list[BaseException]:
         """Exceptions raised in its threads, oldest first."""
         ...
-
-
-def mask(secret: str) -> str:
-    """``…`` and the last four characters of ``secret`` (just ``…`` when it is that short)."""
-    if not secret:
-        return ""
-    return _ELLIPSIS + secret[-4:] if len(secret) > 4 else _ELLIPSIS
 
 
 def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict[str, Any]:

@@ -43,7 +43,14 @@ from .violations import Violation, errors_of
 __all__ = ["apply", "write_initial_fields"]
 
 
-def apply(request: Mapping[str, Any], task: Task, author: Person, directory: Directory) -> Comment:
+def apply(
+    request: Mapping[str, Any],
+    task: Task,
+    author: Person,
+    directory: Directory,
+    *,
+    report: list[Violation] | None = None,
+) -> Comment:
     """Validate ``request`` and apply it to ``task`` as one new comment by ``author``.
 
     Args:
@@ -51,6 +58,8 @@ def apply(request: Mapping[str, Any], task: Task, author: Person, directory: Dir
         task: the task; changed only when the request is valid.
         author: who comments.
         directory: lookups, ids and the clock.
+        report: when given, receives every violation found, warnings included, in request
+            order (whether or not the request is applied), so callers need no second pass.
 
     Returns:
         The new comment (already appended to ``task.comments``).
@@ -60,6 +69,8 @@ def apply(request: Mapping[str, Any], task: Task, author: Person, directory: Dir
             unchanged.
     """
     violations, plan = check(request, task, author, directory)
+    if report is not None:
+        report.extend(violations)
     errors = errors_of(violations)
     if errors or plan is None:
         raise CommentRejected(errors or violations)
