@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -55,3 +56,26 @@ def test_script_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert script.main([], path=target) == 0
     assert target.read_text(encoding="utf-8") == coverage_markdown()
     assert script.main(["--check"], path=target) == 0
+
+
+def test_every_route_builds_and_matches_back() -> None:
+    """URL builders are compiled lazily (``LazyBuilderRule``): building still works, for every
+    rule of the API and control tables, and the built URL matches back to the same view."""
+    from pyrus_mock.api import views_tasks
+    from pyrus_mock.api.control import control_rules
+    from pyrus_mock.api.routes import build_map
+
+    adapter = build_map(extra=control_rules()).bind("pyrus.test")
+    built = 0
+    for rule in adapter.map.iter_rules():
+        values = dict.fromkeys(rule.arguments, 7)
+        method = sorted(rule.methods or {"GET"})[0]
+        url = adapter.build(rule.endpoint, values, method=method)
+        assert url == re.sub(r"<(?:\w+:)?\w+>", "7", rule.rule)
+        endpoint, arguments = adapter.match(url, method)
+        assert endpoint is rule.endpoint
+        assert arguments == values
+        built += 1
+    # a second build reuses the compiled builder, with unknown values as a query string
+    assert adapter.build(views_tasks.get_task, {"task_id": 3, "item": "x"}) == "/tasks/3?item=x"
+    assert built == len(ENDPOINTS) + len(control_rules())

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import MapAdapter, Rule
+from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request, Response
 
 from ..errors import BotLimitReached, CommentRejected, InvalidArgument, UnknownEntity
@@ -56,6 +56,7 @@ from .control_json import (
     violation_json,
 )
 from .errors import ApiError
+from .routes import LazyBuilderRule
 
 if TYPE_CHECKING:
     from ..mock import PyrusMock
@@ -93,7 +94,7 @@ class ControlEndpoint:
         return f"{'|'.join(self.methods)} {CONTROL_PREFIX}{self.path}"
 
 
-class ControlRule(Rule):
+class ControlRule(LazyBuilderRule):
     """A werkzeug rule for a control route; ``rule.control`` is its :class:`ControlEndpoint`."""
 
     def __init__(self, string: str, *, control: ControlEndpoint) -> None:
