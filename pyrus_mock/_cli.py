@@ -55,6 +55,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _cert_host(text: str) -> str:
+    """``--cert-host NAME``: a DNS name or an IP address a certificate can cover."""
+    from .tls import check_cert_host  # imported when used: --help stays fast
+
+    try:
+        return check_cert_host(text)
+    except ValueError as exc:  # InvalidArgument
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _setting(text: str) -> tuple[str, Any]:
     """``--set NAME=VALUE``: a setting of :class:`~pyrus_mock.Settings` and its value, checked."""
     from ._setting_values import parse_assignment  # imported when used: --help stays fast
@@ -139,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="virtual",
         help="virtual: retries wait for POST /_mock/clock/advance (default); "
         "real: retries happen 61 s and 122 s later (--set retry_delays changes that)",
+    )
+    serve.add_argument(
+        "--cert-host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        dest="cert_hosts",
+        type=_cert_host,
+        help="another DNS name or IP address the server certificate covers, besides localhost, "
+        "127.0.0.1 and --host (repeatable), e.g. host.docker.internal for a bot in a container",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
     _add_set(serve, "; PATCH /_mock/settings changes them while the fake runs")
@@ -233,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 clock=args.clock,
                 seed=args.seed,
                 settings=dict(args.settings),
+                cert_hosts=args.cert_hosts,
             )
         if any(name == "delivery_timeout" for name, _ in args.settings):
             raise UsageError(

@@ -85,6 +85,7 @@ class PyrusMock:
         self._trust = trust
         self._trust_context: ssl.SSLContext | None = None
         self._bot_servers: list[TLSServer] = []
+        self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
         self.dispatcher = Dispatcher(
             self.backend, self._bot_client_context, self._payload_files_url
         )
@@ -135,7 +136,12 @@ class PyrusMock:
         return self._app
 
     def start(
-        self, *, host: str = "127.0.0.1", port: int = 0, admin_token: str | None = None
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        admin_token: str | None = None,
+        cert_hosts: Sequence[str] = (),
     ) -> PyrusMock:
         """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self. Idempotent.
 
@@ -144,19 +150,35 @@ class PyrusMock:
             port: the port; 0 picks a free one.
             admin_token: also serve the control plane under ``/_mock/`` behind this token
                 (what ``pyrus-mock serve`` does); see :mod:`pyrus_mock.api.control`.
+            cert_hosts: more names or addresses the server certificate covers, besides
+                ``localhost``, ``127.0.0.1`` and ``host`` (``pyrus-mock serve --cert-host``), e.g.
+                ``"host.docker.internal"`` for a bot in a container; see :attr:`cert_hosts`.
+
+        Raises:
+            InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address.
         """
         if self._server is None:
+            from .tls import check_cert_host, server_hosts
+
+            hosts = server_hosts(host, [check_cert_host(name) for name in cert_hosts])
+            context = self.ca.server_context(*hosts)
             if admin_token is not None:
                 from .api import create_app
                 from .api.control import ControlPlane
 
                 self._app = create_app(self.backend, control=ControlPlane(self, admin_token))
             app = self.app
-            self._server = TLSServer(
-                app, self.ca.server_context(), host=host, port=port, name="pyrus-api"
-            )
+            self._server = TLSServer(app, context, host=host, port=port, name="pyrus-api")
             self._server.start()
+            self._cert_hosts = hosts
         return self
+
+    @property
+    def cert_hosts(self) -> tuple[str, ...]:
+        """The names and addresses the running server's certificate covers (``localhost`` and
+        ``127.0.0.1`` always; then ``start(host=...)`` unless it is a wildcard such as
+        ``0.0.0.0``; then ``start(cert_hosts=...)``). A client must connect by one of these."""
+        return self._cert_hosts
 
     def stop(self) -> None:
         """Stop the HTTPS server (if started); re-raises errors from its threads."""

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from ._version import __version__
 from .backend import PyrusBackend
 from .clock import Clock, RealClock, VirtualClock
-from .errors import BotUrlError
+from .errors import BotUrlError, InvalidArgument
 from .mock import PyrusMock
 from .settings import Settings
 
@@ -99,6 +99,7 @@ def _listen(
     port: int,
     directory: Path | None,
     admin_token: str | None = None,
+    cert_hosts: Sequence[str] = (),
 ) -> None:
     """Start the fake's HTTPS server, after removing a stale ``server.json`` from ``directory``.
 
@@ -107,11 +108,12 @@ def _listen(
 
     Raises:
         OSError: the directory cannot be made, or the address cannot be bound.
+        InvalidArgument: a name in ``cert_hosts`` cannot go into a certificate.
     """
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "server.json").unlink(missing_ok=True)
-    mock.start(host=host, port=port, admin_token=admin_token)
+    mock.start(host=host, port=port, admin_token=admin_token, cert_hosts=cert_hosts)
 
 
 def _write_state(
@@ -124,7 +126,7 @@ def _write_state(
     plane's entries (``control_url``, ``admin_token_path``) are there when ``admin_token_path``
     is given (``serve``), not otherwise (``check``).
     """
-    files = mock.ca.write_to_dir(directory)
+    files = mock.ca.write_to_dir(directory, *mock.cert_hosts)
     base = f"https://{_display_host(host)}:{mock.server.port}"
     state: dict[str, Any] = {
         "api_url": base + "/v4/",
@@ -152,6 +154,7 @@ def serve(
     clock: str = "virtual",
     seed: int = 0,
     settings: Mapping[str, Any] | None = None,
+    cert_hosts: Sequence[str] = (),
     out: TextIO | None = None,
     err: TextIO | None = None,
     stop: threading.Event | None = None,
@@ -169,13 +172,16 @@ def serve(
         seed: seeds the ids.
         settings: :class:`~pyrus_mock.Settings` overrides (``--set NAME=VALUE``); the control
             API reads and changes them at ``/_mock/settings``.
+        cert_hosts: more names the server certificate covers (``--cert-host``), for clients
+            that reach the fake by another name, e.g. from a container.
         out: where the URLs go (stdout by default).
         err: where warnings and errors go (stderr by default).
         stop: set it to stop the server (for embedding and tests); signal handlers are only
             installed when this runs in the main thread.
 
     Returns:
-        0 after a clean stop; 1 when the server could not start.
+        0 after a clean stop; 1 when the server could not start; 2 when a ``cert_hosts`` name
+        cannot go into a certificate.
 
     Raises:
         InvalidArgument: ``settings`` names no setting or holds a value it does not take.
@@ -192,19 +198,23 @@ def serve(
     previous = _install_signals(stop)
     try:
         try:
-            _listen(mock, host, port, directory, admin_token=token)
+            _listen(mock, host, port, directory, admin_token=token, cert_hosts=cert_hosts)
         except OSError as exc:
             print(f"pyrus-mock serve: cannot start on {host}:{port}: {exc}; pick another "
                   "--port (0 chooses a free one) or --state-dir", file=err)  # fmt: skip
             return 1
+        except InvalidArgument as exc:
+            print(f"pyrus-mock serve: error: {exc}", file=err)
+            return 2
         token_path = directory / "admin-token"
         _write_private(token_path, token + "\n")
         urls = _write_state(mock, host, directory, admin_token_path=token_path)
         if not _is_loopback(host):
             print(f"pyrus-mock serve: warning: listening on {host}, beyond loopback: anyone who "
                   "can reach this machine can call the fake's API (the control API still needs "
-                  "the admin token). The server certificate covers localhost and 127.0.0.1 "
-                  "only.", file=err, flush=True)  # fmt: skip
+                  "the admin token). The server certificate covers "
+                  f"{', '.join(mock.cert_hosts)}: clients must connect by one of these names "
+                  "(--cert-host NAME adds one).", file=err, flush=True)  # fmt: skip
         _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings)
         stop.wait()
         print("pyrus-mock serve: stopping…", file=out, flush=True)

@@ -24,15 +24,70 @@ import ssl
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
 import trustme
 
-__all__ = ["DEFAULT_HOSTS", "CertificateAuthority", "IssuedCert"]
+from .errors import InvalidArgument
+
+__all__ = [
+    "DEFAULT_HOSTS",
+    "CertificateAuthority",
+    "IssuedCert",
+    "check_cert_host",
+    "server_hosts",
+]
 
 DEFAULT_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1")
 """Host names a certificate is issued for when none are given."""
+
+_WILDCARD_ADDRESSES = ("", "0.0.0.0", "::")
+
+
+def check_cert_host(name: str) -> str:
+    """Return ``name`` if a server certificate can cover it: an IP address or a DNS name
+    (internationalised names and a leading ``*.`` wildcard included).
+
+    Raises:
+        InvalidArgument: anything else (spaces, empty labels, ``@``, networks ...).
+    """
+    import ipaddress
+
+    import idna  # trustme's own dependency, which it encodes names with
+
+    try:
+        ipaddress.ip_address(name)
+        return name
+    except ValueError:
+        pass
+    try:
+        if not name or "@" in name or "/" in name:
+            raise ValueError("not a host name")
+        idna.encode(name.removeprefix("*."), uts46=True)
+    except (ValueError, idna.IDNAError) as exc:
+        raise InvalidArgument(
+            "cert_hosts",
+            f"{name!r} cannot go into a server certificate ({exc})",
+            "DNS names such as 'pyrus.example.test' and IP addresses (--cert-host NAME)",
+        ) from None
+    return name
+
+
+def server_hosts(listen_host: str = "127.0.0.1", extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """The names a server certificate covers: :data:`DEFAULT_HOSTS`, then the address the server
+    listens on (unless it is a wildcard such as ``0.0.0.0``), then ``extra``, without repeats.
+
+    >>> server_hosts("0.0.0.0", ["pyrus.test", "localhost"])
+    ('localhost', '127.0.0.1', 'pyrus.test')
+    """
+    hosts = list(DEFAULT_HOSTS)
+    candidates = [] if listen_host in _WILDCARD_ADDRESSES else [listen_host]
+    for host in (*candidates, *extra):
+        if host and host not in hosts:
+            hosts.append(host)
+    return tuple(hosts)
 
 
 @dataclass(frozen=True)
@@ -181,15 +236,18 @@ class CertificateAuthority:
             key_pem=key_pem,
         )
 
-    def write_to_dir(self, directory: str | os.PathLike[str]) -> dict[str, str]:
+    def write_to_dir(self, directory: str | os.PathLike[str], *hosts: str) -> dict[str, str]:
         """Write ``ca.pem``, ``server.pem`` and ``server-key.pem`` into ``directory``.
 
-        The server certificate is the one :meth:`server_context` uses for the default hosts, so a
+        The server certificate is the one :meth:`server_context` uses for the same ``hosts``, so a
         client trusting ``ca.pem`` can talk to this fake. Existing files are replaced; the key file
         is readable by its owner only.
 
         Args:
             directory: An existing directory, or one to create.
+            *hosts: The names the written server certificate covers (those of a server started
+                with :meth:`server_context` for the same names); :data:`DEFAULT_HOSTS` when
+                omitted.
 
         Returns:
             Paths keyed ``"ca"``, ``"cert"`` and ``"key"``.
@@ -199,7 +257,7 @@ class CertificateAuthority:
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            leaf = self._leaf(DEFAULT_HOSTS)
+            leaf = self._leaf(hosts or DEFAULT_HOSTS)
         files = {
             "ca": (target / "ca.pem", self._ca_pem, 0o644),
             "cert": (

@@ -47,7 +47,9 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     [
         pytest.param("demo", ("--seed", "--json", "--color"), id="demo"),
         pytest.param(
-            "serve", ("--host", "--port", "--state-dir", "--clock", "--seed", "--set"), id="serve"
+            "serve",
+            ("--host", "--port", "--state-dir", "--clock", "--cert-host", "--seed", "--set"),
+            id="serve",
         ),
         pytest.param(
             "check",
@@ -95,6 +97,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         pytest.param(["serve", "--port", "http"], "'http' is not a port number", id="port-text"),
         pytest.param(["serve", "--port", "70000"], "70000 is not a port", id="port-range"),
         pytest.param(["serve", "--clock", "fast"], "invalid choice: 'fast'", id="bad-clock"),
+        pytest.param(["serve", "--cert-host", "not a name"],
+                     "cert_hosts: 'not a name' cannot go into a server certificate",
+                     id="cert-host-space"),
+        pytest.param(["serve", "--cert-host", "a..b"], "'a..b' cannot go into",
+                     id="cert-host-label"),
+        pytest.param(["serve", "--cert-host", "10.0.0.0/8"], "'10.0.0.0/8' cannot go into",
+                     id="cert-host-network"),
         pytest.param(["check"], "required: url", id="check-no-url"),
         pytest.param(
             ["check", "https://bot.example", "--security-key", "k", "--timeout", "0"],

@@ -359,3 +359,60 @@ def _drive_and_stop(process: subprocess.Popen[str], state: Path, tmp_path: Path)
         if process.poll() is None:
             process.kill()
             process.wait(DEADLINE)
+
+
+def _handshake(port: int, ca: str, server_hostname: str) -> str | None:
+    """Connect to 127.0.0.1:port as ``server_hostname``, verifying against ``ca``: None when the
+    handshake completes, else the verification failure."""
+    context = ssl.create_default_context(cafile=ca)
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as raw:
+        try:
+            with context.wrap_socket(raw, server_hostname=server_hostname):
+                return None
+        except ssl.SSLCertVerificationError as exc:
+            return exc.verify_message
+
+
+def test_cert_host_adds_names_to_the_server_certificate(tmp_path: Path) -> None:
+    # A bot in a container reaches the fake as host.docker.internal, not as localhost.
+    options = {"state_dir": tmp_path, "cert_hosts": ["host.docker.internal", "10.0.2.2"]}
+    with _serving(**options) as (info, _out, err, result):
+        port = json.loads((tmp_path / "server.json").read_text())["port"]
+        ca = info["CA"]
+        for name in ("host.docker.internal", "10.0.2.2", "localhost", "127.0.0.1"):
+            assert _handshake(port, ca, name) is None, name
+        assert "Hostname mismatch" in (_handshake(port, ca, "pyrus.test") or "")
+        # server.pem is the certificate being served: it covers the same names.
+        pem = (tmp_path / "server.pem").read_text()
+        context = ssl.create_default_context(cafile=ca)
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as raw,
+            context.wrap_socket(raw, server_hostname="host.docker.internal") as tls,
+        ):
+            served = ssl.DER_cert_to_PEM_cert(tls.getpeercert(binary_form=True) or b"")
+        assert served.strip() in pem
+        assert err.text == ""
+    assert result == [0]
+
+
+def test_a_bad_cert_host_is_a_usage_error(tmp_path: Path) -> None:
+    out, err = _Lines(), _Lines()
+    status = standalone.serve(
+        state_dir=tmp_path, cert_hosts=["not a name"], out=out, err=err, stop=threading.Event()
+    )
+    assert status == 2
+    assert "pyrus-mock serve: error: cert_hosts: 'not a name' cannot go into a server " in err.text
+    assert "--cert-host" in err.text
+    assert not (tmp_path / "server.json").exists()
+
+
+def test_the_beyond_loopback_warning_names_the_certificate_hosts(tmp_path: Path) -> None:
+    with _serving(host="0.0.0.0", state_dir=tmp_path, cert_hosts=["pyrus.test"]) as (
+        info,
+        _out,
+        err,
+        _result,
+    ):
+        assert "covers localhost, 127.0.0.1, pyrus.test" in err.text
+        assert "--cert-host" in err.text
+        assert info["API"].startswith("https://127.0.0.1:")

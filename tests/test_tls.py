@@ -196,3 +196,26 @@ def test_plain_http_client_gets_no_http_answer(server: TLSServer) -> None:
         except ConnectionResetError:
             reply = b""
     assert not reply.startswith(b"HTTP/")
+
+
+def test_start_cert_hosts_go_into_the_api_server_certificate() -> None:
+    from pyrus_mock import InvalidArgument, PyrusMock
+
+    mock = PyrusMock()
+    try:
+        with pytest.raises(InvalidArgument, match=r"'bad host' cannot go into a server cert"):
+            mock.start(cert_hosts=["bad host"])
+        with pytest.raises(Exception, match="not running"):
+            _ = mock.server  # a refused name starts nothing
+        mock.start(cert_hosts=["pyrus.test", "::1"])
+        assert mock.cert_hosts == ("localhost", "127.0.0.1", "pyrus.test", "::1")
+        context = ssl.create_default_context(cafile=mock.ca_path)
+        for name, ok in (("pyrus.test", True), ("localhost", True), ("other.test", False)):
+            with socket.create_connection(("127.0.0.1", mock.server.port), timeout=10) as raw:
+                if ok:
+                    context.wrap_socket(raw, server_hostname=name).close()
+                else:
+                    with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
+                        context.wrap_socket(raw, server_hostname=name)
+    finally:
+        mock.close()
