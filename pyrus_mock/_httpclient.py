@@ -565,13 +565,15 @@ def _remaining(deadline: float) -> float:
 
 
 def _is_stale(phase: str, exc: BaseException) -> bool:
-    """A reused connection failed before the bot could have seen or answered the request."""
-    if phase == "send":
-        return isinstance(exc, BrokenPipeError | ConnectionResetError | ssl.SSLEOFError)
-    if phase == "reply":
-        # RemoteDisconnected (an empty status line) is a ConnectionResetError too.
-        return isinstance(exc, ConnectionResetError | BrokenPipeError)
-    return False
+    """A reused connection failed before the bot could have seen the whole request.
+
+    Only a failure while *sending* qualifies: once the request is written, the bot may have
+    acted on it, so a connection dropped without a reply is a failed attempt (recorded, retried
+    on Pyrus's schedule with ``X-Pyrus-Retry``), never a silent second POST of the same body.
+    """
+    return phase == "send" and isinstance(
+        exc, BrokenPipeError | ConnectionResetError | ssl.SSLEOFError
+    )
 
 
 def _looks_dropped(sock: socket.socket | None) -> bool:

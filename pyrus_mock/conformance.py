@@ -90,9 +90,9 @@ class CheckResult:
     elapsed: float = 0.0
 
 
-@dataclass
+@dataclass(repr=False)
 class ConformanceReport:
-    """The outcome of :func:`check_bot`: ``assert report.passed, report`` prints the table.
+    """The outcome of :func:`check_bot`: ``report.assert_passed()`` fails a test with the table.
 
     Attributes:
         bot_id: the bot's id in the fake.
@@ -133,6 +133,26 @@ class ConformanceReport:
         return (
             f"pyrus-mock conformance of bot {self.bot_id} at {self.bot_url}: {verdict} "
             f"({counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped)"
+        )
+
+    def assert_passed(self) -> ConformanceReport:
+        """Return this report if no check failed; else raise ``AssertionError`` with the table.
+
+        Prefer it to ``assert report.passed, report``: pytest shows a non-string assertion
+        message as a ``repr`` cut at 240 characters, which loses the reasons.
+
+        Raises:
+            AssertionError: a check failed; the message is ``str(report)``.
+        """
+        if not self.passed:
+            raise AssertionError(str(self))
+        return self
+
+    def __repr__(self) -> str:
+        failed = ", ".join(check.name for check in self.failed) or "none"
+        return (
+            f"<ConformanceReport bot {self.bot_id}: {'PASSED' if self.passed else 'FAILED'}; "
+            f"failed: {failed}; str(report) or report.assert_passed() shows the reasons>"
         )
 
     def __str__(self) -> str:

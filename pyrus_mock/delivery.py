@@ -93,6 +93,10 @@ class Delivery:
     """One call of a bot about one task, with all its attempts.
 
     No public constructor: see ``PyrusMock.deliver`` and ``PyrusMock.deliveries``.
+
+    The retry schedule is the ``retry_delays`` setting when the delivery was made (changing the
+    setting later affects new deliveries only); retries fall due that many seconds after
+    ``first_attempt_at``, the clock time of the first attempt.
     """
 
     id: int
@@ -104,7 +108,7 @@ class Delivery:
     body: bytes
     access_token: str
     created_at: datetime
-    max_attempts: int
+    retry_delays: tuple[float, ...]
     state: DeliveryState = "in_flight"
     attempts: list[Attempt] = field(default_factory=list)
     reply: Any = None
@@ -112,6 +116,12 @@ class Delivery:
     comment: Comment | None = None
     skipped_reason: str = ""
     next_attempt_at: float | None = None
+    first_attempt_at: float | None = None
+
+    @property
+    def max_attempts(self) -> int:
+        """The first attempt plus one per retry delay (3 with Pyrus's schedule)."""
+        return len(self.retry_delays) + 1
 
     @property
     def ok(self) -> bool:
@@ -209,7 +219,7 @@ class Dispatcher:
         reason = self.undeliverable_reason(bot)
         body, token = self.build_body(task, bot, event=event, depth=depth, token=not reason)
         delivery = self._record(
-            task, bot, event, trigger, depth, body, token, self.backend.settings.max_attempts
+            task, bot, event, trigger, depth, body, token, self.backend.settings.retry_delays
         )
         if reason:
             self._skip(delivery, reason)
@@ -322,6 +332,8 @@ class Dispatcher:
             "X-Pyrus-Retry": sys.intern(f"{number}/{delivery.max_attempts}"),
         }
         attempt = Attempt(number, backend.now(), bot.hook_url, headers, delivery.body)
+        if number == 1:
+            delivery.first_attempt_at = backend.clock.time()  # exact: now() drops fractions
         delivery.attempts.append(attempt)
         delivery.state = "in_flight"
         try:
@@ -358,8 +370,10 @@ class Dispatcher:
             delivery.state = "exhausted"
             delivery.next_attempt_at = None
             return
-        first = delivery.attempts[0].sent_at.timestamp()
-        due = first + settings.retry_delays[number - 1]
+        first = delivery.first_attempt_at
+        if first is None:  # pragma: no cover - set by the first attempt above
+            first = backend.clock.time()
+        due = first + delivery.retry_delays[number - 1]
         delivery.state = "pending_retry"
         delivery.next_attempt_at = due
         with self._lock:
@@ -392,12 +406,12 @@ class Dispatcher:
             return
         try:
             reply = _json.loads(text)
-        except (ValueError, UnicodeDecodeError):
+        except ValueError as exc:  # UnicodeDecodeError included
             delivery.violations.append(
                 Violation(
                     "",
                     "invalid_json",
-                    "the reply is not JSON; Pyrus ignores it. Reply "
+                    f"the reply is not valid JSON ({_short(exc)}); Pyrus ignores it. Reply "
                     "with an empty body or a CreateComment JSON object.",
                     "warning",
                 )
@@ -474,7 +488,7 @@ class Dispatcher:
         depth: int,
         body: bytes,
         token: str,
-        max_attempts: int,
+        retry_delays: tuple[float, ...],
     ) -> Delivery:
         """A new delivery with the next id, appended to :attr:`deliveries`."""
         with self._lock:
@@ -489,13 +503,13 @@ class Dispatcher:
                 body=body,
                 access_token=token,
                 created_at=self.backend.now(),
-                max_attempts=max_attempts,
+                retry_delays=retry_delays,
             )
             self.deliveries.append(delivery)
         return delivery
 
     def _record_chain_limit(self, task: Task, bot: BotAccount, kind: str, depth: int) -> Delivery:
-        delivery = self._record(task, bot, kind, "chain", depth, b"", "", 0)
+        delivery = self._record(task, bot, kind, "chain", depth, b"", "", ())
         delivery.violations.append(
             Violation(
                 "",
@@ -507,3 +521,9 @@ class Dispatcher:
         )
         self._skip(delivery, f"chain of bot deliveries deeper than {depth}")
         return delivery
+
+
+def _short(exc: ValueError) -> str:
+    """The first line of a parse error, at most 160 characters."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -6,6 +6,7 @@ It owns one :class:`~pyrus_mock.backend.PyrusBackend` (all state), builds test d
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,7 @@ class PyrusMock:
         self._app: Any = None
         self._server: TLSServer | None = None
         self._trust = trust
-        self._trust_context: ssl.SSLContext | None = None
+        self._trust_context: ssl.SSLContext | None = self._checked_trust(trust)
         self._bot_servers: list[TLSServer] = []
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
         self.dispatcher = Dispatcher(
@@ -268,29 +269,58 @@ class PyrusMock:
 
     def _bot_client_context(self) -> ssl.SSLContext:
         if self._trust_context is None:
-            import ssl as ssl_module
+            # Only the two named stores are resolved here, on first use; a path or a context
+            # was checked (and loaded) by the constructor, see _checked_trust.
+            if self._trust == "system":
+                import ssl as ssl_module
 
-            trust = self._trust
-            if isinstance(trust, ssl_module.SSLContext):
-                self._trust_context = trust
-            elif trust == "fake_ca":
-                self._trust_context = self.ca.client_context()
-            elif trust == "system":
                 self._trust_context = ssl_module.create_default_context()
-            elif isinstance(trust, str):
-                try:
-                    self._trust_context = ssl_module.create_default_context(cafile=trust)
-                except (OSError, ssl_module.SSLError) as exc:
-                    raise InvalidArgument(
-                        "trust",
-                        f"cannot load CA certificates from {trust!r}: {exc}",
-                        '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext',
-                    ) from exc
             else:
-                raise InvalidArgument(
-                    "trust", repr(trust), '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext'
-                )
+                self._trust_context = self.ca.client_context()
         return self._trust_context
+
+    @staticmethod
+    def _checked_trust(trust: object) -> ssl.SSLContext | None:
+        """Refuse a ``trust`` the fake cannot use, when the fake is made rather than at the first
+        delivery (where the failure would look like the bot's); load a path's context now.
+
+        Returns:
+            the context for a CA path or a given context; None for "fake_ca" and "system".
+
+        Raises:
+            InvalidArgument: an unknown value, an unreadable CA file, or a context that does not
+                verify certificates and host names (D4: verification is never switched off).
+        """
+        import ssl as ssl_module
+
+        allowed = '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext that verifies'
+        if isinstance(trust, ssl_module.SSLContext):
+            if trust.verify_mode != ssl_module.CERT_REQUIRED or not trust.check_hostname:
+                raise InvalidArgument(
+                    "trust",
+                    "the SSLContext does not verify bot certificates (verify_mode "
+                    f"{trust.verify_mode.name}, check_hostname {trust.check_hostname}); Pyrus "
+                    "always checks the chain and the host name (D4), and so does the fake: use "
+                    "ssl.create_default_context(cafile=...) for your CA",
+                    allowed,
+                )
+            return trust
+        if trust in ("fake_ca", "system"):
+            return None
+        if not isinstance(trust, str):
+            raise InvalidArgument("trust", f"{trust!r} is not a string or an SSLContext", allowed)
+        try:
+            return ssl_module.create_default_context(cafile=trust)
+        except (OSError, ssl_module.SSLError) as exc:
+            hint = ""
+            if not os.path.exists(trust):
+                import difflib
+
+                close = difflib.get_close_matches(trust, ["fake_ca", "system"], n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InvalidArgument(
+                "trust", f"cannot load CA certificates from {trust!r}{hint}: {exc}", allowed
+            ) from exc
 
     def _payload_files_url(self) -> str:
         return self.files_url if self._server is not None else "https://files.pyrus.com/"

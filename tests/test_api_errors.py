@@ -163,8 +163,9 @@ def test_403(world: World, method: str, path: str, who: str, code: str) -> None:
         (b"[1, 2]", "invalid_json"),
         (b'"text"', "invalid_json"),
         (b"\xff\xfe{}", "invalid_request_encoding"),
+        (b'{"text": "\\ud800"}', "invalid_json"),
     ],
-    ids=["malformed", "array", "string", "not-utf8"],
+    ids=["malformed", "array", "string", "not-utf8", "lone-surrogate"],
 )
 def test_400_bad_json(world: World, pair: tuple[Endpoint, str], raw: bytes, code: str) -> None:
     sample = sample_for(*pair)

@@ -263,3 +263,23 @@ def test_a_bot_verifying_reserialised_json_fails(
     assert report["forged_reserialized"].status == "fail"
     assert "re-serialised as json.dumps() does by default was accepted" in reason
     assert "verify the raw request bytes exactly as received" in reason
+
+
+def test_assert_passed_fails_with_the_whole_table(
+    pyrus_mock: PyrusMock, bot_server: BotServer
+) -> None:
+    app = NoVerifyBot()  # accepts anything: every forged call fails the bot
+    bot = _serve(pyrus_mock, bot_server, app)
+    report = pyrus_mock.check_bot(bot)
+    with pytest.raises(AssertionError) as failure:
+        report.assert_passed()
+    message = str(failure.value)
+    assert message == str(report)
+    assert "FAILED" in message.splitlines()[0]
+    assert "forged_flipped_byte" in message
+    assert "was accepted (HTTP 200)" in message  # the reasons, which repr() leaves out
+    # repr stays under pytest's 240-character cut and names the failed checks
+    assert len(repr(report)) < 240
+    assert "FAILED; failed: forged_" in repr(report)
+    passing = pyrus_mock.check_bot(_serve(pyrus_mock, bot_server, CorrectBot()))
+    assert passing.assert_passed() is passing

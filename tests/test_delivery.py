@@ -198,6 +198,43 @@ def test_retries_follow_the_schedule_on_the_virtual_clock(fake: PyrusMock) -> No
     assert len(bot_app.calls) == 3
 
 
+def test_retries_count_from_the_exact_time_of_the_first_attempt(fake: PyrusMock) -> None:
+    """Timestamps carry whole seconds, the schedule does not: a first attempt at t+0.9 s is
+    retried at t+61.9 s, never earlier."""
+    bot_app = RecordingBot(status=500, verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        fake.clock.advance(0.9)
+        start = fake.clock.time()
+        fake.create_task(text="t", responsible=bot)
+        delivery = fake.deliveries[0]
+        assert delivery.first_attempt_at == start
+        assert delivery.next_attempt_at == start + 61
+        fake.clock.advance(60.95)  # 60.95 s after the first attempt: not yet
+        assert len(delivery.attempts) == 1
+        fake.clock.advance(0.05)
+        assert len(delivery.attempts) == 2
+
+
+def test_a_delivery_keeps_the_schedule_it_started_with(fake: PyrusMock) -> None:
+    """Changing retry_delays while a retry is pending affects new deliveries only."""
+    bot_app = RecordingBot(status=500, verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        fake.create_task(text="t", responsible=bot)
+        old = fake.deliveries[0]
+        fake.settings = fake.settings.replace(retry_delays=(5.0,))
+        fake.clock.advance(61)  # the old schedule: attempt 2 at 61 s, 3 at 122 s
+        assert [a.request_headers["X-Pyrus-Retry"] for a in old.attempts] == ["1/3", "2/3"]
+        fake.create_task(text="u", responsible=bot)
+        new = fake.deliveries[-1]
+        assert new.max_attempts == 2
+        fake.clock.advance(61)
+        assert old.state == new.state == "exhausted"
+        assert len(old.attempts) == 3
+        assert [a.request_headers["X-Pyrus-Retry"] for a in new.attempts] == ["1/2", "2/2"]
+
+
 def test_explicit_deliver_without_auto_routing() -> None:
     bot_app = RecordingBot(verify=None)
     with PyrusMock(auto_deliver=False) as fake, fake.serve_bot(bot_app) as url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import ssl
 import threading
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 import trustme
 
-from pyrus_mock import PyrusMock
+from pyrus_mock import InvalidArgument, PyrusMock
 from pyrus_mock.server import TLSServer
 
 from ._tls_helpers import RawServer, answer, refused_port, wsgi_reply
@@ -161,3 +162,69 @@ def test_responses_mock_does_not_intercept_deliveries(fake: PyrusMock) -> None:
         delivery = fake.deliver(fake.create_task(text="t"), to=bot)
         assert delivery.ok
         assert len(rsps.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(b'{"text": "\\ud800"}', id="escaped-lone-surrogate"),
+        pytest.param(b'{"text": "ok \xed\xa0\x80"}', id="encoded-lone-surrogate"),
+        pytest.param(b'{"\\udfff": 1}', id="surrogate-key"),
+    ],
+)
+def test_a_reply_with_a_lone_surrogate_is_ignored_and_breaks_nothing(
+    fake: PyrusMock, reply: bytes
+) -> None:
+    """Valid JSON syntax, but no Unicode text: a warning, not applied; the task stays usable."""
+    with fake.serve_bot(wsgi_reply(body=reply)) as url:
+        bot = fake.create_bot("Bot", url)
+        task = fake.create_task(text="t")
+        delivery = fake.deliver(task, to=bot)
+        assert delivery.ok, delivery.summary()
+        (violation,) = delivery.violations
+        assert violation.error_code == "invalid_json"
+        assert "lone UTF-16 surrogate" in violation.message
+        assert all(c.author_id != bot.id for c in task.comments)  # nothing applied
+        again = fake.deliver(task, to=bot)  # the task still encodes: later deliveries work
+        assert again.ok, again.summary()
+
+
+def test_a_valid_surrogate_pair_is_text(fake: PyrusMock) -> None:
+    with fake.serve_bot(wsgi_reply(body=b'{"text": "\\ud83d\\ude00"}')) as url:
+        bot = fake.create_bot("Bot", url)
+        task = fake.create_task(text="t")
+        delivery = fake.deliver(task, to=bot)
+        assert delivery.violations == []
+        assert task.comments[-1].text == "\U0001f600"
+
+
+@pytest.mark.parametrize(
+    ("trust", "message"),
+    [
+        pytest.param("sytem", "did you mean 'system'?", id="typo"),
+        pytest.param("/no/such/ca.pem", "cannot load CA certificates from '/no/such/ca.pem'",
+                     id="missing-file"),
+        pytest.param(42, "42 is not a string or an SSLContext", id="wrong-type"),
+        # A server-side context verifies nothing: it would let any certificate through.
+        pytest.param(ssl.create_default_context(ssl.Purpose.CLIENT_AUTH),
+                     "the SSLContext does not verify bot certificates", id="unverified-context"),
+    ],
+)  # fmt: skip
+def test_an_unusable_trust_is_refused_when_the_fake_is_made(trust: Any, message: str) -> None:
+    """Not at the first delivery, where it would be recorded as the bot's failure."""
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        PyrusMock(trust=trust)
+
+
+def test_trust_in_another_ca_file_delivers_to_bots_it_signed(tmp_path: Any) -> None:
+    other = trustme.CA()
+    other.cert_pem.write_to_path(str(tmp_path / "other.pem"))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    other.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    with PyrusMock(trust=str(tmp_path / "other.pem")) as fake:
+        server = TLSServer(wsgi_reply(), ctx).start()
+        try:
+            bot = fake.create_bot("Bot", server.url + "/")
+            assert fake.deliver(fake.create_task(text="t"), to=bot).ok
+        finally:
+            server.stop()

@@ -14,7 +14,6 @@ import pytest
 import responses
 import trustme
 
-from pyrus_mock import _httpclient
 from pyrus_mock._httpclient import ERROR_KINDS, BotHttpClient, HttpResult
 from pyrus_mock.server import TLSServer
 from pyrus_mock.tls import CertificateAuthority
@@ -161,19 +160,29 @@ def test_stale_pooled_connection_is_replaced(
         assert second.accepted_connections == 1
 
 
-def test_stale_connection_missed_by_the_idle_check_is_retried_once(
-    client: BotHttpClient, ca: CertificateAuthority, monkeypatch: pytest.MonkeyPatch
+def test_a_connection_dropped_after_the_request_was_sent_is_not_resent(
+    client: BotHttpClient, ca: CertificateAuthority
 ) -> None:
-    """The bot closes the connection right when we reuse it: one transparent retry."""
-    first = TLSServer(echo, ca.server_context()).start()
-    port = first.port
-    assert post(client, ca, first.url + "/").ok
-    first.stop()
-    monkeypatch.setattr(_httpclient, "_looks_dropped", lambda sock: False)
-    with TLSServer(echo, ca.server_context(), port=port) as second:
-        result = post(client, ca, second.url + "/", b"retried")
-        assert result.ok, result.error
-        assert result.body.endswith(b"|retried")
+    """The bot reads a request on a kept-alive connection, acts on it, and drops the connection
+    without answering (a crashed worker): that is a failed attempt, never a silent second POST
+    of the same body, which the bot would act on twice."""
+    received: list[bytes] = []
+
+    def handler(sock: socket.socket) -> None:
+        while request := read_request(sock):
+            received.append(request.partition(b"\r\n")[0])
+            if len(received) == 2:
+                return  # acted on the second request, then crashed: no reply
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    with RawServer(handler, ca.server_context()) as server:
+        assert post(client, ca, server.url, b"one").ok
+        dropped = post(client, ca, server.url, b"two")  # on the pooled connection
+        assert_failed(dropped, "protocol_error", "closed the connection without sending a reply")
+        assert len(received) == 2  # the bot saw the second request once
+        assert post(client, ca, server.url, b"three").ok  # a fresh connection afterwards
+        assert len(received) == 3
+        client.close()  # the handler waits on the pooled connection until it closes
 
 
 def test_requests_mocks_and_bundle_variable_do_not_affect_it(
