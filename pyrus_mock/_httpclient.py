@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, cast, get_args
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -270,6 +270,9 @@ class _Target:
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
+        # The request line is ASCII: other characters go as UTF-8 percent-escapes, as browsers
+        # and requests send them; existing escapes and reserved characters stay as they are.
+        path = quote(path, safe="!#$%&'()*+,/:;=?@[]~")
         return cls(parts.hostname, parts.port or 443, path)
 
     @property
@@ -314,6 +317,7 @@ class _Exchange:
             return self._read_reply(conn, reply, started)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             if isinstance(exc, ValueError) and phase == "send":
+                conn.close()  # opened for nothing: never left to the garbage collector
                 raise  # a bad header value from our caller, not a network problem
             if phase == "connect" and conn.phase == "handshake":
                 phase = "handshake"

@@ -124,19 +124,26 @@ class PluginSession:
         On exit the settings are restored and bot servers the test left running (``serve_bot``
         without ``with``) are stopped.
 
+        ``overrides`` may also hold ``trust`` (see :attr:`PyrusMock.trust`), which is not a
+        setting but is per test in the same way.
+
         Raises:
             InvalidArgument: an override that is not a setting, or a bad value.
         """
         mock = self.mock
         mock.reset()
         mock.start()  # in case the previous test stopped it
-        saved = mock.settings
-        if overrides:
-            install(mock, saved.replace(**overrides))
+        saved, saved_trust = mock.settings, mock.trust
+        settings = dict(overrides or {})
+        trust = settings.pop("trust", saved_trust)
+        if settings:
+            install(mock, saved.replace(**settings))
         try:
+            mock.trust = trust
             yield mock
         finally:
             install(mock, saved)
+            mock.trust = saved_trust
             mock.stop_bot_servers()
             # Keep-alive connections to the pooled bot servers stay warm for the next test;
             # connections to any other bot (serve_bot, a URL of the test's own) are dropped, or

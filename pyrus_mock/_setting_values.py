@@ -31,7 +31,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
 from .errors import InvalidArgument
-from .settings import Settings
+from .settings import Settings, unknown_setting
 
 if TYPE_CHECKING:
     from .mock import PyrusMock
@@ -80,7 +80,7 @@ def _types() -> Mapping[str, Any]:
 def _type(name: str) -> Any:
     types = _types()
     if name not in types:
-        raise InvalidArgument(name, "is not a setting", ", ".join(sorted(types)))
+        raise unknown_setting(name, types)
     return types[name]
 
 

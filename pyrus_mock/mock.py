@@ -267,6 +267,18 @@ class PyrusMock:
 
     # -- bots and deliveries ---------------------------------------------------------------------
 
+    @property
+    def trust(self) -> str | ssl.SSLContext:
+        """What bot certificates are verified against (see the ``trust`` argument); settable,
+        e.g. to test a bot served with a certificate from your own CA (checked like the
+        argument: it must verify chains and host names)."""
+        return self._trust
+
+    @trust.setter
+    def trust(self, value: str | ssl.SSLContext) -> None:
+        context = self._checked_trust(value)
+        self._trust, self._trust_context = value, context
+
     def _bot_client_context(self) -> ssl.SSLContext:
         if self._trust_context is None:
             # Only the two named stores are resolved here, on first use; a path or a context

@@ -122,9 +122,17 @@ def pyrus_mock(
     request: pytest.FixtureRequest, _pyrus_mock_session: PluginSession
 ) -> Iterator[PyrusMock]:
     """A running fake Pyrus, empty at the start of the test (ids and clock start over)."""
+    import contextlib
+
+    from .errors import InvalidArgument
+
     marker = request.node.get_closest_marker("pyrus_mock")
     overrides = dict(marker.kwargs) if marker is not None else {}
-    with _pyrus_mock_session.test(overrides) as mock:
+    with contextlib.ExitStack() as stack:
+        try:
+            mock = stack.enter_context(_pyrus_mock_session.test(overrides))
+        except InvalidArgument as exc:  # a misspelt or bad marker argument: one line, no trace
+            pytest.fail(f"@pytest.mark.pyrus_mock(...): {exc}", pytrace=False)
         request.node.stash[_MOCK] = mock
         yield mock
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from .errors import InvalidArgument
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "unknown_setting"]
 
 
 @dataclass(slots=True)
@@ -89,10 +90,13 @@ class Settings:
         names = {f.name for f in dataclasses.fields(self)}
         for name in changes:
             if name not in names:
-                raise InvalidArgument(name, "is not a setting", ", ".join(sorted(names)))
+                raise unknown_setting(name, names)
         return dataclasses.replace(self, **changes)  # __post_init__ checks the result
 
     def __post_init__(self) -> None:
+        delays: object = self.retry_delays
+        if isinstance(delays, list):  # [61, 122] reads as naturally as (61, 122)
+            self.retry_delays = tuple(delays)
         self.check()
 
     def check(self) -> None:
@@ -116,6 +120,11 @@ class Settings:
                     raise InvalidArgument(name, f"{value!r} is not a positive number", "> 0")
             elif kind is str and (not isinstance(value, str) or not value):
                 raise InvalidArgument(name, repr(value), "a non-empty string")
+        agent = self.user_agent
+        if not (agent.isascii() and agent.isprintable()):
+            raise InvalidArgument(
+                "user_agent", f"{agent!r} cannot be an HTTP header value", "printable ASCII text"
+            )
         delays = self.retry_delays
         if (
             not isinstance(delays, tuple)
@@ -123,8 +132,20 @@ class Settings:
             or list(delays) != sorted(delays)
         ):
             raise InvalidArgument(
-                "retry_delays", repr(delays), "a tuple of increasing offsets >= 0, e.g. (61, 122)"
+                "retry_delays",
+                repr(delays),
+                "increasing offsets >= 0 in seconds, as a tuple or a list, e.g. (61, 122)",
             )
+
+
+def unknown_setting(name: str, names: Iterable[str]) -> InvalidArgument:
+    """The error for ``name``, which is none of ``names``: with the closest name, if any."""
+    import difflib
+
+    known = sorted(names)
+    close = difflib.get_close_matches(name, known, n=1)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return InvalidArgument(name, "is not a setting" + guess, ", ".join(known))
 
 
 def _is_number(value: object) -> bool:

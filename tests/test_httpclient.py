@@ -388,3 +388,20 @@ def test_failed_connection_is_not_pooled(
         assert post(client, ca, server.url, max_reply_bytes=10).error_kind == "reply_too_large"
     assert server.accepted_connections == 3
     assert client._idle == {} or all(not conns for conns in client._idle.values())
+
+
+def test_a_non_ascii_path_is_sent_percent_encoded(
+    client: BotHttpClient, ca: CertificateAuthority, serve: Any
+) -> None:
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["PATH_INFO"].encode("latin-1").decode("utf-8"))
+        seen.append(environ.get("QUERY_STRING", ""))
+        start_response("200 OK", [("Content-Length", "0")])
+        return []
+
+    server = serve(app)
+    result = post(client, ca, server.url + "/бот/hook?x=%D0%B9&y=ä")
+    assert result.ok, result.error
+    assert seen == ["/бот/hook", "x=%D0%B9&y=%C3%A4"]

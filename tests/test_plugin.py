@@ -303,7 +303,11 @@ def test_settings_from_pyproject_and_the_marker(suite: pytest.Pytester) -> None:
     )
     result = suite.runpytest("--strict-markers")
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*no_such_setting: is not a setting; allowed: *"])
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.pyrus_mock(...): no_such_setting: is not a setting; allowed: *"]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert "_plugin_support.py" not in result.stdout.str()  # one line, not the plugin's trace
 
 
 @pytest.mark.parametrize(
@@ -486,3 +490,53 @@ def test_the_strict_check_without_pytest() -> None:
         assert "pytest" not in message
         fake.reset()
         fake.check()
+
+
+def test_the_marker_sets_trust_for_one_test(suite: pytest.Pytester) -> None:
+    """A bot served with a certificate from the team's own CA: trusted where the marker says so,
+    and only there."""
+    suite.makepyfile(
+        """
+        import ssl, threading
+        import pytest, trustme
+        from werkzeug.serving import make_server
+
+        OWN_CA = trustme.CA()
+
+        @pytest.fixture(scope="module")
+        def own_bot(tmp_path_factory):
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            OWN_CA.issue_cert("127.0.0.1").configure_cert(ctx)
+            def app(environ, start_response):
+                start_response("200 OK", [("Content-Length", "0")])
+                return [b""]
+            server = make_server("127.0.0.1", 0, app, ssl_context=ctx)
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            yield f"https://127.0.0.1:{server.server_port}/"
+            server.shutdown()
+
+        @pytest.fixture(scope="module")
+        def own_ca_file(tmp_path_factory):
+            path = tmp_path_factory.mktemp("ca") / "own-ca.pem"
+            OWN_CA.cert_pem.write_to_path(str(path))
+            return str(path)
+
+        @pytest.fixture
+        def trusting(request, own_ca_file):
+            request.applymarker(pytest.mark.pyrus_mock(trust=own_ca_file))
+
+        def test_trusted(trusting, pyrus_mock, own_bot):
+            bot = pyrus_mock.create_bot("Own", own_bot)
+            assert pyrus_mock.deliver(pyrus_mock.create_task(text="t"), to=bot).ok
+
+        @pytest.mark.pyrus_allow_violations
+        def test_not_trusted_afterwards(pyrus_mock, own_bot):
+            bot = pyrus_mock.create_bot("Own", own_bot)
+            delivery = pyrus_mock.deliver(pyrus_mock.create_task(text="t"), to=bot)
+            assert delivery.attempts[0].error_kind == "tls_untrusted"
+            pyrus_mock.clock.advance(200)  # let the retries run out: nothing left pending
+        """
+    )
+    result = suite.runpytest()
+    result.assert_outcomes(passed=2)
