@@ -441,6 +441,42 @@ class PyrusBackend(Accounts):
         """Every task, in id order."""
         return list(self._state.tasks.values())
 
+    def task_visible(self, person: Person, task_id: int) -> bool:
+        """Whether the task exists and ``person`` may see it (:meth:`can_see`)."""
+        task = self._state.tasks.get(task_id)
+        return task is not None and self.can_see(person, task)
+
+    def file_visible(self, person: Person, file_id: int, task: Task | None = None) -> bool:
+        """Whether the file exists and ``person`` uploaded it, or may see a task it is attached
+        to; ``task`` (e.g. one the caller holds a delivery token for) counts as visible."""
+        record = self._state.files.get(file_id)
+        if record is None:
+            return False
+        if record.uploaded_by == person.id:
+            return True
+        return any(
+            (other is task or self.can_see(person, other)) and file_id in self.task_file_ids(other)
+            for other in self._state.tasks.values()
+        )
+
+    def task_file_ids(self, task: Task) -> set[int]:
+        """Every file on ``task``: its attachments, its comments', its file fields' (tables too)."""
+        ids = set(task.attachment_ids)
+        for comment in task.comments:
+            ids.update(comment.attachments)
+        form = self.find_form(task.form_id) if task.form_id else None
+        if form is None:
+            return ids
+        for fd in form.all_fields():
+            if fd.type != "file":
+                continue
+            if fd.table_id is None:
+                ids.update(task.values.get(fd.id) or ())
+                continue
+            for row in task.values.get(fd.table_id) or ():
+                ids.update(row.cells.get(fd.id) or ())
+        return ids
+
     def can_see(self, person: Person, task: Task) -> bool:
         """Author, responsible, approver, participant, subscriber, or the Supervisor right."""
         if person.rights & Rights.CAN_SEE_ALL_TASKS:

@@ -5,7 +5,20 @@ from __future__ import annotations
 import random
 import uuid
 
-__all__ = ["IdSource"]
+__all__ = ["IdSource", "parse_decimal"]
+
+
+def parse_decimal(text: str) -> int | None:
+    """The int written by ``text`` when it is 1 to 18 ASCII digits (ids, lengths, counts from
+    a URL, a header or a JSON key); None otherwise.
+
+    ``str.isdigit`` also accepts ``"²"``, and ``int()`` refuses more than 4,300 digits: both
+    would raise where the caller expects a number or a clean refusal.
+    """
+    if 0 < len(text) <= 18 and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
 
 # Where each kind of id starts. Distinct ranges make ids easy to tell apart in a transcript, and
 # everything stays inside int32 because the official C# client reads ids as int.

@@ -44,6 +44,7 @@ from werkzeug.wsgi import LimitedStream
 
 from ._version import __version__
 from .errors import ServerThreadError
+from .ids import parse_decimal
 
 if TYPE_CHECKING:
     # wsgiref.types is 3.11+; typeshed's private module works for type checking on 3.10 too.
@@ -609,11 +610,12 @@ class _WSGIRequestHandler(BaseHTTPRequestHandler):
             environ["wsgi.input"] = DechunkedInput(cast("IO[bytes]", self.rfile))
             return environ
         length_header = environ.get("CONTENT_LENGTH", "0") or "0"
-        if not (length_header.isascii() and length_header.isdigit()):
-            self.send_error(400, f"Bad Content-Length {length_header!r}")
+        length = parse_decimal(length_header)
+        if length is None:
+            self.send_error(400, f"Bad Content-Length {length_header[:40]!r}")
             self.close_connection = True
             return None
-        environ["wsgi.input"] = LimitedStream(cast("IO[bytes]", self.rfile), int(length_header))
+        environ["wsgi.input"] = LimitedStream(cast("IO[bytes]", self.rfile), length)
         return environ
 
     def _head(self, status: str, headers: list[tuple[str, str]]) -> tuple[bytes, bool, int | None]:

@@ -170,7 +170,10 @@ def build_world(**settings: Any) -> World:
     project = mock.add_list("Project X")
     upload = be.upload("scan.pdf", b"%PDF-1.4 scan", ann.id)
     upload2 = be.upload("photo.jpg", b"\xff\xd8 photo", ann.id)
-    other_task = mock.create_task(form=plain_form, fields={"p_note": "linked"})
+    # Linked from form_link fields: everyone who comments in the cases can see it (D10).
+    other_task = mock.create_task(
+        form=plain_form, fields={"p_note": "linked"}, participants=[ann, bob, cid, eve, bot]
+    )
     world = World(mock, ann, bob, cid, eve, fred, bot, role, catalog, form, plain_form, project,
                   upload, upload2, other_task)  # fmt: skip
     world.task = world.new_task()

@@ -446,3 +446,22 @@ def test_over_https(served: World) -> None:
         check(session.post(f"{base}/v4/tasks", json={"text": "ok"}, headers=auth), 200, None)
     mock.server.raise_errors()
     served.app.raise_errors()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "says"),
+    [
+        ("GET", "/v4/announcements/5", 404, "GET /announcements/{id} (PY get_announcement)"),
+        ("GET", "/api/v4/knowledgebase/articles/3", 404, "knowledge base"),
+        ("DELETE", "/v4/tasks/4", 405, "Pyrus has DELETE /tasks/{id} (AIO)"),
+        ("GET", "/v4/taskz/1", 404, "no such endpoint GET /v4/taskz/1; implemented routes"),
+    ],
+)
+def test_a_pyrus_endpoint_the_fake_lacks_is_told_from_a_typo(
+    world: World, method: str, path: str, status: int, says: str
+) -> None:
+    response, body = world.call(method, path)
+    assert response.status_code == status, body
+    assert says in body["error"]
+    if status == 404 and "taskz" not in path:
+        assert "the fake does not implement" in body["error"]

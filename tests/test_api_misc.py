@@ -408,3 +408,67 @@ def test_bot_limit() -> None:
         who="manager",
         json_body={"name": "one too many"},
     )
+
+
+def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
+    """form_link values and attachment_id name tasks and files: a caller may not link, attach
+    (and so read) what it would get 403 for, and cannot tell a hidden id from an unknown one."""
+    import json
+
+    from werkzeug.test import Client
+
+    from pyrus_mock import PyrusMock
+
+    with PyrusMock(auto_deliver=False) as fake:
+        ann, bob = fake.add_user("Ann", "A"), fake.add_user("Bob", "B")
+        form = fake.add_form(
+            "F",
+            fields=[{"name": "Link", "type": "form_link", "code": "u_link"}],
+            steps=[{"name": "S1", "approvers": [ann]}],
+        )
+        mine = fake.create_task(form=form, author=ann)
+        secret = fake.create_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
+        payslip = fake.backend.upload("payslip.pdf", b"SECRET", bob.id)
+        fake.backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
+        client = Client(fake.app)
+        token = fake.backend.issue_token(ann.id).value
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(path: str, body: dict[str, Any]) -> Any:
+            return client.post(path, headers=headers, data=json.dumps(body))
+
+        link = {"field_updates": [{"code": "u_link", "value": {"task_ids": [secret.id]}}]}
+        unknown = {"field_updates": [{"code": "u_link", "value": {"task_ids": [99_999_999]}}]}
+        hidden, missing = (
+            post(f"/v4/tasks/{mine.id}/comments", link),
+            post(f"/v4/tasks/{mine.id}/comments", unknown),
+        )
+        assert (hidden.status_code, hidden.json["error_code"]) == (403, "access_denied_task")
+        assert "secret" not in hidden.get_data(as_text=True)
+        assert (missing.status_code, missing.json["error_code"]) == (403, "access_denied_task")
+        assert hidden.json["error"].replace(str(secret.id), "N") == missing.json["error"].replace(
+            "99999999", "N"
+        )
+
+        attach = post(
+            f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert attach.status_code == 400
+        assert attach.json["error_code"] == "unrecognized_attachment_id"
+        created = post(
+            "/v4/tasks", {"text": "mine", "attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert (created.status_code, created.json["error_code"]) == (
+            400,
+            "unrecognized_attachment_id",
+        )
+        download = client.get(f"/v4/files/download/{payslip.id}", headers=headers)
+        assert download.status_code == 403  # nothing above gave Ann the file
+
+        # A task Ann sees may be linked, and a file on it attached.
+        fake.backend.comment(secret, {"text": "join", "participants_added": [{"id": ann.id}]}, bob)
+        assert post(f"/v4/tasks/{mine.id}/comments", link).status_code == 200
+        again = post(
+            f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert again.status_code == 200, again.json

@@ -269,17 +269,24 @@ class PyrusApp:
             found = self._endpoint(prefix, below, method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(exc.valid_methods or ())
+            known = _unimplemented(method, path)
+            note = f" (Pyrus has {known}; the fake does not implement it)" if known else ""
             raise ApiError(
                 "method_not_allowed",
-                f"{method} is not allowed on {path}; allowed: {allowed}",
+                f"{method} is not allowed on {path}{note}; allowed: {allowed}",
                 status=405,
                 headers={"Allow": allowed},
             ) from None
         if found is None:
+            shown = path if len(path) <= 120 else path[:117] + "..."
+            known = _unimplemented(method, path)
+            what = (
+                f"{method} {shown} is a Pyrus endpoint the fake does not implement ({known})"
+                if known
+                else f"no such endpoint {method} {shown}"
+            )
             raise ApiError(
-                "not_found",
-                f"no such endpoint {method} {path}; {self._not_found_hint}; see COVERAGE.md",
-                status=404,
+                "not_found", f"{what}; {self._not_found_hint}; see COVERAGE.md", status=404
             )
         spec, args = found
         backend = self.backend
@@ -356,3 +363,9 @@ class PyrusApp:
                     elapsed=time.perf_counter() - started,
                 )
             )
+
+
+def _unimplemented(method: str, path: str) -> str | None:
+    """The Pyrus endpoint the fake lacks that ``path`` (under an API prefix) names, if any."""
+    prefix, rest = routes.split_prefix(path)
+    return routes.unimplemented(method, rest) if prefix else None

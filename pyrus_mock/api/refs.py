@@ -61,10 +61,20 @@ def file_ids(
                 item = item["guid"]
             elif item.get("attachment_id") is not None:
                 attachment = item["attachment_id"]
-                if isinstance(attachment, int) and backend.find_file(attachment) is not None:
+                person = backend.find_person(author)
+                if (
+                    isinstance(attachment, int)
+                    and not isinstance(attachment, bool)
+                    and person is not None
+                    and backend.file_visible(person, attachment)
+                ):
                     out.append(attachment)
                     continue
-                raise ApiError("unrecognized_attachment_id", f"{where}: no file {attachment!r}")
+                raise ApiError(  # the same for a hidden file as for none: ids cannot be probed
+                    "unrecognized_attachment_id",
+                    f"{where}: no file {attachment!r} that person {author} may attach (one they "
+                    "uploaded, or on a task they can see)",
+                )
             elif isinstance(item.get("url"), str):
                 name = item.get("name")
                 link = backend.add_link_file(

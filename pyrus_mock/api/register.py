@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..ids import parse_decimal
 from ..model import FieldDef, Form, Person, Task
 from .errors import ApiError
 
@@ -78,6 +79,8 @@ def _ints(value: Any, name: str) -> list[int]:
             out.append(int(item))
         except (TypeError, ValueError):
             raise ApiError("invalid_json", f"{name}: {item!r} is not an integer") from None
+    if not out:
+        raise ApiError("invalid_json", f"{name} is empty: give at least one integer")
     return out
 
 
@@ -217,8 +220,8 @@ def select(
         needle = str(params["include_text"]).lower()
         tests.append(lambda t: needle in t.text.lower() or needle in t.subject.lower())
     for key, spec in params.items():
-        if key.startswith("fld") and key[3:].isdigit():
-            fd = _field(form, int(key[3:]), key)
+        if key.startswith("fld") and (field_id := parse_decimal(key[3:])) is not None:
+            fd = _field(form, field_id, key)
             tests.append(_field_test(fd.id, _matcher(spec, key)))
     count = _ints(params.get("item_count", _MAX_ITEMS), "item_count")[0]
     if not 0 < count <= _MAX_ITEMS:

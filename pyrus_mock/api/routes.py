@@ -30,6 +30,7 @@ __all__ = [
     "coverage_markdown",
     "default_map",
     "route_summary",
+    "unimplemented",
 ]
 
 #: Where API endpoints answer (D12): the cloud form ``/v4/...`` and the on-premise ``/api/v4/``.
@@ -287,6 +288,25 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
     ("POST", "/forms/{id}/register with format=csv", "PY get_registry (CSV)"),
 )
+
+
+def unimplemented(method: str, path: str) -> str | None:
+    """The :data:`NOT_IMPLEMENTED` entry ``path`` (below the prefix) falls under, as
+    ``"GET /announcements/{id} (PY get_announcement)"``; None for a path Pyrus does not have
+    (a typo), so the 404 can tell the two apart."""
+    for methods, pattern, client in NOT_IMPLEMENTED:
+        if method not in methods.split("|"):
+            continue
+        for alternative in pattern.split(", "):
+            shape = alternative.split(" ")[0]  # "/forms/{id}/register with format=csv"
+            if shape != alternative or shape.startswith("..."):
+                continue
+            regex = re.escape(shape.rstrip("./")).replace(re.escape("{id}"), "[^/]+")
+            regex = regex.replace(re.escape("{print_form_id}"), "[^/]+")
+            tail = "(?:/.*)?" if shape.endswith("...") else "/?"
+            if re.fullmatch(regex + tail, path):
+                return f"{methods} {pattern} ({client})"
+    return None
 
 
 def build_map(endpoints: Iterable[Endpoint] = ENDPOINTS, extra: Iterable[Rule] = ()) -> Map:

@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from werkzeug.datastructures import Headers
 
-from ..model import FileRecord, Person, Task
+from ..ids import parse_decimal
+from ..model import FileRecord, Person
 from .call import Call, RawReply
 from .errors import ApiError
 
@@ -42,32 +43,15 @@ def upload(call: Call) -> dict[str, Any]:
     return {"guid": record.guid, "md5_hash": record.md5}
 
 
-def _task_file_ids(call: Call, task: Task) -> set[int]:
-    ids = set(task.attachment_ids)
-    for comment in task.comments:
-        ids.update(comment.attachments)
-    form = call.backend.find_form(task.form_id) if task.form_id else None
-    if form is None:
-        return ids
-    for fd in form.all_fields():
-        if fd.type != "file":
-            continue
-        if fd.table_id is None:
-            ids.update(task.values.get(fd.id) or ())
-            continue
-        for row in task.values.get(fd.table_id) or ():
-            ids.update(row.cells.get(fd.id) or ())
-    return ids
-
-
 def _may_download(call: Call, person: Person, record: FileRecord) -> bool:
     """The uploader, or anyone who can see a task the file is attached to."""
     if record.uploaded_by == person.id:
         return True
-    return any(
-        call.can_see(task) and record.id in _task_file_ids(call, task)
-        for task in call.backend.tasks()
-    )
+    token = call.token
+    granted = None
+    if token is not None and token.task_id is not None:  # a delivery's token: its task's files
+        granted = call.backend.find_task(token.task_id)
+    return call.backend.file_visible(person, record.id, granted)
 
 
 def _disposition(name: str) -> str:
@@ -112,6 +96,7 @@ def download(call: Call, file_id: int) -> RawReply:
 def download_attachment(call: Call) -> RawReply:
     """``GET /services/attachment?Id={id}`` (the official Python and C# clients)."""
     raw = call.arg("Id")
-    if raw is None or not raw.strip().isdigit():
-        raise ApiError("access_denied_file", f"Id={raw!r} is not a file id")
-    return download(call, int(raw))
+    file_id = parse_decimal(raw.strip()) if raw is not None else None
+    if file_id is None:
+        raise ApiError("access_denied_file", f"Id={(raw or '')[:40]!r} is not a file id")
+    return download(call, file_id)

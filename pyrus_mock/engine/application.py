@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import CommentRejected
+from ..ids import parse_decimal
 from ..model import Comment, FileRecord, Form, Person, Subscriber, TableRow, Task
 from .common import Report, is_int
 from .context import Directory
@@ -113,8 +114,8 @@ def write_initial_fields(
         item: dict[str, Any] = {"value": value}
         if is_int(key):
             item["id"] = key
-        elif isinstance(key, str) and key.isascii() and key.isdigit():
-            item["id"] = int(key)
+        elif isinstance(key, str) and parse_decimal(key) is not None:
+            item["id"] = parse_decimal(key)
         elif isinstance(key, str) and any(f.code == key for f in form.by_id.values()):
             item["code"] = key
         else:

@@ -161,6 +161,11 @@ def parse_time(value: object) -> str | None:
     return value
 
 
+# An optional minus and at most 18 ASCII digits: int() of it always works, and anything longer
+# is far beyond any duration the range check accepts.
+_DURATION = re.compile(r"-?[0-9]{1,18}")
+
+
 def duration_of(value: object) -> int | Invalid:
     """A duration in minutes from an int or a numeric string (``"140"``, as the docs show).
 
@@ -168,6 +173,6 @@ def duration_of(value: object) -> int | Invalid:
     """
     if is_int(value):
         return value
-    if isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit():
+    if isinstance(value, str) and _DURATION.fullmatch(value):
         return int(value)
     return INVALID

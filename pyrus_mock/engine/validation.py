@@ -45,7 +45,7 @@ from typing import Any
 
 from ..model import ApprovalChoice, Form, Person, Task
 from .common import Report, describe, is_int, parse_date, parse_timestamp
-from .context import Directory
+from .context import Directory, SeenBy
 from .fieldupdates import FieldContext, missing_required, update_list
 from .plan import Plan
 from .refs import new_files, person_list, person_ref
@@ -584,7 +584,7 @@ def check(request: object, task: Task, author: Person,
                 f"the request body must be a JSON object, got {describe(request)}",
             )
         ], None
-    validator = _Validator(request, task, author, directory)
+    validator = _Validator(request, task, author, SeenBy(directory, author, task))
     validator.run()
     return validator.report.violations(), validator.plan
 
