@@ -69,7 +69,7 @@ class Accounts:
         return "".join(_KEY_ALPHABET[b % 64] for b in secrets.token_bytes(96))
 
     def issue_token(self, person_id: int) -> Token:
-        """A fresh token for ``person_id``; the oldest is revoked past the per-person cap."""
+        """A fresh token for ``person_id``; past the per-person cap the oldest is dropped."""
         with self.lock:
             now = self.clock.time()
             bot = self._state.bots.get(person_id)

@@ -369,12 +369,17 @@ def task_fields(
 # -- tasks and comments ------------------------------------------------------------------------
 
 
-def _approvals(lookup: Lookup, groups: list[list[int]], with_step: bool) -> list[list[Any]]:
+def _approvals(
+    lookup: Lookup, groups: list[list[int]], with_step: bool, choice: str | None = None
+) -> list[list[Any]]:
+    """Approval items ``{person, approval_choice?, step?}`` (contract §0.3 fact 8)."""
     out = []
     for index, group in enumerate(groups):
         row = []
         for pid in group:
             item: dict[str, Any] = {"person": _person_ref(lookup, pid)}
+            if choice is not None:
+                item["approval_choice"] = choice
             if with_step:
                 item["step"] = index + 1
             row.append(item)
@@ -415,9 +420,11 @@ def comment(
         "changed_step": c.changed_step,
         "reset_to_step": c.reset_to_step,
         "action": c.action,
-        "approvals_added": _approvals(lookup, c.approvals_added, True),
+        # Added and re-requested approvers wait for a decision; a removed one's last choice is
+        # not kept, so its items carry person and step only.
+        "approvals_added": _approvals(lookup, c.approvals_added, True, "waiting"),
         "approvals_removed": _approvals(lookup, c.approvals_removed, True),
-        "approvals_rerequested": _approvals(lookup, c.approvals_rerequested, True),
+        "approvals_rerequested": _approvals(lookup, c.approvals_rerequested, True, "waiting"),
         "subscribers_added": [_person_ref(lookup, p) for p in c.subscribers_added],
         "subscribers_removed": [_person_ref(lookup, p) for p in c.subscribers_removed],
         "subscribers_rerequested": [_person_ref(lookup, p) for p in c.subscribers_rerequested],

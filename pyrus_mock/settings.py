@@ -33,7 +33,9 @@ class Settings:
         user_agent: the ``User-Agent`` of bot calls (D2).
         token_lifetime: seconds a token lives, on the fake's clock (D9).
         revoke_tokens_on_reset: revoke a bot's tokens when its key is reset (D7 setting).
-        max_tokens_per_person: issuing more revokes the oldest (contract §3.3).
+        max_tokens_per_person: issuing more drops the oldest (contract §3.3 counts this as a
+            revocation; the fake then answers `invalid_token` for it, not `revoked_token`: it
+            keeps no record of dropped tokens, so memory stays flat over thousands of logins).
         rate_limit: API requests per person per ``rate_window`` seconds (D11).
         rate_window: the rate-limit interval in seconds.
         max_request_bytes: API request bodies above this answer 413.

@@ -182,6 +182,13 @@ def test_catalogs(world: World) -> None:
         ("column=Name&value=*blue&use_wildcard=True", ["Blue", "Light blue"]),
         ("column=code&value=l*&use_wildcard=true", ["Light blue"]),
         ("column=Name&value=Blue&column=Code&value=x", []),
+        ("column=Name&value=*i*h*&use_wildcard=true", ["Light blue"]),
+        ("column=Name&value=L*E&use_wildcard=true", ["Light blue"]),
+        ("column=Name&value=*&use_wildcard=true", ["Red", "Blue", "Light blue"]),
+        ("column=Name&value=Blue*Blue&use_wildcard=true", []),  # parts may not overlap
+        ("column=Name&value=*blue&use_wildcard=false", []),  # a literal star
+        # a pattern that makes a backtracking regex take seconds per item
+        ("column=Name&value=" + "l*" * 12 + "x&use_wildcard=true", []),
     ],
 )
 def test_catalog_filters(world: World, query: str, names: list[str]) -> None:
@@ -472,3 +479,19 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
             f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}
         )
         assert again.status_code == 200, again.json
+
+
+def test_wildcard_matching_agrees_with_the_regular_expression() -> None:
+    import re
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from pyrus_mock.api.views_directory import _glob
+
+    @given(st.text("ab*", max_size=7), st.text("ab", max_size=9))
+    def agree(pattern: str, text: str) -> None:
+        regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+        assert _glob(pattern.split("*"), text) == bool(re.fullmatch(regex, text))
+
+    agree()

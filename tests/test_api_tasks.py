@@ -229,6 +229,14 @@ def test_create_with_an_attachment(world: World) -> None:
             "either_due_date_or_due_can_be_set",
         ),
         ({"text": "x", "duration": 5}, 400, "due_missing"),
+        ({"text": "x", "due_date": "tomorrow"}, 400, "invalid_value_format"),
+        ({"text": "x", "due_date": "2026-02-30"}, 400, "invalid_value_format"),
+        ({"text": "x", "due": "2026-01-01 10:00:00+03:00"}, 400, "invalid_value_format"),
+        (
+            {"text": "x", "due": "2026-01-01T10:00:00Z", "duration": 10**9},
+            400,
+            "duration_is_too_long",
+        ),
         ({"text": "x", "due": "2026-01-01T00:00:00Z", "duration": -5}, 400, "negative_duration"),
         ({"text": "x", "list_ids": [987654]}, 403, "access_denied_project"),
         ({"text": "x", "list_ids": ["a"]}, 400, "invalid_json"),
@@ -281,3 +289,19 @@ def test_json_request_with_charset_and_bom_free_utf8(world: World) -> None:
         headers={"Content-Type": "application/json; charset=utf-8"},
     )["task"]
     assert task["text"] == "Задача"
+
+
+@pytest.mark.parametrize("member", ["responsible", "participants", "subscribers"])
+def test_create_refuses_terminated_persons(world: World, member: str) -> None:
+    fired = world.mock.add_user("Fred", "Fired")
+    fired.fired = True
+    ref: Any = {"id": fired.id} if member == "responsible" else [{"id": fired.id}]
+    body = world.fail(
+        "POST",
+        "/v4/tasks",
+        400,
+        "invalid_person_id",
+        json_body={"text": "x", member: ref},
+        who="author",
+    )
+    assert "terminated" in body["error"]

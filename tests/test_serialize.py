@@ -157,6 +157,8 @@ def test_the_official_client_parses_the_task(world: World, payload: dict[str, An
     assert approved.reassigned_to.id == payload["responsible"]["id"]
     assert approved.attachments[0].name == "photo.jpg"
     assert approved.approvals_added[1][0].person.first_name == "Eve"
+    assert approved.approvals_added[1][0].approval_choice == "waiting"  # {person, choice, step}
+    assert approved.approvals_added[1][0].step == 2
     assert comments[3].action == "finished"
     assert comments[4].action == "reopened"
     assert isinstance(comments[1].create_date, datetime)

@@ -32,15 +32,20 @@ def person_id(backend: PyrusBackend, ref: object, path: str) -> int:
         found = backend.find_person_by_email(ref)
         if found is None:
             raise ApiError("invalid_email", f"{path}: no person has the e-mail {ref!r}")
-        return found.id
-    if isinstance(ref, bool) or not isinstance(ref, int):
+    elif isinstance(ref, bool) or not isinstance(ref, int):
         raise ApiError(
             "invalid_json",
             f"{path} must be a person reference {{id}} or {{email}}, got {type_name(ref)}",
         )
-    if backend.find_person(ref) is None:
-        raise ApiError("invalid_person_id", f"{path}: no person has the id {ref}")
-    return ref
+    else:
+        found = backend.find_person(ref)
+        if found is None:
+            raise ApiError("invalid_person_id", f"{path}: no person has the id {ref}")
+    if found.fired:  # as CreateComment refuses them
+        raise ApiError(
+            "invalid_person_id", f"{path}: person {found.id} is terminated (fired) in Pyrus"
+        )
+    return found.id
 
 
 def person_ids(backend: PyrusBackend, refs: Sequence[Any] | None, path: str) -> list[int]:

@@ -6,7 +6,6 @@ All of them only read, so each runs under ``backend.lock`` as a whole. Entities 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .. import serialize
@@ -181,18 +180,37 @@ def _catalog_items(call: Call, catalog: Catalog) -> list[CatalogItem] | None:
                 + ", ".join(h.name for h in catalog.headers),
             )
         index = names.index(column.lower())
-        if wildcard:
-            pattern = re.compile(
-                ".*".join(re.escape(part) for part in value.split("*")), re.IGNORECASE
-            )
-            tests.append((index, pattern))
-        else:
-            tests.append((index, re.compile(re.escape(value), re.IGNORECASE)))
+        parts = value.casefold().split("*") if wildcard else [value.casefold()]
+        tests.append((index, parts))
     return [
         item
         for item in catalog.items
-        if all(p.fullmatch(item.values[i]) for i, p in tests if i < len(item.values))
+        if all(
+            _glob(parts, item.values[i].casefold()) for i, parts in tests if i < len(item.values)
+        )
     ]
+
+
+def _glob(parts: list[str], text: str) -> bool:
+    """Whether ``text`` matches the pattern ``"*".join(parts)`` whole, ``*`` matching any run.
+
+    Linear: each literal part is found left to right (the leftmost place is always a right one
+    for ``*``-only patterns), where a regex of ``.*`` runs backtracks exponentially on
+    ``a*a*a*...`` against a long value and would hold the backend lock meanwhile.
+    """
+    first, *middle_and_last = parts
+    if not middle_and_last:
+        return text == first
+    *middle, last = middle_and_last
+    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
+        return False
+    position, end = len(first), len(text) - len(last)
+    for part in middle:
+        found = text.find(part, position, end)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True
 
 
 def get_catalog(call: Call, catalog_id: int) -> dict[str, Any]:

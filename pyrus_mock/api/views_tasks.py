@@ -66,10 +66,22 @@ def _fields(data: dict[str, Any]) -> dict[str | int, Any] | None:
     return out
 
 
-def _dates(data: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
+def _dates(data: dict[str, Any], max_minutes: int) -> tuple[str | None, str | None, int | None]:
+    """``due_date``, ``due`` and ``duration`` checked as CreateComment checks them (D11, §5.2)."""
+    from ..engine.common import parse_date, parse_timestamp
+
     due_date = body.get_str(data, "due_date")
     due = body.get_str(data, "due")
     duration = body.get_int(data, "duration")
+    if due_date is not None and parse_date(due_date) is None:
+        raise ApiError(
+            "invalid_value_format", f"/due_date: {due_date[:40]!r} is not a YYYY-MM-DD date"
+        )
+    if due is not None and parse_timestamp(due) is None:
+        raise ApiError(
+            "invalid_value_format",
+            f"/due: {due[:40]!r} is not a YYYY-MM-DDThh:mm:ssZ time (UTC, 'Z')",
+        )
     if due_date and due:
         raise ApiError("either_due_date_or_due_can_be_set", "give due_date or due, not both")
     if duration is not None:
@@ -77,6 +89,11 @@ def _dates(data: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
             raise ApiError("due_missing", "duration needs due")
         if duration < 0:
             raise ApiError("negative_duration", f"duration {duration} is negative")
+        if duration > max_minutes:
+            raise ApiError(
+                "duration_is_too_long",
+                f"duration {duration} is over the limit of {max_minutes} minutes",
+            )
     return due_date, due, duration
 
 
@@ -96,7 +113,7 @@ def create_task(call: Call) -> dict[str, Any]:
     form_id = body.get_int(data, "form_id")
     fields = _fields(data)
     approvals_raw = body.get_list(data, "approvals")
-    due_date, due, duration = _dates(data)
+    due_date, due, duration = _dates(data, backend.settings.max_duration_minutes)
     list_ids = body.get_int_list(data, "list_ids") or []
     parent_task_id = body.get_int(data, "parent_task_id")
     participants = body.get_list(data, "participants")
