@@ -616,7 +616,9 @@ def _classify_certificate(exc: ssl.SSLCertVerificationError, where: str) -> tupl
         return "tls_untrusted", (
             f"the certificate of the bot at {where} is not signed by a CA the fake trusts "
             f"(certificate verify failed: {reason}). Serve the bot with a certificate from "
-            "pyrus_mock.issue_cert() or configure the fake to trust your CA."
+            "the fake's CA (pyrus_mock.issue_cert(), or POST /_mock/certs under pyrus-mock "
+            "serve), or make the fake trust the bot's CA (PyrusMock(trust=...), "
+            "@pytest.mark.pyrus_mock(trust=...), pyrus-mock check --ca-file)."
         )
     return "tls_handshake", (
         f"the certificate of the bot at {where} was rejected (certificate verify failed: "

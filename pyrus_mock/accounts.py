@@ -150,7 +150,9 @@ class Accounts:
             raise BotUrlError(
                 argument,
                 f"{url!r} is not an https:// URL; Pyrus calls bots over HTTPS only",
-                "serve the bot over TLS (pyrus_mock.serve_bot(app) gives an https:// URL)",
+                "serve the bot over TLS: pyrus_mock.serve_bot(app) gives an https:// URL; for "
+                "a bot served by something else, pyrus_mock.issue_cert() (or POST /_mock/certs "
+                "under pyrus-mock serve) issues a certificate the fake trusts",
             )
         allowed = "a URL such as https://bot.example.com/pyrus or https://127.0.0.1:8443/"
         if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):

@@ -391,11 +391,17 @@ class _Runner:
         exchange = self._post(body, token, self._headers(self._sign(body)))
         result = exchange.result
         if not result.ok:
-            return "fail", (
-                f"a genuine, correctly signed call was not accepted: {_outcome(result)}. Pyrus "
-                "counts only a 2xx as delivered (check the signature verification: hex "
-                f"HMAC-SHA1 of the raw body, {self.settings.signature_case} case)"
-            )
+            reason = f"a genuine, correctly signed call was not accepted: {_outcome(result)}"
+            status = result.status or 0
+            if 400 <= status < 500:
+                reason += (
+                    ". Pyrus counts only a 2xx as delivered: check the bot's signature "
+                    f"verification (hex HMAC-SHA1 of the raw body, {self.settings.signature_case}"
+                    " case, with the bot's current security key)"
+                )
+            elif status >= 500:
+                reason += ". The bot failed on a valid call: its log says why"
+            return "fail", reason
         self.genuine = exchange
         took = f"HTTP {result.status} in {result.elapsed * 1000:.0f} ms"
         if result.elapsed > self.budget:
@@ -545,8 +551,9 @@ class _Runner:
     def _key_reset(self) -> tuple[CheckStatus, str]:
         if self.on_key_reset is None:
             return "skip", (
-                "no on_key_reset hook: pass on_key_reset=callable(new_key) that gives the bot "
-                "its new key to check that it follows a key reset"
+                "no way to give the bot a new key: pass check_bot(on_key_reset=callable(new_key))"
+                " (pyrus-mock check: --key-reset-command CMD) to check that it follows a key "
+                "reset"
             )
         old_key = self.bot.security_key
         new_key = self.bot.reset_security_key()
@@ -565,7 +572,8 @@ class _Runner:
         if not exchange.result.ok:
             problems.append(
                 f"a call signed with the new key was not accepted: {_outcome(exchange.result)}; "
-                "the bot must verify with the key on_key_reset gave it"
+                "the bot must verify with the key it was given after the reset (on_key_reset "
+                "or --key-reset-command)"
             )
         if problems:
             return "fail", "; ".join(problems)

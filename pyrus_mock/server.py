@@ -660,7 +660,9 @@ class _WSGIRequestHandler(BaseHTTPRequestHandler):
             500,
             "Internal Server Error",
             "server_error",
-            f"the app raised {type(exc).__name__}: {exc}; the exception is in TLSServer.errors",
+            f"the app raised {type(exc).__name__}: {exc}{_likely_cause(exc)}; the exception "
+            "is re-raised with its traceback when the server stops (serve_bot and the "
+            "bot_server fixture fail the test with it)",
         )
 
     def _drain(self, stream: Any) -> None:
@@ -728,3 +730,21 @@ def _format_address(address: _Address) -> str:
     if isinstance(address, tuple) and len(address) >= 2:
         return f"{address[0]}:{address[1]}"
     return str(address)
+
+
+def _likely_cause(exc: BaseException) -> str:
+    """A hint for the two usual reasons a bot under test fails while calling the API back."""
+    text = f"{type(exc).__name__}: {exc}"
+    if "CERTIFICATE_VERIFY_FAILED" in text or "SSLCertVerificationError" in text:
+        return (
+            " (the bot does not trust the fake's CA: give its HTTP client verify=pyrus_mock."
+            "ca_path, per request, since REQUESTS_CA_BUNDLE overrides Session.verify, or "
+            "pyrus_mock.ssl_context)"
+        )
+    if "pyrus.com" in text:
+        return (
+            " (the bot called the real Pyrus: use the pyrus_requests fixture or "
+            "pyrus_mock.intercept() for requests-based clients, or give the bot "
+            "pyrus_mock.api_url)"
+        )
+    return ""

@@ -107,13 +107,33 @@ def _listen(
     before this server starts, so a client waiting for the file never reads it.
 
     Raises:
-        OSError: the directory cannot be made, or the address cannot be bound.
+        _StateDirError: the directory cannot be made or cleared.
+        OSError: the address cannot be bound.
         InvalidArgument: a name in ``cert_hosts`` cannot go into a certificate.
     """
     if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "server.json").unlink(missing_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / "server.json").unlink(missing_ok=True)
+        except OSError as exc:
+            raise _StateDirError(
+                f"cannot use the state directory {str(directory)!r}: "
+                f"{exc.strerror or exc}; choose one you can write to"
+            ) from exc
     mock.start(host=host, port=port, admin_token=admin_token, cert_hosts=cert_hosts)
+
+
+class _StateDirError(Exception):
+    """The state directory cannot be used (the message says why and what to do)."""
+
+
+def _listen_error(exc: OSError, host: str, port: int, option: str) -> str:
+    """``cannot listen on HOST:PORT: <reason>; <what to do with the CLI's options>``."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return (
+        f"cannot listen on {host}:{port}: {reason}; pick another {option} (0 chooses a free "
+        "one), or another --host if that address is not on this machine"
+    )
 
 
 def _write_state(
@@ -192,16 +212,21 @@ def serve(
     chosen = Settings().replace(**(settings or {}))
     the_clock: Clock = VirtualClock() if clock == "virtual" else RealClock()
     owns_dir = state_dir is None
-    directory = Path(tempfile.mkdtemp(prefix="pyrus-mock-") if state_dir is None else state_dir)
+    # Absolute, so that server.json names files a bot started elsewhere can open.
+    directory = Path(
+        tempfile.mkdtemp(prefix="pyrus-mock-") if state_dir is None else state_dir
+    ).resolve()
     token = secrets.token_urlsafe(32)
     mock = PyrusMock(seed=seed, clock=the_clock, settings=chosen)
     previous = _install_signals(stop)
     try:
         try:
             _listen(mock, host, port, directory, admin_token=token, cert_hosts=cert_hosts)
+        except _StateDirError as exc:
+            print(f"pyrus-mock serve: {exc}", file=err)
+            return 1
         except OSError as exc:
-            print(f"pyrus-mock serve: cannot start on {host}:{port}: {exc}; pick another "
-                  "--port (0 chooses a free one) or --state-dir", file=err)  # fmt: skip
+            print(f"pyrus-mock serve: {_listen_error(exc, host, port, '--port')}", file=err)
             return 1
         except InvalidArgument as exc:
             print(f"pyrus-mock serve: error: {exc}", file=err)
@@ -225,7 +250,8 @@ def serve(
         if owns_dir:
             shutil.rmtree(directory, ignore_errors=True)
         else:  # the CA and keys stay for reuse; the URLs of a stopped server must not
-            (directory / "server.json").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # e.g. the directory could never be made
+                (directory / "server.json").unlink(missing_ok=True)
         if stop.is_set():
             print("pyrus-mock serve: stopped", file=out, flush=True)
 
@@ -382,16 +408,18 @@ def check(
     from .conformance import check_bot
 
     host = "127.0.0.1"
-    directory = Path(state_dir) if state_dir is not None else None
+    directory = Path(state_dir).resolve() if state_dir is not None else None
     chosen = Settings().replace(**{**(settings or {}), "delivery_timeout": timeout})
     mock = PyrusMock(trust=trust, settings=chosen)
     try:
         try:
             _listen(mock, host, api_port or 0, directory)
+        except _StateDirError as exc:
+            print(f"pyrus-mock check: {exc}", file=err, flush=True)
+            return 1
         except OSError as exc:
-            print(f"pyrus-mock check: cannot serve the fake's API on {host}:{api_port or 0}: "
-                  f"{exc}; pick another --api-port (0 chooses a free one) or --state-dir",
-                  file=err, flush=True)  # fmt: skip
+            problem = _listen_error(exc, host, api_port or 0, "--api-port")
+            print(f"pyrus-mock check: the fake's API {problem}", file=err, flush=True)
             return 1
         if directory is not None:
             ca_path = _write_state(mock, host, directory)["ca_path"]
@@ -418,7 +446,8 @@ def check(
     finally:
         mock.close()
         if directory is not None:  # its port is gone: a bot must not read a stale server.json
-            (directory / "server.json").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # e.g. the directory could never be made
+                (directory / "server.json").unlink(missing_ok=True)
     print(str(report), file=out, flush=True)
     if not key_reset_command and any(
         c.name == "key_reset" and c.status == "skip" for c in report.checks

@@ -241,8 +241,9 @@ def test_a_busy_api_port_is_an_error(
     out, err = capsys.readouterr()
     assert status == 1
     assert "genuine_call" not in out
-    assert f"cannot serve the fake's API on 127.0.0.1:{port}" in err
+    assert f"the fake's API cannot listen on 127.0.0.1:{port}: Address already in use" in err
     assert "pick another --api-port" in err
+    assert "port=0" not in err  # the library's advice is not the CLI's
 
 
 def test_a_ca_file_without_certificates_is_a_usage_error(
@@ -303,3 +304,16 @@ def test_wait_for_bot_stops_at_a_certificate_it_does_not_trust(
         started = time.monotonic()
         assert _wait_for_bot(server.url, bot_ca.client_context(), 30) is None
         assert time.monotonic() - started < 10
+
+
+def test_an_unusable_state_dir_is_named_as_the_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    status = main(["check", "https://127.0.0.1:9/", "--security-key", KEY,
+                   "--state-dir", str(blocker / "state")])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert status == 1
+    assert "cannot use the state directory" in err
+    assert "Traceback" not in err

@@ -185,6 +185,7 @@ def test_an_unreachable_bot_fails_with_reasons(pyrus_mock: PyrusMock) -> None:
     report = pyrus_mock.check_bot(bot, latency_budget=2)
     assert report["genuine_call"].status == "fail"
     assert "connection_refused" in report["genuine_call"].reason
+    assert "signature" not in report["genuine_call"].reason  # not the bot's signature check
     assert "got no HTTP answer" in report["forged_wrong_key"].reason
 
 
@@ -258,6 +259,7 @@ def test_a_bot_verifying_reserialised_json_fails(
     bot = _serve(pyrus_mock, bot_server, ReserialisingBot())
     report = pyrus_mock.check_bot(bot)
     assert report["genuine_call"].status == "fail"
+    assert "check the bot's signature verification" in report["genuine_call"].reason  # a 4xx
     assert report["forged_wrong_key"].status == "pass"
     reason = report["forged_reserialized"].reason
     assert report["forged_reserialized"].status == "fail"

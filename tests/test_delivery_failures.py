@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import trustme
 
-from pyrus_mock import InvalidArgument, PyrusMock
+from pyrus_mock import InvalidArgument, PyrusMock, ServerThreadError
 from pyrus_mock.server import TLSServer
 
 from ._tls_helpers import RawServer, answer, refused_port, wsgi_reply
@@ -228,3 +228,37 @@ def test_trust_in_another_ca_file_delivers_to_bots_it_signed(tmp_path: Any) -> N
             assert fake.deliver(fake.create_task(text="t"), to=bot).ok
         finally:
             server.stop()
+
+
+@pytest.mark.parametrize(
+    ("raised", "hint"),
+    [
+        pytest.param(
+            ConnectionError("HTTPSConnectionPool(host='api.pyrus.com', port=443): Max retries"),
+            "use the pyrus_requests fixture or pyrus_mock.intercept()",
+            id="real-pyrus",
+        ),
+        pytest.param(
+            OSError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+            "give its HTTP client verify=pyrus_mock.ca_path",
+            id="untrusted-fake",
+        ),
+    ],
+)
+def test_a_bot_crashing_on_its_api_call_gets_a_hint(
+    fake: PyrusMock, raised: Exception, hint: str
+) -> None:
+    def bot(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise raised
+
+    serving = fake.serve_bot(bot)
+    url = serving.__enter__()
+    try:
+        bot_account = fake.create_bot("Bot", url)
+        delivery = fake.deliver(fake.create_task(text="t"), to=bot_account)
+    finally:
+        with pytest.raises(ServerThreadError):  # the exception, re-raised when it stops
+            serving.__exit__(None, None, None)
+    attempt = delivery.attempts[0]
+    assert attempt.status == 500
+    assert hint in attempt.reply_body.decode()

@@ -170,8 +170,9 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
             port=port, state_dir=tmp_path, out=out, err=err, stop=threading.Event()
         )
     assert status == 1
-    assert f"cannot start on 127.0.0.1:{port}" in err.text
-    assert "--port" in err.text
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err.text
+    assert "pick another --port" in err.text
+    assert "port=0" not in err.text  # the library's advice is not the CLI's
     assert out.text == ""
     assert not stale.exists()  # a client waiting for server.json must not read the old one
 
@@ -416,3 +417,22 @@ def test_the_beyond_loopback_warning_names_the_certificate_hosts(tmp_path: Path)
         assert "covers localhost, 127.0.0.1, pyrus.test" in err.text
         assert "--cert-host" in err.text
         assert info["API"].startswith("https://127.0.0.1:")
+
+
+def test_an_unwritable_state_dir_is_named_as_the_problem(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    out, err = _Lines(), _Lines()
+    status = standalone.serve(state_dir=blocker / "state", out=out, err=err, stop=threading.Event())
+    assert status == 1
+    assert f"cannot use the state directory {str(blocker / 'state')!r}" in err.text
+    assert "cannot listen" not in err.text
+
+
+def test_server_json_holds_absolute_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with _serving(state_dir="relative-state"):
+        state = json.loads((tmp_path / "relative-state" / "server.json").read_text())
+        for key in ("ca_path", "cert_path", "key_path", "admin_token_path"):
+            assert Path(state[key]).is_absolute(), (key, state[key])
+            assert Path(state[key]).is_file()
