@@ -63,7 +63,7 @@ def problems(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> list[str]:
                 "so nothing of it was applied"
             )
         if delivery.state == "pending_retry":
-            found.append(f"{delivery.summary()}\n-> {_pending_hint(mock, delivery, now)}")
+            found.append(f"{delivery.summary()}\n-> {_pending_hint(delivery, now)}")
         elif delivery.state == "in_flight":
             found.append(
                 f"{delivery.summary()}\n-> still in flight when the test ended: a thread is "
@@ -110,12 +110,12 @@ def check(
     raise StrictModeError(f"pyrus-mock strict mode found {count}:\n\n{body}\n\n{hint}")
 
 
-def _pending_hint(mock: PyrusMock, delivery: Delivery, now: float) -> str:
+def _pending_hint(delivery: Delivery, now: float) -> str:
     due = delivery.next_attempt_at
     if due is None:  # pragma: no cover - pending always has a due time
         return "a retry is still pending; advance the fake's clock to run it"
-    delays = mock.backend.settings.retry_delays
-    first = delivery.attempts[0].sent_at.timestamp() if delivery.attempts else now
+    delays = delivery.retry_delays  # the schedule the delivery started with
+    first = delivery.first_attempt_at if delivery.first_attempt_at is not None else now
     last = first + delays[-1] if delays else due
     stamp = datetime.fromtimestamp(due, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return (

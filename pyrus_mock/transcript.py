@@ -140,7 +140,10 @@ def transcript(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> str:
         lines.append(f"  pending: {item['label']} due {item['due']} (in {item['in_seconds']:g} s)")
     if clock["pending"]:
         last = max(item["in_seconds"] for item in clock["pending"])
-        lines.append(f"  run them with pyrus_mock.clock.advance({last:g})")
+        lines.append(
+            f"  pyrus_mock.clock.advance({last:g}) runs these; a retry that fails again "
+            "schedules the next attempt"
+        )
     if data["bots"]:
         lines.append("bots:")
         for bot in data["bots"]:

@@ -107,7 +107,7 @@ def test_failures_pending_retries_and_other_api_calls(pyrus_mock: PyrusMock) -> 
     assert ": pending_retry" in text
     assert "-> connection_refused: nothing is listening at" in text
     assert "pending: delivery #1 attempt 2 due 2026-01-05T09:01:01Z (in 61 s)" in text
-    assert "run them with pyrus_mock.clock.advance(61)" in text
+    assert "pyrus_mock.clock.advance(61) runs these; a retry that fails again" in text
     assert "next attempt due 2026-01-05T09:01:01Z" in text
     assert "API calls not made with a delivery's token:" in text
     assert "GET /v4/profile -> 401 invalid_token token \u2026oken" in text
