@@ -461,6 +461,11 @@ class _Exchange:
         return f"{detail}. Check that the bot answers one well-formed HTTP/1.1 response."
 
 
+# http.client's limits for a header line and a header count (its _MAXLINE and _MAXHEADERS).
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
+
+
 class _Response(http.client.HTTPResponse):
     """A response that reads from the socket within the deadline of the whole reply.
 
@@ -479,6 +484,22 @@ class _Response(http.client.HTTPResponse):
         super().__init__(sock, debuglevel, method, url)
         self.fp.close()  # the plain makefile() of the base class; only drops its reference
         self.fp = io.BufferedReader(_Reader(sock))
+
+    def _read_status(self) -> tuple[str, int, str]:
+        # http.client skips ``100 Continue`` only; RFC 9110 §15.2 has a client skip every
+        # interim 1xx reply (``103 Early Hints`` ...) before the final one. 101 ends HTTP: kept.
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]  # untyped
+            if not (100 < status < 200) or status == 101:
+                return version, status, reason
+            for _ in range(_MAX_HEADERS + 1):  # its headers, up to the empty line
+                line = self.fp.readline(_MAX_LINE + 1)
+                if len(line) > _MAX_LINE:
+                    raise http.client.LineTooLong("header line")
+                if line in (b"\r\n", b"\n", b""):
+                    break
+            else:
+                raise http.client.HTTPException(f"more than {_MAX_HEADERS} headers")
 
 
 class _Reader(io.RawIOBase):

@@ -159,13 +159,19 @@ class VirtualClock:
 
 
 class RealClock:
-    """Wall-clock time; scheduled callbacks run on one daemon timer thread."""
+    """Wall-clock time. A daemon timer thread waits for the next due callback and runs each in a
+    thread of its own, so a slow one (a retry to a bot that takes its whole timeout) delays no
+    other."""
+
+    #: Seconds :meth:`close` waits for callbacks already running (a delivery attempt in flight).
+    CLOSE_WAIT = 5.0
 
     def __init__(self) -> None:
         self._queue: list[tuple[float, int, Scheduled]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._running: set[threading.Thread] = set()
         self._closed = False
         #: Exceptions raised by scheduled callbacks (kept, so the timer thread lives on).
         self.errors: list[BaseException] = []
@@ -175,7 +181,7 @@ class RealClock:
         return time.time()
 
     def now(self) -> datetime:
-        """The current instant, truncated to whole seconds like Pyrus timestamps."""
+        """The current instant (UTC, with fractions; the backend drops them for timestamps)."""
         return datetime.now(timezone.utc)
 
     def call_at(self, when: float, callback: Callable[[], None], label: str = "") -> Scheduled:
@@ -200,10 +206,20 @@ class RealClock:
                 if self._closed:
                     return
                 _, _, item = heapq.heappop(self._queue)
-            try:
-                item.run()
-            except Exception as exc:  # one failing callback must not stop every later one
-                self.errors.append(exc)
+                worker = threading.Thread(
+                    target=self._call, args=(item,), name="pyrus-mock-clock-call", daemon=True
+                )
+                self._running.add(worker)
+            worker.start()
+
+    def _call(self, item: Scheduled) -> None:
+        try:
+            item.run()
+        except Exception as exc:  # one failing callback must not stop every later one
+            self.errors.append(exc)
+        finally:
+            with self._cond:
+                self._running.discard(threading.current_thread())
 
     def pending(self) -> list[Scheduled]:
         """Callbacks scheduled and not yet run, soonest first."""
@@ -219,11 +235,18 @@ class RealClock:
         )
 
     def close(self) -> None:
-        """Stop the timer thread and drop pending callbacks."""
+        """Drop pending callbacks, stop the timer thread, and wait up to :attr:`CLOSE_WAIT`
+        seconds for callbacks already running to finish."""
         with self._cond:
             self._closed = True
             self._queue.clear()
             self._cond.notify()
+            timer, running = self._thread, list(self._running)
+        me = threading.current_thread()
+        deadline = time.monotonic() + self.CLOSE_WAIT
+        for thread in (timer, *running):
+            if thread is not None and thread is not me:
+                thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def utc_seconds(moment: datetime) -> datetime:

@@ -405,3 +405,16 @@ def test_a_non_ascii_path_is_sent_percent_encoded(
     result = post(client, ca, server.url + "/бот/hook?x=%D0%B9&y=ä")
     assert result.ok, result.error
     assert seen == ["/бот/hook", "x=%D0%B9&y=%C3%A4"]
+
+
+def test_interim_1xx_replies_are_skipped(client: BotHttpClient, ca: CertificateAuthority) -> None:
+    """RFC 9110 §15.2: 103 Early Hints (any 1xx but 101) comes before the real reply."""
+    reply = (
+        b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        b"HTTP/1.1 102 Processing\r\n\r\n"
+        b'HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{"text":"ok"}'
+    )
+    with RawServer(answer(reply), ca.server_context()) as server:
+        result = post(client, ca, server.url)
+    assert result.ok, result.error
+    assert (result.status, result.body) == (200, b'{"text":"ok"}')

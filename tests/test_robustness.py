@@ -274,3 +274,23 @@ def test_settings_are_validated_however_they_are_built(bad: dict[str, Any]) -> N
         Settings(**bad)
     with pytest.raises(InvalidArgument, match=name):
         PyrusMock(**bad)
+
+
+def test_real_clock_runs_a_callback_beside_a_slow_one_and_close_waits() -> None:
+    """A retry to a bot that hangs must not hold back another bot's retry (D5 schedule)."""
+    clock = RealClock()
+    release, slow_started, fast_done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> None:
+        slow_started.set()
+        release.wait(10)
+
+    now = clock.time()
+    clock.call_at(now, slow, "slow")
+    clock.call_at(now + 0.01, fast_done.set, "fast")
+    assert slow_started.wait(5)
+    assert fast_done.wait(5)  # ran while "slow" was still running
+    assert not release.is_set()
+    release.set()
+    clock.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("pyrus-mock-clock")]
