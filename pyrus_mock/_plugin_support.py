@@ -232,26 +232,31 @@ class BotServers:
         """Every server serving this test's bots."""
         return [*self._leased, *self._asgi]
 
-    def serve(self, app: Any, *, hosts: Sequence[str] = ("localhost", "127.0.0.1")) -> str:
+    def serve(
+        self, app: Any, *, path: str = "/", hosts: Sequence[str] = ("localhost", "127.0.0.1")
+    ) -> str:
         """Serve ``app`` over HTTPS with a certificate from the fake's CA; return its URL.
 
         Args:
             app: a WSGI app, or an ASGI app (``async def __call__(scope, receive, send)``),
                 which needs ``pip install 'pyrus-mock[asgi]'``.
+            path: where the app takes Pyrus's calls, e.g. ``"/webhook"`` for a Flask route
+                ``@app.post("/webhook")``; the URL returned ends with it.
             hosts: host names the certificate is issued for.
 
         Returns:
-            ``https://127.0.0.1:PORT/``, ready for ``create_bot(name, url)``.
+            ``https://127.0.0.1:PORT/`` (plus ``path``), ready for ``create_bot(name, url)``.
         """
         from .asgi import AsgiBotServer, is_asgi_app
 
+        suffix = "/" + path.lstrip("/")
         if is_asgi_app(app):
             server = AsgiBotServer(app, self._session.cert(hosts))
             self._asgi.append(server)
-            return server.start()
+            return server.start().rstrip("/") + suffix
         leased = self._session.lease_server(app, hosts)
         self._leased.append(leased)
-        return leased.url + "/"
+        return leased.url + suffix
 
     def close(self) -> None:
         """Stop the ASGI servers and return the WSGI ones to the pool.

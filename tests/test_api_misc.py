@@ -394,6 +394,8 @@ def test_delete_bot_without_a_body(world: World) -> None:
         ("POST", "/v4/bots", {"hook_url": "https://a.example/"}, 400, "invalid_value_format"),
         ("PUT", "/v4/bots/{bot}", {"hook_url": "ftp://a.example/"}, 400, "invalid_value_format"),
         ("PUT", "/v4/bots/{bot}", {"rights": True}, 400, "invalid_json"),
+        ("PUT", "/v4/bots/{bot}", {"rights": 10**30}, 400, "invalid_json"),
+        ("PUT", "/v4/bots/{bot}", {"time_zone_offset": -(2**31) - 1}, 400, "invalid_json"),
         ("PUT", "/v4/bots/987654", {"name": "x"}, 400, "invalid_person_id"),
         ("DELETE", "/v4/bots/987654", {}, 400, "invalid_person_id"),
         ("DELETE", "/v4/bots/{bot}", {"task_receiver_id": 987654}, 400, "invalid_person_id"),

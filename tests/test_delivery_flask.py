@@ -72,3 +72,22 @@ def test_flask_bot_reads_back_and_approves() -> None:
             values = {fd.code: task.values.get(fd.id) for fd in form.all_fields()}
             assert values["u_checked_by"] == "expense-bot"
             assert task.comments[-1].author_id == bot.id
+
+
+def test_bot_server_takes_the_path_of_the_bots_route(
+    pyrus_mock: PyrusMock, bot_server: Any
+) -> None:
+    app = Flask("routed")
+    calls: list[str] = []
+
+    @app.post("/pyrus/webhook")
+    def webhook() -> Any:
+        calls.append(request.path)
+        return {"text": "routed"}
+
+    url = bot_server(app, path="/pyrus/webhook")
+    assert url.endswith("/pyrus/webhook")
+    bot = pyrus_mock.create_bot("Routed", url)
+    delivery = pyrus_mock.deliver(pyrus_mock.create_task(text="t"), to=bot)
+    assert delivery.ok, delivery.summary()
+    assert calls == ["/pyrus/webhook"]

@@ -69,6 +69,8 @@ def create_bot(call: Call) -> dict[str, Any]:
         return data
 
 
+_INT32 = (-(2**31), 2**31 - 1)
+
 _UPDATE_TYPES: dict[str, type] = {
     "name": str,
     "hook_url": str,
@@ -100,6 +102,8 @@ def update_bot(call: Call, bot_id: int) -> dict[str, Any]:
                 f"/{key} must be {'an integer' if expected is int else expected.__name__}, "
                 f"got {body.type_name(value)}",
             )
+        if isinstance(value, int) and not _INT32[0] <= value <= _INT32[1]:  # C# reads int32
+            raise ApiError("invalid_json", f"/{key}: {value} is outside the 32-bit integer range")
         changes[key] = value
     try:
         bot = call.backend.update_bot(bot_id, **changes)
