@@ -135,15 +135,18 @@ class PluginSession:
         mock.start()  # in case the previous test stopped it
         saved, saved_trust = mock.settings, mock.trust
         settings = dict(overrides or {})
+        new_trust = "trust" in settings
         trust = settings.pop("trust", saved_trust)
         if settings:
             install(mock, saved.replace(**settings))
         try:
-            mock.trust = trust
+            if new_trust:  # only then: a new trust context means new bot connections
+                mock.trust = trust
             yield mock
         finally:
             install(mock, saved)
-            mock.trust = saved_trust
+            if new_trust:
+                mock.trust = saved_trust
             mock.stop_bot_servers()
             # Keep-alive connections to the pooled bot servers stay warm for the next test;
             # connections to any other bot (serve_bot, a URL of the test's own) are dropped, or
