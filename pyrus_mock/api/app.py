@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.routing import Rule
+from werkzeug.routing import MapAdapter, Rule
 from werkzeug.wrappers import Request
 
 from ..backend import ApiCall
@@ -115,13 +115,17 @@ class PyrusApp:
             from .control import control_rules
 
             self.url_map = routes.build_map(extra=control_rules())
-        # Bound once; every request passes its own path and method, so matching is pure.
-        self._adapter = self.url_map.bind("pyrus-mock.invalid")
+        # Bound once; every request passes its own path and method, so matching is pure. Made
+        # directly rather than with Map.bind, which IDNA-encodes the (ASCII) server name and so
+        # loads the idna codec (about 1 ms) into a fake that may never need it.
+        url_map = self.url_map
+        self._adapter = MapAdapter(
+            url_map, "pyrus-mock.invalid", "/", url_map.default_subdomain, "http", "/", "GET", None
+        )
         # Matching is pure, so its results are cached: a test reads the same few paths over and
         # over, and werkzeug's matcher costs a tenth of a simple request (failures, which raise,
         # are not cached).
         self._match = functools.lru_cache(maxsize=1024)(self._match_uncached)
-        self._not_found_hint = routes.route_summary()
         self._errors_lock = threading.Lock()
         self._errors: list[tuple[str, BaseException]] = []
 
@@ -286,7 +290,7 @@ class PyrusApp:
                 else f"no such endpoint {method} {shown}"
             )
             raise ApiError(
-                "not_found", f"{what}; {self._not_found_hint}; see COVERAGE.md", status=404
+                "not_found", f"{what}; {_route_summary()}; see COVERAGE.md", status=404
             )
         spec, args = found
         backend = self.backend
@@ -369,3 +373,9 @@ def _unimplemented(method: str, path: str) -> str | None:
     """The Pyrus endpoint the fake lacks that ``path`` (under an API prefix) names, if any."""
     prefix, rest = routes.split_prefix(path)
     return routes.unimplemented(method, rest) if prefix else None
+
+
+@functools.cache
+def _route_summary() -> str:
+    """The implemented routes in one line (for 404s), made on the first 404 and kept."""
+    return routes.route_summary()
