@@ -289,9 +289,7 @@ class PyrusApp:
                 if known
                 else f"no such endpoint {method} {shown}"
             )
-            raise ApiError(
-                "not_found", f"{what}; {_route_summary()}; see COVERAGE.md", status=404
-            )
+            raise ApiError("not_found", f"{what}; {_route_summary()}; see COVERAGE.md", status=404)
         spec, args = found
         backend = self.backend
         settings = backend.settings
