@@ -20,11 +20,9 @@ __all__ = ["MAX_DEPTH", "loads"]
 #: Deeper nesting is refused; no Pyrus request or reply comes near it.
 MAX_DEPTH = 64
 
-# What a lone surrogate can come from: a \uD800-\uDFFF escape, or (bytes, which json decodes
-# with "surrogatepass") the UTF-8-like encoding of one, ED A0..BF xx. Valid pairs match too;
-# they are then checked string by string.
-_SURROGATE_TEXT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
-_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+# Where a lone surrogate can come from once bytes are decoded strictly: a \uD800-\uDFFF escape
+# (valid pairs match too, and are then checked string by string), or text given as str.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 def loads(raw: str | bytes) -> Any:
@@ -36,12 +34,15 @@ def loads(raw: str | bytes) -> Any:
     Raises:
         ValueError: not JSON, not UTF-8, or nested deeper than :data:`MAX_DEPTH`.
     """
+    if isinstance(raw, bytes | bytearray):
+        # Decoded strictly here: json.loads would decode UTF-16/32 and even UTF-8 with
+        # "surrogatepass", letting encoded lone surrogates through.
+        raw = bytes(raw).decode(json.detect_encoding(raw))
     try:
         value = json.loads(raw)
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
-    pattern = _SURROGATE_BYTES if isinstance(raw, bytes | bytearray) else _SURROGATE_TEXT
-    if pattern.search(raw):  # type: ignore[arg-type]  # bytes pattern for bytes, str for str
+    if _SURROGATE_ESCAPE.search(raw):
         _refuse_lone_surrogates(value)
     if isinstance(value, (dict, list)):
         stack: list[tuple[Any, int]] = [(value, 1)]

@@ -145,7 +145,7 @@ class PluginSession:
             yield mock
         finally:
             install(mock, saved)
-            if new_trust:
+            if mock.trust is not saved_trust:  # set by the marker, or by the test itself
                 mock.trust = saved_trust
             mock.stop_bot_servers()
             # Keep-alive connections to the pooled bot servers stay warm for the next test;

@@ -371,8 +371,12 @@ class PyrusBackend(Accounts):
         parent_task_id: int | None = None,
         attachment_ids: Sequence[int] = (),
         emit: bool = True,
+        as_author: bool = False,
     ) -> Task:
         """Create a task; field values are validated by the comment engine.
+
+        With ``as_author`` (``POST /tasks``) field values may only link tasks and attach files
+        the author may see (D10); without it (the test-data builders) anything may be linked.
 
         Raises:
             CommentRejected: a field value Pyrus would refuse.
@@ -407,16 +411,18 @@ class PyrusBackend(Accounts):
                 task.current_step = 1
                 task.step_entered_at[1] = self.clock.time()
                 if fields:
-                    author = self.person(author_id)
                     from .engine.application import write_initial_fields
+                    from .engine.context import Directory, SeenBy
 
-                    problems = write_initial_fields(task, form, fields, self)
+                    directory: Directory = self
+                    if as_author:
+                        directory = SeenBy(self, self.person(author_id), task)
+                    problems = write_initial_fields(task, form, fields, directory)
                     errors = errors_of(problems)
                     if errors:
                         from .errors import CommentRejected
 
                         raise CommentRejected(errors)
-                    del author
             self._state.tasks[task.id] = task
         if emit:
             self._emit(TaskEvent("created", task, author_id))

@@ -185,7 +185,7 @@ class RealClock:
         return datetime.now(timezone.utc)
 
     def call_at(self, when: float, callback: Callable[[], None], label: str = "") -> Scheduled:
-        """Run ``callback`` on the timer thread once wall time reaches ``when``."""
+        """Run ``callback`` in a thread of its own once wall time reaches ``when``."""
         item = Scheduled(when, callback, label)
         with self._cond:
             heapq.heappush(self._queue, (when, next(self._seq), item))

@@ -87,6 +87,7 @@ class PyrusMock:
         self._trust_context: ssl.SSLContext | None = self._checked_trust(trust)
         self._bot_servers: list[TLSServer] = []
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
+        self._started_with: tuple[str, int, str | None, tuple[str, ...]] = ("", 0, None, ())
         self.dispatcher = Dispatcher(
             self.backend, self._bot_client_context, self._payload_files_url
         )
@@ -144,7 +145,10 @@ class PyrusMock:
         admin_token: str | None = None,
         cert_hosts: Sequence[str] = (),
     ) -> PyrusMock:
-        """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self. Idempotent.
+        """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self.
+
+        Idempotent: a second call with the same arguments does nothing. A running server cannot
+        be changed (the ``pyrus_mock`` fixture's is running): ``stop()`` it first.
 
         Args:
             host: the address to listen on (``pyrus-mock serve --host``).
@@ -156,8 +160,20 @@ class PyrusMock:
                 ``"host.docker.internal"`` for a bot in a container; see :attr:`cert_hosts`.
 
         Raises:
-            InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address.
+            InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address, or
+                the server already runs with other arguments.
         """
+        wanted = (host, port, admin_token, tuple(cert_hosts))
+        if self._server is not None and wanted != self._started_with:
+            running = self._server
+            raise InvalidArgument(
+                "start",
+                f"the server already runs on {running.host}:{running.port} (started with host="
+                f"{self._started_with[0]!r}, port={self._started_with[1]}, cert_hosts="
+                f"{list(self._started_with[3])}), so host={host!r}, port={port}, cert_hosts="
+                f"{list(cert_hosts)} would not apply",
+                "call stop() first, then start(...) with the new arguments",
+            )
         if self._server is None:
             from .tls import check_cert_host, server_hosts
 
@@ -172,6 +188,7 @@ class PyrusMock:
             self._server = TLSServer(app, context, host=host, port=port, name="pyrus-api")
             self._server.start()
             self._cert_hosts = hosts
+            self._started_with = wanted
         return self
 
     @property

@@ -129,7 +129,13 @@ class _StateDirError(Exception):
 
 def _listen_error(exc: OSError, host: str, port: int, option: str) -> str:
     """``cannot listen on HOST:PORT: <reason>; <what to do with the CLI's options>``."""
-    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    cause = exc.__cause__  # the OS's own error, under the library's advice
+    if exc.errno is not None and exc.errno > 0:
+        reason = os.strerror(exc.errno)
+    elif isinstance(cause, OSError) and cause.strerror:  # e.g. a host name that does not resolve
+        reason = cause.strerror
+    else:
+        reason = str(exc)
     return (
         f"cannot listen on {host}:{port}: {reason}; pick another {option} (0 chooses a free "
         "one), or another --host if that address is not on this machine"

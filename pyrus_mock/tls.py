@@ -77,13 +77,18 @@ def check_cert_host(name: str) -> str:
 
 def server_hosts(listen_host: str = "127.0.0.1", extra: Iterable[str] = ()) -> tuple[str, ...]:
     """The names a server certificate covers: :data:`DEFAULT_HOSTS`, then the address the server
-    listens on (unless it is a wildcard such as ``0.0.0.0``), then ``extra``, without repeats.
+    listens on (unless it is a wildcard such as ``0.0.0.0`` or no name a certificate can hold),
+    then ``extra``, without repeats.
 
     >>> server_hosts("0.0.0.0", ["pyrus.test", "localhost"])
     ('localhost', '127.0.0.1', 'pyrus.test')
     """
     hosts = list(DEFAULT_HOSTS)
     candidates = [] if listen_host in _WILDCARD_ADDRESSES else [listen_host]
+    try:
+        check_cert_host(listen_host)
+    except InvalidArgument:  # e.g. "[::1]" or "my_host": the bind decides whether it is usable
+        candidates = []
     for host in (*candidates, *extra):
         if host and host not in hosts:
             hosts.append(host)

@@ -474,6 +474,25 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
         download = client.get(f"/v4/files/download/{payslip.id}", headers=headers)
         assert download.status_code == 403  # nothing above gave Ann the file
 
+        # POST /tasks with field values: the same rule (the values go through the engine).
+        linked_form = fake.add_form(
+            "G",
+            fields=[
+                {"name": "Link", "type": "form_link", "code": "g_link"},
+                {"name": "Scan", "type": "file", "code": "g_scan"},
+            ],
+            steps=[{"name": "S1", "approvers": [ann]}],
+        )
+        for value in (
+            {"g_link": {"task_ids": [secret.id]}},
+            {"g_scan": [{"attachment_id": payslip.id}]},
+        ):
+            fields = [{"code": code, "value": v} for code, v in value.items()]
+            made = post("/v4/tasks", {"form_id": linked_form.id, "fields": fields})
+            assert made.status_code in (400, 403), made.json
+            assert "secret" not in made.get_data(as_text=True)
+        assert client.get(f"/v4/files/download/{payslip.id}", headers=headers).status_code == 403
+
         # A task Ann sees may be linked, and a file on it attached.
         fake.backend.comment(secret, {"text": "join", "participants_added": [{"id": ann.id}]}, bob)
         assert post(f"/v4/tasks/{mine.id}/comments", link).status_code == 200

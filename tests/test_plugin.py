@@ -540,3 +540,16 @@ def test_the_marker_sets_trust_for_one_test(suite: pytest.Pytester) -> None:
     )
     result = suite.runpytest()
     result.assert_outcomes(passed=2)
+
+
+def test_trust_set_by_a_test_does_not_leak_into_the_next(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        def test_sets_trust(pyrus_mock):
+            pyrus_mock.trust = "system"
+
+        def test_after(pyrus_mock):
+            assert pyrus_mock.trust == "fake_ca"
+        """
+    )
+    suite.runpytest("-p", "no:randomly").assert_outcomes(passed=2)

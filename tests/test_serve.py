@@ -436,3 +436,21 @@ def test_server_json_holds_absolute_paths(tmp_path: Path, monkeypatch: pytest.Mo
         for key in ("ca_path", "cert_path", "key_path", "admin_token_path"):
             assert Path(state[key]).is_absolute(), (key, state[key])
             assert Path(state[key]).is_file()
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        pytest.param("[::1]", "cannot listen on [::1]:0:", id="bracketed"),
+        pytest.param("my_host", "cannot listen on my_host:0:", id="underscore"),
+        pytest.param("nosuchhost.invalid", "cannot listen on nosuchhost.invalid:0:", id="unknown"),
+    ],
+)
+def test_a_host_that_cannot_be_listened_on_is_one_clean_line(host: str, reason: str) -> None:
+    out, err = _Lines(), _Lines()
+    status = standalone.serve(host=host, out=out, err=err, stop=threading.Event())
+    assert status == 1
+    assert reason in err.text
+    assert "Unknown error" not in err.text
+    assert "Traceback" not in err.text
+    assert len(err.text.strip().splitlines()) == 1

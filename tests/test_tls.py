@@ -219,3 +219,15 @@ def test_start_cert_hosts_go_into_the_api_server_certificate() -> None:
                         context.wrap_socket(raw, server_hostname=name)
     finally:
         mock.close()
+
+
+def test_start_refuses_new_arguments_while_running() -> None:
+    from pyrus_mock import InvalidArgument, PyrusMock
+
+    with PyrusMock() as mock:  # started with the defaults
+        assert mock.start() is mock  # the same arguments: nothing to do
+        with pytest.raises(InvalidArgument, match=r"call stop\(\) first"):
+            mock.start(cert_hosts=["host.docker.internal"])
+        mock.stop()
+        mock.start(cert_hosts=["host.docker.internal"])
+        assert "host.docker.internal" in mock.cert_hosts

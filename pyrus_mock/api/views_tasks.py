@@ -73,6 +73,7 @@ def _dates(data: dict[str, Any], max_minutes: int) -> tuple[str | None, str | No
     due_date = body.get_str(data, "due_date")
     due = body.get_str(data, "due")
     duration = body.get_int(data, "duration")
+    due_date, due = due_date or None, due or None  # empty means absent, as before
     if due_date is not None and parse_date(due_date) is None:
         raise ApiError(
             "invalid_value_format", f"/due_date: {due_date[:40]!r} is not a YYYY-MM-DD date"
@@ -168,6 +169,7 @@ def create_task(call: Call) -> dict[str, Any]:
             list_ids=list_ids,
             parent_task_id=parent_task_id,
             attachment_ids=attachment_ids,
+            as_author=True,
         )
     except CommentRejected as exc:
         raise rejected(exc.violations) from None

@@ -139,8 +139,8 @@ def new_file(report: Report, path: str, value: object, directory: Directory) -> 
         if not is_int(root_id) or directory.find_file(root_id) is None:
             report.error(
                 f"{path}/root_id", "unrecognized_attachment_id",
-                f"root_id must be the id of an existing file to add a version to, "
-                f"got {describe(root_id)}",
+                f"root_id must be the id of a file the author may use (uploaded by them, or on a "
+                f"task they can see) to add a version to, got {describe(root_id)}",
             )  # fmt: skip
             return None
         return FileRef(file_id=found.file_id, root_id=root_id)
@@ -149,7 +149,8 @@ def new_file(report: Report, path: str, value: object, directory: Directory) -> 
         if not is_int(attachment_id) or directory.find_file(attachment_id) is None:
             report.error(
                 f"{path}/attachment_id", "unrecognized_attachment_id",
-                f"attachment_id must be the id of an existing file, got {describe(attachment_id)}",
+                f"attachment_id must be the id of a file the author may use (uploaded by them, "
+                f"or on a task they can see), got {describe(attachment_id)}",
             )  # fmt: skip
             return None
         return FileRef(file_id=attachment_id)
