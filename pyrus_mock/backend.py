@@ -403,7 +403,11 @@ class PyrusBackend(Accounts):
             )
             if form is not None:
                 if approvals is None:
-                    approvals = [step.approver_ids for step in form.steps]
+                    # By step number: steps may have gaps (1, 2, 4; contract §6.6), and the
+                    # approvals list is indexed by step - 1, so a gap is a step nobody approves.
+                    by_number = {step.number: step.approver_ids for step in form.steps}
+                    last = max(by_number, default=0)
+                    approvals = [by_number.get(n, []) for n in range(1, last + 1)]
                 task.approvals = [[Approval(pid) for pid in step] for step in approvals]
                 step_count = max(len(form.steps), len(task.approvals))
                 while len(task.approvals) < step_count:
@@ -451,6 +455,11 @@ class PyrusBackend(Accounts):
         """Whether the task exists and ``person`` may see it (:meth:`can_see`)."""
         task = self._state.tasks.get(task_id)
         return task is not None and self.can_see(person, task)
+
+    def task_form_id(self, task_id: int) -> int | None:
+        """The form of an existing task; None for a task without a form (or no such task)."""
+        task = self._state.tasks.get(task_id)
+        return task.form_id if task is not None else None
 
     def file_visible(self, person: Person, file_id: int, task: Task | None = None) -> bool:
         """Whether the file exists and ``person`` uploaded it, or may see a task it is attached

@@ -377,3 +377,118 @@ def test_messages_say_what_is_allowed(w: World) -> None:
     (v,) = validate(fu("u_flag", "raised"), w.task, w.ann, w.backend)
     assert '"none" or "checked" or "unchecked"' in v.message
     assert "'raised'" in v.message
+
+
+def test_a_deleted_bot_can_be_taken_off_a_task_it_waits_on() -> None:
+    """D8: its person is fired; adding it is refused, removing it must not be."""
+    w = build_world()
+    t = w.task
+    w.comment(
+        t,
+        {
+            "approvals_added": [[{"id": w.bot.id}]],
+            "subscribers_added": [{"id": w.bot.id}],
+            "participants_added": [{"id": w.bot.id}],
+        },
+        w.ann,
+    )
+    w.backend.delete_bot(w.bot.id)
+    with pytest.raises(CommentRejected, match="terminated"):
+        w.comment(t, {"approvals_added": [[], [{"id": w.bot.id}]]}, w.ann)
+    w.comment(t, {"approvals_removed": [[{"id": w.bot.id}]]}, w.ann)
+    w.comment(t, {"subscribers_removed": [{"id": w.bot.id}]}, w.ann)
+    w.comment(t, {"participants_removed": [{"id": w.bot.id}]}, w.ann)
+    assert w.bot.id not in [a.person_id for a in t.approvers(1)]
+    assert w.bot.id not in t.participant_ids
+    w.comment(t, {"approval_choice": "approved"}, w.ann)
+    assert t.current_step == 2  # no longer stuck on the deleted bot
+
+
+def test_naming_a_required_choice_without_choosing_does_not_complete_the_step() -> None:
+    w = build_world()
+    form = w.mock.add_form(
+        "Req",
+        [
+            {"name": "Kind", "type": "multiple_choice", "code": "k", "required_step": 1,
+             "options": [{"choice_id": 1, "choice_value": "A",
+                          "fields": [{"name": "Note", "type": "text", "code": "k_note"}]},
+                         {"choice_id": 2, "choice_value": "B"}]},
+        ],
+        steps=[{"name": "s1", "approvers": [w.ann]}, {"name": "s2", "approvers": [w.bob]}],
+    )  # fmt: skip
+    task = w.mock.create_task(form=form)
+    nested_only = {"code": "k", "value": {"fields": [{"code": "k_note", "value": "x"}]}}
+    with pytest.raises(CommentRejected, match="required_field_missing"):
+        w.comment(task, {"approval_choice": "approved", "field_updates": [nested_only]}, w.ann)
+    assert task.current_step == 1
+    w.comment(task, {"approval_choice": "approved", "field_updates": [
+        {"code": "k", "value": {"choice_ids": [2]}}]}, w.ann)  # fmt: skip
+    assert task.current_step == 2
+
+
+def test_the_ten_thousand_and_first_comment_is_refused() -> None:
+    from pyrus_mock.engine.validation import MAX_COMMENTS
+
+    w = build_world()
+    task = w.simple_task()
+    w.comment(task, {"text": "one"}, w.bob)
+    filler = task.comments[-1]
+    task.comments.extend([filler] * (MAX_COMMENTS - len(task.comments)))  # the limit, cheaply
+    with pytest.raises(CommentRejected, match="too_many_comments"):
+        w.comment(task, {"text": "one too many"}, w.bob)
+    assert len(task.comments) == MAX_COMMENTS
+
+
+def test_a_name_shared_with_a_table_column_means_the_top_level_field() -> None:
+    w = build_world()
+    form = w.mock.add_form(
+        "Order",
+        [
+            {"name": "Price", "type": "money", "code": "o_price"},
+            {"name": "Lines", "type": "table", "code": "o_lines",
+             "columns": [{"name": "Price", "type": "money", "code": "o_line_price"}]},
+        ],
+    )  # fmt: skip
+    task = w.mock.create_task(form=form, fields={"o_price": 1})
+    w.comment(task, {"field_updates": [{"name": "Price", "value": 5}]}, w.ann)
+    price = next(fd.id for fd in form.by_id.values() if fd.code == "o_price")
+    assert task.values[price] == 5
+    # inside the table the same name means the column
+    w.comment(task, {"field_updates": [{"code": "o_lines", "value": [
+        {"row_id": 0, "cells": [{"name": "Price", "value": 7}]}]}]}, w.ann)  # fmt: skip
+
+
+def test_a_form_link_bound_to_a_form_takes_only_its_tasks() -> None:
+    w = build_world()
+    form = w.mock.add_form(
+        "Orders", [{"name": "Purchase", "type": "form_link", "code": "o_p", "form_id": w.form.id}]
+    )
+    task = w.mock.create_task(form=form)
+    with pytest.raises(CommentRejected, match=f"links tasks of form {w.form.id}"):
+        w.comment(task, {"field_updates": [
+            {"code": "o_p", "value": {"task_ids": [w.other_task.id]}}]}, w.ann)  # fmt: skip
+    w.comment(task, {"field_updates": [
+        {"code": "o_p", "value": {"task_ids": [w.task.id]}}]}, w.ann)  # fmt: skip
+    assert task.values[next(iter(form.by_id))] == [w.task.id]
+
+
+def test_steps_with_gaps_keep_their_numbers() -> None:
+    """Contract §6.6: step keys may have gaps (1, 2, 4)."""
+    w = build_world()
+    form = w.mock.add_form(
+        "Gap",
+        [{"name": "N", "type": "text", "code": "g"}],
+        steps=[
+            {"name": "a", "approvers": [w.ann]},
+            {"name": "b", "approvers": [w.bob]},
+            {"name": "d", "step": 4, "approvers": [w.cid]},
+        ],
+    )
+    task = w.mock.create_task(form=form, fields={"g": "x"})
+    assert [a.person_id for a in task.approvers(4)] == [w.cid.id]
+    assert task.approvers(3) == []
+    w.comment(task, {"approval_choice": "approved"}, w.ann)
+    w.comment(task, {"approval_choice": "approved"}, w.bob)
+    assert task.current_step == 4  # the gap is passed over
+    w.comment(task, {"approval_choice": "approved", "approval_steps": [4]}, w.cid)
+    assert task.is_closed

@@ -55,6 +55,10 @@ class Directory(Protocol):
         """Whether the task exists and ``person`` may see it (D10)."""
         ...
 
+    def task_form_id(self, task_id: int) -> int | None:
+        """The form of an existing task; None for a task without a form."""
+        ...
+
     def file_visible(self, person: Person, file_id: int, task: Task | None = None) -> bool:
         """Whether the file exists and ``person`` uploaded it or may see a task it is attached
         to (``task`` counts as visible: the one being commented)."""
@@ -126,6 +130,10 @@ class SeenBy:
     def task_visible(self, person: Person, task_id: int) -> bool:
         """Passed through."""
         return self._directory.task_visible(person, task_id)
+
+    def task_form_id(self, task_id: int) -> int | None:
+        """Passed through."""
+        return self._directory.task_form_id(task_id)
 
     def file_visible(self, person: Person, file_id: int, task: Task | None = None) -> bool:
         """Passed through."""

@@ -287,6 +287,12 @@ def _resolve(
                 return None
             return fd
         matches = [f for f in candidates if f.name == name]
+        if len(matches) > 1 and scope is None:
+            # At the top level a table column cannot be written, so a name shared by one
+            # top-level field and columns means that field.
+            outside = [f for f in matches if f.table_id is None]
+            if len(outside) == 1:
+                matches = outside
         if not matches:
             report.error(
                 f"{path}/name",
@@ -540,8 +546,11 @@ def missing_required(
         if (fd.required_step is None or fd.required_step > up_to_step or fd.table_id is not None
                 or fd.type in READ_ONLY_TYPES or fd.type == "title"):  # fmt: skip
             continue
-        if fd.id in tried and fd.id not in overlay:
-            continue  # its update was refused; that error is already reported
+        if fd.id in tried and fd.id not in overlay and report.errors:
+            # Probably its update was refused, and that error is reported. With no error at
+            # all the update was accepted but wrote nothing (a multiple_choice given only
+            # nested "fields"): the field is still empty, and checked as such.
+            continue
         parent = form.by_id.get(fd.parent_id) if fd.parent_id is not None else None
         if parent is not None and parent.type == "multiple_choice":
             option = next((o for o in parent.options if fd in o.fields), None)

@@ -175,6 +175,14 @@ def _form_link(report: Report, directory: Directory, path: str, fd: FieldDef, va
                 "or is not visible; link existing tasks",
             )  # fmt: skip
             return INVALID
+        linked = fd.linked_form_id
+        if linked is not None and directory.task_form_id(task_id) != linked:
+            report.error(
+                item_path, "invalid_value_format",
+                f"field {fd.name!r} links tasks of form {linked}; task {task_id} is not one "
+                f"(its form: {directory.task_form_id(task_id) or 'none'})",
+            )  # fmt: skip
+            return INVALID
         if task_id not in out:
             out.append(task_id)
     return out or None

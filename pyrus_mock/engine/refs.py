@@ -28,8 +28,14 @@ _FILE_SHAPE = (
 )
 
 
-def person_ref(report: Report, path: str, value: object, directory: Directory) -> Person | None:
-    """The person ``value`` names, or None after reporting why it names nobody usable."""
+def person_ref(
+    report: Report, path: str, value: object, directory: Directory, *, allow_fired: bool = False
+) -> Person | None:
+    """The person ``value`` names, or None after reporting why it names nobody usable.
+
+    A terminated (fired) person is refused unless ``allow_fired``: removal keys take them, or a
+    deleted bot (D8) could never be taken off a task it waits on.
+    """
     if not isinstance(value, dict):
         report.error(
             path,
@@ -88,7 +94,7 @@ def person_ref(report: Report, path: str, value: object, directory: Directory) -
             return None
     if person is None:  # unreachable: one of id / email resolved it
         return None
-    if person.fired:
+    if person.fired and not allow_fired:
         where = f"{path}/id" if pid is not None else f"{path}/email"
         report.error(
             where, "invalid_person_id",
@@ -99,7 +105,9 @@ def person_ref(report: Report, path: str, value: object, directory: Directory) -
     return person
 
 
-def person_list(report: Report, path: str, value: object, directory: Directory) -> list[int]:
+def person_list(
+    report: Report, path: str, value: object, directory: Directory, *, allow_fired: bool = False
+) -> list[int]:
     """Person ids from a list of person refs (bad items are reported and skipped)."""
     if not isinstance(value, list):
         report.error(
@@ -109,7 +117,7 @@ def person_list(report: Report, path: str, value: object, directory: Directory) 
         return []
     ids: list[int] = []
     for index, item in enumerate(value):
-        person = person_ref(report, f"{path}/{index}", item, directory)
+        person = person_ref(report, f"{path}/{index}", item, directory, allow_fired=allow_fired)
         if person is not None and person.id not in ids:
             ids.append(person.id)
     return ids

@@ -54,6 +54,9 @@ from .workflow import APPROVALS_SHAPE, approval_lists, last_step, project
 
 __all__ = ["CHANNEL_TYPES", "KNOWN_KEYS", "check", "validate"]
 
+#: Comments a task may have (contract §5.4); one more is refused with ``too_many_comments``.
+MAX_COMMENTS = 10_000
+
 #: ``channel.type`` values Pyrus accepts when sending a comment out (contract §4.1).
 CHANNEL_TYPES = (
     "email", "telegram", "facebook", "vk", "viber", "instagram", "private_channel", "whats_app",
@@ -175,6 +178,14 @@ class _Validator:
                          "the comment has no text and changes nothing; give text, "
                          "formatted_text, or at least one change (field_updates, "
                          "approval_choice, action, reassign_to, ...)")  # fmt: skip
+        if len(self.task.comments) >= MAX_COMMENTS:
+            report.key_index = end
+            report.error(
+                "",
+                "too_many_comments",
+                f"the task already has {len(self.task.comments)} comments; Pyrus keeps at most "
+                f"{MAX_COMMENTS:,} per task (contract §5.4): create a new task",
+            )
         before = report.errors
         plan.outcome = project(report, self.task, self.form, self.author, self.directory,
                                plan, paths)  # fmt: skip
@@ -320,7 +331,9 @@ class _Validator:
             setattr(self.plan, key, parsed)
 
     def _persons(self, key: str, value: object, path: str) -> None:
-        setattr(self.plan, key, person_list(self.report, path, value, self.directory))
+        removing = key.endswith("_removed")  # a fired person can still be taken off (D8)
+        people = person_list(self.report, path, value, self.directory, allow_fired=removing)
+        setattr(self.plan, key, people)
 
     def _due_date(self, key: str, value: object, path: str) -> None:
         if parse_date(value) is None:

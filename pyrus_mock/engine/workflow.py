@@ -117,7 +117,9 @@ def approval_lists(
                          "step(s)")  # fmt: skip
             continue
         for index, item in enumerate(group):
-            person = person_ref(report, f"{gpath}/{index}", item, directory)
+            person = person_ref(
+                report, f"{gpath}/{index}", item, directory, allow_fired=key == "approvals_removed"
+            )
             if person is None:
                 continue
             ids = out.setdefault(number, [])
