@@ -12,6 +12,7 @@ fail. RFC 8259 §8.2 leaves their handling open; the fake refuses them as invali
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -32,14 +33,16 @@ def loads(raw: str | bytes) -> Any:
         raw: the text or UTF-8 bytes.
 
     Raises:
-        ValueError: not JSON, not UTF-8, or nested deeper than :data:`MAX_DEPTH`.
+        ValueError: not JSON (``NaN`` and ``Infinity`` included, and numbers beyond a double),
+            not in a Unicode encoding, a lone surrogate, or nested deeper than
+            :data:`MAX_DEPTH`.
     """
     if isinstance(raw, bytes | bytearray):
         # Decoded strictly here: json.loads would decode UTF-16/32 and even UTF-8 with
         # "surrogatepass", letting encoded lone surrogates through.
         raw = bytes(raw).decode(json.detect_encoding(raw))
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     if _SURROGATE_ESCAPE.search(raw):
@@ -52,6 +55,17 @@ def loads(raw: str | bytes) -> Any:
                 raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
             children = item.values() if isinstance(item, dict) else item
             stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity); send a number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large for a double; send a smaller one")
     return value
 
 

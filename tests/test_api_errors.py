@@ -164,8 +164,10 @@ def test_403(world: World, method: str, path: str, who: str, code: str) -> None:
         (b'"text"', "invalid_json"),
         (b"\xff\xfe{}", "invalid_request_encoding"),
         (b'{"text": "\\ud800"}', "invalid_json"),
+        (b'{"text": "x", "duration": NaN}', "invalid_json"),
+        (b'{"text": "x", "duration": 1e999}', "invalid_json"),
     ],
-    ids=["malformed", "array", "string", "not-utf8", "lone-surrogate"],
+    ids=["malformed", "array", "string", "not-utf8", "lone-surrogate", "nan", "overflow"],
 )
 def test_400_bad_json(world: World, pair: tuple[Endpoint, str], raw: bytes, code: str) -> None:
     sample = sample_for(*pair)

@@ -172,12 +172,15 @@ def test_responses_mock_does_not_intercept_deliveries(fake: PyrusMock) -> None:
         pytest.param(b'{"\\udfff": 1}', "lone UTF-16 surrogate", id="surrogate-key"),
         pytest.param('{"text":"\ud800"}'.encode("utf-16-le", "surrogatepass"), "can't decode",
                      id="utf-16-lone-surrogate"),
+        pytest.param(b'{"text": "x", "spent_minutes": Infinity}', "RFC 8259 has no NaN",
+                     id="infinity"),
     ],
 )  # fmt: skip
-def test_a_reply_with_a_lone_surrogate_is_ignored_and_breaks_nothing(
+def test_a_reply_json_would_choke_on_later_is_ignored_and_breaks_nothing(
     fake: PyrusMock, reply: bytes, reason: str
 ) -> None:
-    """Valid JSON syntax, but no Unicode text: a warning, not applied; the task stays usable."""
+    """Lone surrogates, non-Unicode bytes, NaN or Infinity: a warning, not applied; the task and
+    later deliveries stay usable (stored, they would break every later JSON encoding)."""
     with fake.serve_bot(wsgi_reply(body=reply)) as url:
         bot = fake.create_bot("Bot", url)
         task = fake.create_task(text="t")
