@@ -474,6 +474,8 @@ class Comment:
     skip_notification: bool = False
     skip_auto_reopen: bool = False
     mentions: list[int] = field(default_factory=list)
+    #: Roles the author wrote as (``comment_as_roles``); a shared empty tuple for most comments.
+    comment_as_roles: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         parts = [f"<Comment {self.id} by {self.author_id}"]

@@ -451,6 +451,7 @@ def comment(
         "skip_notification": c.skip_notification or None,
         "skip_auto_reopen": c.skip_auto_reopen or None,
         "mentions": c.mentions,
+        "comment_as_roles": [_person_ref(lookup, rid) for rid in c.comment_as_roles],
     }
     return _prune(data)
 

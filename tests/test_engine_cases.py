@@ -261,7 +261,8 @@ VALID = [
         "comment.edit_comment_id": w.task.comments[0].id}),
     case("comment-as-roles", lambda w: {"text": "for accounting", "comment_as_roles":
                                         [_pid(w, "role")]}, who="eve",
-         effect={"comment.text": "for accounting"}),
+         effect=lambda w: {"comment.text": "for accounting",
+                           "comment.comment_as_roles": (w.role.id,)}),
     case("reply-note-id-ignored", {"text": "x", "reply_note_id": 5}, warning="ignored_parameter",
          effect={"comment.text": "x"}),
     case("unknown-key-warning", {"text": "x", "list_ids_added": [1]},
@@ -342,6 +343,8 @@ INVALID = [
          "both_text_and_formatted_text_specified", "/formatted_text"),
     case("empty-request", {}, "text_missing", ""),
     case("only-unknown-keys", {"comment": "hi"}, "text_missing", ""),
+    case("blank-text", {"text": " \n\t "}, "text_missing", ""),
+    case("empty-approval-groups", {"approvals_added": [[], []]}, "text_missing", ""),
     case("subject-not-string", {"subject": ["a"]}, "invalid_value_format", "/subject",
          structural=True),
     # -- approvals -----------------------------------------------------------------------------

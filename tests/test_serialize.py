@@ -175,3 +175,13 @@ def test_form_link_and_row_shapes(world: World, payload: dict[str, Any]) -> None
     assert (due["value"], due["duration"], due["row_id"]) == ("2026-03-01", 30, 0)
     assert fields["u_related"]["value"] == {"task_ids": [world.other_task.id],
                                             "task_id": world.other_task.id}  # fmt: skip
+
+
+def test_a_comment_records_the_roles_it_speaks_for() -> None:
+    from ._engine_world import build_world
+
+    w = build_world()
+    w.comment(w.task, {"text": "for accounting", "comment_as_roles": [{"id": w.role.id}]}, w.eve)
+    dumped = w.dump(w.task)["comments"][-1]
+    assert [r["id"] for r in dumped["comment_as_roles"]] == [w.role.id]
+    assert "comment_as_roles" not in w.dump(w.task)["comments"][0]  # omitted when empty

@@ -19,7 +19,7 @@ of contract §4.4, and changes the task:
   ``scheduled_datetime_utc`` replace each other, ``cancel_schedule`` clears both; lists;
   ``spent_minutes`` is added to the task's total.
 * ``edit_comment_id``: the edited comment gets the new text; the new comment records the edit.
-* ``comment_as_roles`` is validated but not recorded (the model has no place for it).
+* ``comment_as_roles``: the roles the author speaks for are recorded on the comment.
 
 ``last_modified_date`` becomes the fake's time without microseconds.
 """
@@ -170,6 +170,8 @@ def _carry_out(plan: Plan, task: Task, author: Person, directory: Directory, com
         task.spent_minutes += plan.spent_minutes
         comment.spent_minutes = plan.spent_minutes
     comment.channel = plan.channel
+    if plan.comment_as_roles:
+        comment.comment_as_roles = tuple(plan.comment_as_roles)
     comment.skip_satisfaction = plan.skip_satisfaction
     comment.skip_notification = plan.skip_notification
     comment.skip_auto_reopen = plan.skip_auto_reopen

@@ -138,6 +138,7 @@ class Plan:
     removed_list_ids: list[int] = field(default_factory=list)
     spent_minutes: int | None = None
     channel: dict[str, Any] | None = None
+    comment_as_roles: list[int] = field(default_factory=list)
     skip_satisfaction: bool = False
     skip_notification: bool = False
     skip_auto_reopen: bool = False

@@ -199,8 +199,14 @@ class _Validator:
                              plan.writes, fields.tried if fields else set())  # fmt: skip
 
     def _content(self, key: str) -> bool:
+        """Whether the key asks for something: blank text and empty lists (``[[]]`` for the
+        approvals keys) change nothing, as for the text checks of edits and channels."""
         value = self.request[key]
-        if isinstance(value, (list, dict, str)):
+        if isinstance(value, str):
+            return bool(value.strip())
+        if isinstance(value, list) and key in _APPROVAL_KEYS:
+            return any(group != [] for group in value)
+        if isinstance(value, (list, dict)):
             return bool(value)
         return value is not False and not (key == "spent_minutes" and value == 0)
 
@@ -531,6 +537,8 @@ class _Validator:
                 self.report.error(
                     ipath, "access_denied", f"the author is not a member of role {role.name!r}"
                 )
+            elif role.id not in self.plan.comment_as_roles:
+                self.plan.comment_as_roles.append(role.id)
 
     def _ignored(self, key: str, value: object, path: str) -> None:  # reply_note_id
         pass
