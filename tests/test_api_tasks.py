@@ -229,6 +229,28 @@ def test_create_with_an_attachment(world: World) -> None:
             "either_due_date_or_due_can_be_set",
         ),
         ({"text": "x", "duration": 5}, 400, "due_missing"),
+        (
+            {"text": "x", "formatted_text": "<p>x</p>"},
+            400,
+            "both_text_and_formatted_text_specified",
+        ),
+        ({"text": "   "}, 400, "text_missing"),
+        ({"text": "x", "scheduled_date": "2020-01-01"}, 400, "scheduled_date_in_past"),
+        (
+            {"text": "x", "scheduled_datetime_utc": "2020-01-01T00:00:00Z"},
+            400,
+            "scheduled_date_in_past",
+        ),
+        ({"text": "x", "scheduled_date": "soon"}, 400, "invalid_value_format"),
+        (
+            {
+                "text": "x",
+                "scheduled_date": "2099-01-01",
+                "scheduled_datetime_utc": "2099-01-01T00:00:00Z",
+            },
+            400,
+            "invalid_value_format",
+        ),
         ({"text": "x", "due_date": "tomorrow"}, 400, "invalid_value_format"),
         ({"text": "x", "due_date": "2026-02-30"}, 400, "invalid_value_format"),
         ({"text": "x", "due": "2026-01-01 10:00:00+03:00"}, 400, "invalid_value_format"),
@@ -305,3 +327,13 @@ def test_create_refuses_terminated_persons(world: World, member: str) -> None:
         who="author",
     )
     assert "terminated" in body["error"]
+
+
+def test_create_with_formatted_text_and_a_schedule(world: World) -> None:
+    body = {"formatted_text": "<b>Call</b> the client", "scheduled_date": "2099-03-01"}
+    task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
+    assert task["formatted_text"] == "<b>Call</b> the client"
+    assert task["scheduled_date"] == "2099-03-01"
+    body = {"text": "later", "scheduled_datetime_utc": "2099-03-01T10:00:00Z"}
+    task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
+    assert task["scheduled_datetime_utc"] == "2099-03-01T10:00:00Z"

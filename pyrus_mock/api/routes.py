@@ -144,8 +144,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("POST",),
         "/tasks",
         views_tasks.create_task,
-        "text, subject, form_id, fields, approvals, responsible, participants, "
-        "subscribers, due_date/due/duration, list_ids, parent_task_id, attachments",
+        "text or formatted_text, subject, form_id, fields, approvals, responsible, "
+        "participants, subscribers, due_date/due/duration, scheduled_date/"
+        "scheduled_datetime_utc, list_ids, parent_task_id, attachments (not fill_defaults)",
     ),
     Endpoint(
         ("GET",),

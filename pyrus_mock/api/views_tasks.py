@@ -8,6 +8,7 @@ holds the lock across them (a bot answering synchronously may call this API back
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ..errors import CommentRejected
@@ -98,23 +99,63 @@ def _dates(data: dict[str, Any], max_minutes: int) -> tuple[str | None, str | No
     return due_date, due, duration
 
 
+def _schedule(data: dict[str, Any], now: datetime) -> tuple[str | None, str | None]:
+    """``scheduled_date`` / ``scheduled_datetime_utc``, checked as CreateComment checks them."""
+    from ..engine.common import parse_date, parse_timestamp
+
+    day = body.get_str(data, "scheduled_date") or None
+    moment = body.get_str(data, "scheduled_datetime_utc") or None
+    if day is not None and moment is not None:
+        raise ApiError(
+            "invalid_value_format", "give either scheduled_date or scheduled_datetime_utc, not both"
+        )
+    if day is not None:
+        parsed_day = parse_date(day)
+        if parsed_day is None:
+            raise ApiError(
+                "invalid_value_format", f"/scheduled_date: {day[:40]!r} is not a YYYY-MM-DD date"
+            )
+        if parsed_day < now.date():
+            raise ApiError("scheduled_date_in_past", f"scheduled_date {day} is in the past")
+    if moment is not None:
+        parsed = parse_timestamp(moment)
+        if parsed is None:
+            raise ApiError(
+                "invalid_value_format",
+                f"/scheduled_datetime_utc: {moment[:40]!r} is not a YYYY-MM-DDThh:mm:ssZ time",
+            )
+        if parsed < now.replace(microsecond=0):
+            raise ApiError(
+                "scheduled_date_in_past", f"scheduled_datetime_utc {moment} is in the past"
+            )
+    return day, moment
+
+
 def create_task(call: Call) -> dict[str, Any]:
     """``POST /tasks``: create a simple or form task as the caller; ``{"task": ...}``.
 
-    Accepted members: ``text``, ``subject``, ``form_id``, ``fields`` (``[{id|code|name,
-    value}]``), ``approvals`` (``[[person ref]]``, form tasks), ``responsible``,
-    ``participants``, ``subscribers``, ``due_date`` / ``due`` + ``duration``, ``list_ids``,
-    ``parent_task_id``, ``attachments`` (guids or NewFile objects).
+    Accepted members: ``text`` or ``formatted_text``, ``subject``, ``form_id``, ``fields``
+    (``[{id|code|name, value}]``), ``approvals`` (``[[person ref]]``, form tasks),
+    ``responsible``, ``participants``, ``subscribers``, ``due_date`` / ``due`` + ``duration``,
+    ``scheduled_date`` / ``scheduled_datetime_utc``, ``list_ids``, ``parent_task_id``,
+    ``attachments`` (guids or NewFile objects). ``fill_defaults`` is ignored (the fake models
+    no default values).
     """
     data = call.json()
     backend = call.backend
     me = call.me
     text = body.get_str(data, "text") or ""
+    formatted_text = body.get_str(data, "formatted_text") or ""
+    if text and formatted_text:
+        raise ApiError(
+            "both_text_and_formatted_text_specified", "give text or formatted_text, not both"
+        )
     subject = body.get_str(data, "subject") or ""
     form_id = body.get_int(data, "form_id")
     fields = _fields(data)
     approvals_raw = body.get_list(data, "approvals")
     due_date, due, duration = _dates(data, backend.settings.max_duration_minutes)
+    scheduled_date, scheduled_datetime_utc = _schedule(data, backend.now())
     list_ids = body.get_int_list(data, "list_ids") or []
     parent_task_id = body.get_int(data, "parent_task_id")
     participants = body.get_list(data, "participants")
@@ -127,8 +168,10 @@ def create_task(call: Call) -> dict[str, Any]:
             if form is None:
                 raise ApiError("access_denied_form", f"form {form_id} does not exist")
         else:
-            if not text and not subject:
-                raise ApiError("text_missing", "a task without a form needs text or subject")
+            if not text.strip() and not formatted_text.strip() and not subject.strip():
+                raise ApiError(
+                    "text_missing", "a task without a form needs text, formatted_text or subject"
+                )
             if fields:
                 raise ApiError("task_has_no_form", "fields need form_id")
             if approvals_raw:
@@ -160,12 +203,15 @@ def create_task(call: Call) -> dict[str, Any]:
             approvals=approvals,
             responsible_id=responsible_id,
             text=text,
+            formatted_text=formatted_text,
             subject=subject,
             participant_ids=participant_ids,
             subscriber_ids=subscriber_ids,
             due_date=due_date,
             due=due,
             duration=duration,
+            scheduled_date=scheduled_date,
+            scheduled_datetime_utc=scheduled_datetime_utc,
             list_ids=list_ids,
             parent_task_id=parent_task_id,
             attachment_ids=attachment_ids,
