@@ -14,12 +14,15 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "loads"]
 
 #: Deeper nesting is refused; no Pyrus request or reply comes near it.
 MAX_DEPTH = 64
+
+_MAX_DOUBLE = int(sys.float_info.max)
 
 # Where a lone surrogate can come from once bytes are decoded strictly: a \uD800-\uDFFF escape
 # (valid pairs match too, and are then checked string by string), or text given as str.
@@ -42,7 +45,9 @@ def loads(raw: str | bytes) -> Any:
         # "surrogatepass", letting encoded lone surrogates through.
         raw = bytes(raw).decode(json.detect_encoding(raw))
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = json.loads(
+            raw, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_int
+        )
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     if _SURROGATE_ESCAPE.search(raw):
@@ -66,6 +71,13 @@ def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise ValueError(f"the number {text[:40]} is too large for a double; send a smaller one")
+    return value
+
+
+def _int(text: str) -> int:
+    value = int(text)  # more than 4,300 digits: ValueError already
+    if abs(value) > _MAX_DOUBLE:
+        raise ValueError(f"the number {text[:40]}... is too large for a double; send a smaller one")
     return value
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ._setting_values import install, parse_bool
+from .errors import InvalidArgument
 
 if TYPE_CHECKING:
     import trustme
@@ -132,7 +133,11 @@ class PluginSession:
         """
         mock = self.mock
         mock.reset()
-        mock.start()  # in case the previous test stopped it
+        try:
+            mock.start()  # in case the previous test stopped it
+        except InvalidArgument:  # it restarted it with other arguments: back to the session's
+            mock.stop()
+            mock.start()
         saved, saved_trust = mock.settings, mock.trust
         settings = dict(overrides or {})
         new_trust = "trust" in settings

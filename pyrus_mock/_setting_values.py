@@ -154,7 +154,11 @@ def setting_from_json(name: str, value: Any) -> Any:
     elif kind is float:
         ok = number
         if ok:
-            value = _finite(name, float(value), value)
+            try:
+                as_float = float(value)
+            except OverflowError:  # an int beyond a double
+                raise InvalidArgument(name, f"{value} is too large", "a finite number") from None
+            value = _finite(name, as_float, value)
     elif get_origin(kind) is tuple:
         ok = isinstance(value, list) and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in value

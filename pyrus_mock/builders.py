@@ -33,6 +33,7 @@ _FIELD_KEYS = {
     "columns",
     "fields",
     "form_id",
+    "form",
     "decimal_places",
     "multiline",
     "text",
@@ -200,7 +201,17 @@ def _parse_field(
                 )
             )
     elif ftype == "form_link":
-        fd.linked_form_id = spec.get("form_id", info.get("form_id"))
+        linked = spec.get("form", spec.get("form_id", info.get("form_id")))
+        linked_id = getattr(linked, "id", linked)  # a Form from add_form(), or its id
+        if linked_id is not None and (
+            not isinstance(linked_id, int) or isinstance(linked_id, bool) or linked_id <= 0
+        ):
+            raise InvalidArgument(
+                f"{where}.form_id",
+                f"{linked!r} is not a form",
+                "the id (or the Form) returned by add_form(), or None for tasks of any form",
+            )
+        fd.linked_form_id = linked_id
     return fd
 
 

@@ -185,8 +185,9 @@ class PyrusMock:
 
                 self._app = create_app(self.backend, control=ControlPlane(self, admin_token))
             app = self.app
-            self._server = TLSServer(app, context, host=host, port=port, name="pyrus-api")
-            self._server.start()
+            server = TLSServer(app, context, host=host, port=port, name="pyrus-api")
+            server.start()  # a failed bind leaves the fake unstarted, not holding a dead server
+            self._server = server
             self._cert_hosts = hosts
             self._started_with = wanted
         return self
@@ -216,7 +217,8 @@ class PyrusMock:
                 self._ca.close()
 
     def __enter__(self) -> PyrusMock:
-        return self.start()
+        # ``with PyrusMock().start(cert_hosts=[...]) as fake:`` keeps the server it started.
+        return self if self._server is not None else self.start()
 
     def __exit__(
         self,

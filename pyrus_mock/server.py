@@ -693,10 +693,11 @@ def _bind(host: str, port: int) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
         listener = socket.socket(family, kind, proto)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode ("a..b")
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise OSError(
-            exc.errno,
-            f"TLSServer cannot listen on {host}:{port}: {exc.strerror or exc}. "
+            getattr(exc, "errno", None) or errno.EINVAL,
+            f"TLSServer cannot listen on {host}:{port}: {reason}. "
             "Use an address of this machine, such as 127.0.0.1.",
         ) from exc
     try:

@@ -166,8 +166,18 @@ def test_403(world: World, method: str, path: str, who: str, code: str) -> None:
         (b'{"text": "\\ud800"}', "invalid_json"),
         (b'{"text": "x", "duration": NaN}', "invalid_json"),
         (b'{"text": "x", "duration": 1e999}', "invalid_json"),
+        (b'{"text": "x", "duration": 1' + b"0" * 400 + b"}", "invalid_json"),
     ],
-    ids=["malformed", "array", "string", "not-utf8", "lone-surrogate", "nan", "overflow"],
+    ids=[
+        "malformed",
+        "array",
+        "string",
+        "not-utf8",
+        "lone-surrogate",
+        "nan",
+        "overflow",
+        "int-overflow",
+    ],
 )
 def test_400_bad_json(world: World, pair: tuple[Endpoint, str], raw: bytes, code: str) -> None:
     sample = sample_for(*pair)

@@ -459,9 +459,13 @@ def test_a_name_shared_with_a_table_column_means_the_top_level_field() -> None:
 
 
 def test_a_form_link_bound_to_a_form_takes_only_its_tasks() -> None:
+    from pyrus_mock import InvalidArgument
+
     w = build_world()
-    form = w.mock.add_form(
-        "Orders", [{"name": "Purchase", "type": "form_link", "code": "o_p", "form_id": w.form.id}]
+    with pytest.raises(InvalidArgument, match="is not a form"):
+        w.mock.add_form("Bad", [{"name": "P", "type": "form_link", "form_id": "Purchase"}])
+    form = w.mock.add_form(  # the Form object works as well as its id
+        "Orders", [{"name": "Purchase", "type": "form_link", "code": "o_p", "form": w.form}]
     )
     task = w.mock.create_task(form=form)
     with pytest.raises(CommentRejected, match=f"links tasks of form {w.form.id}"):

@@ -254,3 +254,12 @@ def test_settings_take_retry_delays_as_a_list_and_suggest_names() -> None:
         Settings().replace(signatur_case="lower")
     with pytest.raises(InvalidArgument, match="cannot be an HTTP header value"):
         Settings(user_agent="Pyrus-Bot-4\r\nX-Injected: 1")
+
+
+def test_a_setting_from_json_refuses_an_int_beyond_a_double() -> None:
+    from pyrus_mock import InvalidArgument
+    from pyrus_mock._setting_values import setting_from_json
+
+    assert setting_from_json("delivery_timeout", 5) == 5.0
+    with pytest.raises(InvalidArgument, match="delivery_timeout: .* is too large"):
+        setting_from_json("delivery_timeout", 10**400)

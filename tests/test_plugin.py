@@ -553,3 +553,19 @@ def test_trust_set_by_a_test_does_not_leak_into_the_next(suite: pytest.Pytester)
         """
     )
     suite.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_a_test_that_restarts_the_server_does_not_break_the_next(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        def test_restarts(pyrus_mock):
+            pyrus_mock.stop()
+            pyrus_mock.start(cert_hosts=["host.docker.internal"])
+            assert "host.docker.internal" in pyrus_mock.cert_hosts
+
+        def test_next(pyrus_mock):
+            assert "host.docker.internal" not in pyrus_mock.cert_hosts
+            assert pyrus_mock.server.port > 0
+        """
+    )
+    suite.runpytest().assert_outcomes(passed=2)

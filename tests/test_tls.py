@@ -231,3 +231,23 @@ def test_start_refuses_new_arguments_while_running() -> None:
         mock.stop()
         mock.start(cert_hosts=["host.docker.internal"])
         assert "host.docker.internal" in mock.cert_hosts
+
+
+def test_entering_a_started_fake_keeps_its_server_and_a_failed_bind_leaves_it_startable() -> None:
+    import socket as socket_module
+
+    from pyrus_mock import PyrusMock
+
+    with PyrusMock().start(cert_hosts=["pyrus.test"]) as mock:
+        assert "pyrus.test" in mock.cert_hosts
+    fake = PyrusMock()
+    try:
+        with (
+            socket_module.create_server(("127.0.0.1", 0)) as busy,
+            pytest.raises(OSError, match="cannot listen"),
+        ):
+            fake.start(port=busy.getsockname()[1])
+        fake.start()  # nothing was left half-started
+        assert fake.server.port > 0
+    finally:
+        fake.close()

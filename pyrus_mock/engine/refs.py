@@ -3,9 +3,9 @@
 Person ref: ``{"id": 1234}`` or ``{"email": "ann@example.com"}`` (a bot's login counts as its
 e-mail). Other keys are ignored, so a whole Person object copied from a webhook works too; when
 both ``id`` and ``email`` are given they must name the same person. Fired (terminated) persons
-are refused. Codes: ``person_identity_missing`` (neither key), ``invalid_person_id`` (unknown or
-fired id), ``invalid_person_id_email`` (unknown e-mail, or an e-mail of someone else than
-``id``).
+are refused, except by the ``*_removed`` keys (a deleted bot must be removable). Codes:
+``person_identity_missing`` (neither key), ``invalid_person_id`` (unknown or fired id),
+``invalid_person_id_email`` (unknown e-mail, or an e-mail of someone else than ``id``).
 
 NewFile: a guid string from ``/files/upload``, ``{"guid", "root_id"?}``, ``{"attachment_id"}``
 or ``{"url", "name"?}``. An unknown guid, attachment or root id is
