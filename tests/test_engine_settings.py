@@ -261,5 +261,5 @@ def test_a_setting_from_json_refuses_an_int_beyond_a_double() -> None:
     from pyrus_mock._setting_values import setting_from_json
 
     assert setting_from_json("delivery_timeout", 5) == 5.0
-    with pytest.raises(InvalidArgument, match="delivery_timeout: .* is too large"):
+    with pytest.raises(InvalidArgument, match=r"delivery_timeout: .* is too large"):
         setting_from_json("delivery_timeout", 10**400)
