@@ -119,7 +119,7 @@ class Bot:
             InvalidArgument: an unknown name.
         """
         if "rights" in changes:
-            from .mock import parse_rights
+            from ._mock_data import parse_rights
 
             changes["rights"] = parse_rights(changes["rights"])
         self._backend.update_bot(self.id, **changes)

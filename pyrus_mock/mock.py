@@ -7,8 +7,10 @@ It owns one :class:`~pyrus_mock.backend.PyrusBackend` (all state), builds test d
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+from ._mock_data import DataBuilders, parse_rights
 
 # The API app, the delivery machinery and the HTTPS server are imported with the package, not
 # on first use: every fake needs them once it is constructed and started, and importing them here
@@ -16,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 # (interception, transcripts, conformance, strict mode) stay lazy.
 from .api import app as _api_app  # noqa: F401
 from .backend import PyrusBackend
-from .builders import parse_fields, parse_steps
 from .clock import Clock, VirtualClock
 from .delivery import Dispatcher
 from .errors import InvalidArgument
 from .ids import IdSource
-from .model import Catalog, CatalogHeader, FieldDef, Form, FormStep, Person, Rights, Task
+from .model import Person, Rights, Task
 from .server import TLSServer
 from .settings import Settings
 
@@ -39,10 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PyrusMock"]
 
-PersonRef = Any  # a Person, a Bot, an int id, an e-mail, or {"id": ...} / {"email": ...}
 
-
-class PyrusMock:
+class PyrusMock(DataBuilders):
     """An in-process fake of Pyrus.
 
     Args:
@@ -469,191 +468,6 @@ class PyrusMock:
         """
         return self.ca.issue_cert(*(hosts or ("localhost", "127.0.0.1")))
 
-    # -- builders ------------------------------------------------------------------------------
-
-    def add_user(
-        self,
-        first_name: str = "Test",
-        last_name: str = "User",
-        *,
-        email: str | None = None,
-        rights: int | Iterable[str | Rights] = 0,
-        security_key: str | None = None,
-        position: str = "",
-    ) -> Person:
-        """Add a user of the organisation.
-
-        Args:
-            first_name: first name.
-            last_name: last name.
-            email: e-mail (also the ``/auth`` login); generated when omitted.
-            rights: a :class:`Rights` mask or names (``"supervisor"``,
-                ``"configuration_manager"``).
-            security_key: the key the user logs in with; generated when omitted
-                (read it with ``pyrus_mock.backend.user_key(user.id)``).
-            position: job title.
-        """
-        if not isinstance(first_name, str) or not first_name:
-            raise InvalidArgument("first_name", repr(first_name), "a non-empty string")
-        return self.backend.add_person(
-            first_name,
-            last_name,
-            email=email,
-            rights=parse_rights(rights),
-            security_key=security_key,
-            position=position,
-        )
-
-    def add_role(self, name: str, members: Sequence[PersonRef] = ()) -> Person:
-        """Add a role (a person of type ``role``) with member persons."""
-        ids = [self.backend.resolve_person(m, f"members[{i}]") for i, m in enumerate(members)]
-        role = self.backend.add_person(name, "", type="role")
-        role.member_ids = ids
-        return role
-
-    def add_form(
-        self,
-        name: str,
-        fields: Sequence[FieldDef | Mapping[str, Any]] = (),
-        steps: Sequence[str | Mapping[str, Any] | FormStep] = (),
-    ) -> Form:
-        """Add a form template.
-
-        Args:
-            name: the form's name.
-            fields: field definitions in the Pyrus form-field JSON shape, e.g.
-                ``{"name": "Amount", "type": "money", "code": "u_amount", "required": True}``,
-                or :class:`FieldDef` objects. Tables take ``columns``, titles ``fields``,
-                multiple_choice ``options`` (strings or ``{"choice_id", "choice_value"}``),
-                catalog fields ``catalog`` (the object from :meth:`add_catalog`) or
-                ``catalog_id``.
-            steps: approval steps: names, or ``{"name": "Review", "approvers": [bot, user]}``;
-                approvers given here are the default approvers of tasks on this form.
-        """
-        if not isinstance(name, str) or not name:
-            raise InvalidArgument("name", repr(name), "a non-empty string")
-        if isinstance(fields, (str, bytes, Mapping)):
-            raise InvalidArgument("fields", f"got {type(fields).__name__}", "a list of fields")
-        with self.backend.lock:
-            counter = iter(range(1, 1_000_000))
-            top, by_id = parse_fields(
-                list(fields),
-                lambda: next(counter),
-                lambda cid: self.backend.find_catalog(cid) is not None,
-            )
-            parsed_steps = parse_steps(list(steps), self.backend.resolve_person)
-            return self.backend.add_form(name, top, by_id, parsed_steps)
-
-    def add_catalog(
-        self,
-        name: str,
-        headers: Sequence[str | CatalogHeader],
-        rows: Iterable[Sequence[str]] = (),
-    ) -> Catalog:
-        """Add a catalog: column names and rows of text values."""
-        if not headers:
-            raise InvalidArgument("headers", "a catalog needs at least one column", '["Name"]')
-        return self.backend.add_catalog(name, headers, rows)
-
-    def add_list(self, name: str) -> Any:
-        """Add a list (project) tasks can be put in."""
-        return self.backend.add_list(name)
-
-    def _author(self) -> Person:
-        if (
-            self._default_author is None
-            or self.backend.find_person(self._default_author.id) is not self._default_author
-        ):
-            self._default_author = self.add_user("Task", "Author")
-        return self._default_author
-
-    def create_task(
-        self,
-        *,
-        form: Form | int | None = None,
-        fields: Mapping[str | int, Any] | None = None,
-        approvals: Sequence[Sequence[PersonRef]] | None = None,
-        responsible: PersonRef | None = None,
-        text: str = "",
-        subject: str = "",
-        author: PersonRef | None = None,
-        participants: Sequence[PersonRef] = (),
-        subscribers: Sequence[PersonRef] = (),
-        due_date: str | None = None,
-        list_ids: Sequence[int] = (),
-    ) -> Task:
-        """Create a task (a form task when ``form`` is given).
-
-        Args:
-            form: the form (or its id).
-            fields: values by field code, name or id, in the Pyrus write shape of the field's
-                type (``{"u_amount": 120.5, "Due": "2026-02-01"}``).
-            approvals: approvers per step, overriding the form's default approvers.
-            responsible: who is responsible.
-            text: the task text (the first comment's text in Pyrus).
-            subject: the subject.
-            author: who created it; a default user when omitted.
-            participants: participants (simple tasks).
-            subscribers: subscribers.
-            due_date: ``YYYY-MM-DD``.
-            list_ids: lists to add the task to.
-        """
-        backend = self.backend
-        form_obj: Form | None
-        if form is None:
-            form_obj = None
-            if fields:
-                raise InvalidArgument("fields", "only form tasks have fields", "pass form=...")
-        else:
-            form_id = getattr(form, "id", form)
-            form_obj = backend.find_form(form_id) if isinstance(form_id, int) else None
-            if form_obj is None:
-                raise InvalidArgument(
-                    "form",
-                    f"{form!r} is not a form of this fake",
-                    "a Form from add_form() or its id",
-                )
-        if fields is not None and not isinstance(fields, Mapping):
-            raise InvalidArgument(
-                "fields", f"got {type(fields).__name__}", "a dict {code_or_name_or_id: value}"
-            )
-        author_id = (
-            backend.resolve_person(author, "author") if author is not None else self._author().id
-        )
-        approval_ids = None
-        if approvals is not None:
-            if form_obj is None:
-                raise InvalidArgument("approvals", "only form tasks have approvals", "form=...")
-            approval_ids = [
-                [backend.resolve_person(p, f"approvals[{s}][{i}]") for i, p in enumerate(step)]
-                for s, step in enumerate(approvals)
-            ]
-        return backend.create_task(
-            author_id=author_id,
-            form=form_obj,
-            fields=fields,
-            approvals=approval_ids,
-            responsible_id=(
-                backend.resolve_person(responsible, "responsible")
-                if responsible is not None
-                else None
-            ),
-            text=text,
-            subject=subject,
-            participant_ids=[
-                backend.resolve_person(p, f"participants[{i}]") for i, p in enumerate(participants)
-            ],
-            subscriber_ids=[
-                backend.resolve_person(p, f"subscribers[{i}]") for i, p in enumerate(subscribers)
-            ],
-            due_date=due_date,
-            list_ids=list_ids,
-        )
-
-    def task(self, task_id: int) -> Task:
-        """The task with that id (raises :class:`~pyrus_mock.errors.UnknownEntity`)."""
-        return self.backend.task(task_id)
-
     # -- transcripts and conformance -------------------------------------------------------------
 
     def transcript(self) -> str:
@@ -695,31 +509,3 @@ class PyrusMock:
         from .strict import check
 
         check(self)
-
-
-_RIGHT_NAMES = {
-    "supervisor": Rights.SUPERVISOR,
-    "configuration_manager": Rights.CONFIGURATION_MANAGER,
-    "configuration manager": Rights.CONFIGURATION_MANAGER,
-}
-
-
-def parse_rights(rights: int | Iterable[str | Rights]) -> int:
-    """A rights mask from an int or names such as ``("supervisor", "configuration_manager")``."""
-    if isinstance(rights, int):
-        return int(rights)
-    if isinstance(rights, str):
-        rights = [rights]
-    mask = 0
-    for item in rights:
-        if isinstance(item, Rights):
-            mask |= item
-        elif isinstance(item, str) and item.lower() in _RIGHT_NAMES:
-            mask |= _RIGHT_NAMES[item.lower()]
-        else:
-            raise InvalidArgument(
-                "rights",
-                repr(item),
-                "'supervisor', 'configuration_manager', a Rights mask or an int",
-            )
-    return mask
