@@ -67,68 +67,40 @@ def _fields(data: dict[str, Any]) -> dict[str | int, Any] | None:
     return out
 
 
-def _dates(data: dict[str, Any], max_minutes: int) -> tuple[str | None, str | None, int | None]:
-    """``due_date``, ``due`` and ``duration`` checked as CreateComment checks them (D11, §5.2)."""
-    from ..engine.common import parse_date, parse_timestamp
+def _dates(
+    data: dict[str, Any], max_minutes: int, now: datetime
+) -> tuple[str | None, str | None, int | None, str | None, str | None]:
+    """``due_date``, ``due``, ``duration``, ``scheduled_date`` and ``scheduled_datetime_utc``,
+    checked by the rules CreateComment uses (``engine.common``; D11, §5.2). Empty means absent.
+    """
+    from ..engine.common import DATE_SHAPES, duration_problem, parse_moment, schedule_problem
 
-    due_date = body.get_str(data, "due_date")
-    due = body.get_str(data, "due")
-    duration = body.get_int(data, "duration")
-    due_date, due = due_date or None, due or None  # empty means absent, as before
-    if due_date is not None and parse_date(due_date) is None:
-        raise ApiError(
-            "invalid_value_format", f"/due_date: {due_date[:40]!r} is not a YYYY-MM-DD date"
-        )
-    if due is not None and parse_timestamp(due) is None:
-        raise ApiError(
-            "invalid_value_format",
-            f"/due: {due[:40]!r} is not a YYYY-MM-DDThh:mm:ssZ time (UTC, 'Z')",
-        )
+    given = {key: body.get_str(data, key) or None for key in DATE_SHAPES}
+    for key in ("due_date", "due"):
+        value = given[key]
+        if value is not None and parse_moment(key, value) is None:
+            raise ApiError(
+                "invalid_value_format", f"/{key}: {value[:40]!r} is not {DATE_SHAPES[key]}"
+            )
+    due_date, due = given["due_date"], given["due"]
     if due_date and due:
         raise ApiError("either_due_date_or_due_can_be_set", "give due_date or due, not both")
+    duration = body.get_int(data, "duration")
     if duration is not None:
         if not due:
             raise ApiError("due_missing", "duration needs due")
-        if duration < 0:
-            raise ApiError("negative_duration", f"duration {duration} is negative")
-        if duration > max_minutes:
-            raise ApiError(
-                "duration_is_too_long",
-                f"duration {duration} is over the limit of {max_minutes} minutes",
-            )
-    return due_date, due, duration
-
-
-def _schedule(data: dict[str, Any], now: datetime) -> tuple[str | None, str | None]:
-    """``scheduled_date`` / ``scheduled_datetime_utc``, checked as CreateComment checks them."""
-    from ..engine.common import parse_date, parse_timestamp
-
-    day = body.get_str(data, "scheduled_date") or None
-    moment = body.get_str(data, "scheduled_datetime_utc") or None
+        problem = duration_problem(duration, max_minutes)
+        if problem is not None:
+            raise ApiError(*problem)
+    day, moment = given["scheduled_date"], given["scheduled_datetime_utc"]
     if day is not None and moment is not None:
         raise ApiError(
             "invalid_value_format", "give either scheduled_date or scheduled_datetime_utc, not both"
         )
-    if day is not None:
-        parsed_day = parse_date(day)
-        if parsed_day is None:
-            raise ApiError(
-                "invalid_value_format", f"/scheduled_date: {day[:40]!r} is not a YYYY-MM-DD date"
-            )
-        if parsed_day < now.date():
-            raise ApiError("scheduled_date_in_past", f"scheduled_date {day} is in the past")
-    if moment is not None:
-        parsed = parse_timestamp(moment)
-        if parsed is None:
-            raise ApiError(
-                "invalid_value_format",
-                f"/scheduled_datetime_utc: {moment[:40]!r} is not a YYYY-MM-DDThh:mm:ssZ time",
-            )
-        if parsed < now.replace(microsecond=0):
-            raise ApiError(
-                "scheduled_date_in_past", f"scheduled_datetime_utc {moment} is in the past"
-            )
-    return day, moment
+    for key in ("scheduled_date", "scheduled_datetime_utc"):
+        if given[key] is not None and (problem := schedule_problem(key, given[key], now)):
+            raise ApiError(problem[0], f"/{key}: {problem[1]}")
+    return due_date, due, duration, day, moment
 
 
 def create_task(call: Call) -> dict[str, Any]:
@@ -154,8 +126,9 @@ def create_task(call: Call) -> dict[str, Any]:
     form_id = body.get_int(data, "form_id")
     fields = _fields(data)
     approvals_raw = body.get_list(data, "approvals")
-    due_date, due, duration = _dates(data, backend.settings.max_duration_minutes)
-    scheduled_date, scheduled_datetime_utc = _schedule(data, backend.now())
+    due_date, due, duration, scheduled_date, scheduled_datetime_utc = _dates(
+        data, backend.settings.max_duration_minutes, backend.now()
+    )
     list_ids = body.get_int_list(data, "list_ids") or []
     parent_task_id = body.get_int(data, "parent_task_id")
     participants = body.get_list(data, "participants")

@@ -18,6 +18,7 @@ import re
 from datetime import date, datetime, timezone
 from typing import Final, TypeGuard
 
+from ..ids import parse_decimal
 from .violations import Severity, Violation
 
 __all__ = [
@@ -152,6 +153,50 @@ def parse_timestamp(value: object) -> datetime | None:
         return None
 
 
+#: What each date member of a request takes, for messages (CreateComment and ``POST /tasks``).
+DATE_SHAPES: Final = {
+    "due_date": 'a date "YYYY-MM-DD"',
+    "scheduled_date": 'a date "YYYY-MM-DD"',
+    "due": 'a UTC timestamp "YYYY-MM-DDThh:mm:ssZ"',
+    "scheduled_datetime_utc": 'a UTC timestamp "YYYY-MM-DDThh:mm:ssZ"',
+}
+
+
+def parse_moment(key: str, value: object) -> date | datetime | None:
+    """``value`` of the date member ``key`` (see :data:`DATE_SHAPES`), or None when malformed."""
+    return parse_date(value) if DATE_SHAPES[key].startswith("a date") else parse_timestamp(value)
+
+
+def schedule_problem(key: str, value: object, now: datetime) -> tuple[str, str] | None:
+    """Why ``scheduled_date`` / ``scheduled_datetime_utc`` cannot take ``value``: an error code
+    and a message; None when it can (a well-formed moment, not in the past)."""
+    moment = parse_moment(key, value)
+    if moment is None:
+        return "invalid_value_format", f"{key} takes {DATE_SHAPES[key]}, got {describe(value)}"
+    past = (
+        moment < now.replace(microsecond=0)
+        if isinstance(moment, datetime)
+        else (moment < now.date())
+    )
+    if past:
+        return "scheduled_date_in_past", (
+            f"{key} {value} is in the past (now is {now.strftime('%Y-%m-%dT%H:%M:%SZ')}); "
+            "schedule for later"
+        )
+    return None
+
+
+def duration_problem(minutes: int, limit: int) -> tuple[str, str] | None:
+    """Why a task's ``duration`` cannot be ``minutes``: an error code and a message, or None."""
+    if minutes < 0:
+        return "negative_duration", f"duration is 0 or more minutes, got {minutes}"
+    if minutes > limit:
+        return "duration_is_too_long", (
+            f"duration is at most {limit} minutes (setting max_duration_minutes), got {minutes}"
+        )
+    return None
+
+
 def parse_time(value: object) -> str | None:
     """An ``HH:mm`` time of day (00:00 to 23:59), or None when ``value`` is anything else."""
     if not isinstance(value, str) or not _TIME.fullmatch(value):
@@ -161,11 +206,6 @@ def parse_time(value: object) -> str | None:
     return value
 
 
-# An optional minus and at most 18 ASCII digits: int() of it always works, and anything longer
-# is far beyond any duration the range check accepts.
-_DURATION = re.compile(r"-?[0-9]{1,18}")
-
-
 def duration_of(value: object) -> int | Invalid:
     """A duration in minutes from an int or a numeric string (``"140"``, as the docs show).
 
@@ -173,6 +213,8 @@ def duration_of(value: object) -> int | Invalid:
     """
     if is_int(value):
         return value
-    if isinstance(value, str) and _DURATION.fullmatch(value):
-        return int(value)
+    if isinstance(value, str):
+        number = parse_decimal(value.removeprefix("-"))
+        if number is not None:
+            return -number if value.startswith("-") else number
     return INVALID

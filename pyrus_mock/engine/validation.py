@@ -44,7 +44,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..model import ApprovalChoice, Form, Person, Task
-from .common import Report, describe, is_int, parse_date, parse_timestamp
+from .common import (
+    DATE_SHAPES,
+    Report,
+    describe,
+    duration_problem,
+    is_int,
+    parse_moment,
+    schedule_problem,
+)
 from .context import Directory, SeenBy
 from .fieldupdates import FieldContext, missing_required, update_list
 from .plan import Plan
@@ -341,50 +349,32 @@ class _Validator:
         people = person_list(self.report, path, value, self.directory, allow_fired=removing)
         setattr(self.plan, key, people)
 
-    def _due_date(self, key: str, value: object, path: str) -> None:
-        if parse_date(value) is None:
-            self._type_error(path, key, 'a date "YYYY-MM-DD"', value)
+    def _due_date(self, key: str, value: object, path: str) -> None:  # due_date and due
+        if parse_moment(key, value) is None:
+            self._type_error(path, key, DATE_SHAPES[key], value)
             return
-        if self._later(key, "due"):
+        if self._later(key, "due" if key == "due_date" else "due_date"):
             self.report.error(
                 path,
                 "either_due_date_or_due_can_be_set",
                 "give either due_date (a day) or due (a moment), not both",
             )
             return
-        self.plan.due_date = str(value)
-
-    def _due(self, key: str, value: object, path: str) -> None:
-        if parse_timestamp(value) is None:
-            self._type_error(path, key, 'a UTC timestamp "YYYY-MM-DDThh:mm:ssZ"', value)
-            return
-        if self._later(key, "due_date"):
-            self.report.error(
-                path,
-                "either_due_date_or_due_can_be_set",
-                "give either due_date (a day) or due (a moment), not both",
-            )
-            return
-        self.plan.due = str(value)
+        setattr(self.plan, key, str(value))
 
     def _duration(self, key: str, value: object, path: str) -> None:
         if not is_int(value):
             self._type_error(path, key, "an integer number of minutes", value)
             return
+        problem = duration_problem(value, self.directory.settings.max_duration_minutes)
         if "due" not in self.paths:
             self.report.error(
                 path,
                 "due_missing",
                 "duration goes with due (a timestamp); due_date has no duration",
             )
-        elif value < 0:
-            self.report.error(
-                path, "negative_duration", f"duration is 0 or more minutes, got {value}"
-            )
-        elif value > (limit := self.directory.settings.max_duration_minutes):
-            self.report.error(path, "duration_is_too_long",
-                              f"duration is at most {limit} minutes (setting "
-                              f"max_duration_minutes), got {value}")  # fmt: skip
+        elif problem is not None:
+            self.report.error(path, *problem)
         else:
             self.plan.duration = value
 
@@ -401,20 +391,11 @@ class _Validator:
         self.plan.cancel_due = True
 
     def _scheduled(self, key: str, value: object, path: str) -> None:
-        now = self.directory.now()
-        if key == "scheduled_date":
-            day = parse_date(value)
-            if day is None:
-                self._type_error(path, key, 'a date "YYYY-MM-DD"', value)
-                return
-            past = day < now.date()
-        else:
-            moment = parse_timestamp(value)
-            if moment is None:
-                self._type_error(path, key, 'a UTC timestamp "YYYY-MM-DDThh:mm:ssZ"', value)
-                return
-            past = moment < now.replace(microsecond=0)
         other = "scheduled_datetime_utc" if key == "scheduled_date" else "scheduled_date"
+        problem = schedule_problem(key, value, self.directory.now())
+        if problem is not None and problem[0] == "invalid_value_format":
+            self.report.error(path, *problem)
+            return
         if self._later(key, other):
             self.report.error(
                 path,
@@ -422,13 +403,8 @@ class _Validator:
                 "give either scheduled_date or scheduled_datetime_utc, not both",
             )
             return
-        if past:
-            self.report.error(
-                path,
-                "scheduled_date_in_past",
-                f"{key} {value} is in the past (now is "
-                f"{now.strftime('%Y-%m-%dT%H:%M:%SZ')}); schedule for later",
-            )
+        if problem is not None:
+            self.report.error(path, *problem)
             return
         setattr(self.plan, key, value)
 
@@ -565,7 +541,7 @@ _HANDLERS: dict[str, _Handler] = {
     "participants_added": _Validator._persons,
     "participants_removed": _Validator._persons,
     "due_date": _Validator._due_date,
-    "due": _Validator._due,
+    "due": _Validator._due_date,
     "duration": _Validator._duration,
     "cancel_due": _Validator._cancel_due,
     "scheduled_date": _Validator._scheduled,
