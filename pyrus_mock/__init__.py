@@ -3,6 +3,10 @@
 The names below load on first use (PEP 562), so that ``import pyrus_mock`` and the pytest
 plugin's discovery, which pytest does in every session where the package is installed, stay
 cheap; ``from pyrus_mock import PyrusMock`` loads the fake itself.
+
+Throughout the package, "contract §N" and "decision Dn" cite ``docs/contract.md``: the Pyrus
+behaviour the fake reproduces, each fact with its source, and the choices it makes where Pyrus
+is silent (each one a setting).
 """
 
 from __future__ import annotations
