@@ -29,7 +29,6 @@ from datetime import timedelta
 from typing import Any
 
 from pyrus import client as pyrus_client
-from pyrus.models import entities
 from pyrus.models import requests as req
 
 from pyrus_mock import PyrusMock
