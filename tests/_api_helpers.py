@@ -249,6 +249,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("DELETE", "/bots/<int:bot_id>"): Sample(
         "DELETE", "/bots/{bot}", who="manager", json_body={"task_receiver_id": 0}
     ),
+    ("GET", "/openapi.json"): Sample("GET", "/openapi.json", who=None),
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.routing import Map, Rule
 
-from . import auth, views_bots, views_directory, views_files, views_tasks
+from . import auth, views_bots, views_directory, views_files, views_meta, views_tasks
 from .call import View
 
 __all__ = [
@@ -251,6 +251,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "/bots/<int:bot_id>",
         views_bots.delete_bot,
         "fires the bot's person; `task_receiver_id` is checked, tasks are not moved",
+    ),
+    Endpoint(
+        ("GET",),
+        "/openapi.json",
+        views_meta.get_openapi,
+        "fake-only: the OpenAPI 3.1 description of this API, generated from the route table "
+        "(`pyrus_mock.api.openapi`); no token needed",
+        prefixes=_ANY_PREFIX,
+        public=True,
     ),
 )
 

@@ -1,0 +1,143 @@
+"""An OpenAPI 3.1 description of the API the fake serves, generated from the route table.
+
+:func:`openapi_spec` walks :data:`pyrus_mock.api.routes.ENDPOINTS`: one operation per method of
+each endpoint, under its first prefix (``/v4`` for most), with the path parameters of its
+werkzeug rule, Bearer authentication unless the endpoint is public, a JSON request body for
+methods that take one (the shipped CreateComment schema for comments, ``multipart/form-data``
+for uploads) and the Pyrus error envelope ``{"error_code", "error"}`` for every non-2xx status
+(decision D10). The fake serves it at ``GET /openapi.json``; the test suite fuzzes the API
+against it with schemathesis.
+
+It describes the *shape* of the traffic (which routes exist, what a reply's envelope looks
+like), not Pyrus's full data model: successful JSON replies are described as objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .._version import __version__
+from ..schema import load as load_schema
+from .routes import API_PREFIXES, ENDPOINTS, Endpoint
+
+__all__ = ["ERROR_SCHEMA", "openapi_spec"]
+
+#: The body of every error reply (D10); ``violations`` lists a refused comment's problems.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error_code", "error"],
+    "properties": {
+        "error_code": {"type": "string", "minLength": 1},
+        "error": {"type": "string", "minLength": 1},
+        "violations": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+_BODY_METHODS = {"POST", "PUT", "DELETE"}
+_CSV_HINT = "csv"
+
+
+def _path_and_parameters(endpoint: Endpoint) -> tuple[str, list[dict[str, Any]]]:
+    prefix = "/v4" if "/v4" in endpoint.prefixes else endpoint.prefixes[0]
+    parameters = []
+    for converter, name in _PARAM.findall(endpoint.path):
+        schema: dict[str, Any] = (
+            {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}
+        )
+        if converter != "int":
+            schema["pattern"] = "^[^/]+$"
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return prefix + _PARAM.sub(r"{\2}", endpoint.path), parameters
+
+
+def _request_body(endpoint: Endpoint, method: str) -> dict[str, Any] | None:
+    if method not in _BODY_METHODS:
+        return None
+    if endpoint.upload:
+        return {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    schema: dict[str, Any] = {"type": "object"}
+    if endpoint.path.endswith("/comments") and "<int:" in endpoint.path:
+        schema = load_schema()
+        schema.pop("$schema", None)
+        schema.pop("$id", None)
+    return {"required": False, "content": {"application/json": {"schema": schema}}}
+
+
+def _success(endpoint: Endpoint) -> dict[str, Any]:
+    if endpoint.raw:
+        media = {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {"schema": {"type": "string"}},
+        }
+        return {"description": "raw bytes", "content": media}
+    content: dict[str, Any] = {"application/json": {"schema": {"type": "object"}}}
+    if _CSV_HINT in endpoint.notes.lower():
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return {"description": "OK", "content": content}
+
+
+def _operation(endpoint: Endpoint, method: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    name = getattr(endpoint.view, "__name__", "view")
+    operation: dict[str, Any] = {
+        "operationId": f"{method.lower()}_{name}",
+        "summary": endpoint.notes,
+        "responses": {
+            "200": _success(endpoint),
+            "default": {
+                "description": "a Pyrus error",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        },
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    body = _request_body(endpoint, method)
+    if body is not None:
+        operation["requestBody"] = body
+    operation["security"] = [] if endpoint.public else [{"bearer": []}]
+    return operation
+
+
+def openapi_spec(endpoints: Iterable[Endpoint] = ENDPOINTS) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``endpoints`` (a new dict on every call).
+
+    Args:
+        endpoints: the route table to describe; the fake's own by default.
+    """
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in endpoints:
+        path, parameters = _path_and_parameters(endpoint)
+        item = paths.setdefault(path, {})
+        for method in endpoint.methods:
+            item[method.lower()] = _operation(endpoint, method, parameters)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "pyrus-mock: the Pyrus API v4 as the fake serves it",
+            "version": __version__,
+            "description": (
+                "Generated from pyrus_mock/api/routes.py. Every path also answers under "
+                f"{' and '.join(API_PREFIXES)} unless its summary says otherwise; see "
+                "COVERAGE.md and docs/contract.md."
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
