@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.routing import Map, Rule
 
-from . import auth, views_bots, views_directory, views_files, views_tasks
+from . import auth, views_bots, views_directory, views_files, views_roles, views_tasks
 from .call import View
 
 __all__ = [
@@ -252,6 +252,34 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_bots.delete_bot,
         "fires the bot's person; `task_receiver_id` is checked, tasks are not moved",
     ),
+    # -- directory administration: roles, members, org chart, identity, form permissions --
+    Endpoint(("GET",), "/roles", views_roles.get_roles, "`include_fired`; any member may read"),
+    Endpoint(("GET",), "/roles/<int:role_id>", views_roles.get_role, "403 `access_denied_person`"),
+    Endpoint(
+        ("POST",),
+        "/roles",
+        views_roles.create_role,
+        "`{name, external_id?, member_add?}`; Organization manager (`MANAGE_ROLES`) right",
+    ),
+    Endpoint(
+        ("POST",), "/roles/bulk", views_roles.create_roles, "CreateRoleRequest[]; all or nothing"
+    ),
+    Endpoint(
+        ("PUT",),
+        "/roles/<int:role_id>",
+        views_roles.update_role,
+        "name, external_id, banned, member_add, member_remove",
+    ),
+    Endpoint(
+        ("PUT",), "/roles/bulk", views_roles.update_roles, "UpdateRoleRequest[]; all or nothing"
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/roles/<int:role_id>",
+        views_roles.delete_role,
+        "the role is `fired`; `task_receiver_id` is checked, tasks are not moved",
+    ),
+    Endpoint(("DELETE",), "/roles/bulk", views_roles.delete_roles, "`[{id, task_receiver_id}]`"),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -264,11 +292,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/announcements/{id}", "PY get_announcement"),
     ("POST", "/announcements", "PY create_announcement"),
     ("POST", "/announcements/{id}/comments", "PY comment_announcement"),
-    ("GET", "/roles", "PY get_roles"),
-    ("GET", "/roles/{id}", "PY get_role"),
-    ("POST", "/roles", "PY create_role"),
-    ("PUT", "/roles/{id}", "PY update_role"),
-    ("DELETE", "/roles/{id}", "PY delete_role"),
     ("POST", "/members", "PY create_member"),
     ("PUT", "/members/{id}", "PY update_member"),
     ("PUT", "/members/{id}/avatar", "PY set_avatar"),
