@@ -284,6 +284,25 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("DELETE", "/roles/bulk"): Sample(
         "DELETE", "/roles/bulk", who="admin", json_body=[{"id": "{role}"}]
     ),
+    ("POST", "/members"): Sample(
+        "POST",
+        "/members",
+        who="admin",
+        json_body={"first_name": "New", "last_name": "Hire", "email": "new.hire@example.com"},
+    ),
+    ("PUT", "/members/<int:member_id>"): Sample(
+        "PUT", "/members/{member}", who="admin", json_body={"position": "Lead"}
+    ),
+    ("DELETE", "/members/<int:member_id>"): Sample("DELETE", "/members/{member}", who="admin"),
+    ("POST", "/members/bulk"): Sample(
+        "POST",
+        "/members/bulk",
+        who="admin",
+        json_body={"AddMembers": [{"first_name": "Bulk", "email": "bulk@example.com"}]},
+    ),
+    ("PUT", "/members/<int:member_id>/avatar"): Sample(
+        "PUT", "/members/{member}/avatar", who="admin", json_body={"guid": "{guid}"}
+    ),
 }
 
 
@@ -307,6 +326,8 @@ def send_sample(
         body = {"login": world.bot.login, "security_key": world.bot.security_key}
     if sample.path.startswith("/bots/") and sample.method == "DELETE":
         body = {"task_receiver_id": world.manager.id}
+    if body == {"guid": "{guid}"}:
+        body = {"guid": world.file.guid}
     for kind in ("role", "department"):
         if body is not None and f'"{{{kind}}}"' in json.dumps(body):
             body = json.loads(json.dumps(body).replace(f'"{{{kind}}}"', str(world.made_id(kind))))

@@ -213,6 +213,10 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/roles/bulk"): [{"id": "one"}],
     ("DELETE", "/roles/<int:role_id>"): {"task_receiver_id": "me"},
     ("DELETE", "/roles/bulk"): [5],
+    ("POST", "/members"): {"email": ["a@b.c"]},
+    ("PUT", "/members/<int:member_id>"): {"banned": 1},
+    ("POST", "/members/bulk"): {"AddMembers": {"email": "a@b.c"}},
+    ("PUT", "/members/<int:member_id>/avatar"): {"guid": 5},
 }
 
 

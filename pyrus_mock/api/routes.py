@@ -16,7 +16,15 @@ from typing import Any
 
 from werkzeug.routing import Map, Rule
 
-from . import auth, views_bots, views_directory, views_files, views_roles, views_tasks
+from . import (
+    auth,
+    views_bots,
+    views_directory,
+    views_files,
+    views_members,
+    views_roles,
+    views_tasks,
+)
 from .call import View
 
 __all__ = [
@@ -280,6 +288,39 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "the role is `fired`; `task_receiver_id` is checked, tasks are not moved",
     ),
     Endpoint(("DELETE",), "/roles/bulk", views_roles.delete_roles, "`[{id, task_receiver_id}]`"),
+    Endpoint(
+        ("POST",),
+        "/members",
+        views_members.create_member,
+        "CreateMemberRequest (email and a name required); Organization manager "
+        "(`MANAGE_PERSONS_IN_ORGANIZATION`) right",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/members/<int:member_id>",
+        views_members.update_member,
+        "names, email, status, banned, rights, position, department_id/drop_department, "
+        "phone, mobile_phone; users only (bots: `/bots`)",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/members/<int:member_id>",
+        views_members.delete_member,
+        "fires the member (`cannot_be_fired` for oneself); tasks are not moved",
+    ),
+    Endpoint(
+        ("POST",),
+        "/members/bulk",
+        views_members.update_members,
+        "ChangeMembersRequest (`AddMembers`, `ChangeMembers`, `BanMembers`, `FireMembers`, "
+        "any case); all or nothing",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/members/<int:member_id>/avatar",
+        views_members.set_avatar,
+        "`{guid, external_avatar_id}`; the upload becomes `avatar_id`; one's own without rights",
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -292,11 +333,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/announcements/{id}", "PY get_announcement"),
     ("POST", "/announcements", "PY create_announcement"),
     ("POST", "/announcements/{id}/comments", "PY comment_announcement"),
-    ("POST", "/members", "PY create_member"),
-    ("PUT", "/members/{id}", "PY update_member"),
-    ("PUT", "/members/{id}/avatar", "PY set_avatar"),
-    ("DELETE", "/members/{id}", "CS, TS"),
-    ("POST", "/members/bulk", "CS, TS"),
     ("GET", "/calendar", "PY get_calendar_tasks"),
     ("GET|POST", "/forms/{id}/permissions", "PY get/change_form_permissions"),
     ("GET|POST|PUT|DELETE", "/knowledgebase/...", "PY knowledge base (7 methods)"),
