@@ -155,18 +155,6 @@ class OrgAdmin:
                         person.department_name = department.name
             return department
 
-    def department_would_cycle(self, department_id: int, parent_id: int) -> bool:
-        """Whether making ``parent_id`` the parent of ``department_id`` closes a loop."""
-        seen: set[int] = set()
-        current: int | None = parent_id
-        while current is not None and current not in seen:
-            if current == department_id:
-                return True
-            seen.add(current)
-            parent = self._state.departments.get(current)
-            current = parent.parent_id if parent else None
-        return False
-
     def delete_department(self, department: Department) -> None:
         """Remove a department (without sub-departments); its members lose their department."""
         with self.lock:

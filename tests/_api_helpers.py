@@ -303,6 +303,32 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("PUT", "/members/<int:member_id>/avatar"): Sample(
         "PUT", "/members/{member}/avatar", who="admin", json_body={"guid": "{guid}"}
     ),
+    ("GET", "/profile/identity"): Sample("GET", "/profile/identity"),
+    ("GET", "/orgchart"): Sample("GET", "/orgchart"),
+    ("PUT", "/orgchart"): Sample(
+        "PUT", "/orgchart", who="admin", json_body={"department_name": "Sales"}
+    ),
+    ("PUT", "/orgchart/bulk"): Sample(
+        "PUT", "/orgchart/bulk", who="admin", json_body=[{"department_name": "Sales"}]
+    ),
+    ("POST", "/orgchart/<int:department_id>"): Sample(
+        "POST",
+        "/orgchart/{department}",
+        who="admin",
+        json_body={"department_name": "Renamed", "remove_manager": False},
+    ),
+    ("POST", "/orgchart/bulk"): Sample(
+        "POST",
+        "/orgchart/bulk",
+        who="admin",
+        json_body=[{"id": "{department}", "department_name": "Renamed"}],
+    ),
+    ("DELETE", "/orgchart/<int:department_id>"): Sample(
+        "DELETE", "/orgchart/{department}", who="admin"
+    ),
+    ("DELETE", "/orgchart/bulk"): Sample(
+        "DELETE", "/orgchart/bulk", who="admin", json_body=[{"id": "{department}"}]
+    ),
 }
 
 

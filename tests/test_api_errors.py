@@ -217,6 +217,11 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/members/<int:member_id>"): {"banned": 1},
     ("POST", "/members/bulk"): {"AddMembers": {"email": "a@b.c"}},
     ("PUT", "/members/<int:member_id>/avatar"): {"guid": 5},
+    ("PUT", "/orgchart"): {"department_name": 5},
+    ("PUT", "/orgchart/bulk"): [{"parent_id": "top"}],
+    ("POST", "/orgchart/<int:department_id>"): {"remove_manager": "yes"},
+    ("POST", "/orgchart/bulk"): {"id": 1},
+    ("DELETE", "/orgchart/bulk"): [{"id": []}],
 }
 
 

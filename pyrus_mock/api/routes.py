@@ -22,6 +22,7 @@ from . import (
     views_directory,
     views_files,
     views_members,
+    views_orgchart,
     views_roles,
     views_tasks,
 )
@@ -321,6 +322,45 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_members.set_avatar,
         "`{guid, external_avatar_id}`; the upload becomes `avatar_id`; one's own without rights",
     ),
+    Endpoint(
+        ("GET",),
+        "/profile/identity",
+        views_orgchart.get_identity,
+        "`{email, organization_id}` of the caller",
+    ),
+    Endpoint(("GET",), "/orgchart", views_orgchart.get_orgchart, "`{departments}`"),
+    Endpoint(
+        ("PUT",),
+        "/orgchart",
+        views_orgchart.create_department,
+        "CreateDepartmentRequest → Department; Organization manager "
+        "(`MANAGE_PERSONS_IN_ORGANIZATION`) right",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/orgchart/bulk",
+        views_orgchart.create_departments,
+        "CreateDepartmentRequest[]; all or nothing",
+    ),
+    Endpoint(
+        ("POST",),
+        "/orgchart/<int:department_id>",
+        views_orgchart.update_department,
+        "name, parent (no loops), manager / `remove_manager`, external_id",
+    ),
+    Endpoint(
+        ("POST",),
+        "/orgchart/bulk",
+        views_orgchart.update_departments,
+        "UpdateDepartmentRequest[]; all or nothing",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/orgchart/<int:department_id>",
+        views_orgchart.delete_department,
+        "`{}`; not with sub-departments; members lose the department",
+    ),
+    Endpoint(("DELETE",), "/orgchart/bulk", views_orgchart.delete_departments, "`[{id}]` → `{}`"),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -338,8 +378,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET|POST|PUT|DELETE", "/knowledgebase/...", "PY knowledge base (7 methods)"),
     ("GET", "/lists/{id}", "CS, TS"),
     ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
-    ("GET", "/orgchart", "CS, TS (and department CRUD)"),
-    ("GET", "/profile/identity", "CS, TS"),
     ("GET", "/tasksbyapprover/{id}", "CS, TS"),
     ("POST", "/integrations/call", "CS, TS"),
     ("POST", "/integrations/attachcallrecord", "CS, TS"),
