@@ -329,6 +329,15 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("DELETE", "/orgchart/bulk"): Sample(
         "DELETE", "/orgchart/bulk", who="admin", json_body=[{"id": "{department}"}]
     ),
+    ("GET", "/forms/<int:form_id>/permissions"): Sample(
+        "GET", "/forms/{form}/permissions", who="manager"
+    ),
+    ("POST", "/forms/<int:form_id>/permissions"): Sample(
+        "POST",
+        "/forms/{form}/permissions",
+        who="manager",
+        json_body={"permissions": {"{member}": "member"}},
+    ),
 }
 
 
@@ -354,6 +363,8 @@ def send_sample(
         body = {"task_receiver_id": world.manager.id}
     if body == {"guid": "{guid}"}:
         body = {"guid": world.file.guid}
+    if body == {"permissions": {"{member}": "member"}}:
+        body = {"permissions": {str(world.author.id): "member"}}
     for kind in ("role", "department"):
         if body is not None and f'"{{{kind}}}"' in json.dumps(body):
             body = json.loads(json.dumps(body).replace(f'"{{{kind}}}"', str(world.made_id(kind))))

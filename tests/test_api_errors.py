@@ -222,6 +222,7 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/orgchart/<int:department_id>"): {"remove_manager": "yes"},
     ("POST", "/orgchart/bulk"): {"id": 1},
     ("DELETE", "/orgchart/bulk"): [{"id": []}],
+    ("POST", "/forms/<int:form_id>/permissions"): {"permissions": ["member"]},
 }
 
 

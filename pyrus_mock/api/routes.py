@@ -23,6 +23,7 @@ from . import (
     views_files,
     views_members,
     views_orgchart,
+    views_permissions,
     views_roles,
     views_tasks,
 )
@@ -361,6 +362,20 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "`{}`; not with sub-departments; members lose the department",
     ),
     Endpoint(("DELETE",), "/orgchart/bulk", views_orgchart.delete_departments, "`[{id}]` → `{}`"),
+    Endpoint(
+        ("GET",),
+        "/forms/<int:form_id>/permissions",
+        views_permissions.get_form_permissions,
+        "`{permissions: {person_id: level}}`; Configuration manager right or the form's "
+        "administrator/manager; `GET /forms` does not filter by them",
+    ),
+    Endpoint(
+        ("POST",),
+        "/forms/<int:form_id>/permissions",
+        views_permissions.change_form_permissions,
+        "`{permissions: {person_id: none|member|manager|restricted_manager|administrator}}` "
+        "→ the whole table",
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -374,7 +389,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("POST", "/announcements", "PY create_announcement"),
     ("POST", "/announcements/{id}/comments", "PY comment_announcement"),
     ("GET", "/calendar", "PY get_calendar_tasks"),
-    ("GET|POST", "/forms/{id}/permissions", "PY get/change_form_permissions"),
     ("GET|POST|PUT|DELETE", "/knowledgebase/...", "PY knowledge base (7 methods)"),
     ("GET", "/lists/{id}", "CS, TS"),
     ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
