@@ -18,6 +18,7 @@ __all__ = [
     "INT32",
     "active_person",
     "get_int32",
+    "item_object",
     "json_array",
     "require_right",
 ]
