@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .builders import parse_fields, parse_steps
 from .errors import InvalidArgument
 from .model import Catalog, CatalogHeader, FieldDef, Form, FormStep, Person, Rights, Task
+from .orgchart import Department
 
 if TYPE_CHECKING:
     from .backend import PyrusBackend
@@ -44,7 +45,7 @@ class DataBuilders:
             first_name: first name.
             last_name: last name.
             email: e-mail (also the ``/auth`` login); generated when omitted.
-            rights: a :class:`Rights` mask or names (``"supervisor"``,
+            rights: a :class:`Rights` mask or names (``"supervisor"``, ``"organization_manager"``,
                 ``"configuration_manager"``).
             security_key: the key the user logs in with; generated when omitted
                 (read it with ``pyrus_mock.backend.user_key(user.id)``).
@@ -61,12 +62,78 @@ class DataBuilders:
             position=position,
         )
 
-    def add_role(self, name: str, members: Sequence[PersonRef] = ()) -> Person:
-        """Add a role (a person of type ``role``) with member persons."""
+    def add_role(
+        self, name: str, members: Sequence[PersonRef] = (), *, external_id: str = ""
+    ) -> Person:
+        """Add a role (a person of type ``role``) with member persons.
+
+        Roles approve and comment through their members (the comment engine), and are
+        managed through ``/roles`` like any role made by the API.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidArgument("name", repr(name), "a non-empty string")
         ids = [self.backend.resolve_person(m, f"members[{i}]") for i, m in enumerate(members)]
-        role = self.backend.add_person(name, "", type="role")
-        role.member_ids = ids
-        return role
+        return self.backend.create_role(name, ids, external_id)
+
+    def add_department(
+        self,
+        name: str,
+        *,
+        parent: Department | int | None = None,
+        manager: PersonRef | None = None,
+        members: Sequence[PersonRef] = (),
+        external_id: int | None = None,
+    ) -> Department:
+        """Add a department to the org chart (``GET /orgchart``).
+
+        Args:
+            name: ``department_name``.
+            parent: the parent department (or its id); top level when omitted.
+            manager: the person heading it.
+            members: persons placed in it (their ``department_id``/``department_name``).
+            external_id: an integer of the caller's own.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidArgument("name", repr(name), "a non-empty string")
+        backend = self.backend
+        with backend.lock:
+            parent_id = getattr(parent, "id", parent)
+            if parent_id is not None and (
+                not isinstance(parent_id, int) or backend.find_department(parent_id) is None
+            ):
+                raise InvalidArgument(
+                    "parent", f"{parent!r} is not a department of this fake", "add_department()"
+                )
+            manager_id = None if manager is None else backend.resolve_person(manager, "manager")
+            placed = [backend.resolve_person(m, f"members[{i}]") for i, m in enumerate(members)]
+            department = backend.create_department(
+                name, parent_id=parent_id, manager_id=manager_id, external_id=external_id
+            )
+            for person_id in placed:
+                backend.update_member(backend.person(person_id), {"department_id": department.id})
+            return department
+
+    def set_form_permissions(
+        self, form: Form | int, permissions: Mapping[PersonRef, str]
+    ) -> dict[int, str]:
+        """Give persons access levels to a form (``GET /forms/{id}/permissions``):
+        ``{user: "manager"}``; levels ``none``, ``member``, ``manager``,
+        ``restricted_manager``, ``administrator`` (``none`` removes). Returns the whole table.
+        """
+        from .orgchart import PERMISSION_LEVELS
+
+        backend = self.backend
+        form_id = getattr(form, "id", form)
+        if not isinstance(form_id, int) or backend.find_form(form_id) is None:
+            raise InvalidArgument("form", f"{form!r} is not a form of this fake", "add_form()")
+        changes: dict[int, str] = {}
+        for ref, level in permissions.items():
+            if level not in PERMISSION_LEVELS:
+                raise InvalidArgument(
+                    f"permissions[{ref!r}]", repr(level), " / ".join(PERMISSION_LEVELS)
+                )
+            changes[backend.resolve_person(ref, f"permissions[{ref!r}]")] = level
+        return backend.set_form_permissions(form_id, changes)
 
     def add_form(
         self,
@@ -213,6 +280,8 @@ class DataBuilders:
 
 
 _RIGHT_NAMES = {
+    "organization_manager": Rights.ORGANIZATION_MANAGER,
+    "organization manager": Rights.ORGANIZATION_MANAGER,
     "supervisor": Rights.SUPERVISOR,
     "configuration_manager": Rights.CONFIGURATION_MANAGER,
     "configuration manager": Rights.CONFIGURATION_MANAGER,
@@ -235,6 +304,7 @@ def parse_rights(rights: int | Iterable[str | Rights]) -> int:
             raise InvalidArgument(
                 "rights",
                 repr(item),
-                "'supervisor', 'configuration_manager', a Rights mask or an int",
+                "'supervisor', 'configuration_manager', 'organization_manager', "
+                "a Rights mask or an int",
             )
     return mask

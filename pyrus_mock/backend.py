@@ -40,6 +40,8 @@ from .model import (
     TaskList,
     Token,
 )
+from .org_admin import OrgAdmin
+from .orgchart import Department
 from .settings import Settings
 
 __all__ = ["ApiCall", "PyrusBackend", "RateState", "TaskEvent"]
@@ -111,11 +113,13 @@ class _State:
     tokens: dict[bytes, Token] = field(default_factory=dict)
     tokens_by_person: dict[int, deque[Token]] = field(default_factory=dict)
     lists: dict[int, TaskList] = field(default_factory=dict)
+    departments: dict[int, Department] = field(default_factory=dict)
+    form_permissions: dict[int, dict[int, str]] = field(default_factory=dict)
     rates: dict[int, _Rate] = field(default_factory=dict)
     api_calls: list[ApiCall] = field(default_factory=list)
 
 
-class PyrusBackend(Accounts):
+class PyrusBackend(Accounts, OrgAdmin):
     """The state of one fake organisation.
 
     Args:
@@ -499,10 +503,20 @@ class PyrusBackend(Accounts):
         return ids
 
     def can_see(self, person: Person, task: Task) -> bool:
-        """Author, responsible, approver, participant, subscriber, or the Supervisor right."""
+        """Author, responsible, approver, participant, subscriber (in person or as a member of
+        a role that is one), or the Supervisor right."""
         if person.rights & Rights.CAN_SEE_ALL_TASKS:
             return True
-        return person.id in task.person_ids()
+        ids = task.person_ids()
+        if person.id in ids:
+            return True
+        persons = self._state.persons
+        return any(
+            (role := persons.get(pid)) is not None
+            and role.type == "role"
+            and person.id in role.member_ids
+            for pid in ids
+        )
 
     def inbox_ids(self, task: Task) -> frozenset[int]:
         """Persons in whose inbox the task is: responsible, and waiting approvers of the step."""

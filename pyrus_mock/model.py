@@ -127,9 +127,13 @@ class Rights(enum.IntFlag):
     """Person rights as the numeric masks of Pyrus (contract §1.3)."""
 
     NONE = 0
+    MANAGE_ROLES = 0x1
     CAN_SEE_ALL_TASKS = 0x2
+    MANAGE_PERSONS_IN_ORGANIZATION = 0x4
     EDIT_ORGANIZATION_PROJECTS = 0x8
+    EDIT_ORGANIZATION_SETTINGS = 0x10
     CLOSE_DELETE_ANNOUNCEMENTS = 0x40
+    INVITE_PERSONS_TO_ORGANIZATION = 0x100
     DELETE_OTHER_MEMBERS_TASKS = 0x200
     MANAGE_INTEGRATIONS_AND_CATALOGS = 0x400
     #: The "Supervisor" preset of the UI: 10.
@@ -137,6 +141,13 @@ class Rights(enum.IntFlag):
     #: The "Configuration manager" preset of the UI: 1600.
     CONFIGURATION_MANAGER = (
         CLOSE_DELETE_ANNOUNCEMENTS | DELETE_OTHER_MEMBERS_TASKS | MANAGE_INTEGRATIONS_AND_CATALOGS
+    )
+    #: The "Organization manager" preset of the UI (roles, members, org chart): 277.
+    ORGANIZATION_MANAGER = (
+        MANAGE_ROLES
+        | MANAGE_PERSONS_IN_ORGANIZATION
+        | EDIT_ORGANIZATION_SETTINGS
+        | INVITE_PERSONS_TO_ORGANIZATION
     )
 
 
@@ -167,6 +178,10 @@ class Person:
     locale: str = "en-US"
     timezone_offset: int = 0
     external_id: str = ""
+    status: str = ""
+    mobile_phone: str = ""
+    avatar_id: int | None = None
+    external_avatar_id: int | None = None
     #: Roles only: the ids of the member persons.
     member_ids: list[int] = field(default_factory=list)
 

@@ -30,6 +30,7 @@ __all__ = [
     "file",
     "form",
     "person",
+    "role",
     "task",
     "task_header",
     "timestamp",
@@ -95,6 +96,10 @@ def person(p: Person, *, full: bool = False) -> dict[str, Any]:
                     "phone": p.phone,
                     "external_id": p.external_id,
                     "member_ids": p.member_ids,
+                    "status": p.status,
+                    "mobile_phone": p.mobile_phone,
+                    "avatar_id": p.avatar_id,
+                    "external_avatar_id": p.external_avatar_id,
                 }
             )
         )
@@ -103,6 +108,23 @@ def person(p: Person, *, full: bool = False) -> dict[str, Any]:
         if p.rights:
             out["rights"] = p.rights
     return out
+
+
+def role(r: Person) -> dict[str, Any]:
+    """A Role (``GET /roles``, the organisation's ``roles``): ``banned`` and ``fired`` always,
+    the rest omitted when empty."""
+    data: dict[str, Any] = {"id": r.id, "name": r.first_name, "banned": r.banned, "fired": r.fired}
+    data.update(
+        _prune(
+            {
+                "member_ids": list(r.member_ids),
+                "external_id": r.external_id,
+                "avatar_id": r.avatar_id,
+                "external_avatar_id": r.external_avatar_id,
+            }
+        )
+    )
+    return data
 
 
 def _person_ref(lookup: Lookup, person_id: int | None) -> dict[str, Any] | None:

@@ -68,7 +68,19 @@ class World:
     simple_task: Task
     lst: TaskList
     file: FileRecord
+    admin: Person  # Rights.ORGANIZATION_MANAGER: roles, members, org chart
     tokens: dict[str, str] = field(default_factory=dict)
+    made: dict[str, int] = field(default_factory=dict)
+
+    def made_id(self, kind: str) -> int:
+        """The id of a ``role`` or ``department`` made for the samples (made on first use, so
+        worlds that do not need one keep an empty directory)."""
+        if kind not in self.made:
+            if kind == "role":
+                self.made[kind] = self.mock.add_role("Sample role", [self.author]).id
+            else:
+                self.made[kind] = self.mock.add_department("Sample department").id
+        return self.made[kind]
 
     def token(self, who: str) -> str:
         """A token for ``author``, ``outsider``, ``supervisor``, ``manager`` or ``bot``."""
@@ -148,6 +160,7 @@ def make_world(**settings: Any) -> World:
     backend = mock.backend
     uploaded = backend.upload("receipt.txt", b"receipt bytes", author.id)
     backend.comment(task, {"text": "scan", "attachments": [uploaded.guid]}, author)
+    admin = mock.add_user("Ada", "Admin", rights=Rights.ORGANIZATION_MANAGER)
     app = mock.app
     assert isinstance(app, PyrusApp)
     return World(
@@ -165,6 +178,7 @@ def make_world(**settings: Any) -> World:
         simple,
         lst,
         uploaded,
+        admin,
     )
 
 
@@ -184,7 +198,9 @@ class Sample:
 
     def url(self, world: World, prefix: str = "/v4") -> str:
         """The concrete URL under ``prefix``."""
+        made = {k: world.made_id(k) for k in ("role", "department") if f"{{{k}}}" in self.path}
         path = self.path.format(
+            **made,
             task=world.task.id,
             form=world.form.id,
             catalog=world.catalog.id,
@@ -250,6 +266,79 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         "DELETE", "/bots/{bot}", who="manager", json_body={"task_receiver_id": 0}
     ),
     ("GET", "/openapi.json"): Sample("GET", "/openapi.json", who=None),
+    # -- directory administration ("{role}", "{department}" in a body become the ids) --
+    ("GET", "/roles"): Sample("GET", "/roles?include_fired=True"),
+    ("GET", "/roles/<int:role_id>"): Sample("GET", "/roles/{role}"),
+    ("POST", "/roles"): Sample("POST", "/roles", who="admin", json_body={"name": "Cashiers"}),
+    ("POST", "/roles/bulk"): Sample(
+        "POST", "/roles/bulk", who="admin", json_body=[{"name": "A"}, {"name": "B"}]
+    ),
+    ("PUT", "/roles/<int:role_id>"): Sample(
+        "PUT", "/roles/{role}", who="admin", json_body={"name": "Renamed"}
+    ),
+    ("PUT", "/roles/bulk"): Sample(
+        "PUT", "/roles/bulk", who="admin", json_body=[{"id": "{role}", "banned": True}]
+    ),
+    ("DELETE", "/roles/<int:role_id>"): Sample(
+        "DELETE", "/roles/{role}", who="admin", json_body={"task_receiver_id": 0}
+    ),
+    ("DELETE", "/roles/bulk"): Sample(
+        "DELETE", "/roles/bulk", who="admin", json_body=[{"id": "{role}"}]
+    ),
+    ("POST", "/members"): Sample(
+        "POST",
+        "/members",
+        who="admin",
+        json_body={"first_name": "New", "last_name": "Hire", "email": "new.hire@example.com"},
+    ),
+    ("PUT", "/members/<int:member_id>"): Sample(
+        "PUT", "/members/{member}", who="admin", json_body={"position": "Lead"}
+    ),
+    ("DELETE", "/members/<int:member_id>"): Sample("DELETE", "/members/{member}", who="admin"),
+    ("POST", "/members/bulk"): Sample(
+        "POST",
+        "/members/bulk",
+        who="admin",
+        json_body={"AddMembers": [{"first_name": "Bulk", "email": "bulk@example.com"}]},
+    ),
+    ("PUT", "/members/<int:member_id>/avatar"): Sample(
+        "PUT", "/members/{member}/avatar", who="admin", json_body={"guid": "{guid}"}
+    ),
+    ("GET", "/profile/identity"): Sample("GET", "/profile/identity"),
+    ("GET", "/orgchart"): Sample("GET", "/orgchart"),
+    ("PUT", "/orgchart"): Sample(
+        "PUT", "/orgchart", who="admin", json_body={"department_name": "Sales"}
+    ),
+    ("PUT", "/orgchart/bulk"): Sample(
+        "PUT", "/orgchart/bulk", who="admin", json_body=[{"department_name": "Sales"}]
+    ),
+    ("POST", "/orgchart/<int:department_id>"): Sample(
+        "POST",
+        "/orgchart/{department}",
+        who="admin",
+        json_body={"department_name": "Renamed", "remove_manager": False},
+    ),
+    ("POST", "/orgchart/bulk"): Sample(
+        "POST",
+        "/orgchart/bulk",
+        who="admin",
+        json_body=[{"id": "{department}", "department_name": "Renamed"}],
+    ),
+    ("DELETE", "/orgchart/<int:department_id>"): Sample(
+        "DELETE", "/orgchart/{department}", who="admin"
+    ),
+    ("DELETE", "/orgchart/bulk"): Sample(
+        "DELETE", "/orgchart/bulk", who="admin", json_body=[{"id": "{department}"}]
+    ),
+    ("GET", "/forms/<int:form_id>/permissions"): Sample(
+        "GET", "/forms/{form}/permissions", who="manager"
+    ),
+    ("POST", "/forms/<int:form_id>/permissions"): Sample(
+        "POST",
+        "/forms/{form}/permissions",
+        who="manager",
+        json_body={"permissions": {"{member}": "member"}},
+    ),
 }
 
 
@@ -273,6 +362,13 @@ def send_sample(
         body = {"login": world.bot.login, "security_key": world.bot.security_key}
     if sample.path.startswith("/bots/") and sample.method == "DELETE":
         body = {"task_receiver_id": world.manager.id}
+    if body == {"guid": "{guid}"}:
+        body = {"guid": world.file.guid}
+    if body == {"permissions": {"{member}": "member"}}:
+        body = {"permissions": {str(world.author.id): "member"}}
+    for kind in ("role", "department"):
+        if body is not None and f'"{{{kind}}}"' in json.dumps(body):
+            body = json.loads(json.dumps(body).replace(f'"{{{kind}}}"', str(world.made_id(kind))))
     if sample.multipart:
         kwargs.setdefault("data", upload_data())
     return world.call(

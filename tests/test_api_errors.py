@@ -51,6 +51,7 @@ BODY_REQUIRED = [
         ("POST", "/forms/<int:form_id>/register"),
         ("POST", "/lists/<int:list_id>/tasks"),
         ("DELETE", "/bots/<int:bot_id>"),
+        ("DELETE", "/roles/<int:role_id>"),
     }
 ]
 
@@ -206,6 +207,22 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/bots"): {"name": 5},
     ("PUT", "/bots/<int:bot_id>"): {"is_enabled": "yes"},
     ("DELETE", "/bots/<int:bot_id>"): {"task_receiver_id": "me"},
+    ("POST", "/roles"): {"name": 5},
+    ("POST", "/roles/bulk"): {"name": "not an array"},
+    ("PUT", "/roles/<int:role_id>"): {"banned": "yes"},
+    ("PUT", "/roles/bulk"): [{"id": "one"}],
+    ("DELETE", "/roles/<int:role_id>"): {"task_receiver_id": "me"},
+    ("DELETE", "/roles/bulk"): [5],
+    ("POST", "/members"): {"email": ["a@b.c"]},
+    ("PUT", "/members/<int:member_id>"): {"banned": 1},
+    ("POST", "/members/bulk"): {"AddMembers": {"email": "a@b.c"}},
+    ("PUT", "/members/<int:member_id>/avatar"): {"guid": 5},
+    ("PUT", "/orgchart"): {"department_name": 5},
+    ("PUT", "/orgchart/bulk"): [{"parent_id": "top"}],
+    ("POST", "/orgchart/<int:department_id>"): {"remove_manager": "yes"},
+    ("POST", "/orgchart/bulk"): {"id": 1},
+    ("DELETE", "/orgchart/bulk"): [{"id": []}],
+    ("POST", "/forms/<int:form_id>/permissions"): {"permissions": ["member"]},
 }
 
 
@@ -229,7 +246,7 @@ def test_400_wrong_member_type(world: World, pair: tuple[Endpoint, str]) -> None
         "/",
         "/v4/tasks/abc",
         "/v4/announcements",
-        "/api/v4/roles",
+        "/api/v4/calendar",
     ],
 )
 def test_404_lists_the_routes(world: World, path: str) -> None:

@@ -16,7 +16,18 @@ from typing import Any
 
 from werkzeug.routing import Map, Rule
 
-from . import auth, views_bots, views_directory, views_files, views_meta, views_tasks
+from . import (
+    auth,
+    views_bots,
+    views_directory,
+    views_files,
+    views_members,
+    views_meta,
+    views_orgchart,
+    views_permissions,
+    views_roles,
+    views_tasks,
+)
 from .call import View
 
 __all__ = [
@@ -261,6 +272,120 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         prefixes=_ANY_PREFIX,
         public=True,
     ),
+    # -- directory administration: roles, members, org chart, identity, form permissions --
+    Endpoint(("GET",), "/roles", views_roles.get_roles, "`include_fired`; any member may read"),
+    Endpoint(("GET",), "/roles/<int:role_id>", views_roles.get_role, "403 `access_denied_person`"),
+    Endpoint(
+        ("POST",),
+        "/roles",
+        views_roles.create_role,
+        "`{name, external_id?, member_add?}`; Organization manager (`MANAGE_ROLES`) right",
+    ),
+    Endpoint(
+        ("POST",), "/roles/bulk", views_roles.create_roles, "CreateRoleRequest[]; all or nothing"
+    ),
+    Endpoint(
+        ("PUT",),
+        "/roles/<int:role_id>",
+        views_roles.update_role,
+        "name, external_id, banned, member_add, member_remove",
+    ),
+    Endpoint(
+        ("PUT",), "/roles/bulk", views_roles.update_roles, "UpdateRoleRequest[]; all or nothing"
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/roles/<int:role_id>",
+        views_roles.delete_role,
+        "the role is `fired`; `task_receiver_id` is checked, tasks are not moved",
+    ),
+    Endpoint(("DELETE",), "/roles/bulk", views_roles.delete_roles, "`[{id, task_receiver_id}]`"),
+    Endpoint(
+        ("POST",),
+        "/members",
+        views_members.create_member,
+        "CreateMemberRequest (email and a name required); Organization manager "
+        "(`MANAGE_PERSONS_IN_ORGANIZATION`) right",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/members/<int:member_id>",
+        views_members.update_member,
+        "names, email, status, banned, rights, position, department_id/drop_department, "
+        "phone, mobile_phone; users only (bots: `/bots`)",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/members/<int:member_id>",
+        views_members.delete_member,
+        "fires the member (`cannot_be_fired` for oneself); tasks are not moved",
+    ),
+    Endpoint(
+        ("POST",),
+        "/members/bulk",
+        views_members.update_members,
+        "ChangeMembersRequest (`AddMembers`, `ChangeMembers`, `BanMembers`, `FireMembers`, "
+        "any case); all or nothing",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/members/<int:member_id>/avatar",
+        views_members.set_avatar,
+        "`{guid, external_avatar_id}`; the upload becomes `avatar_id`; one's own without rights",
+    ),
+    Endpoint(
+        ("GET",),
+        "/profile/identity",
+        views_orgchart.get_identity,
+        "`{email, organization_id}` of the caller",
+    ),
+    Endpoint(("GET",), "/orgchart", views_orgchart.get_orgchart, "`{departments}`"),
+    Endpoint(
+        ("PUT",),
+        "/orgchart",
+        views_orgchart.create_department,
+        "CreateDepartmentRequest → Department; Organization manager "
+        "(`MANAGE_PERSONS_IN_ORGANIZATION`) right",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/orgchart/bulk",
+        views_orgchart.create_departments,
+        "CreateDepartmentRequest[]; all or nothing",
+    ),
+    Endpoint(
+        ("POST",),
+        "/orgchart/<int:department_id>",
+        views_orgchart.update_department,
+        "name, parent (no loops), manager / `remove_manager`, external_id",
+    ),
+    Endpoint(
+        ("POST",),
+        "/orgchart/bulk",
+        views_orgchart.update_departments,
+        "UpdateDepartmentRequest[]; all or nothing",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/orgchart/<int:department_id>",
+        views_orgchart.delete_department,
+        "`{}`; not with sub-departments; members lose the department",
+    ),
+    Endpoint(("DELETE",), "/orgchart/bulk", views_orgchart.delete_departments, "`[{id}]` → `{}`"),
+    Endpoint(
+        ("GET",),
+        "/forms/<int:form_id>/permissions",
+        views_permissions.get_form_permissions,
+        "`{permissions: {person_id: level}}`; Configuration manager right or the form's "
+        "administrator/manager; `GET /forms` does not filter by them",
+    ),
+    Endpoint(
+        ("POST",),
+        "/forms/<int:form_id>/permissions",
+        views_permissions.change_form_permissions,
+        "`{permissions: {person_id: none|member|manager|restricted_manager|administrator}}` "
+        "→ the whole table",
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -273,23 +398,10 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/announcements/{id}", "PY get_announcement"),
     ("POST", "/announcements", "PY create_announcement"),
     ("POST", "/announcements/{id}/comments", "PY comment_announcement"),
-    ("GET", "/roles", "PY get_roles"),
-    ("GET", "/roles/{id}", "PY get_role"),
-    ("POST", "/roles", "PY create_role"),
-    ("PUT", "/roles/{id}", "PY update_role"),
-    ("DELETE", "/roles/{id}", "PY delete_role"),
-    ("POST", "/members", "PY create_member"),
-    ("PUT", "/members/{id}", "PY update_member"),
-    ("PUT", "/members/{id}/avatar", "PY set_avatar"),
-    ("DELETE", "/members/{id}", "CS, TS"),
-    ("POST", "/members/bulk", "CS, TS"),
     ("GET", "/calendar", "PY get_calendar_tasks"),
-    ("GET|POST", "/forms/{id}/permissions", "PY get/change_form_permissions"),
     ("GET|POST|PUT|DELETE", "/knowledgebase/...", "PY knowledge base (7 methods)"),
     ("GET", "/lists/{id}", "CS, TS"),
     ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
-    ("GET", "/orgchart", "CS, TS (and department CRUD)"),
-    ("GET", "/profile/identity", "CS, TS"),
     ("GET", "/tasksbyapprover/{id}", "CS, TS"),
     ("POST", "/integrations/call", "CS, TS"),
     ("POST", "/integrations/attachcallrecord", "CS, TS"),

@@ -84,21 +84,6 @@ def _members(call: Call, include_inactive: bool) -> list[Person]:
     ]
 
 
-def _role(role: Person) -> dict[str, Any]:
-    """A Role (contract §6.3). serialize has no role shape yet; this is the envelope only."""
-    data: dict[str, Any] = {
-        "id": role.id,
-        "name": role.first_name,
-        "banned": role.banned,
-        "fired": role.fired,
-    }
-    if role.member_ids:
-        data["member_ids"] = list(role.member_ids)
-    if role.external_id:
-        data["external_id"] = role.external_id
-    return data
-
-
 def _organization(call: Call, include_inactive: bool) -> dict[str, Any]:
     org = call.backend.organisation
     roles = [p for p in call.backend.persons() if p.type == "role"]
@@ -108,7 +93,7 @@ def _organization(call: Call, include_inactive: bool) -> dict[str, Any]:
         "persons": [serialize.person(p, full=True) for p in _members(call, include_inactive)],
     }
     if roles:
-        data["roles"] = [_role(r) for r in roles]
+        data["roles"] = [serialize.role(r) for r in roles]
     return data
 
 

@@ -1,0 +1,87 @@
+"""Helpers shared by the directory-administration views (roles, members, org chart, form
+permissions): rights checks, JSON-array bodies (the ``/bulk`` endpoints), typed members with
+JSON-pointer paths, and person-id checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import _json
+from ..model import Person, Rights
+from . import body
+from .call import Call
+from .errors import ApiError
+
+__all__ = [
+    "INT32",
+    "active_person",
+    "get_int32",
+    "item_object",
+    "json_array",
+    "require_right",
+]
+
+#: The range of the C# client's ``int`` ids and masks.
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def require_right(call: Call, right: Rights, what: str) -> None:
+    """403 ``access_denied`` unless the caller holds every bit of ``right``."""
+    if not call.me.has_right(right):
+        raise ApiError(
+            "access_denied",
+            f"{what} needs the {right.name} right (Rights.{right.name} = {int(right)}); "
+            f"person {call.me.id} has rights {call.me.rights}",
+        )
+
+
+def json_array(call: Call) -> list[Any]:
+    """The body as a JSON array (the ``/bulk`` endpoints); the errors of
+    :func:`~pyrus_mock.api.body.json_object` otherwise."""
+    raw = body.read_body(call.request, call.body_limit)
+    if not raw.strip():
+        raise ApiError("empty_body", "the request body is empty; send a JSON array")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(
+            "invalid_request_encoding", "the request body is not UTF-8 encoded"
+        ) from None
+    try:
+        data = _json.loads(text)
+    except ValueError as exc:
+        raise ApiError("invalid_json", f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise ApiError("invalid_json", f"/ must be an array, got {body.type_name(data)}")
+    return data
+
+
+def item_object(value: Any, path: str) -> dict[str, Any]:
+    """One element of a bulk array, which must be an object."""
+    if not isinstance(value, dict):
+        raise ApiError("invalid_json", f"{path} must be an object, got {body.type_name(value)}")
+    return value
+
+
+def get_int32(obj: Mapping[str, Any], key: str, *, path: str = "") -> int | None:
+    """:func:`~pyrus_mock.api.body.get_int` limited to 32 bits (the C# client reads ints)."""
+    value = body.get_int(obj, key, path=path)
+    if value is not None and not INT32[0] <= value <= INT32[1]:
+        raise ApiError("invalid_json", f"{path}/{key}: {value} is outside the 32-bit range")
+    return value
+
+
+def active_person(call: Call, person_id: int, path: str, *, roles: bool = False) -> Person:
+    """The active (not fired) user or bot ``person_id`` (a role too with ``roles``);
+    400 ``invalid_person_id`` naming ``path`` otherwise."""
+    person = call.backend.find_person(person_id)
+    if person is None or person.fired or (person.type == "role" and not roles):
+        raise ApiError(
+            "invalid_person_id",
+            f"{path}: {person_id} is not an active "
+            + ("person" if roles else "user or bot")
+            + " of the organisation",
+        )
+    return person
