@@ -31,6 +31,7 @@ _BASES = {
     "catalog_item": 7_000_000,
     "file": 30_000_000,
     "list": 800,
+    "announcement": 600_000,
     "organisation": 40,
     "field": 1,
     "choice": 1,

@@ -24,6 +24,7 @@ from pyrus_mock.api.app import PyrusApp
 from pyrus_mock.api.routes import ENDPOINTS, Endpoint
 from pyrus_mock.bots import Bot
 from pyrus_mock.model import Catalog, FileRecord, Form, Person, Task, TaskList
+from pyrus_mock.model_extra import Announcement, KbEntity
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -68,6 +69,9 @@ class World:
     simple_task: Task
     lst: TaskList
     file: FileRecord
+    announcement: Announcement
+    topic: KbEntity
+    article: KbEntity
     tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, who: str) -> str:
@@ -148,6 +152,11 @@ def make_world(**settings: Any) -> World:
     backend = mock.backend
     uploaded = backend.upload("receipt.txt", b"receipt bytes", author.id)
     backend.comment(task, {"text": "scan", "attachments": [uploaded.guid]}, author)
+    announcement = mock.add_announcement("Office closed on Friday", author=author)
+    topic = mock.add_kb_entity("topic", "Policies", author=author)
+    article = mock.add_kb_entity(
+        "article", "Expenses", "Keep receipts.", parent=topic, author=author
+    )
     app = mock.app
     assert isinstance(app, PyrusApp)
     return World(
@@ -165,6 +174,9 @@ def make_world(**settings: Any) -> World:
         simple,
         lst,
         uploaded,
+        announcement,
+        topic,
+        article,
     )
 
 
@@ -192,6 +204,9 @@ class Sample:
             list=world.lst.id,
             file=world.file.id,
             bot=world.bot.id,
+            announcement=world.announcement.id,
+            topic=world.topic.id,
+            article=world.article.id,
         )
         return path if path.startswith("/services/") else prefix + path
 
@@ -248,6 +263,12 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("DELETE", "/bots/<int:bot_id>"): Sample(
         "DELETE", "/bots/{bot}", who="manager", json_body={"task_receiver_id": 0}
+    ),
+    ("GET", "/announcements"): Sample("GET", "/announcements?item_count=10"),
+    ("GET", "/announcements/<int:announcement_id>"): Sample("GET", "/announcements/{announcement}"),
+    ("POST", "/announcements"): Sample("POST", "/announcements", json_body={"text": "Hello"}),
+    ("POST", "/announcements/<int:announcement_id>/comments"): Sample(
+        "POST", "/announcements/{announcement}/comments", json_body={"text": "Thanks"}
     ),
 }
 

@@ -206,6 +206,8 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/bots"): {"name": 5},
     ("PUT", "/bots/<int:bot_id>"): {"is_enabled": "yes"},
     ("DELETE", "/bots/<int:bot_id>"): {"task_receiver_id": "me"},
+    ("POST", "/announcements"): {"text": 5},
+    ("POST", "/announcements/<int:announcement_id>/comments"): {"attachments": "guid"},
 }
 
 
@@ -228,7 +230,7 @@ def test_400_wrong_member_type(world: World, pair: tuple[Endpoint, str]) -> None
         "/v5/tasks/1",
         "/",
         "/v4/tasks/abc",
-        "/v4/announcements",
+        "/v4/orgchart",
         "/api/v4/roles",
     ],
 )
@@ -463,8 +465,8 @@ def test_over_https(served: World) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status", "says"),
     [
-        ("GET", "/v4/announcements/5", 404, "GET /announcements/{id} (PY get_announcement)"),
-        ("GET", "/api/v4/knowledgebase/articles/3", 404, "knowledge base"),
+        ("GET", "/v4/roles/5", 404, "GET /roles/{id} (PY get_role)"),
+        ("GET", "/api/v4/orgchart", 404, "department CRUD"),
         ("DELETE", "/v4/tasks/4", 405, "Pyrus has DELETE /tasks/{id} (AIO)"),
         ("GET", "/v4/taskz/1", 404, "no such endpoint GET /v4/taskz/1; implemented routes"),
     ],

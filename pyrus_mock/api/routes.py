@@ -16,7 +16,14 @@ from typing import Any
 
 from werkzeug.routing import Map, Rule
 
-from . import auth, views_bots, views_directory, views_files, views_tasks
+from . import (
+    auth,
+    views_announcements,
+    views_bots,
+    views_directory,
+    views_files,
+    views_tasks,
+)
 from .call import View
 
 __all__ = [
@@ -252,6 +259,31 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_bots.delete_bot,
         "fires the bot's person; `task_receiver_id` is checked, tasks are not moved",
     ),
+    # -- announcements, calendar, knowledge base, telephony, audit reports --------------------
+    Endpoint(
+        ("GET",),
+        "/announcements",
+        views_announcements.get_announcements,
+        "newest first; `item_count` 1..10000 (default 100)",
+    ),
+    Endpoint(
+        ("GET",),
+        "/announcements/<int:announcement_id>",
+        views_announcements.get_announcement,
+        "AnnouncementWithComments; 403 `access_denied` for unknown ids",
+    ),
+    Endpoint(
+        ("POST",),
+        "/announcements",
+        views_announcements.create_announcement,
+        "`{text or formatted_text, attachments}`; every member reads announcements",
+    ),
+    Endpoint(
+        ("POST",),
+        "/announcements/<int:announcement_id>/comments",
+        views_announcements.comment_announcement,
+        "`{text or formatted_text, attachments}` → the announcement with every comment",
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -260,10 +292,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("POST", "/catalogs/{id}", "PY sync_catalog"),
     ("POST", "/catalogs/{id}/diff", "PY update_catalog_items"),
     ("POST|PUT|DELETE", "/catalogs/bulk", "CS, TS"),
-    ("GET", "/announcements", "PY get_announcements"),
-    ("GET", "/announcements/{id}", "PY get_announcement"),
-    ("POST", "/announcements", "PY create_announcement"),
-    ("POST", "/announcements/{id}/comments", "PY comment_announcement"),
     ("GET", "/roles", "PY get_roles"),
     ("GET", "/roles/{id}", "PY get_role"),
     ("POST", "/roles", "PY create_role"),
