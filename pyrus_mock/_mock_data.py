@@ -139,6 +139,8 @@ class DataBuilders:
         subscribers: Sequence[PersonRef] = (),
         due_date: str | None = None,
         list_ids: Sequence[int] = (),
+        due: str | None = None,
+        duration: int | None = None,
     ) -> Task:
         """Create a task (a form task when ``form`` is given).
 
@@ -155,7 +157,17 @@ class DataBuilders:
             subscribers: subscribers.
             due_date: ``YYYY-MM-DD``.
             list_ids: lists to add the task to.
+            due: due moment ``YYYY-MM-DDThh:mm:ssZ`` (instead of ``due_date``).
+            duration: minutes the task lasts from ``due`` (an event in the calendar).
         """
+        from .engine.common import parse_timestamp
+
+        if due is not None and (due_date is not None or parse_timestamp(due) is None):
+            raise InvalidArgument(
+                "due", repr(due), "a YYYY-MM-DDThh:mm:ssZ moment, and no due_date with it"
+            )
+        if duration is not None and (due is None or isinstance(duration, bool) or duration < 0):
+            raise InvalidArgument("duration", repr(duration), "minutes >= 0, given with due")
         backend = self.backend
         form_obj: Form | None
         if form is None:
@@ -205,6 +217,8 @@ class DataBuilders:
                 backend.resolve_person(p, f"subscribers[{i}]") for i, p in enumerate(subscribers)
             ],
             due_date=due_date,
+            due=due,
+            duration=duration,
             list_ids=list_ids,
         )
 

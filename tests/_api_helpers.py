@@ -270,6 +270,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/announcements/<int:announcement_id>/comments"): Sample(
         "POST", "/announcements/{announcement}/comments", json_body={"text": "Thanks"}
     ),
+    ("GET", "/calendar"): Sample(
+        "GET", "/calendar?start_date_utc=2026-01-01T00:00:00Z&end_date_utc=2026-02-01T00:00:00Z"
+    ),
 }
 
 

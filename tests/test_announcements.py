@@ -5,53 +5,20 @@ reaches the fake, and their failing sides."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from pyrus import client
 from pyrus.models.requests import AnnouncementCommentRequest, CreateAnnouncementRequest
 
 from pyrus_mock import InvalidArgument
 
 from ._api_helpers import World, make_world
+from ._official_helpers import official, world
+
+__all__ = ["world"]  # the fixture
 
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-
-
-@pytest.fixture(params=["intercept", "https"])
-def world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """A fresh world reached by interception or over the real HTTPS server."""
-    world = make_world()
-    mock = world.mock
-    try:
-        if request.param == "intercept":
-            with mock.intercept():
-                yield world
-        else:
-            mock.start()
-            monkeypatch.setenv("REQUESTS_CA_BUNDLE", mock.ca_path)
-            yield world
-            mock.server.raise_errors()
-    finally:
-        mock.close()
-    world.app.raise_errors()
-
-
-def official(world: World, who: str = "bot") -> client.PyrusAPI:
-    """The official client logged in as the bot or a user of ``world``."""
-    if who == "bot":
-        api = client.PyrusAPI(login=world.bot.login, security_key=world.bot.security_key)
-    else:
-        person = getattr(world, who)
-        api = client.PyrusAPI(
-            login=person.email, security_key=world.mock.backend.user_key(person.id)
-        )
-    if world.mock._server is not None:  # the https transport
-        host = world.mock.base_url.removeprefix("https://")
-        api._host, api._auth_host, api._files_host = host, host + "/api", host
-    return api
 
 
 def test_the_seeded_announcement_is_listed_and_read(world: World) -> None:

@@ -20,6 +20,7 @@ from . import (
     auth,
     views_announcements,
     views_bots,
+    views_calendar,
     views_directory,
     views_files,
     views_tasks,
@@ -284,6 +285,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_announcements.comment_announcement,
         "`{text or formatted_text, attachments}` → the announcement with every comment",
     ),
+    Endpoint(
+        ("GET",),
+        "/calendar",
+        views_calendar.get_calendar,
+        "tasks whose `due` (with `duration`) or `due_date` day meets the range; "
+        "`all_accessed_tasks`, `item_count` (≤ 100), `filter_mask` bits 1-2; no meetings",
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -302,7 +310,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("PUT", "/members/{id}/avatar", "PY set_avatar"),
     ("DELETE", "/members/{id}", "CS, TS"),
     ("POST", "/members/bulk", "CS, TS"),
-    ("GET", "/calendar", "PY get_calendar_tasks"),
     ("GET|POST", "/forms/{id}/permissions", "PY get/change_form_permissions"),
     ("GET|POST|PUT|DELETE", "/knowledgebase/...", "PY knowledge base (7 methods)"),
     ("GET", "/lists/{id}", "CS, TS"),
