@@ -273,6 +273,23 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/calendar"): Sample(
         "GET", "/calendar?start_date_utc=2026-01-01T00:00:00Z&end_date_utc=2026-02-01T00:00:00Z"
     ),
+    ("GET", "/knowledgebase/structure"): Sample("GET", "/knowledgebase/structure"),
+    ("POST", "/knowledgebase"): Sample(
+        "POST", "/knowledgebase", json_body={"type": "topic", "title": "HR"}
+    ),
+    ("GET", "/knowledgebase/<entity_id>"): Sample("GET", "/knowledgebase/{article}"),
+    ("PUT", "/knowledgebase/<entity_id>"): Sample(
+        "PUT", "/knowledgebase/{article}", who="author", json_body={"title": "Costs"}
+    ),
+    ("DELETE", "/knowledgebase/<entity_id>"): Sample(
+        "DELETE", "/knowledgebase/{article}", who="author"
+    ),
+    ("GET", "/knowledgebase/<entity_id>/permissions"): Sample(
+        "GET", "/knowledgebase/{article}/permissions"
+    ),
+    ("PUT", "/knowledgebase/<entity_id>/permissions"): Sample(
+        "PUT", "/knowledgebase/{article}/permissions", who="author", json_body={"inherit": False}
+    ),
 }
 
 

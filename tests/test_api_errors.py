@@ -208,6 +208,9 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/bots/<int:bot_id>"): {"task_receiver_id": "me"},
     ("POST", "/announcements"): {"text": 5},
     ("POST", "/announcements/<int:announcement_id>/comments"): {"attachments": "guid"},
+    ("POST", "/knowledgebase"): {"type": "article", "title": ["t"]},
+    ("PUT", "/knowledgebase/<entity_id>"): {"parent_topic_id_changed": "yes"},
+    ("PUT", "/knowledgebase/<entity_id>/permissions"): {"readers": ["me"]},
 }
 
 

@@ -23,6 +23,7 @@ from . import (
     views_calendar,
     views_directory,
     views_files,
+    views_knowledge,
     views_tasks,
 )
 from .call import View
@@ -123,6 +124,7 @@ class EndpointRule(LazyBuilderRule):
 
 
 _TASKS = "/tasks/<int:task_id>"
+_KB = "/knowledgebase/<entity_id>"
 
 #: Every endpoint the fake serves.
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -292,6 +294,48 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "tasks whose `due` (with `duration`) or `due_date` day meets the range; "
         "`all_accessed_tasks`, `item_count` (≤ 100), `filter_mask` bits 1-2; no meetings",
     ),
+    Endpoint(
+        ("GET",),
+        "/knowledgebase/structure",
+        views_knowledge.get_structure,
+        "readable entities nested; `parent_topic_id`, `depth`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/knowledgebase",
+        views_knowledge.create_entity,
+        "`{type, title, body, parent_topic_id}`; the caller is the author (write access)",
+    ),
+    Endpoint(
+        ("GET",),
+        _KB,
+        views_knowledge.get_entity,
+        "article or topic; 404 `knowledge_base_not_found`, 403 `knowledge_base_access_denied`",
+    ),
+    Endpoint(
+        ("PUT",),
+        _KB,
+        views_knowledge.update_entity,
+        "`title`, `body`, `parent_topic_id_changed` + `parent_topic_id`; `version` + 1",
+    ),
+    Endpoint(
+        ("DELETE",),
+        _KB,
+        views_knowledge.delete_entity,
+        "`delete_with_children` (needed for a topic with entities) → `{deleted: true}`",
+    ),
+    Endpoint(
+        ("GET",),
+        _KB + "/permissions",
+        views_knowledge.get_permissions,
+        "`{global_permission, inherit, readers, editors}` (the entity's own lists)",
+    ),
+    Endpoint(
+        ("PUT",),
+        _KB + "/permissions",
+        views_knowledge.update_permissions,
+        "`{inherit, readers, editors}`; null members unchanged",
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -311,7 +355,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/members/{id}", "CS, TS"),
     ("POST", "/members/bulk", "CS, TS"),
     ("GET|POST", "/forms/{id}/permissions", "PY get/change_form_permissions"),
-    ("GET|POST|PUT|DELETE", "/knowledgebase/...", "PY knowledge base (7 methods)"),
     ("GET", "/lists/{id}", "CS, TS"),
     ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
     ("GET", "/orgchart", "CS, TS (and department CRUD)"),
