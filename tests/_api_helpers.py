@@ -24,7 +24,7 @@ from pyrus_mock.api.app import PyrusApp
 from pyrus_mock.api.routes import ENDPOINTS, Endpoint
 from pyrus_mock.bots import Bot
 from pyrus_mock.model import Catalog, FileRecord, Form, Person, Task, TaskList
-from pyrus_mock.model_extra import Announcement, KbEntity
+from pyrus_mock.model_extra import Announcement, CallRecord, KbEntity
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -156,6 +156,10 @@ def make_world(**settings: Any) -> World:
     topic = mock.add_kb_entity("topic", "Policies", author=author)
     article = mock.add_kb_entity(
         "article", "Expenses", "Keep receipts.", parent=topic, author=author
+    )
+    mock.add_call_integration("tel-1", form)
+    backend.extra.calls.append(  # a call registered earlier, for attachcallrecord
+        CallRecord(task.id, "tel-1", bot.id, backend.now(), "+100", "+200", external_id="call-1")
     )
     app = mock.app
     assert isinstance(app, PyrusApp)
@@ -290,6 +294,15 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("PUT", "/knowledgebase/<entity_id>/permissions"): Sample(
         "PUT", "/knowledgebase/{article}/permissions", who="author", json_body={"inherit": False}
     ),
+    ("POST", "/integrations/call"): Sample(
+        "POST",
+        "/integrations/call",
+        json_body={"account_id": "tel-1", "from_number": "+100", "to_number": "+200"},
+    ),
+    # record_file is filled in by send_sample() (the guid of world.file)
+    ("POST", "/integrations/attachcallrecord"): Sample(
+        "POST", "/integrations/attachcallrecord", json_body={"external_id": "call-1"}
+    ),
 }
 
 
@@ -313,6 +326,8 @@ def send_sample(
         body = {"login": world.bot.login, "security_key": world.bot.security_key}
     if sample.path.startswith("/bots/") and sample.method == "DELETE":
         body = {"task_receiver_id": world.manager.id}
+    if sample.path == "/integrations/attachcallrecord" and body is not None:
+        body = {**body, "record_file": world.file.guid}
     if sample.multipart:
         kwargs.setdefault("data", upload_data())
     return world.call(

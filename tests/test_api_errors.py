@@ -211,6 +211,8 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/knowledgebase"): {"type": "article", "title": ["t"]},
     ("PUT", "/knowledgebase/<entity_id>"): {"parent_topic_id_changed": "yes"},
     ("PUT", "/knowledgebase/<entity_id>/permissions"): {"readers": ["me"]},
+    ("POST", "/integrations/call"): {"account_id": 5},
+    ("POST", "/integrations/attachcallrecord"): {"record_file": "g", "task_id": "1"},
 }
 
 

@@ -23,6 +23,7 @@ from . import (
     views_calendar,
     views_directory,
     views_files,
+    views_integrations,
     views_knowledge,
     views_tasks,
 )
@@ -336,6 +337,20 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_knowledge.update_permissions,
         "`{inherit, readers, editors}`; null members unchanged",
     ),
+    Endpoint(
+        ("POST",),
+        "/integrations/call",
+        views_integrations.register_call,
+        "`{account_id, from_number, to_number, internal_number, external_id, mappings}` → "
+        "`{task_id}`: a task on the account's form (`add_call_integration`)",
+    ),
+    Endpoint(
+        ("POST",),
+        "/integrations/attachcallrecord",
+        views_integrations.attach_call_record,
+        "`{record_file, task_id or external_id or from_number + to_number, mappings}`: "
+        "a comment with the record on the call's task",
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -360,8 +375,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/orgchart", "CS, TS (and department CRUD)"),
     ("GET", "/profile/identity", "CS, TS"),
     ("GET", "/tasksbyapprover/{id}", "CS, TS"),
-    ("POST", "/integrations/call", "CS, TS"),
-    ("POST", "/integrations/attachcallrecord", "CS, TS"),
     ("GET", "/eventhistory, /fileaccesshistory, /taskaccesshistory, ...", "CS, TS audit CSVs"),
     ("DELETE", "/tasks/{id}", "AIO"),
     ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
