@@ -27,6 +27,7 @@ from pyrus_mock.model import Catalog, FileRecord, Form, Person, Task, TaskList
 from pyrus_mock.model_extra import Announcement, CallRecord, KbEntity
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+CSV = "text/csv; charset=utf-8"
 
 
 def check_reply(response: TestResponse | Any, *, raw_ok: bool = False) -> Any:
@@ -38,7 +39,7 @@ def check_reply(response: TestResponse | Any, *, raw_ok: bool = False) -> Any:
     assert not data.lstrip().startswith(b"<"), data[:200]
     for name in RATE_HEADERS:
         assert name in response.headers, (name, dict(response.headers))
-    if raw_ok and status == 200 and content_type == "application/octet-stream":
+    if raw_ok and status == 200 and content_type in ("application/octet-stream", CSV):
         return None
     assert content_type == "application/json; charset=utf-8", content_type
     parsed = json.loads(data.decode("utf-8"))
@@ -303,6 +304,23 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/integrations/attachcallrecord"): Sample(
         "POST", "/integrations/attachcallrecord", json_body={"external_id": "call-1"}
     ),
+    ("GET", "/eventhistory"): Sample(
+        "GET", "/eventhistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/fileaccesshistory"): Sample(
+        "GET", "/fileaccesshistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/taskaccesshistory"): Sample(
+        "GET", "/taskaccesshistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/registryaccesshistory"): Sample(
+        "GET", "/registryaccesshistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/registrydownloadhistory"): Sample(
+        "GET", "/registrydownloadhistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/personlastaction"): Sample("GET", "/personlastaction", who="supervisor", raw=True),
+    ("GET", "/handlingtime"): Sample("GET", "/handlingtime", who="supervisor", raw=True),
 }
 
 

@@ -25,6 +25,7 @@ from . import (
     views_files,
     views_integrations,
     views_knowledge,
+    views_reports,
     views_tasks,
 )
 from .call import View
@@ -351,6 +352,67 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "`{record_file, task_id or external_id or from_number + to_number, mappings}`: "
         "a comment with the record on the call's task",
     ),
+    Endpoint(
+        ("GET",),
+        "/eventhistory",
+        views_reports.event_history,
+        "CSV (Supervisor right): logins from the API log, "
+        "`event_id,date,person_id,email,event`; `after`/`count` paging",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/fileaccesshistory",
+        views_reports.file_access_history,
+        "CSV (Supervisor right): downloads, `…,file_id,file_name`; `after`/`count` paging; "
+        "403 `access_denied_file_access_history`",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/taskaccesshistory",
+        views_reports.task_access_history,
+        "CSV (Supervisor right): task reads and comments, `…,task_id,action`; "
+        "`after`/`count` paging",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/registryaccesshistory",
+        views_reports.registry_access_history,
+        "CSV (Supervisor right): register reads: `…,form_id`; `after`/`count` paging",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/registrydownloadhistory",
+        views_reports.registry_download_history,
+        "CSV (Supervisor right): register reads with `format=csv`, `…,form_id`; "
+        "`after`/`count` paging",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/personlastaction",
+        views_reports.person_last_action,
+        "CSV (Supervisor right): `person_id,email,first_name,last_name,type,last_action`",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/handlingtime",
+        views_reports.handling_time,
+        "CSV (Supervisor right): `sd`, `ed`, `formId` (`tz` ignored) → "
+        "`task_id,form_id,create_date,close_date,handling_minutes`",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -375,7 +437,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/orgchart", "CS, TS (and department CRUD)"),
     ("GET", "/profile/identity", "CS, TS"),
     ("GET", "/tasksbyapprover/{id}", "CS, TS"),
-    ("GET", "/eventhistory, /fileaccesshistory, /taskaccesshistory, ...", "CS, TS audit CSVs"),
     ("DELETE", "/tasks/{id}", "AIO"),
     ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
     ("POST", "/forms/{id}/register with format=csv", "PY get_registry (CSV)"),
