@@ -23,15 +23,21 @@ def utc(*parts: int) -> datetime:
 
 
 def _seed(world: World) -> dict[str, int]:
-    mock, author = world.mock, world.author
+    mock, mine = world.mock, {"author": world.author, "responsible": world.author}
     made = {
-        "event": mock.create_task(
-            text="Call", author=author, due="2026-03-10T09:00:00Z", duration=120
+        "event": mock.create_task(text="Call", due="2026-03-10T09:00:00Z", duration=120, **mine),
+        "day": mock.create_task(text="Report", due_date="2026-03-12", **mine),
+        "later": mock.create_task(text="Audit", due_date="2026-04-20", **mine),
+        "none": mock.create_task(text="No date", **mine),
+        "authored": mock.create_task(
+            text="Only written", author=world.author, due_date="2026-03-13"
         ),
-        "day": mock.create_task(text="Report", author=author, due_date="2026-03-12"),
-        "later": mock.create_task(text="Audit", author=author, due_date="2026-04-20"),
-        "none": mock.create_task(text="No date", author=author),
-        "other": mock.create_task(text="Not mine", author=world.outsider, due_date="2026-03-11"),
+        "other": mock.create_task(
+            text="Not mine",
+            author=world.outsider,
+            responsible=world.outsider,
+            due_date="2026-03-11",
+        ),
     }
     return {name: task.id for name, task in made.items()}
 
@@ -73,14 +79,21 @@ def test_filter_mask_item_count_and_all_accessed_tasks(world: World) -> None:
     boss = official(world, "supervisor")
     assert boss.get_calendar_tasks(CalendarRequest(*march)).tasks == []
     everything = boss.get_calendar_tasks(CalendarRequest(*march, all_accessed_tasks=True))
-    assert [t.id for t in everything.tasks] == [ids["event"], ids["other"], ids["day"]]
+    assert [t.id for t in everything.tasks] == [
+        ids["event"],
+        ids["other"],
+        ids["day"],
+        ids["authored"],
+    ]
     outsider = official(world, "outsider")
     mine = outsider.get_calendar_tasks(CalendarRequest(*march, all_accessed_tasks=True))
     assert [t.id for t in mine.tasks] == [ids["other"]]
 
 
 def test_only_the_last_comment_is_sent(world: World) -> None:
-    task = world.mock.create_task(text="Plan", author=world.author, due_date="2026-03-05")
+    task = world.mock.create_task(
+        text="Plan", author=world.author, responsible=world.author, due_date="2026-03-05"
+    )
     world.mock.backend.comment(task, {"text": "first"}, world.author)
     world.mock.backend.comment(task, {"text": "second"}, world.author)
     reply = official(world, "author").get_calendar_tasks(
@@ -107,7 +120,6 @@ def test_the_csharp_query_string() -> None:
 @pytest.mark.parametrize(
     ("query", "code"),
     [
-        ("end_date_utc=2026-03-01T00:00:00Z", "required_parameter_missing"),
         ("start_date_utc=2026-03-01T00:00:00Z", "required_parameter_missing"),
         ("start_date_utc=yesterday&end_date_utc=2026-03-01T00:00:00Z", "invalid_value_format"),
         (
@@ -134,3 +146,24 @@ def test_the_builder_checks_due_and_duration() -> None:
         world.mock.create_task(text="x", due="2026-03-01")
     with pytest.raises(InvalidArgument, match="duration"):
         world.mock.create_task(text="x", duration=30)
+
+
+def test_approvers_see_what_waits_for_them_and_the_start_may_be_left_out() -> None:
+    """TS ``CalendarTasksRequest``: ``start_date_utc`` optional; without
+    ``all_accessed_tasks`` only tasks the user is assignee of or must still approve."""
+    world = make_world()
+    world.ok(
+        "POST",
+        f"/v4/tasks/{world.task.id}/comments",
+        json_body={"due_date": "2026-03-03"},
+    )
+    url = "/v4/calendar?end_date_utc=2026-03-31T00:00:00Z"
+    assert [t["id"] for t in world.ok("GET", url)["tasks"]] == [world.task.id]  # bot approves
+    assert world.ok("GET", url, who="author")["tasks"] == []  # approves step 2, not yet current
+    world.ok(
+        "POST",
+        f"/v4/tasks/{world.task.id}/comments",
+        json_body={"approval_choice": "approved"},
+    )
+    assert world.ok("GET", url)["tasks"] == []
+    assert [t["id"] for t in world.ok("GET", url, who="author")["tasks"]] == [world.task.id]

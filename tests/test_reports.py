@@ -174,10 +174,16 @@ def test_over_https_on_the_files_origin_as_csharp_sends_it() -> None:
     mock.start()
     try:
         token = world.token("supervisor")
-        world.ok("GET", f"/v4/tasks/{world.task.id}")  # in-process: the same backend logs it
         with requests.Session() as session:
+            # C# joins the origins /auth returns (ending in "/") with paths starting with "/"
+            read = session.get(
+                f"{mock.base_url}/v4//tasks/{world.task.id}",
+                headers={"Authorization": f"Bearer {world.token('bot')}"},
+                verify=mock.ca_path,
+            )
+            assert read.status_code == 200, read.text
             response = session.get(
-                f"{mock.base_url}/taskaccesshistory?after=0&count=10",
+                f"{mock.base_url}//taskaccesshistory?after=0&count=10",
                 headers={"Authorization": f"Bearer {token}"},
                 verify=mock.ca_path,
             )

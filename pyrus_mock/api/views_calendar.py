@@ -11,8 +11,10 @@ Which dates count (the fake's rules; Pyrus documents only the mask bits):
 * a task is selected when one of its counted intervals overlaps ``[start_date_utc,
   end_date_utc]`` (both ends included); open and closed tasks alike.
 
-Whose tasks: the caller's own (author, responsible, participant or approver); with
-``all_accessed_tasks=True`` every task the caller may see (a Supervisor sees all). Tasks come
+Whose tasks (as the TS client documents ``all_accessed_tasks``): the tasks the caller is
+responsible for or must still approve (a waiting approver of the current step); with
+``all_accessed_tasks=True`` every task the caller may see (a Supervisor sees all).
+``start_date_utc`` may be left out (the TS client types it optional): no lower bound. Tasks come
 earliest first, as TaskWithComments with only their last comment; ``item_count`` (default 50)
 is capped at 100, and ``has_more`` says whether more matched. Meetings are not modelled:
 ``meetings`` is omitted whatever ``include_meetings`` says.
@@ -38,9 +40,11 @@ MAX_ITEM_COUNT = 100
 _DUE, _DUE_DATE = 0b0001, 0b0010
 
 
-def _moment(call: Call, name: str) -> datetime:
+def _moment(call: Call, name: str, default: datetime | None = None) -> datetime:
     raw = call.arg(name)
     if raw is None or not raw.strip():
+        if default is not None:
+            return default
         raise ApiError("required_parameter_missing", f"give {name} (YYYY-MM-DDThh:mm:ssZ)")
     stamp = parse_timestamp(raw.strip())
     if stamp is not None:
@@ -69,16 +73,19 @@ def _intervals(task: Task, mask: int) -> list[tuple[datetime, datetime]]:
 
 
 def _own(person: Person, task: Task) -> bool:
-    """Author, responsible, participant or approver (subscribers only watch)."""
-    if person.id in (task.author_id, task.responsible_id) or person.id in task.participant_ids:
+    """Responsible, or a waiting approver of the current step."""
+    if person.id == task.responsible_id:
         return True
-    return any(a.person_id == person.id for step in task.approvals for a in step)
+    step = task.current_step
+    waiting = task.approvers(step) if step is not None else []
+    return any(a.person_id == person.id and a.choice == "waiting" for a in waiting)
 
 
 def get_calendar(call: Call) -> dict[str, Any]:
     """``GET /calendar?start_date_utc=&end_date_utc=&item_count=&all_accessed_tasks=&
     filter_mask=&include_meetings=``: ``{tasks, has_more}`` (see the module docstring)."""
-    start, end = _moment(call, "start_date_utc"), _moment(call, "end_date_utc")
+    start = _moment(call, "start_date_utc", datetime.min.replace(tzinfo=timezone.utc))
+    end = _moment(call, "end_date_utc")
     if end < start:
         raise ApiError("invalid_value_format", "end_date_utc is before start_date_utc")
     count = body.query_int(call.arg("item_count"), "item_count", 50)

@@ -68,6 +68,7 @@ __all__ = [
 MAX_COUNT = 10_000
 
 _PREFIX = re.compile(r"^(?:/api)?/v4(?=/)")
+_SLASHES = re.compile(r"//+")
 _DOWNLOAD = re.compile(r"/files/download/(\d{1,18})/?")
 _TASK = re.compile(r"/tasks/(\d{1,18})(/comments)?/?")
 _REGISTER = re.compile(r"/forms/(\d{1,18})/register/?")
@@ -123,7 +124,9 @@ def _history(call: Call, name: str, code: str, columns: Sequence[str], pick: Ext
         for event_id in range(after + 1, len(log) + 1):
             logged = log[event_id - 1]
             path, _, query = logged.path.partition("?")
-            cells = pick(backend, logged, _PREFIX.sub("", path), parse_qs(query))
+            # C# joins "https://api.pyrus.com/v4/" and "/tasks/1": collapse the double slash
+            path = _PREFIX.sub("", _SLASHES.sub("/", path))
+            cells = pick(backend, logged, path, parse_qs(query))
             if cells is None:
                 continue
             who = logged.person_id
