@@ -14,6 +14,7 @@ from .builders import parse_fields, parse_steps
 from .errors import InvalidArgument
 from .model import Catalog, CatalogHeader, FieldDef, Form, FormStep, Person, Rights, Task
 from .orgchart import Department
+from .model_extra import Announcement, AnnouncementComment, CallIntegration, KbEntity, KbType
 
 if TYPE_CHECKING:
     from .backend import PyrusBackend
@@ -205,6 +206,8 @@ class DataBuilders:
         subscribers: Sequence[PersonRef] = (),
         due_date: str | None = None,
         list_ids: Sequence[int] = (),
+        due: str | None = None,
+        duration: int | None = None,
     ) -> Task:
         """Create a task (a form task when ``form`` is given).
 
@@ -221,7 +224,17 @@ class DataBuilders:
             subscribers: subscribers.
             due_date: ``YYYY-MM-DD``.
             list_ids: lists to add the task to.
+            due: due moment ``YYYY-MM-DDThh:mm:ssZ`` (instead of ``due_date``).
+            duration: minutes the task lasts from ``due`` (an event in the calendar).
         """
+        from .engine.common import parse_timestamp
+
+        if due is not None and (due_date is not None or parse_timestamp(due) is None):
+            raise InvalidArgument(
+                "due", repr(due), "a YYYY-MM-DDThh:mm:ssZ moment, and no due_date with it"
+            )
+        if duration is not None and (due is None or isinstance(duration, bool) or duration < 0):
+            raise InvalidArgument("duration", repr(duration), "minutes >= 0, given with due")
         backend = self.backend
         form_obj: Form | None
         if form is None:
@@ -271,12 +284,133 @@ class DataBuilders:
                 backend.resolve_person(p, f"subscribers[{i}]") for i, p in enumerate(subscribers)
             ],
             due_date=due_date,
+            due=due,
+            duration=duration,
             list_ids=list_ids,
         )
 
     def task(self, task_id: int) -> Task:
         """The task with that id (raises :class:`~pyrus_mock.errors.UnknownEntity`)."""
         return self.backend.task(task_id)
+
+    # -- announcements, knowledge base, telephony ------------------------------------------------
+
+    def add_announcement(
+        self,
+        text: str,
+        *,
+        author: PersonRef | None = None,
+        comments: Sequence[str | tuple[PersonRef, str]] = (),
+    ) -> Announcement:
+        """Add an announcement (``GET /announcements`` lists it, newest first).
+
+        Args:
+            text: the announcement's text.
+            author: who posted it; a default user when omitted.
+            comments: comment texts, or ``(author, text)`` pairs.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArgument("text", repr(text), "a non-empty string")
+        backend = self.backend
+        with backend.lock:
+            author_id = (
+                backend.resolve_person(author, "author")
+                if author is not None
+                else self._author().id
+            )
+            now = backend.now()
+            made = Announcement(backend.ids.next("announcement"), author_id, now, now, text)
+            for index, item in enumerate(comments):
+                who, said = (author_id, item) if isinstance(item, str) else item
+                made.comments.append(
+                    AnnouncementComment(
+                        backend.ids.next("comment"),
+                        backend.resolve_person(who, f"comments[{index}]"),
+                        now,
+                        str(said),
+                    )
+                )
+            backend.extra.announcements[made.id] = made
+            return made
+
+    def add_kb_entity(
+        self,
+        type: KbType,
+        title: str,
+        body: str = "",
+        *,
+        parent: KbEntity | str | None = None,
+        author: PersonRef | None = None,
+        inherit: bool = True,
+        readers: Sequence[PersonRef] = (),
+        editors: Sequence[PersonRef] = (),
+    ) -> KbEntity:
+        """Add a knowledge-base article or topic (the ``/knowledgebase`` endpoints).
+
+        Args:
+            type: ``"article"`` or ``"topic"``.
+            title: the title.
+            body: the article's markdown text.
+            parent: the topic it goes in (the entity or its id); the root when omitted.
+            author: its author (who has write access); a default user when omitted.
+            inherit: take the parent's permissions (every member reads root entities).
+            readers: persons given read access on it.
+            editors: persons given write access on it.
+        """
+        if type not in ("article", "topic"):
+            raise InvalidArgument("type", repr(type), "'article' or 'topic'")
+        if not isinstance(title, str) or not title.strip():
+            raise InvalidArgument("title", repr(title), "a non-empty string")
+        backend = self.backend
+        with backend.lock:
+            parent_id: str | None = None
+            if parent is not None:
+                wanted = parent.id if isinstance(parent, KbEntity) else parent
+                found = backend.extra.kb.get(wanted) if isinstance(wanted, str) else None
+                if found is None or found.type != "topic":
+                    raise InvalidArgument(
+                        "parent", f"{parent!r} is not a topic of this fake", "a topic or its id"
+                    )
+                parent_id = found.id
+            author_id = (
+                backend.resolve_person(author, "author")
+                if author is not None
+                else self._author().id
+            )
+            now = backend.now()
+            entity = KbEntity(
+                id=backend.ids.uuid(),
+                type=type,
+                title=title,
+                author_id=author_id,
+                created_at=now,
+                updated_at=now,
+                last_edited_by=author_id,
+                body=body,
+                parent_id=parent_id,
+                inherit=inherit,
+                readers=[backend.resolve_person(p, f"readers[{i}]") for i, p in enumerate(readers)],
+                editors=[backend.resolve_person(p, f"editors[{i}]") for i, p in enumerate(editors)],
+            )
+            backend.extra.kb[entity.id] = entity
+            return entity
+
+    def add_call_integration(self, account_id: str, form: Form | int) -> CallIntegration:
+        """Register a telephony integration account: ``POST /integrations/call`` with this
+        ``account_id`` creates a task on ``form`` (the form or its id), filling the fields whose
+        ``code`` the call's ``mappings`` name."""
+        if not isinstance(account_id, str) or not account_id:
+            raise InvalidArgument("account_id", repr(account_id), "a non-empty string")
+        backend = self.backend
+        with backend.lock:
+            form_id = getattr(form, "id", form)
+            if not isinstance(form_id, int) or backend.find_form(form_id) is None:
+                raise InvalidArgument(
+                    "form", f"{form!r} is not a form of this fake", "a Form from add_form()"
+                )
+            made = CallIntegration(account_id, form_id)
+            backend.extra.call_integrations[account_id] = made
+            return made
 
 
 _RIGHT_NAMES = {

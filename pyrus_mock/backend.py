@@ -20,6 +20,7 @@ from .accounts import Accounts
 from .clock import Clock, VirtualClock
 from .engine.violations import Violation, errors_of
 from .errors import InvalidArgument, UnknownEntity
+from .extra_store import ExtraStore
 from .ids import IdSource
 from .model import (
     Approval,
@@ -117,6 +118,7 @@ class _State:
     form_permissions: dict[int, dict[int, str]] = field(default_factory=dict)
     rates: dict[int, _Rate] = field(default_factory=dict)
     api_calls: list[ApiCall] = field(default_factory=list)
+    extra: ExtraStore = field(default_factory=ExtraStore)
 
 
 class PyrusBackend(Accounts, OrgAdmin):
@@ -153,6 +155,11 @@ class PyrusBackend(Accounts, OrgAdmin):
         with self.lock:
             self.ids.reset()
             self._state = self._new_state()
+
+    @property
+    def extra(self) -> ExtraStore:
+        """Announcements, knowledge base, calls (:mod:`pyrus_mock.extra_store`); under the lock."""
+        return self._state.extra
 
     @property
     def organisation(self) -> Organisation:
@@ -472,16 +479,24 @@ class PyrusBackend(Accounts, OrgAdmin):
         return task.form_id if task is not None else None
 
     def file_visible(self, person: Person, file_id: int, task: Task | None = None) -> bool:
-        """Whether the file exists and ``person`` uploaded it, or may see a task it is attached
-        to; ``task`` (e.g. one the caller holds a delivery token for) counts as visible."""
+        """Whether the file exists and ``person`` uploaded it, may see a task it is attached to,
+        or it is on an announcement; ``task`` (e.g. one the caller holds a delivery token for)
+        counts as visible."""
         record = self._state.files.get(file_id)
         if record is None:
             return False
-        if record.uploaded_by == person.id:
+        if record.uploaded_by == person.id or self._announced(file_id):
             return True
         return any(
             (other is task or self.can_see(person, other)) and file_id in self.task_file_ids(other)
             for other in self._state.tasks.values()
+        )
+
+    def _announced(self, file_id: int) -> bool:
+        """Whether the file is on an announcement (or its comments): every member reads those."""
+        return any(
+            file_id in a.attachment_ids or any(file_id in c.attachment_ids for c in a.comments)
+            for a in self._state.extra.announcements.values()
         )
 
     def task_file_ids(self, task: Task) -> set[int]:

@@ -32,6 +32,7 @@ _BASES = {
     "file": 30_000_000,
     "list": 800,
     "department": 600,
+    "announcement": 600_000,
     "organisation": 40,
     "field": 1,
     "choice": 1,

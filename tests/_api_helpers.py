@@ -24,8 +24,10 @@ from pyrus_mock.api.app import PyrusApp
 from pyrus_mock.api.routes import ENDPOINTS, Endpoint
 from pyrus_mock.bots import Bot
 from pyrus_mock.model import Catalog, FileRecord, Form, Person, Task, TaskList
+from pyrus_mock.model_extra import Announcement, CallRecord, KbEntity
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+CSV = "text/csv; charset=utf-8"
 
 
 def check_reply(response: TestResponse | Any, *, raw_ok: bool = False) -> Any:
@@ -37,7 +39,7 @@ def check_reply(response: TestResponse | Any, *, raw_ok: bool = False) -> Any:
     assert not data.lstrip().startswith(b"<"), data[:200]
     for name in RATE_HEADERS:
         assert name in response.headers, (name, dict(response.headers))
-    if raw_ok and status == 200 and content_type == "application/octet-stream":
+    if raw_ok and status == 200 and content_type in ("application/octet-stream", CSV):
         return None
     assert content_type == "application/json; charset=utf-8", content_type
     parsed = json.loads(data.decode("utf-8"))
@@ -69,6 +71,9 @@ class World:
     lst: TaskList
     file: FileRecord
     admin: Person  # Rights.ORGANIZATION_MANAGER: roles, members, org chart
+    announcement: Announcement
+    topic: KbEntity
+    article: KbEntity
     tokens: dict[str, str] = field(default_factory=dict)
     made: dict[str, int] = field(default_factory=dict)
 
@@ -161,6 +166,15 @@ def make_world(**settings: Any) -> World:
     uploaded = backend.upload("receipt.txt", b"receipt bytes", author.id)
     backend.comment(task, {"text": "scan", "attachments": [uploaded.guid]}, author)
     admin = mock.add_user("Ada", "Admin", rights=Rights.ORGANIZATION_MANAGER)
+    announcement = mock.add_announcement("Office closed on Friday", author=author)
+    topic = mock.add_kb_entity("topic", "Policies", author=author)
+    article = mock.add_kb_entity(
+        "article", "Expenses", "Keep receipts.", parent=topic, author=author
+    )
+    mock.add_call_integration("tel-1", form)
+    backend.extra.calls.append(  # a call registered earlier, for attachcallrecord
+        CallRecord(task.id, "tel-1", bot.id, backend.now(), "+100", "+200", external_id="call-1")
+    )
     app = mock.app
     assert isinstance(app, PyrusApp)
     return World(
@@ -179,6 +193,9 @@ def make_world(**settings: Any) -> World:
         lst,
         uploaded,
         admin,
+        announcement,
+        topic,
+        article,
     )
 
 
@@ -208,6 +225,9 @@ class Sample:
             list=world.lst.id,
             file=world.file.id,
             bot=world.bot.id,
+            announcement=world.announcement.id,
+            topic=world.topic.id,
+            article=world.article.id,
         )
         return path if path.startswith("/services/") else prefix + path
 
@@ -339,6 +359,58 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         who="manager",
         json_body={"permissions": {"{member}": "member"}},
     ),
+    ("GET", "/announcements"): Sample("GET", "/announcements?item_count=10"),
+    ("GET", "/announcements/<int:announcement_id>"): Sample("GET", "/announcements/{announcement}"),
+    ("POST", "/announcements"): Sample("POST", "/announcements", json_body={"text": "Hello"}),
+    ("POST", "/announcements/<int:announcement_id>/comments"): Sample(
+        "POST", "/announcements/{announcement}/comments", json_body={"text": "Thanks"}
+    ),
+    ("GET", "/calendar"): Sample(
+        "GET", "/calendar?start_date_utc=2026-01-01T00:00:00Z&end_date_utc=2026-02-01T00:00:00Z"
+    ),
+    ("GET", "/knowledgebase/structure"): Sample("GET", "/knowledgebase/structure"),
+    ("POST", "/knowledgebase"): Sample(
+        "POST", "/knowledgebase", json_body={"type": "topic", "title": "HR"}
+    ),
+    ("GET", "/knowledgebase/<entity_id>"): Sample("GET", "/knowledgebase/{article}"),
+    ("PUT", "/knowledgebase/<entity_id>"): Sample(
+        "PUT", "/knowledgebase/{article}", who="author", json_body={"title": "Costs"}
+    ),
+    ("DELETE", "/knowledgebase/<entity_id>"): Sample(
+        "DELETE", "/knowledgebase/{article}", who="author"
+    ),
+    ("GET", "/knowledgebase/<entity_id>/permissions"): Sample(
+        "GET", "/knowledgebase/{article}/permissions"
+    ),
+    ("PUT", "/knowledgebase/<entity_id>/permissions"): Sample(
+        "PUT", "/knowledgebase/{article}/permissions", who="author", json_body={"inherit": False}
+    ),
+    ("POST", "/integrations/call"): Sample(
+        "POST",
+        "/integrations/call",
+        json_body={"account_id": "tel-1", "from_number": "+100", "to_number": "+200"},
+    ),
+    # record_file is filled in by send_sample() (the guid of world.file)
+    ("POST", "/integrations/attachcallrecord"): Sample(
+        "POST", "/integrations/attachcallrecord", json_body={"external_id": "call-1"}
+    ),
+    ("GET", "/eventhistory"): Sample(
+        "GET", "/eventhistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/fileaccesshistory"): Sample(
+        "GET", "/fileaccesshistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/taskaccesshistory"): Sample(
+        "GET", "/taskaccesshistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/registryaccesshistory"): Sample(
+        "GET", "/registryaccesshistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/registrydownloadhistory"): Sample(
+        "GET", "/registrydownloadhistory?after=0&count=10", who="supervisor", raw=True
+    ),
+    ("GET", "/personlastaction"): Sample("GET", "/personlastaction", who="supervisor", raw=True),
+    ("GET", "/handlingtime"): Sample("GET", "/handlingtime", who="supervisor", raw=True),
 }
 
 
@@ -369,6 +441,8 @@ def send_sample(
     for kind in ("role", "department"):
         if body is not None and f'"{{{kind}}}"' in json.dumps(body):
             body = json.loads(json.dumps(body).replace(f'"{{{kind}}}"', str(world.made_id(kind))))
+    if sample.path == "/integrations/attachcallrecord" and body is not None:
+        body = {**body, "record_file": world.file.guid}
     if sample.multipart:
         kwargs.setdefault("data", upload_data())
     return world.call(

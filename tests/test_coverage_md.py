@@ -74,7 +74,8 @@ def test_every_route_builds_and_matches_back() -> None:
         assert url == re.sub(r"<(?:\w+:)?\w+>", "7", rule.rule)
         endpoint, arguments = adapter.match(url, method)
         assert endpoint is rule.endpoint
-        assert arguments == values
+        # int converters give ints back, string ones (knowledge-base ids) strings
+        assert {k: str(v) for k, v in arguments.items()} == dict.fromkeys(rule.arguments, "7")
         built += 1
     # a second build reuses the compiled builder, with unknown values as a query string
     assert adapter.build(views_tasks.get_task, {"task_id": 3, "item": "x"}) == "/tasks/3?item=x"

@@ -18,13 +18,18 @@ from werkzeug.routing import Map, Rule
 
 from . import (
     auth,
+    views_announcements,
     views_bots,
+    views_calendar,
     views_directory,
     views_files,
+    views_integrations,
+    views_knowledge,
     views_members,
     views_meta,
     views_orgchart,
     views_permissions,
+    views_reports,
     views_roles,
     views_tasks,
 )
@@ -126,6 +131,7 @@ class EndpointRule(LazyBuilderRule):
 
 
 _TASKS = "/tasks/<int:task_id>"
+_KB = "/knowledgebase/<entity_id>"
 
 #: Every endpoint the fake serves.
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -386,6 +392,155 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "`{permissions: {person_id: none|member|manager|restricted_manager|administrator}}` "
         "→ the whole table",
     ),
+    # -- announcements, calendar, knowledge base, telephony, audit reports --------------------
+    Endpoint(
+        ("GET",),
+        "/announcements",
+        views_announcements.get_announcements,
+        "newest first; `item_count` 1..10000 (default 100)",
+    ),
+    Endpoint(
+        ("GET",),
+        "/announcements/<int:announcement_id>",
+        views_announcements.get_announcement,
+        "AnnouncementWithComments; 403 `access_denied` for unknown ids",
+    ),
+    Endpoint(
+        ("POST",),
+        "/announcements",
+        views_announcements.create_announcement,
+        "`{text or formatted_text, attachments}`; every member reads announcements",
+    ),
+    Endpoint(
+        ("POST",),
+        "/announcements/<int:announcement_id>/comments",
+        views_announcements.comment_announcement,
+        "`{text or formatted_text, attachments}` → the announcement with every comment",
+    ),
+    Endpoint(
+        ("GET",),
+        "/calendar",
+        views_calendar.get_calendar,
+        "tasks whose `due` (with `duration`) or `due_date` day meets the range; "
+        "`all_accessed_tasks`, `item_count` (≤ 100), `filter_mask` bits 1-2; no meetings",
+    ),
+    Endpoint(
+        ("GET",),
+        "/knowledgebase/structure",
+        views_knowledge.get_structure,
+        "readable entities nested; `parent_topic_id`, `depth`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/knowledgebase",
+        views_knowledge.create_entity,
+        "`{type, title, body, parent_topic_id}`; the caller is the author (write access)",
+    ),
+    Endpoint(
+        ("GET",),
+        _KB,
+        views_knowledge.get_entity,
+        "article or topic; 404 `knowledge_base_not_found`, 403 `knowledge_base_access_denied`",
+    ),
+    Endpoint(
+        ("PUT",),
+        _KB,
+        views_knowledge.update_entity,
+        "`title`, `body`, `parent_topic_id_changed` + `parent_topic_id`; `version` + 1",
+    ),
+    Endpoint(
+        ("DELETE",),
+        _KB,
+        views_knowledge.delete_entity,
+        "`delete_with_children` (needed for a topic with entities) → `{deleted: true}`",
+    ),
+    Endpoint(
+        ("GET",),
+        _KB + "/permissions",
+        views_knowledge.get_permissions,
+        "`{global_permission, inherit, readers, editors}` (the entity's own lists)",
+    ),
+    Endpoint(
+        ("PUT",),
+        _KB + "/permissions",
+        views_knowledge.update_permissions,
+        "`{inherit, readers, editors}`; null members unchanged",
+    ),
+    Endpoint(
+        ("POST",),
+        "/integrations/call",
+        views_integrations.register_call,
+        "`{account_id, from_number, to_number, internal_number, external_id, mappings}` → "
+        "`{task_id}`: a task on the account's form (`add_call_integration`)",
+    ),
+    Endpoint(
+        ("POST",),
+        "/integrations/attachcallrecord",
+        views_integrations.attach_call_record,
+        "`{record_file, task_id or external_id or from_number + to_number, mappings}`: "
+        "a comment with the record on the call's task",
+    ),
+    Endpoint(
+        ("GET",),
+        "/eventhistory",
+        views_reports.event_history,
+        "CSV (Supervisor right): logins from the API log, "
+        "`event_id,date,person_id,email,event`; `after`/`count` paging",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/fileaccesshistory",
+        views_reports.file_access_history,
+        "CSV (Supervisor right): downloads, `…,file_id,file_name`; `after`/`count` paging; "
+        "403 `access_denied_file_access_history`",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/taskaccesshistory",
+        views_reports.task_access_history,
+        "CSV (Supervisor right): task reads and comments, `…,task_id,action`; "
+        "`after`/`count` paging",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/registryaccesshistory",
+        views_reports.registry_access_history,
+        "CSV (Supervisor right): register reads: `…,form_id`; `after`/`count` paging",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/registrydownloadhistory",
+        views_reports.registry_download_history,
+        "CSV (Supervisor right): register reads with `format=csv`, `…,form_id`; "
+        "`after`/`count` paging",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/personlastaction",
+        views_reports.person_last_action,
+        "CSV (Supervisor right): `person_id,email,first_name,last_name,type,last_action`",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
+    Endpoint(
+        ("GET",),
+        "/handlingtime",
+        views_reports.handling_time,
+        "CSV (Supervisor right): `sd`, `ed`, `formId` (`tz` ignored) → "
+        "`task_id,form_id,create_date,close_date,handling_minutes`",
+        prefixes=_ANY_PREFIX,
+        raw=True,
+    ),
 )
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
@@ -394,18 +549,9 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("POST", "/catalogs/{id}", "PY sync_catalog"),
     ("POST", "/catalogs/{id}/diff", "PY update_catalog_items"),
     ("POST|PUT|DELETE", "/catalogs/bulk", "CS, TS"),
-    ("GET", "/announcements", "PY get_announcements"),
-    ("GET", "/announcements/{id}", "PY get_announcement"),
-    ("POST", "/announcements", "PY create_announcement"),
-    ("POST", "/announcements/{id}/comments", "PY comment_announcement"),
-    ("GET", "/calendar", "PY get_calendar_tasks"),
-    ("GET|POST|PUT|DELETE", "/knowledgebase/...", "PY knowledge base (7 methods)"),
     ("GET", "/lists/{id}", "CS, TS"),
     ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
     ("GET", "/tasksbyapprover/{id}", "CS, TS"),
-    ("POST", "/integrations/call", "CS, TS"),
-    ("POST", "/integrations/attachcallrecord", "CS, TS"),
-    ("GET", "/eventhistory, /fileaccesshistory, /taskaccesshistory, ...", "CS, TS audit CSVs"),
     ("DELETE", "/tasks/{id}", "AIO"),
     ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
     ("POST", "/forms/{id}/register with format=csv", "PY get_registry (CSV)"),
