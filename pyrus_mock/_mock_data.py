@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from .builders import parse_fields, parse_steps
 from .errors import InvalidArgument
 from .model import Catalog, CatalogHeader, FieldDef, Form, FormStep, Person, Rights, Task
-from .orgchart import Department
 from .model_extra import Announcement, AnnouncementComment, CallIntegration, KbEntity, KbType
+from .orgchart import Department
 
 if TYPE_CHECKING:
     from .backend import PyrusBackend

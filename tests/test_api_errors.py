@@ -487,7 +487,7 @@ def test_over_https(served: World) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status", "says"),
     [
-        ("GET", "/v4/tasks/1/print_forms/2", 404, "GET /tasks/{id}/print_forms/{print_form_id} (AIO)"),
+        ("GET", "/v4/tasks/1/print_forms/2", 404, "print_forms/{print_form_id} (AIO)"),
         ("DELETE", "/v4/tasks/4", 405, "Pyrus has DELETE /tasks/{id} (AIO)"),
         ("GET", "/v4/taskz/1", 404, "no such endpoint GET /v4/taskz/1; implemented routes"),
     ],
