@@ -73,6 +73,8 @@ class DataBuilders:
         name: str,
         fields: Sequence[FieldDef | Mapping[str, Any]] = (),
         steps: Sequence[str | Mapping[str, Any] | FormStep] = (),
+        *,
+        inbox_group: bool = False,
     ) -> Form:
         """Add a form template.
 
@@ -86,6 +88,9 @@ class DataBuilders:
                 ``catalog_id``.
             steps: approval steps: names, or ``{"name": "Review", "approvers": [bot, user]}``;
                 approvers given here are the default approvers of tasks on this form.
+            inbox_group: show this form's waiting tasks in the inbox as one group
+                (``task_groups`` of ``GET /inbox``, id and name of the form) rather than among
+                the inbox's ``tasks``.
         """
         if not isinstance(name, str) or not name:
             raise InvalidArgument("name", repr(name), "a non-empty string")
@@ -99,7 +104,9 @@ class DataBuilders:
                 lambda cid: self.backend.find_catalog(cid) is not None,
             )
             parsed_steps = parse_steps(list(steps), self.backend.resolve_person)
-            return self.backend.add_form(name, top, by_id, parsed_steps)
+            form = self.backend.add_form(name, top, by_id, parsed_steps)
+            form.inbox_group = bool(inbox_group)
+            return form
 
     def add_catalog(
         self,

@@ -310,6 +310,9 @@ class Form:
     fields: list[FieldDef] = field(default_factory=list)
     steps: list[FormStep] = field(default_factory=list)
     deleted_or_closed: bool = False
+    #: Waiting tasks of this form show in the inbox as one group (``task_groups`` of
+    #: ``GET /inbox``, named after the form) instead of among the inbox's own ``tasks``.
+    inbox_group: bool = False
     #: Every field, nested ones included, by id (kept in sync by the backend).
     by_id: dict[int, FieldDef] = field(default_factory=dict)
 

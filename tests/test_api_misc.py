@@ -210,7 +210,7 @@ def test_inbox(world: World) -> None:
     inbox = world.ok("GET", "/v4/inbox?item_count=50&group_item_count=50")
     assert [t["id"] for t in inbox["tasks"]] == [world.task.id]
     assert inbox["has_more"] is False
-    assert world.ok("GET", "/v4/inbox", who="outsider") == {"tasks": [], "has_more": False}
+    assert world.ok("GET", "/v4/inbox", who="outsider")["tasks"] == []
     world.mock.create_task(text="second", author=world.author, responsible=world.bot)
     inbox = world.ok("GET", "/v4/inbox?item_count=1")
     assert (len(inbox["tasks"]), inbox["has_more"]) == (1, True)

@@ -194,7 +194,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("GET",),
         "/inbox",
         views_directory.get_inbox,
-        "tasks waiting for the caller; `item_count`; no task groups",
+        "tasks waiting for the caller; `item_count`; `task_groups` (one per form added with "
+        "`inbox_group=True`) with `group_item_count`",
     ),
     Endpoint(("GET",), "/lists", views_directory.get_lists, "lists nested by parent"),
     Endpoint(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import serialize
-from ..model import Catalog, CatalogItem, Person, TaskList
+from ..model import Catalog, CatalogItem, Person, Task, TaskList
 from . import body, register
 from .call import Call
 from .errors import ApiError
@@ -229,17 +229,47 @@ def get_catalog(call: Call, catalog_id: int) -> dict[str, Any]:
 
 
 def get_inbox(call: Call) -> dict[str, Any]:
-    """``GET /inbox[?item_count=50]``: open tasks waiting for the caller (responsible, or an
-    approver of the current step who has not answered). No task groups."""
+    """``GET /inbox[?item_count=50&group_item_count=50]``: open tasks waiting for the caller
+    (responsible, or an approver of the current step who has not answered).
+
+    Tasks of a form added with ``inbox_group=True`` are not among ``tasks``: they form one
+    TaskGroup per such form in ``task_groups`` (``id`` and ``name`` of the form, its waiting
+    tasks, at most ``group_item_count`` of them, and ``has_more``). Every other waiting task is
+    in ``tasks``, at most ``item_count`` of them. Both counts default to 50 as the official
+    clients send them; ``task_groups`` is always present (``[]`` when no group has a task).
+    """
     count = body.query_int(call.arg("item_count"), "item_count", 50)
+    group_count = body.query_int(call.arg("group_item_count"), "group_item_count", 50)
     backend = call.backend
     me = call.me
     with backend.lock:
-        waiting = [t for t in backend.tasks() if me.id in backend.inbox_ids(t)]
-        chosen = waiting[: max(count, 0)]
+        loose: list[Task] = []
+        groups: dict[int, list[Task]] = {}
+        for task in backend.tasks():
+            if me.id not in backend.inbox_ids(task):
+                continue
+            form = backend.find_form(task.form_id) if task.form_id else None
+            if form is not None and form.inbox_group:
+                groups.setdefault(form.id, []).append(task)
+            else:
+                loose.append(task)
+        chosen = loose[: max(count, 0)]
+        task_groups = []
+        for form_id, waiting in groups.items():
+            form = backend.find_form(form_id)
+            shown = waiting[: max(group_count, 0)]
+            task_groups.append(
+                {
+                    "id": form_id,
+                    "name": form.name if form is not None else "",
+                    "has_more": len(waiting) > len(shown),
+                    "tasks": [serialize.task_header(backend, t) for t in shown],
+                }
+            )
         return {
             "tasks": [serialize.task_header(backend, t) for t in chosen],
-            "has_more": len(waiting) > len(chosen),
+            "has_more": len(loose) > len(chosen),
+            "task_groups": task_groups,
         }
 
 

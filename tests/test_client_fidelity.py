@@ -1,0 +1,82 @@
+"""Contract fidelity: every value the fake sends is one the official clients read.
+
+Each behaviour is checked twice where it matters: on the JSON itself, and through the official
+Python client (``pyrus-api``, unmodified) parsing the reply, over ``intercept()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pyrus import client
+
+from ._api_helpers import World, make_world
+
+# The client serialises requests with jsonpickle, which warns about a future default.
+pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    world = make_world()
+    with world.mock.intercept():
+        yield world
+    world.mock.close()
+    world.app.raise_errors()
+
+
+@pytest.fixture
+def api(world: World) -> client.PyrusAPI:
+    return client.PyrusAPI(login=world.bot.login, security_key=world.bot.security_key)
+
+
+# -- GET /inbox: task_groups, item_count, group_item_count ----------------------------------------
+
+
+def _grouped_world(world: World) -> tuple[int, list[int]]:
+    """A grouped form with three tasks waiting for the bot; its id and the task ids."""
+    grouped = world.mock.add_form(
+        "Leave",
+        [{"name": "Days", "type": "number"}],
+        steps=[{"name": "OK", "approvers": [world.bot]}],
+        inbox_group=True,
+    )
+    ids = [
+        world.mock.create_task(form=grouped, fields={"Days": n}, author=world.author).id
+        for n in (1, 2, 3)
+    ]
+    return grouped.id, ids
+
+
+def test_inbox_groups_tasks_of_grouped_forms(world: World) -> None:
+    form_id, ids = _grouped_world(world)
+    inbox = world.ok("GET", "/v4/inbox")
+    assert [t["id"] for t in inbox["tasks"]] == [world.task.id], "grouped tasks are not loose"
+    assert inbox["has_more"] is False
+    [group] = inbox["task_groups"]
+    assert (group["id"], group["name"], group["has_more"]) == (form_id, "Leave", False)
+    assert [t["id"] for t in group["tasks"]] == ids
+    assert set(group["tasks"][0]) >= {"id", "create_date", "author"}, "TaskHeaders"
+    limited = world.ok("GET", "/v4/inbox?item_count=50&group_item_count=2")
+    [group] = limited["task_groups"]
+    assert ([t["id"] for t in group["tasks"]], group["has_more"]) == (ids[:2], True)
+    world.fail("GET", "/v4/inbox?group_item_count=two", 400, "invalid_request")
+
+
+def test_inbox_without_groups_has_an_empty_list(world: World) -> None:
+    assert world.ok("GET", "/v4/inbox", who="outsider") == {
+        "tasks": [],
+        "has_more": False,
+        "task_groups": [],
+    }
+
+
+def test_official_client_reads_task_groups(world: World, api: client.PyrusAPI) -> None:
+    form_id, ids = _grouped_world(world)
+    inbox = api.get_inbox(tasks_count=1, group_tasks_count=1)
+    assert inbox.error is None
+    assert [t.id for t in inbox.tasks] == [world.task.id]
+    [group] = inbox.task_groups
+    assert (group.id, group.name, group.has_more) == (form_id, "Leave", True)
+    assert [t.id for t in group.tasks] == ids[:1]
