@@ -119,7 +119,7 @@ def test_members(world: World) -> None:
     assert by_id[world.bot.id]["last_name"] == ""
     assert by_id[world.manager.id]["rights"] == 1600
     world.bot.delete()
-    members = world.ok("GET", "/v4/members", who="author")["members"]
+    members = world.ok("GET", "/v4/members?include_fired=True", who="author")["members"]
     assert {m["id"]: m for m in members}[world.bot.id]["fired"] is True
     member = world.ok("GET", f"/v4/members/{world.author.id}", who="author")
     assert (member["first_name"], member["email"]) == ("Ann", world.author.email)

@@ -80,3 +80,28 @@ def test_official_client_reads_task_groups(world: World, api: client.PyrusAPI) -
     [group] = inbox.task_groups
     assert (group.id, group.name, group.has_more) == (form_id, "Leave", True)
     assert [t.id for t in group.tasks] == ids[:1]
+
+
+# -- GET /members: include_fired -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["True", "true"], ids=["csharp", "typescript"])
+def test_members_list_fired_persons_only_when_asked(world: World, flag: str) -> None:
+    gone = world.mock.create_bot("Gone", "https://gone.invalid/hook")
+    gone.delete()
+    ids = [m["id"] for m in world.ok("GET", "/v4/members", who="author")["members"]]
+    assert gone.id not in ids
+    assert world.bot.id in ids
+    ids = [m["id"] for m in world.ok("GET", "/v4/members?include_fired=False")["members"]]
+    assert gone.id not in ids
+    members = world.ok("GET", f"/v4/members?include_fired={flag}")["members"]
+    assert {m["id"]: m["fired"] for m in members}[gone.id] is True
+    world.fail("GET", "/v4/members?include_fired=maybe", 400, "invalid_request")
+
+
+def test_official_client_members_leave_out_deleted_bots(world: World, api: client.PyrusAPI) -> None:
+    gone = world.mock.create_bot("Gone", "https://gone.invalid/hook")
+    gone.delete()
+    members = api.get_members().members
+    assert gone.id not in [m.id for m in members]
+    assert world.bot.id in [m.id for m in members]

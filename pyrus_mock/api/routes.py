@@ -169,7 +169,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "before/after`, `include_text`, `field_ids`; no CSV, no `due_filter`",
     ),
     Endpoint(
-        ("GET",), "/members", views_directory.get_members, "users and bots, fired ones flagged"
+        ("GET",),
+        "/members",
+        views_directory.get_members,
+        "users and bots; fired ones (deleted bots) only with `include_fired`",
     ),
     Endpoint(
         ("GET",), "/members/<int:member_id>", views_directory.get_member, "Person at the top level"

@@ -113,9 +113,15 @@ def _organization(call: Call, include_inactive: bool) -> dict[str, Any]:
 
 
 def get_members(call: Call) -> dict[str, Any]:
-    """``GET /members``: every user and bot of the organisation, fired ones flagged."""
+    """``GET /members[?include_fired=true]``: the users and bots of the organisation.
+
+    Fired persons (deleted bots among them) are listed, flagged ``fired``, only with
+    ``include_fired`` (the C# client sends ``True``/``False``, the TypeScript one
+    ``true``/``false``; the Python client sends nothing, so it sees active members only).
+    """
+    fired = body.query_bool(call.arg("include_fired"), "include_fired")
     with call.backend.lock:
-        return {"members": [serialize.person(p, full=True) for p in _members(call, True)]}
+        return {"members": [serialize.person(p, full=True) for p in _members(call, fired)]}
 
 
 def get_member(call: Call, member_id: int) -> dict[str, Any]:
