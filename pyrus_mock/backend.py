@@ -312,6 +312,10 @@ class PyrusBackend(Accounts):
         """Every list."""
         return list(self._state.lists.values())
 
+    def find_list(self, list_id: int) -> TaskList | None:
+        """A list (project) by id, or None."""
+        return self._state.lists.get(list_id)
+
     def list_exists(self, list_id: int) -> bool:
         """Whether the list exists."""
         return list_id in self._state.lists

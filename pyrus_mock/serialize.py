@@ -19,6 +19,7 @@ from .model import (
     Form,
     Person,
     Task,
+    TaskList,
 )
 
 __all__ = [
@@ -57,6 +58,10 @@ class Lookup(Protocol):
 
     def find_task(self, task_id: int) -> Task | None:
         """The task with that id, or None."""
+        ...
+
+    def find_list(self, list_id: int) -> TaskList | None:
+        """The list (project) with that id, or None."""
         ...
 
 
@@ -258,7 +263,9 @@ def _value(
     if t == "note":
         return fd.text or None
     if t == "project":
-        return None
+        projects = [_project(ctx.lookup, i) for i in task.list_ids]
+        known = [p for p in projects if p is not None]
+        return {"projects": known} if known else None
     if t == "title":
         children = _fields(ctx, fd.children, values, durations, row_id)
         return _prune({"checkmark": raw, "fields": children}) or None
@@ -318,6 +325,19 @@ def _value(
     if raw == "" or raw == []:
         return None
     return raw
+
+
+def _project(lookup: Lookup, list_id: int, depth: int = 0) -> dict[str, Any] | None:
+    """A Project (``{id, name, parent?}``, the parent chain nested) for a list the task is in."""
+    lst = lookup.find_list(list_id)
+    if lst is None:
+        return None
+    data: dict[str, Any] = {"id": lst.id, "name": lst.name}
+    if lst.parent_id is not None and depth < 64:  # a cycle cannot recurse forever
+        parent = _project(lookup, lst.parent_id, depth + 1)
+        if parent is not None:
+            data["parent"] = parent
+    return data
 
 
 def _field(

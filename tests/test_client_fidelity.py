@@ -105,3 +105,65 @@ def test_official_client_members_leave_out_deleted_bots(world: World, api: clien
     members = api.get_members().members
     assert gone.id not in [m.id for m in members]
     assert world.bot.id in [m.id for m in members]
+
+
+# -- project field values --------------------------------------------------------------------------
+
+
+def _project_task(world: World) -> tuple[int, int, int]:
+    """A form with a project field, a task in a nested list; (task id, child id, field id)."""
+    form = world.mock.add_form(
+        "Order", [{"name": "Project", "type": "project"}, {"name": "Note", "type": "text"}]
+    )
+    child = world.mock.backend.add_list("Sub", parent_id=world.lst.id)
+    task = world.mock.create_task(form=form, fields={"Note": "x"}, author=world.author)
+    world.mock.backend.comment(task, {"added_list_ids": [child.id]}, world.author)
+    field_id = next(f.id for f in form.fields if f.type == "project")
+    return task.id, child.id, field_id
+
+
+def test_project_field_carries_the_tasks_lists(world: World) -> None:
+    task_id, child_id, field_id = _project_task(world)
+    fields = world.ok("GET", f"/v4/tasks/{task_id}", who="author")["task"]["fields"]
+    project = next(f for f in fields if f["id"] == field_id)
+    assert project["type"] == "project"
+    assert project["value"] == {
+        "projects": [
+            {"id": child_id, "name": "Sub", "parent": {"id": world.lst.id, "name": "Projects"}}
+        ]
+    }
+    world.mock.backend.comment(
+        world.mock.backend.find_task(task_id), {"removed_list_ids": [child_id]}, world.author
+    )
+    fields = world.ok("GET", f"/v4/tasks/{task_id}", who="author")["task"]["fields"]
+    assert "value" not in next(f for f in fields if f["id"] == field_id), "no list, no value"
+
+
+def test_project_field_is_read_only(world: World) -> None:
+    task_id, child_id, field_id = _project_task(world)
+    update = {"field_updates": [{"id": field_id, "value": {"projects": [{"id": child_id}]}}]}
+    world.fail(
+        "POST",
+        f"/v4/tasks/{task_id}/comments",
+        400,
+        "unable_to_edit_field",
+        json_body=update,
+        who="author",
+    )
+
+
+def test_official_client_reads_project_values(world: World, api: client.PyrusAPI) -> None:
+    from pyrus.models import entities
+
+    task_id, child_id, field_id = _project_task(world)
+    world.mock.backend.comment(
+        world.mock.backend.find_task(task_id),
+        {"participants_added": [{"id": world.bot.id}]},
+        world.author,
+    )
+    task = api.get_task(task_id).task
+    [field] = [f for f in task.flat_fields if f.id == field_id]
+    assert isinstance(field.value, entities.Projects)
+    [project] = field.value.projects
+    assert (project.id, project.name) == (child_id, "Sub")
+    assert (project.parent.id, project.parent.name) == (world.lst.id, "Projects")
