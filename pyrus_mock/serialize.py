@@ -201,16 +201,21 @@ def form(f: Form) -> dict[str, Any]:
     )
 
 
-def bot(b: BotAccount, p: Person) -> dict[str, Any]:
-    """A Bot object of the bots API (contract §1.4); the security key is never included."""
+def bot(b: BotAccount, p: Person, *, omit_empty_bot_settings: bool = False) -> dict[str, Any]:
+    """A Bot object of the bots API (contract §1.4); the security key is never included.
+
+    ``bot_settings`` is always present (``""`` when unset) unless ``omit_empty_bot_settings``
+    (the setting of that name).
+    """
+    settings = {} if omit_empty_bot_settings and not b.settings else {"bot_settings": b.settings}
     return {
+        **settings,
         **_prune(
             {
                 "id": p.id,
                 "name": p.first_name,
                 "hook_url": b.hook_url,
                 "login": b.login,
-                "bot_settings": b.settings,
                 "description": b.description,
                 "external_id": b.external_id,
                 "locale": b.locale,

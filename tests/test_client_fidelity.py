@@ -6,6 +6,7 @@ Python client (``pyrus-api``, unmodified) parsing the reply, over ``intercept()`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -167,3 +168,36 @@ def test_official_client_reads_project_values(world: World, api: client.PyrusAPI
     [project] = field.value.projects
     assert (project.id, project.name) == (child_id, "Sub")
     assert (project.parent.id, project.parent.name) == (world.lst.id, "Projects")
+
+
+# -- bot_settings: always present unless omit_empty_bot_settings ----------------------------------
+
+
+def _payload(world: World, bot_id: int) -> dict[str, object]:
+    mock = world.mock
+    body, _ = mock.dispatcher.build_body(world.task, mock.backend.bot(bot_id), token=False)
+    return dict(json.loads(body))
+
+
+def test_bot_settings_always_present(world: World) -> None:
+    plain = world.mock.create_bot("Plain", "https://plain.invalid/hook")
+    tuned = world.mock.create_bot("Tuned", "https://tuned.invalid/hook", settings='{"k": 1}')
+    assert _payload(world, plain.id)["bot_settings"] == ""
+    assert _payload(world, tuned.id)["bot_settings"] == '{"k": 1}'
+    bots = {b["id"]: b for b in world.ok("GET", "/v4/bots", who="manager")["bots"]}
+    assert bots[plain.id]["bot_settings"] == ""
+    assert bots[tuned.id]["bot_settings"] == '{"k": 1}'
+    changed = world.ok("PUT", f"/v4/bots/{tuned.id}", who="manager", json_body={"bot_settings": ""})
+    assert changed["bot_settings"] == ""
+    assert _payload(world, tuned.id)["bot_settings"] == ""
+
+
+def test_omit_empty_bot_settings_setting(world: World) -> None:
+    world.mock.settings = world.mock.settings.replace(omit_empty_bot_settings=True)
+    plain = world.mock.create_bot("Plain", "https://plain.invalid/hook")
+    tuned = world.mock.create_bot("Tuned", "https://tuned.invalid/hook", settings="s")
+    assert "bot_settings" not in _payload(world, plain.id)
+    assert _payload(world, tuned.id)["bot_settings"] == "s"
+    bots = {b["id"]: b for b in world.ok("GET", "/v4/bots", who="manager")["bots"]}
+    assert "bot_settings" not in bots[plain.id]
+    assert bots[tuned.id]["bot_settings"] == "s"

@@ -33,7 +33,8 @@ def _require_manager(call: Call) -> None:
 
 def _bot_json(call: Call, bot: BotAccount) -> dict[str, Any]:
     person = call.backend.person(bot.person_id)
-    return serialize.bot(bot, person)
+    omit = call.backend.settings.omit_empty_bot_settings
+    return serialize.bot(bot, person, omit_empty_bot_settings=omit)
 
 
 def _invalid(exc: InvalidArgument) -> ApiError:
