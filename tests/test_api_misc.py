@@ -152,7 +152,7 @@ def test_profile(world: World) -> None:
     active = world.ok("GET", "/v4/profile")["organization"]["persons"]
     every = world.ok("GET", "/v4/profile?include_inactive=True")["organization"]["persons"]
     assert len(every) == len(active) + 1
-    world.fail("GET", "/v4/profile?withinactive=perhaps", 400, "invalid_request")
+    world.fail("GET", "/v4/profile?withinactive=perhaps", 400, "invalid_value_format")
 
 
 def test_contacts(world: World) -> None:
@@ -198,9 +198,14 @@ def test_catalog_filters(world: World, query: str, names: list[str]) -> None:
 
 def test_catalog_filter_errors(world: World) -> None:
     world.fail(
-        "GET", f"/v4/catalogs/{world.catalog.id}?column=Nope&value=x", 400, "invalid_request"
+        "GET",
+        f"/v4/catalogs/{world.catalog.id}?column=Nope&value=x",
+        400,
+        "catalog_column_not_found",
     )
-    world.fail("GET", f"/v4/catalogs/{world.catalog.id}?column=Name", 400, "invalid_request")
+    world.fail(
+        "GET", f"/v4/catalogs/{world.catalog.id}?column=Name", 400, "incorrect_parameters_count"
+    )
 
 
 # -- inbox and lists -------------------------------------------------------------------------------
@@ -214,7 +219,7 @@ def test_inbox(world: World) -> None:
     world.mock.create_task(text="second", author=world.author, responsible=world.bot)
     inbox = world.ok("GET", "/v4/inbox?item_count=1")
     assert (len(inbox["tasks"]), inbox["has_more"]) == (1, True)
-    world.fail("GET", "/v4/inbox?item_count=many", 400, "invalid_request")
+    world.fail("GET", "/v4/inbox?item_count=many", 400, "invalid_value_format")
 
 
 def test_lists(world: World) -> None:
@@ -255,7 +260,7 @@ def test_upload_refusals(world: World) -> None:
     world.fail("POST", "/v4/files/upload", 400, "file_is_missing", data={"field": "text only"})
     world.fail("POST", "/v4/files/upload", 400, "file_is_missing", json_body={"file": "x"})
     two = {"a": (io.BytesIO(b"1"), "a.txt"), "b": (io.BytesIO(b"2"), "b.txt")}
-    body = world.fail("POST", "/v4/files/upload", 400, "too_many_files", data=two)
+    body = world.fail("POST", "/v4/files/upload", 400, "too_many_attachments", data=two)
     assert "a, b" in body["error"]
 
 
@@ -413,7 +418,7 @@ def test_bot_limit() -> None:
         "POST",
         "/v4/bots",
         400,
-        "bots_limit_exceeded",
+        "limit_exceeded",
         who="manager",
         json_body={"name": "one too many"},
     )

@@ -62,7 +62,7 @@ def test_inbox_groups_tasks_of_grouped_forms(world: World) -> None:
     limited = world.ok("GET", "/v4/inbox?item_count=50&group_item_count=2")
     [group] = limited["task_groups"]
     assert ([t["id"] for t in group["tasks"]], group["has_more"]) == (ids[:2], True)
-    world.fail("GET", "/v4/inbox?group_item_count=two", 400, "invalid_request")
+    world.fail("GET", "/v4/inbox?group_item_count=two", 400, "invalid_value_format")
 
 
 def test_inbox_without_groups_has_an_empty_list(world: World) -> None:
@@ -97,7 +97,7 @@ def test_members_list_fired_persons_only_when_asked(world: World, flag: str) -> 
     assert gone.id not in ids
     members = world.ok("GET", f"/v4/members?include_fired={flag}")["members"]
     assert {m["id"]: m["fired"] for m in members}[gone.id] is True
-    world.fail("GET", "/v4/members?include_fired=maybe", 400, "invalid_request")
+    world.fail("GET", "/v4/members?include_fired=maybe", 400, "invalid_value_format")
 
 
 def test_official_client_members_leave_out_deleted_bots(world: World, api: client.PyrusAPI) -> None:

@@ -63,7 +63,7 @@ def create_bot(call: Call) -> dict[str, Any]:
     except InvalidArgument as exc:
         raise _invalid(exc) from None
     except BotLimitReached as exc:
-        raise ApiError("bots_limit_exceeded", str(exc)) from None
+        raise ApiError("limit_exceeded", str(exc)) from None
     with call.backend.lock:
         data = _bot_json(call, bot)
         data["security_key"] = bot.security_key

@@ -174,14 +174,14 @@ def _catalog_items(call: Call, catalog: Catalog) -> list[CatalogItem] | None:
     if not columns and not values:
         return None
     if len(columns) != len(values):
-        raise ApiError("invalid_request", "give column and value in pairs")
+        raise ApiError("incorrect_parameters_count", "give column and value in pairs")
     wildcard = body.query_bool(call.arg("use_wildcard"), "use_wildcard")
     names = [h.name.lower() for h in catalog.headers]
     tests = []
     for column, value in zip(columns, values, strict=True):
         if column.lower() not in names:
             raise ApiError(
-                "invalid_request",
+                "catalog_column_not_found",
                 f"catalog {catalog.id} has no column {column!r}; columns: "
                 + ", ".join(h.name for h in catalog.headers),
             )
