@@ -201,6 +201,8 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/auth"): {"login": 5, "security_key": "x"},
     ("POST", "/tasks/<int:task_id>/comments"): {"text": 5},
     ("POST", "/tasks"): {"text": ["a"]},
+    ("POST", "/tasks/comments"): {"comments": "all"},
+    ("POST", "/tasks//comments"): {"comments": "all"},
     ("POST", "/forms/<int:form_id>/register"): {"steps": "one"},
     ("POST", "/lists/<int:list_id>/tasks"): {"item_count": True},
     ("POST", "/bots"): {"name": 5},

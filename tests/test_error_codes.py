@@ -91,6 +91,7 @@ DYNAMIC_SITES: dict[tuple[str, str], frozenset[str]] = {
     ("api/refs.py", "first"): frozenset({"validation_error"}),  # an engine error's code
     ("engine/common.py", "code"): frozenset(),  # Report.error/warn/add plumbing
     ("engine/application.py", "violation.error_code"): frozenset(),  # re-pathing violations
+    ("engine/batch.py", "v.error_code"): frozenset(),  # re-pathing violations
     # {"error_code": ...} rendering a code chosen elsewhere (an error, a violation, a log entry):
     ("_wsgi_handler.py", "error_code"): frozenset(),  # _ERROR_CODES
     ("api/errors.py", "self.error_code"): frozenset(),

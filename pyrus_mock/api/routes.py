@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.routing import Map, Rule
 
-from . import auth, views_bots, views_directory, views_files, views_tasks
+from . import auth, views_bots, views_directory, views_files, views_tasks, views_tasks_bulk
 from .call import View
 
 __all__ = [
@@ -147,6 +147,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "text or formatted_text, subject, form_id, fields, approvals, responsible, "
         "participants, subscribers, due_date/due/duration, scheduled_date/"
         "scheduled_datetime_utc, list_ids, parent_task_id, attachments (not fill_defaults)",
+    ),
+    # -- task endpoints over several tasks (views_tasks_bulk) --
+    Endpoint(
+        ("GET",),
+        "/tasksbyapprover/<int:person_id>",
+        views_tasks_bulk.get_tasks_by_approver,
+        "TaskHeaders of the open tasks the caller sees that wait for that person's approval "
+        "on their current step",
+    ),
+    Endpoint(
+        ("POST",),
+        "/tasks/comments",
+        views_tasks_bulk.comment_tasks,
+        "`{no_tasks_in_response?, comments: [{task_id, previous_note_id?, comment}]}` on two or "
+        "more tasks, all applied or none (each checked as a single comment); stale "
+        "`previous_note_id` → 409 `conflict`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/tasks//comments",
+        views_tasks_bulk.comment_tasks,
+        "the same, as the C# client spells it (`CommentMultipleTasksInOneTransaction`)",
     ),
     Endpoint(
         ("GET",),
@@ -285,7 +307,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
     ("GET", "/orgchart", "CS, TS (and department CRUD)"),
     ("GET", "/profile/identity", "CS, TS"),
-    ("GET", "/tasksbyapprover/{id}", "CS, TS"),
     ("POST", "/integrations/call", "CS, TS"),
     ("POST", "/integrations/attachcallrecord", "CS, TS"),
     ("GET", "/eventhistory, /fileaccesshistory, /taskaccesshistory, ...", "CS, TS audit CSVs"),
