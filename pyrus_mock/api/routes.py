@@ -167,7 +167,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         ("POST",),
         "/tasks//comments",
-        views_tasks_bulk.comment_tasks,
+        views_tasks_bulk.comment_tasks_double_slash,
         "the same, as the C# client spells it (`CommentMultipleTasksInOneTransaction`)",
     ),
     Endpoint(

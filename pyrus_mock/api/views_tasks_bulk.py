@@ -18,7 +18,7 @@ from .call import Call
 from .errors import ApiError
 from .refs import rejected
 
-__all__ = ["comment_tasks", "get_tasks_by_approver"]
+__all__ = ["comment_tasks", "comment_tasks_double_slash", "get_tasks_by_approver"]
 
 
 def get_tasks_by_approver(call: Call, person_id: int) -> dict[str, Any]:
@@ -121,3 +121,9 @@ def comment_tasks(call: Call) -> dict[str, Any]:
         return {}
     with backend.lock:
         return {"tasks": [call.task_json(task) for task, _ in items]}
+
+
+def comment_tasks_double_slash(call: Call) -> dict[str, Any]:
+    """``POST /tasks//comments``: :func:`comment_tasks` as the C# client spells the path
+    (``TasksEndpoint + "/" + CommentSuffix``); a view of its own so each route builds back."""
+    return comment_tasks(call)
