@@ -85,7 +85,8 @@ class DataBuilders:
                 or :class:`FieldDef` objects. Tables take ``columns``, titles ``fields``,
                 multiple_choice ``options`` (strings or ``{"choice_id", "choice_value"}``),
                 catalog fields ``catalog`` (the object from :meth:`add_catalog`) or
-                ``catalog_id``.
+                ``catalog_id``. ``default`` (a value as ``POST /tasks`` ``fields`` take it) is
+                written into tasks created with ``fill_defaults: true`` that give no value.
             steps: approval steps: names, or ``{"name": "Review", "approvers": [bot, user]}``;
                 approvers given here are the default approvers of tasks on this form.
             inbox_group: show this form's waiting tasks in the inbox as one group

@@ -286,6 +286,10 @@ class FieldDef:
     text: str = ""
     #: Set on table columns: the table's id (cells are written through the table).
     table_id: int | None = None
+    #: The template's default value, in the write shape of ``POST /tasks`` ``fields``: written
+    #: into tasks created with ``fill_defaults`` that give the field no value. The fake's own
+    #: (never serialised: the clients' FormFieldInfo has no such member). None: no default.
+    default: Any = None
 
     def __repr__(self) -> str:
         code = f" code={self.code}" if self.code else ""

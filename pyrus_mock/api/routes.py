@@ -146,7 +146,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_tasks.create_task,
         "text or formatted_text, subject, form_id, fields, approvals, responsible, "
         "participants, subscribers, due_date/due/duration, scheduled_date/"
-        "scheduled_datetime_utc, list_ids, parent_task_id, attachments (not fill_defaults)",
+        "scheduled_datetime_utc, list_ids, parent_task_id, attachments, fill_defaults (the "
+        "`default` values of the form's fields)",
     ),
     # -- task endpoints over several tasks (views_tasks_bulk) --
     Endpoint(
