@@ -89,6 +89,8 @@ class DataBuilders:
                 written into tasks created with ``fill_defaults: true`` that give no value.
             steps: approval steps: names, or ``{"name": "Review", "approvers": [bot, user]}``;
                 approvers given here are the default approvers of tasks on this form.
+                ``"due_minutes": 60`` gives the step a deadline (minutes from entering it),
+                which the register's ``due_filter`` tests.
             inbox_group: show this form's waiting tasks in the inbox as one group
                 (``task_groups`` of ``GET /inbox``, id and name of the form) rather than among
                 the inbox's ``tasks``.

@@ -285,7 +285,12 @@ def parse_steps(
             if not isinstance(approvers, (list, tuple)):
                 approvers = [approvers]
             ids = [resolve_person(p, f"{where}.approvers[{i}]") for i, p in enumerate(approvers)]
-            out.append(FormStep(int(step.get("step", number)), str(name), ids))
+            due = step.get("due_minutes")
+            if due is not None and (not isinstance(due, int) or isinstance(due, bool) or due < 1):
+                raise InvalidArgument(
+                    f"{where}.due_minutes", repr(due), "minutes allowed on the step, an int >= 1"
+                )
+            out.append(FormStep(int(step.get("step", number)), str(name), ids, due))
         else:
             raise InvalidArgument(
                 where, repr(step), '"Step name" or {"name": "Review", "approvers": [bot]}'

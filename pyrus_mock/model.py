@@ -303,6 +303,9 @@ class FormStep:
     number: int
     name: str
     approver_ids: list[int] = field(default_factory=list)
+    #: Minutes a task may spend on this step from entering it; past that it is overdue on the
+    #: step (the register's ``due_filter``). None: the step has no deadline.
+    due_minutes: int | None = None
 
 
 @dataclass(slots=True, eq=False, repr=False)

@@ -96,8 +96,10 @@ def test_register_field_ids_and_visibility(register_world: World) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"format": "csv"}, 501, "not_implemented"),
-        ({"due_filter": "overdue"}, 501, "not_implemented"),
+        ({"due_filter": "late"}, 400, "invalid_value_format"),
+        ({"due_filter": {"overdue_steps": "x"}}, 400, "invalid_json"),
+        ({"format": "csv", "delimiter": ";;"}, 400, "invalid_value_format"),
+        ({"format": "csv", "encoding": "klingon"}, 400, "invalid_value_format"),
         ({"steps": ["x"]}, 400, "invalid_json"),
         ({"item_count": 0}, 400, "invalid_json"),
         ({"fld987654": "1"}, 400, "invalid_field_id"),

@@ -189,7 +189,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_directory.get_register,
         "filters `steps`, `include_archived`, `task_ids`, `id`, `fld<ID>` (equals, "
         "`a,b`, `gt`, `lt`, `empty`, `*`), `item_count`, `modified_/created_/closed_"
-        "before/after`, `include_text`, `field_ids`; no CSV, no `due_filter`",
+        "before/after`, `include_text`, `field_ids`, `due_filter` (`overdue`, "
+        "`overdue_on_step`, `past_due`, `{overdue_steps}`); `format=csv` answers `text/csv` "
+        "(`delimiter`, `encoding`)",
     ),
     Endpoint(
         ("GET",),
@@ -313,7 +315,6 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/eventhistory, /fileaccesshistory, /taskaccesshistory, ...", "CS, TS audit CSVs"),
     ("DELETE", "/tasks/{id}", "AIO"),
     ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
-    ("POST", "/forms/{id}/register with format=csv", "PY get_registry (CSV)"),
 )
 
 
@@ -417,8 +418,7 @@ def coverage_markdown() -> str:
         "",
         "## Not implemented",
         "",
-        "Known Pyrus endpoints (contract §7.1) the fake does not serve: they answer 404 "
-        "(`format=csv` on the register answers 501 `not_implemented`).",
+        "Known Pyrus endpoints (contract §7.1) the fake does not serve: they answer 404.",
         "",
         "| Method | Path | Used by |",
         "|---|---|---|",

@@ -10,8 +10,8 @@ from typing import Any
 
 from .. import serialize
 from ..model import Catalog, CatalogItem, Person, Task, TaskList
-from . import body, register
-from .call import Call
+from . import body, register, register_csv
+from .call import Call, Reply
 from .errors import ApiError
 
 __all__ = [
@@ -48,8 +48,9 @@ def get_form(call: Call, form_id: int) -> dict[str, Any]:
         return serialize.form(form)
 
 
-def get_register(call: Call, form_id: int) -> dict[str, Any]:
-    """``GET|POST /forms/{id}/register``: ``{"tasks": [Task]}`` (see :mod:`.register`)."""
+def get_register(call: Call, form_id: int) -> Reply:
+    """``GET|POST /forms/{id}/register``: ``{"tasks": [Task]}`` (see :mod:`.register`), or
+    with ``format=csv`` the same tasks as ``text/csv`` (see :mod:`.register_csv`)."""
     params: dict[str, Any] = dict(call.request.args.items())
     if call.request.method == "POST":
         params.update(call.json(required=False))
@@ -58,7 +59,19 @@ def get_register(call: Call, form_id: int) -> dict[str, Any]:
         form = backend.find_form(form_id)
         if form is None:
             raise ApiError("access_denied_form", f"form {form_id} does not exist")
-        tasks, field_ids = register.select(form, backend.tasks(), call.me, backend.can_see, params)
+        tasks, field_ids = register.select(
+            form, backend.tasks(), call.me, backend.can_see, params, backend.now()
+        )
+        if str(params.get("format") or "json").lower() == "csv":
+            return register_csv.render(
+                backend,
+                form,
+                tasks,
+                field_ids,
+                params,
+                files_url=call.files_url,
+                creation_date_format=backend.settings.creation_date_format,
+            )
         rendered = []
         for task in tasks:
             data = serialize.task(
