@@ -201,3 +201,35 @@ def test_omit_empty_bot_settings_setting(world: World) -> None:
     bots = {b["id"]: b for b in world.ok("GET", "/v4/bots", who="manager")["bots"]}
     assert "bot_settings" not in bots[plain.id]
     assert bots[tuned.id]["bot_settings"] == "s"
+
+
+def test_control_plane_forms_take_inbox_group_defaults_and_step_deadlines() -> None:
+    from werkzeug.test import Client
+
+    from pyrus_mock import PyrusMock
+    from pyrus_mock.api import create_app
+    from pyrus_mock.api.control import ControlPlane
+
+    mock = PyrusMock()
+    try:
+        token = "t" * 32
+        app = create_app(mock.backend, control=ControlPlane(mock, token))
+        reply = Client(app).post(
+            "/_mock/forms",
+            json={
+                "name": "Leave",
+                "fields": [{"name": "Days", "type": "number", "default": 2}],
+                "steps": [{"name": "OK", "due_minutes": 30}],
+                "inbox_group": True,
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert reply.status_code == 200, reply.get_data()
+        form = mock.backend.find_form(reply.get_json()["id"])
+        assert form is not None
+        assert form.inbox_group is True
+        assert form.fields[0].default == 2
+        assert form.steps[0].due_minutes == 30
+        assert "default" not in json.dumps(reply.get_json()), "the fake's own member stays inside"
+    finally:
+        mock.close()
