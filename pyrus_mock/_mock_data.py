@@ -141,6 +141,8 @@ class DataBuilders:
         name: str,
         fields: Sequence[FieldDef | Mapping[str, Any]] = (),
         steps: Sequence[str | Mapping[str, Any] | FormStep] = (),
+        *,
+        inbox_group: bool = False,
     ) -> Form:
         """Add a form template.
 
@@ -151,9 +153,15 @@ class DataBuilders:
                 or :class:`FieldDef` objects. Tables take ``columns``, titles ``fields``,
                 multiple_choice ``options`` (strings or ``{"choice_id", "choice_value"}``),
                 catalog fields ``catalog`` (the object from :meth:`add_catalog`) or
-                ``catalog_id``.
+                ``catalog_id``. ``default`` (a value as ``POST /tasks`` ``fields`` take it) is
+                written into tasks created with ``fill_defaults: true`` that give no value.
             steps: approval steps: names, or ``{"name": "Review", "approvers": [bot, user]}``;
                 approvers given here are the default approvers of tasks on this form.
+                ``"due_minutes": 60`` gives the step a deadline (minutes from entering it),
+                which the register's ``due_filter`` tests.
+            inbox_group: show this form's waiting tasks in the inbox as one group
+                (``task_groups`` of ``GET /inbox``, id and name of the form) rather than among
+                the inbox's ``tasks``.
         """
         if not isinstance(name, str) or not name:
             raise InvalidArgument("name", repr(name), "a non-empty string")
@@ -167,7 +175,9 @@ class DataBuilders:
                 lambda cid: self.backend.find_catalog(cid) is not None,
             )
             parsed_steps = parse_steps(list(steps), self.backend.resolve_person)
-            return self.backend.add_form(name, top, by_id, parsed_steps)
+            form = self.backend.add_form(name, top, by_id, parsed_steps)
+            form.inbox_group = bool(inbox_group)
+            return form
 
     def add_catalog(
         self,

@@ -46,17 +46,18 @@ _TOKEN_CHARS = frozenset(
 """The characters of an HTTP method (a ``token``, RFC 9110 §5.6.2)."""
 
 _ERROR_CODES = {
-    400: "invalid_request",
+    400: "invalid_input",
     405: "method_not_allowed",
     408: "request_timeout",
-    413: "request_too_large",
-    414: "request_uri_too_long",
-    431: "request_header_too_large",
+    413: "too_large_request_length",
+    414: "too_large_request_length",
+    431: "too_large_request_length",
     500: "server_error",
     501: "not_implemented",
     505: "http_version_not_supported",
 }
-"""The ``error_code`` of the JSON replies the server makes itself, by status."""
+"""The ``error_code`` of the JSON replies the server makes itself, by status: codes the
+official clients know where one fits, else fake-only ones (``docs/error-codes.md`` lists both)."""
 
 _ADVICE = {
     400: "send 'METHOD /path HTTP/1.1', headers, a blank line, and a body framed by a numeric "

@@ -323,6 +323,10 @@ class PyrusBackend(Accounts, OrgAdmin):
         """Every list."""
         return list(self._state.lists.values())
 
+    def find_list(self, list_id: int) -> TaskList | None:
+        """A list (project) by id, or None."""
+        return self._state.lists.get(list_id)
+
     def list_exists(self, list_id: int) -> bool:
         """Whether the list exists."""
         return list_id in self._state.lists
@@ -571,6 +575,28 @@ class PyrusBackend(Accounts, OrgAdmin):
             closed = task.is_closed and not was_closed
         self._emit(TaskEvent("comment", task, author.id, comment, closed, depth, before))
         return comment
+
+    def comment_many(
+        self, items: Sequence[tuple[Task, Mapping[str, Any]]], author: Person
+    ) -> list[Comment]:
+        """Apply CreateComment requests on several tasks as ``author``: all or none
+        (:mod:`pyrus_mock.engine.batch`); bots hear of each comment after the lock is released.
+
+        Raises:
+            CommentRejected: a request has errors (paths ``/comments/<i>/comment/...``).
+        """
+        from .engine.batch import apply_all
+
+        with self.lock:
+            before = [(t.is_closed, self.inbox_ids(t)) for t, _ in items]
+            comments = apply_all(items, author, self)
+            events = [
+                TaskEvent("comment", t, author.id, c, t.is_closed and not was, 0, inbox)
+                for (t, _), c, (was, inbox) in zip(items, comments, before, strict=True)
+            ]
+        for event in events:
+            self._emit(event)
+        return comments
 
     def rate_check(self, person_id: int) -> RateState:
         """Count one request for ``person_id`` against the rate limit (D11)."""

@@ -265,7 +265,7 @@ class Dispatcher:
                     now=backend.clock.time(),
                 ),
             }
-            if bot.settings:
+            if bot.settings or not settings.omit_empty_bot_settings:
                 payload["bot_settings"] = bot.settings
             if not value:
                 del payload["access_token"]

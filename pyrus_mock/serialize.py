@@ -19,6 +19,7 @@ from .model import (
     Form,
     Person,
     Task,
+    TaskList,
 )
 
 __all__ = [
@@ -58,6 +59,10 @@ class Lookup(Protocol):
 
     def find_task(self, task_id: int) -> Task | None:
         """The task with that id, or None."""
+        ...
+
+    def find_list(self, list_id: int) -> TaskList | None:
+        """The list (project) with that id, or None."""
         ...
 
 
@@ -218,16 +223,21 @@ def form(f: Form) -> dict[str, Any]:
     )
 
 
-def bot(b: BotAccount, p: Person) -> dict[str, Any]:
-    """A Bot object of the bots API (contract §1.4); the security key is never included."""
+def bot(b: BotAccount, p: Person, *, omit_empty_bot_settings: bool = False) -> dict[str, Any]:
+    """A Bot object of the bots API (contract §1.4); the security key is never included.
+
+    ``bot_settings`` is always present (``""`` when unset) unless ``omit_empty_bot_settings``
+    (the setting of that name).
+    """
+    settings = {} if omit_empty_bot_settings and not b.settings else {"bot_settings": b.settings}
     return {
+        **settings,
         **_prune(
             {
                 "id": p.id,
                 "name": p.first_name,
                 "hook_url": b.hook_url,
                 "login": b.login,
-                "bot_settings": b.settings,
                 "description": b.description,
                 "external_id": b.external_id,
                 "locale": b.locale,
@@ -280,7 +290,9 @@ def _value(
     if t == "note":
         return fd.text or None
     if t == "project":
-        return None
+        projects = [_project(ctx.lookup, i) for i in task.list_ids]
+        known = [p for p in projects if p is not None]
+        return {"projects": known} if known else None
     if t == "title":
         children = _fields(ctx, fd.children, values, durations, row_id)
         return _prune({"checkmark": raw, "fields": children}) or None
@@ -340,6 +352,19 @@ def _value(
     if raw == "" or raw == []:
         return None
     return raw
+
+
+def _project(lookup: Lookup, list_id: int, depth: int = 0) -> dict[str, Any] | None:
+    """A Project (``{id, name, parent?}``, the parent chain nested) for a list the task is in."""
+    lst = lookup.find_list(list_id)
+    if lst is None:
+        return None
+    data: dict[str, Any] = {"id": lst.id, "name": lst.name}
+    if lst.parent_id is not None and depth < 64:  # a cycle cannot recurse forever
+        parent = _project(lookup, lst.parent_id, depth + 1)
+        if parent is not None:
+            data["parent"] = parent
+    return data
 
 
 def _field(

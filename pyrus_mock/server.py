@@ -15,7 +15,7 @@ Exceptions raised by the app are answered with a 500 and kept in :attr:`TLSServe
 that disconnect, send garbage or fail the handshake are the client's problem and are ignored.
 
 Every reply the server makes itself is JSON, ``{"error_code", "error"}`` (decision D10), never the
-standard library's HTML error page: a request it cannot parse (400 ``invalid_request``), a request
+standard library's HTML error page: a request it cannot parse (400 ``invalid_input``), a request
 line or header over 64 KiB (414, 431), HTTP/2 (505), an app that raised (500 ``server_error``).
 Every syntactically valid method, ``BREW`` included, goes to the app, which answers methods it
 does not serve (the fake's API: a JSON 405). One request at a time on a connection is handled by

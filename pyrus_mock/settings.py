@@ -58,6 +58,12 @@ class Settings:
             ``duration_is_too_long``; Pyrus publishes no number (default one year, 525,600).
         max_text_field_length: the most characters a ``text`` field holds before
             ``text_field_value_limit_exceeded``; Pyrus publishes no number (default 100,000).
+        omit_empty_bot_settings: leave ``bot_settings`` out of deliveries and Bot objects when
+            the bot has no Settings text. Default False: ``bot_settings`` is always present,
+            ``""`` when unset, because the official samples and bots read it unconditionally
+            (e.g. ``IsNullOrWhiteSpace(request.BotSettings)`` after deserialising); this
+            overrules the contract's earlier "omitted when empty" (D3). True restores that
+            omission, for code that tells "absent" from "empty".
     """
 
     signature_case: Literal["upper", "lower"] = "upper"
@@ -81,6 +87,7 @@ class Settings:
     auto_reopen: bool = True
     max_duration_minutes: int = 365 * 24 * 60
     max_text_field_length: int = 100_000
+    omit_empty_bot_settings: bool = False
 
     @property
     def max_attempts(self) -> int:

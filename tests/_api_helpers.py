@@ -252,6 +252,10 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         "POST", "/tasks/{task}/comments", json_body={"text": "Looks good"}
     ),
     ("POST", "/tasks"): Sample("POST", "/tasks", json_body={"text": "New task"}),
+    ("GET", "/tasksbyapprover/<int:person_id>"): Sample("GET", "/tasksbyapprover/{bot}"),
+    # Both task ids are filled in by send_sample().
+    ("POST", "/tasks/comments"): Sample("POST", "/tasks/comments", json_body={"comments": []}),
+    ("POST", "/tasks//comments"): Sample("POST", "/tasks//comments", json_body={"comments": []}),
     ("GET", "/forms"): Sample("GET", "/forms"),
     ("GET", "/forms/<int:form_id>"): Sample("GET", "/forms/{form}"),
     ("GET", "/forms/<int:form_id>/register"): Sample("GET", "/forms/{form}/register"),
@@ -443,6 +447,14 @@ def send_sample(
             body = json.loads(json.dumps(body).replace(f'"{{{kind}}}"', str(world.made_id(kind))))
     if sample.path == "/integrations/attachcallrecord" and body is not None:
         body = {**body, "record_file": world.file.guid}
+    if sample.path in ("/tasks/comments", "/tasks//comments"):
+        other = world.mock.create_task(text="second", author=world.author, responsible=world.bot)
+        body = {
+            "comments": [
+                {"task_id": world.task.id, "comment": {"text": "one"}},
+                {"task_id": other.id, "comment": {"text": "two"}},
+            ]
+        }
     if sample.multipart:
         kwargs.setdefault("data", upload_data())
     return world.call(

@@ -85,9 +85,9 @@ def _from_werkzeug(exc: HTTPException) -> ApiError:
     """A werkzeug HTTP error raised while reading the request, as a Pyrus JSON error."""
     code = exc.code or 500
     if code == 413:
-        return ApiError("request_too_large", "the request body is too large", status=413)
+        return ApiError("too_large_request_length", "the request body is too large", status=413)
     text = exc.description or HTTP_STATUS_CODES.get(code, "error")
-    return ApiError("invalid_request" if code == 400 else f"http_{code}", text, status=code)
+    return ApiError("invalid_input" if code == 400 else f"http_{code}", text, status=code)
 
 
 class PyrusApp:

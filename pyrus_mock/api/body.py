@@ -2,8 +2,8 @@
 
 Everything here raises :class:`~pyrus_mock.api.errors.ApiError`:
 
-* 413 ``request_too_large``: a body over the limit (checked on ``Content-Length`` before anything
-  is read, and while reading a chunked body);
+* 413 ``too_large_request_length``: a body over the limit (checked on ``Content-Length``
+  before anything is read, and while reading a chunked body);
 * 400 ``empty_body``: no body where one is required;
 * 400 ``invalid_request_encoding``: a body that is not UTF-8;
 * 400 ``invalid_json``: a body that is not JSON, or JSON of the wrong shape (a list where an
@@ -41,7 +41,7 @@ __all__ = [
 def too_large(limit: int, what: str = "request body") -> ApiError:
     """The 413 answered for a body over ``limit`` bytes."""
     return ApiError(
-        "request_too_large",
+        "too_large_request_length",
         f"the {what} is larger than {limit} bytes (the fake's max_request_bytes / "
         "max_upload_bytes setting)",
         status=413,
@@ -197,7 +197,7 @@ def query_bool(value: str | None, name: str, default: bool = False) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ApiError("invalid_request", f"query parameter {name}={value!r} is not a boolean")
+    raise ApiError("invalid_value_format", f"query parameter {name}={value!r} is not a boolean")
 
 
 def query_int(value: str | None, name: str, default: int) -> int:
@@ -208,5 +208,5 @@ def query_int(value: str | None, name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ApiError(
-            "invalid_request", f"query parameter {name}={value!r} is not an integer"
+            "invalid_value_format", f"query parameter {name}={value!r} is not an integer"
         ) from None

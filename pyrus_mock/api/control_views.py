@@ -121,13 +121,15 @@ def create_user(call: ControlCall) -> dict[str, Any]:
 
 
 def create_form(call: ControlCall) -> dict[str, Any]:
-    """Create a form: ``{name, fields: [...], steps: [name | {name, approvers}]}``."""
+    """Create a form: ``{name, fields: [...], steps: [name | {name, approvers, due_minutes?}],
+    inbox_group?}`` (fields may carry a ``default``; see ``PyrusMock.add_form``)."""
     data = call.json()
-    only_members(data, ("name", "fields", "steps"))
+    only_members(data, ("name", "fields", "steps", "inbox_group"))
     form = call.mock.add_form(
         str_member(data, "name", required=True) or "",
         list_member(data, "fields") or [],
         list_member(data, "steps") or [],
+        inbox_group=bool_member(data, "inbox_group") or False,
     )
     reply = serialize.form(form)
     reply["approvers"] = {str(s.number): s.approver_ids for s in form.steps}

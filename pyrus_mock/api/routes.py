@@ -32,6 +32,7 @@ from . import (
     views_reports,
     views_roles,
     views_tasks,
+    views_tasks_bulk,
 )
 from .call import View
 
@@ -163,7 +164,30 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_tasks.create_task,
         "text or formatted_text, subject, form_id, fields, approvals, responsible, "
         "participants, subscribers, due_date/due/duration, scheduled_date/"
-        "scheduled_datetime_utc, list_ids, parent_task_id, attachments (not fill_defaults)",
+        "scheduled_datetime_utc, list_ids, parent_task_id, attachments, fill_defaults (the "
+        "`default` values of the form's fields)",
+    ),
+    # -- task endpoints over several tasks (views_tasks_bulk) --
+    Endpoint(
+        ("GET",),
+        "/tasksbyapprover/<int:person_id>",
+        views_tasks_bulk.get_tasks_by_approver,
+        "TaskHeaders of the open tasks the caller sees that wait for that person's approval "
+        "on their current step",
+    ),
+    Endpoint(
+        ("POST",),
+        "/tasks/comments",
+        views_tasks_bulk.comment_tasks,
+        "`{no_tasks_in_response?, comments: [{task_id, previous_note_id?, comment}]}` on two or "
+        "more tasks, all applied or none (each checked as a single comment); stale "
+        "`previous_note_id` → 409 `conflict`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/tasks//comments",
+        views_tasks_bulk.comment_tasks_double_slash,
+        "the same, as the C# client spells it (`CommentMultipleTasksInOneTransaction`)",
     ),
     Endpoint(
         ("GET",),
@@ -183,10 +207,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_directory.get_register,
         "filters `steps`, `include_archived`, `task_ids`, `id`, `fld<ID>` (equals, "
         "`a,b`, `gt`, `lt`, `empty`, `*`), `item_count`, `modified_/created_/closed_"
-        "before/after`, `include_text`, `field_ids`; no CSV, no `due_filter`",
+        "before/after`, `include_text`, `field_ids`, `due_filter` (`overdue`, "
+        "`overdue_on_step`, `past_due`, `{overdue_steps}`); `format=csv` answers `text/csv` "
+        "(`delimiter`, `encoding`)",
     ),
     Endpoint(
-        ("GET",), "/members", views_directory.get_members, "users and bots, fired ones flagged"
+        ("GET",),
+        "/members",
+        views_directory.get_members,
+        "users and bots; fired ones (deleted bots) only with `include_fired`",
     ),
     Endpoint(
         ("GET",), "/members/<int:member_id>", views_directory.get_member, "Person at the top level"
@@ -211,7 +240,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("GET",),
         "/inbox",
         views_directory.get_inbox,
-        "tasks waiting for the caller; `item_count`; no task groups",
+        "tasks waiting for the caller; `item_count`; `task_groups` (one per form added with "
+        "`inbox_group=True`) with `group_item_count`",
     ),
     Endpoint(("GET",), "/lists", views_directory.get_lists, "lists nested by parent"),
     Endpoint(
@@ -551,10 +581,8 @@ NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("POST|PUT|DELETE", "/catalogs/bulk", "CS, TS"),
     ("GET", "/lists/{id}", "CS, TS"),
     ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
-    ("GET", "/tasksbyapprover/{id}", "CS, TS"),
     ("DELETE", "/tasks/{id}", "AIO"),
     ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
-    ("POST", "/forms/{id}/register with format=csv", "PY get_registry (CSV)"),
 )
 
 
@@ -658,8 +686,7 @@ def coverage_markdown() -> str:
         "",
         "## Not implemented",
         "",
-        "Known Pyrus endpoints (contract §7.1) the fake does not serve: they answer 404 "
-        "(`format=csv` on the register answers 501 `not_implemented`).",
+        "Known Pyrus endpoints (contract §7.1) the fake does not serve: they answer 404.",
         "",
         "| Method | Path | Used by |",
         "|---|---|---|",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import serialize
-from ..model import Catalog, CatalogItem, Person, TaskList
-from . import body, register
-from .call import Call
+from ..model import Catalog, CatalogItem, Person, Task, TaskList
+from . import body, register, register_csv
+from .call import Call, Reply
 from .errors import ApiError
 
 __all__ = [
@@ -48,8 +48,9 @@ def get_form(call: Call, form_id: int) -> dict[str, Any]:
         return serialize.form(form)
 
 
-def get_register(call: Call, form_id: int) -> dict[str, Any]:
-    """``GET|POST /forms/{id}/register``: ``{"tasks": [Task]}`` (see :mod:`.register`)."""
+def get_register(call: Call, form_id: int) -> Reply:
+    """``GET|POST /forms/{id}/register``: ``{"tasks": [Task]}`` (see :mod:`.register`), or
+    with ``format=csv`` the same tasks as ``text/csv`` (see :mod:`.register_csv`)."""
     params: dict[str, Any] = dict(call.request.args.items())
     if call.request.method == "POST":
         params.update(call.json(required=False))
@@ -58,7 +59,19 @@ def get_register(call: Call, form_id: int) -> dict[str, Any]:
         form = backend.find_form(form_id)
         if form is None:
             raise ApiError("access_denied_form", f"form {form_id} does not exist")
-        tasks, field_ids = register.select(form, backend.tasks(), call.me, backend.can_see, params)
+        tasks, field_ids = register.select(
+            form, backend.tasks(), call.me, backend.can_see, params, backend.now()
+        )
+        if str(params.get("format") or "json").lower() == "csv":
+            return register_csv.render(
+                backend,
+                form,
+                tasks,
+                field_ids,
+                params,
+                files_url=call.files_url,
+                creation_date_format=backend.settings.creation_date_format,
+            )
         rendered = []
         for task in tasks:
             data = serialize.task(
@@ -98,9 +111,15 @@ def _organization(call: Call, include_inactive: bool) -> dict[str, Any]:
 
 
 def get_members(call: Call) -> dict[str, Any]:
-    """``GET /members``: every user and bot of the organisation, fired ones flagged."""
+    """``GET /members[?include_fired=true]``: the users and bots of the organisation.
+
+    Fired persons (deleted bots among them) are listed, flagged ``fired``, only with
+    ``include_fired`` (the C# client sends ``True``/``False``, the TypeScript one
+    ``true``/``false``; the Python client sends nothing, so it sees active members only).
+    """
+    fired = body.query_bool(call.arg("include_fired"), "include_fired")
     with call.backend.lock:
-        return {"members": [serialize.person(p, full=True) for p in _members(call, True)]}
+        return {"members": [serialize.person(p, full=True) for p in _members(call, fired)]}
 
 
 def get_member(call: Call, member_id: int) -> dict[str, Any]:
@@ -153,14 +172,14 @@ def _catalog_items(call: Call, catalog: Catalog) -> list[CatalogItem] | None:
     if not columns and not values:
         return None
     if len(columns) != len(values):
-        raise ApiError("invalid_request", "give column and value in pairs")
+        raise ApiError("incorrect_parameters_count", "give column and value in pairs")
     wildcard = body.query_bool(call.arg("use_wildcard"), "use_wildcard")
     names = [h.name.lower() for h in catalog.headers]
     tests = []
     for column, value in zip(columns, values, strict=True):
         if column.lower() not in names:
             raise ApiError(
-                "invalid_request",
+                "catalog_column_not_found",
                 f"catalog {catalog.id} has no column {column!r}; columns: "
                 + ", ".join(h.name for h in catalog.headers),
             )
@@ -214,17 +233,47 @@ def get_catalog(call: Call, catalog_id: int) -> dict[str, Any]:
 
 
 def get_inbox(call: Call) -> dict[str, Any]:
-    """``GET /inbox[?item_count=50]``: open tasks waiting for the caller (responsible, or an
-    approver of the current step who has not answered). No task groups."""
+    """``GET /inbox[?item_count=50&group_item_count=50]``: open tasks waiting for the caller
+    (responsible, or an approver of the current step who has not answered).
+
+    Tasks of a form added with ``inbox_group=True`` are not among ``tasks``: they form one
+    TaskGroup per such form in ``task_groups`` (``id`` and ``name`` of the form, its waiting
+    tasks, at most ``group_item_count`` of them, and ``has_more``). Every other waiting task is
+    in ``tasks``, at most ``item_count`` of them. Both counts default to 50 as the official
+    clients send them; ``task_groups`` is always present (``[]`` when no group has a task).
+    """
     count = body.query_int(call.arg("item_count"), "item_count", 50)
+    group_count = body.query_int(call.arg("group_item_count"), "group_item_count", 50)
     backend = call.backend
     me = call.me
     with backend.lock:
-        waiting = [t for t in backend.tasks() if me.id in backend.inbox_ids(t)]
-        chosen = waiting[: max(count, 0)]
+        loose: list[Task] = []
+        groups: dict[int, list[Task]] = {}
+        for task in backend.tasks():
+            if me.id not in backend.inbox_ids(task):
+                continue
+            form = backend.find_form(task.form_id) if task.form_id else None
+            if form is not None and form.inbox_group:
+                groups.setdefault(form.id, []).append(task)
+            else:
+                loose.append(task)
+        chosen = loose[: max(count, 0)]
+        task_groups = []
+        for form_id, waiting in groups.items():
+            form = backend.find_form(form_id)
+            shown = waiting[: max(group_count, 0)]
+            task_groups.append(
+                {
+                    "id": form_id,
+                    "name": form.name if form is not None else "",
+                    "has_more": len(waiting) > len(shown),
+                    "tasks": [serialize.task_header(backend, t) for t in shown],
+                }
+            )
         return {
             "tasks": [serialize.task_header(backend, t) for t in chosen],
-            "has_more": len(waiting) > len(chosen),
+            "has_more": len(loose) > len(chosen),
+            "task_groups": task_groups,
         }
 
 
