@@ -10,9 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .api.catalog_edits import SOURCE_TYPES
 from .builders import parse_fields, parse_steps
 from .errors import InvalidArgument
-from .model import Catalog, CatalogHeader, FieldDef, Form, FormStep, Person, Rights, Task
+from .model import (
+    Catalog,
+    CatalogHeader,
+    FieldDef,
+    Form,
+    FormStep,
+    Person,
+    Rights,
+    Task,
+    TaskList,
+)
 from .model_extra import Announcement, AnnouncementComment, CallIntegration, KbEntity, KbType
 from .orgchart import Department
 
@@ -184,15 +195,71 @@ class DataBuilders:
         name: str,
         headers: Sequence[str | CatalogHeader],
         rows: Iterable[Sequence[str]] = (),
+        *,
+        supervisors: Sequence[PersonRef] = (),
+        source_type: str = "default",
     ) -> Catalog:
-        """Add a catalog: column names and rows of text values."""
+        """Add a catalog: column names and rows of text values.
+
+        Args:
+            name: the catalog's name.
+            headers: column names (or :class:`CatalogHeader` objects).
+            rows: one list of text values per item, one value per column.
+            supervisors: persons who may change the catalog through the API (sync, diff,
+                delete) without the Configuration manager right.
+            source_type: a value of the clients' SourceType enum (``"default"``,
+                ``"fill_table"``...).
+        """
         if not headers:
             raise InvalidArgument("headers", "a catalog needs at least one column", '["Name"]')
-        return self.backend.add_catalog(name, headers, rows)
+        if source_type not in SOURCE_TYPES:
+            raise InvalidArgument(
+                "source_type", repr(source_type), '"default", "fill_table" or another SourceType'
+            )
+        ids = [
+            self.backend.resolve_person(p, f"supervisors[{i}]") for i, p in enumerate(supervisors)
+        ]
+        return self.backend.add_catalog(
+            name, headers, rows, supervisors=ids, source_type=source_type
+        )
 
-    def add_list(self, name: str) -> Any:
-        """Add a list (project) tasks can be put in."""
-        return self.backend.add_list(name)
+    def add_list(
+        self,
+        name: str,
+        *,
+        parent: TaskList | int | None = None,
+        managers: Sequence[PersonRef] = (),
+        members: Sequence[PersonRef] = (),
+        private: bool = False,
+    ) -> TaskList:
+        """Add a list (project) tasks can be put in.
+
+        Args:
+            name: the list's name.
+            parent: the list (or its id) this one is a sub-list of.
+            managers: persons who may change or delete the list through the API.
+            members: persons who see the list when it is private.
+            private: a private list (``list_type: "private"``), seen only by its managers and
+                members; otherwise every member sees it (``"org_wide"``).
+        """
+        parent_id = getattr(parent, "id", parent)
+        if parent_id is not None and (
+            not isinstance(parent_id, int) or self.backend.find_list(parent_id) is None
+        ):
+            raise InvalidArgument(
+                "parent", f"{parent!r} is not a list of this fake", "a list from add_list()"
+            )
+        backend = self.backend
+        return backend.add_list(
+            name,
+            parent_id,
+            manager_ids=[
+                backend.resolve_person(p, f"managers[{i}]") for i, p in enumerate(managers)
+            ],
+            member_ids=[backend.resolve_person(p, f"members[{i}]") for i, p in enumerate(members)],
+            list_type="private" if private else "org_wide",
+            is_private=private,
+        )
 
     def _author(self) -> Person:
         if (

@@ -286,12 +286,17 @@ class PyrusBackend(Accounts, OrgAdmin):
         return list(self._state.forms.values())
 
     def add_catalog(
-        self, name: str, headers: Sequence[str | CatalogHeader], rows: Iterable[Sequence[str]]
+        self,
+        name: str,
+        headers: Sequence[str | CatalogHeader],
+        rows: Iterable[Sequence[str]],
+        **attributes: Any,
     ) -> Catalog:
-        """Add a catalog with headers and rows of text values."""
+        """Add a catalog with headers and rows of text values; ``attributes`` set more
+        :class:`Catalog` members (``source_type``, ``supervisors``, ``external_id``...)."""
         with self.lock:
             hdrs = [h if isinstance(h, CatalogHeader) else CatalogHeader(str(h)) for h in headers]
-            catalog = Catalog(self.ids.next("catalog"), name, hdrs)
+            catalog = Catalog(self.ids.next("catalog"), name, hdrs, **attributes)
             for index, row in enumerate(rows):
                 values = [str(v) for v in row]
                 if len(values) != len(hdrs):
@@ -312,24 +317,26 @@ class PyrusBackend(Accounts, OrgAdmin):
         """Every catalog."""
         return list(self._state.catalogs.values())
 
-    def add_list(self, name: str, parent_id: int | None = None) -> TaskList:
-        """Add a list (project)."""
+    def add_list(self, name: str, parent_id: int | None = None, **attributes: Any) -> TaskList:
+        """Add a list (project); ``attributes`` set more :class:`TaskList` members
+        (``list_type``, ``manager_ids``, ``member_ids``, ``color``...)."""
         with self.lock:
-            lst = TaskList(self.ids.next("list"), name, parent_id)
+            lst = TaskList(self.ids.next("list"), name, parent_id, **attributes)
             self._state.lists[lst.id] = lst
             return lst
 
     def lists(self) -> list[TaskList]:
-        """Every list."""
+        """Every list, deleted ones included."""
         return list(self._state.lists.values())
 
     def find_list(self, list_id: int) -> TaskList | None:
-        """A list (project) by id, or None."""
+        """A list by id (deleted ones too), or None."""
         return self._state.lists.get(list_id)
 
     def list_exists(self, list_id: int) -> bool:
-        """Whether the list exists."""
-        return list_id in self._state.lists
+        """Whether the list exists and is not deleted (tasks can be put in it)."""
+        lst = self._state.lists.get(list_id)
+        return lst is not None and not lst.deleted
 
     def upload(self, name: str, content: bytes, uploader_id: int) -> FileRecord:
         """Store an uploaded file; attach it later by its guid."""

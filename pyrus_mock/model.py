@@ -384,6 +384,11 @@ class Catalog:
     items: list[CatalogItem] = field(default_factory=list)
     version: int = 1
     deleted: bool = False
+    source_type: str = "default"  # a value of the clients' SourceType enums
+    external_id: str = ""
+    external_version: int = 0
+    #: Who may change the catalog besides Configuration managers.
+    supervisors: list[int] = field(default_factory=list)
 
     def item(self, item_id: int) -> CatalogItem | None:
         """The item with that id, if present."""
@@ -602,8 +607,18 @@ class Task:
 
 @dataclass(slots=True, eq=False)
 class TaskList:
-    """A list (project) tasks can be added to."""
+    """A list (project) tasks can be added to; deleted ones are kept, flagged."""
 
     id: int
     name: str
     parent_id: int | None = None
+    deleted: bool = False
+    list_type: str = "org_wide"  # or "private"
+    #: Who may change the list besides holders of ``EDIT_ORGANIZATION_PROJECTS``.
+    manager_ids: list[int] = field(default_factory=list)
+    member_ids: list[int] = field(default_factory=list)
+    color: str = ""
+    is_private: bool = False
+    version: int = 1
+    external_id: int | None = None
+    external_version: int | None = None

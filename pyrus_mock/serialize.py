@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from .model import (
     BotAccount,
     Catalog,
+    CatalogItem,
     Comment,
     FieldDef,
     FileRecord,
@@ -26,6 +27,7 @@ __all__ = [
     "Lookup",
     "bot",
     "catalog",
+    "catalog_item",
     "comment",
     "field_def",
     "file",
@@ -34,6 +36,7 @@ __all__ = [
     "role",
     "task",
     "task_header",
+    "task_list",
     "timestamp",
 ]
 
@@ -148,20 +151,51 @@ def file(f: FileRecord, files_url: str = "") -> dict[str, Any]:
     return data
 
 
-def catalog(c: Catalog, *, items: Iterable[Any] | None = None) -> dict[str, Any]:
-    """A catalog with headers and items."""
+def catalog(c: Catalog, *, items: Iterable[CatalogItem] | None = None) -> dict[str, Any]:
+    """A catalog with headers and items (every item, deleted ones too, unless ``items``)."""
     chosen = c.items if items is None else list(items)
-    return {
+    data = {
         "catalog_id": c.id,
         "name": c.name,
         "version": c.version,
         "deleted": c.deleted,
-        "source_type": "user",
+        "source_type": c.source_type,
         "catalog_headers": [{"name": h.name, "type": h.type} for h in c.headers],
-        "items": [
-            {"item_id": i.id, "values": list(i.values), "deleted": i.deleted} for i in chosen
-        ],
+        "items": [catalog_item(i) for i in chosen],
     }
+    data.update(
+        _prune(
+            {
+                "external_id": c.external_id,
+                "external_version": c.external_version or None,
+                "supervisors": list(c.supervisors),
+            }
+        )
+    )
+    return data
+
+
+def catalog_item(i: CatalogItem) -> dict[str, Any]:
+    """A CatalogItem: ``{item_id, values, deleted}``."""
+    return {"item_id": i.id, "values": list(i.values), "deleted": i.deleted}
+
+
+def task_list(lst: TaskList) -> dict[str, Any]:
+    """A PlainTaskList; ``deleted``, ``list_type``, ``manager_ids`` and ``version`` always."""
+    data: dict[str, Any] = {
+        "id": lst.id,
+        "name": lst.name,
+        "deleted": lst.deleted,
+        "list_type": lst.list_type,
+        "has_form": False,
+        "manager_ids": list(lst.manager_ids),
+        "member_ids": list(lst.member_ids),
+        "version": lst.version,
+        "is_private": lst.is_private,
+    }
+    extra = {"parent_id": lst.parent_id, "color": lst.color, "external_id": lst.external_id}
+    data.update(_prune({**extra, "external_version": lst.external_version}))
+    return data
 
 
 def field_def(fd: FieldDef) -> dict[str, Any]:

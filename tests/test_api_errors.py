@@ -232,6 +232,17 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/knowledgebase/<entity_id>/permissions"): {"readers": ["me"]},
     ("POST", "/integrations/call"): {"account_id": 5},
     ("POST", "/integrations/attachcallrecord"): {"record_file": "g", "task_id": "1"},
+    ("PUT", "/catalogs"): {"name": "x", "catalog_headers": "Name"},
+    ("POST", "/catalogs/<int:catalog_id>"): {"apply": "yes", "catalog_headers": ["Name"]},
+    ("POST", "/catalogs/<int:catalog_id>/diff"): {"upsert": [{"values": [1, 2]}]},
+    ("PUT", "/catalogs/bulk"): [{"name": ["x"], "catalog_headers": ["A"]}],
+    ("POST", "/catalogs/bulk"): [{"id": "one"}],
+    ("DELETE", "/catalogs/bulk"): [{"id": True}],
+    ("PUT", "/lists"): {"name": "x", "added_managers": ["me"]},
+    ("POST", "/lists/<int:list_id>"): {"is_private": "no"},
+    ("PUT", "/lists/bulk"): [{"name": "x", "parent_id": "root"}],
+    ("POST", "/lists/bulk"): [{"id": 1.5}],
+    ("DELETE", "/lists/bulk"): [{"id": "x"}],
 }
 
 

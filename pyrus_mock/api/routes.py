@@ -21,10 +21,12 @@ from . import (
     views_announcements,
     views_bots,
     views_calendar,
+    views_catalogs,
     views_directory,
     views_files,
     views_integrations,
     views_knowledge,
+    views_lists,
     views_members,
     views_meta,
     views_orgchart,
@@ -229,13 +231,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         ("GET",), "/contacts", views_directory.get_contacts, "one organisation (`include_inactive`)"
     ),
-    Endpoint(("GET",), "/catalogs", views_directory.get_catalogs, "every catalog"),
-    Endpoint(
-        ("GET",),
-        "/catalogs/<int:catalog_id>",
-        views_directory.get_catalog,
-        "headers and items; `column`/`value` filters with `use_wildcard`",
-    ),
     Endpoint(
         ("GET",),
         "/inbox",
@@ -243,13 +238,114 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "tasks waiting for the caller; `item_count`; `task_groups` (one per form added with "
         "`inbox_group=True`) with `group_item_count`",
     ),
-    Endpoint(("GET",), "/lists", views_directory.get_lists, "lists nested by parent"),
+    # -- catalogs and lists (views_catalogs, views_lists) --
+    Endpoint(
+        ("GET",),
+        "/catalogs",
+        views_catalogs.get_catalogs,
+        "every catalog (deleted ones flagged), live items",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/catalogs",
+        views_catalogs.create_catalog,
+        "`{name, catalog_headers, items?, source_type?, add_supervisors?}` → Catalog; "
+        "the caller becomes a supervisor",
+    ),
+    Endpoint(
+        ("GET",),
+        "/catalogs/<int:catalog_id>",
+        views_catalogs.get_catalog,
+        "headers and items; `include_deleted`; `column`/`value` filters with `use_wildcard`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/catalogs/<int:catalog_id>",
+        views_catalogs.sync_catalog,
+        "sync: the request's headers and items replace the catalog's (keyed by the first "
+        "column); `apply: false` is a dry run; Configuration manager or catalog supervisor",
+    ),
+    Endpoint(
+        ("POST",),
+        "/catalogs/<int:catalog_id>/diff",
+        views_catalogs.update_catalog_items,
+        "`{upsert, delete}` by first-column key; deleted items stay readable",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/catalogs/bulk",
+        views_catalogs.create_catalogs,
+        "`[CreateCatalogRequest]` → `{catalogs}`; all checked before any is created",
+    ),
+    Endpoint(
+        ("POST",),
+        "/catalogs/bulk",
+        views_catalogs.sync_catalogs,
+        "`[SyncCatalogRequest + id]` → `{catalogs: [SyncCatalogResponse]}`; all or nothing",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/catalogs/bulk",
+        views_catalogs.delete_catalogs,
+        "`[{id}]` → `{}`; catalogs flagged deleted, still readable",
+    ),
+    Endpoint(
+        ("GET",),
+        "/lists",
+        views_lists.get_lists,
+        "TaskLists nested by parent; `with_deleted` (`with_forms` accepted, form lists not "
+        "modelled); private lists only for their managers and members",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/lists",
+        views_lists.create_list,
+        "CreateListRequest → PlainTaskList; the caller becomes a manager",
+    ),
+    Endpoint(
+        ("GET",),
+        "/lists/<int:list_id>",
+        views_lists.get_list,
+        "TaskList with children; `with_deleted`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/lists/<int:list_id>",
+        views_lists.update_list,
+        "UpdateListRequest (managers/members added and removed) → PlainTaskList, "
+        "`version` + 1; list manager or EDIT_ORGANIZATION_PROJECTS right",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/lists/<int:list_id>",
+        views_lists.delete_list,
+        "`{}`; the list and its sub-lists flagged deleted",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/lists/bulk",
+        views_lists.create_lists,
+        "`[CreateListRequest]` → `{lists}`; all checked before any is created",
+    ),
+    Endpoint(
+        ("POST",),
+        "/lists/bulk",
+        views_lists.update_lists,
+        "`[UpdateListRequest]` → `{lists}`; all or nothing",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/lists/bulk",
+        views_lists.delete_lists,
+        "`[{id}]` → `{}`; all or nothing",
+    ),
     Endpoint(
         ("GET", "POST"),
         "/lists/<int:list_id>/tasks",
-        views_directory.get_list_tasks,
+        views_lists.get_list_tasks,
         "TaskHeaders; `item_count`, `include_archived`",
     ),
+    # -- end of catalogs and lists --
     Endpoint(
         ("POST",),
         "/files/upload",
@@ -575,12 +671,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
 NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
-    ("PUT", "/catalogs", "PY create_catalog"),
-    ("POST", "/catalogs/{id}", "PY sync_catalog"),
-    ("POST", "/catalogs/{id}/diff", "PY update_catalog_items"),
-    ("POST|PUT|DELETE", "/catalogs/bulk", "CS, TS"),
-    ("GET", "/lists/{id}", "CS, TS"),
-    ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
     ("DELETE", "/tasks/{id}", "AIO"),
     ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
 )

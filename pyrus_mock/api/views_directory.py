@@ -1,4 +1,6 @@
-"""Directory views: forms, the register, members, profile, contacts, catalogs, inbox, lists.
+"""Directory views: forms, the register, members, profile, contacts, inbox.
+
+Catalogs are in :mod:`.views_catalogs`, lists in :mod:`.views_lists`.
 
 All of them only read, so each runs under ``backend.lock`` as a whole. Entities are rendered by
 :mod:`pyrus_mock.serialize`; the views only assemble the response envelopes.
@@ -9,20 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from .. import serialize
-from ..model import Catalog, CatalogItem, Person, Task, TaskList
+from ..model import Person, Task
 from . import body, register, register_csv
 from .call import Call, Reply
 from .errors import ApiError
 
 __all__ = [
-    "get_catalog",
-    "get_catalogs",
     "get_contacts",
     "get_form",
     "get_forms",
     "get_inbox",
-    "get_list_tasks",
-    "get_lists",
     "get_member",
     "get_members",
     "get_profile",
@@ -156,80 +154,7 @@ def get_contacts(call: Call) -> dict[str, Any]:
         return {"organizations": [_organization(call, inactive)]}
 
 
-# -- catalogs ------------------------------------------------------------------------------------
-
-
-def get_catalogs(call: Call) -> dict[str, Any]:
-    """``GET /catalogs``: every catalog, with headers and items."""
-    with call.backend.lock:
-        return {"catalogs": [serialize.catalog(c) for c in call.backend.catalogs()]}
-
-
-def _catalog_items(call: Call, catalog: Catalog) -> list[CatalogItem] | None:
-    """Items selected by ``column=…&value=…[&use_wildcard=True]`` pairs, or None (all)."""
-    args = call.request.args
-    columns, values = args.getlist("column"), args.getlist("value")
-    if not columns and not values:
-        return None
-    if len(columns) != len(values):
-        raise ApiError("incorrect_parameters_count", "give column and value in pairs")
-    wildcard = body.query_bool(call.arg("use_wildcard"), "use_wildcard")
-    names = [h.name.lower() for h in catalog.headers]
-    tests = []
-    for column, value in zip(columns, values, strict=True):
-        if column.lower() not in names:
-            raise ApiError(
-                "catalog_column_not_found",
-                f"catalog {catalog.id} has no column {column!r}; columns: "
-                + ", ".join(h.name for h in catalog.headers),
-            )
-        index = names.index(column.lower())
-        parts = value.casefold().split("*") if wildcard else [value.casefold()]
-        tests.append((index, parts))
-    return [
-        item
-        for item in catalog.items
-        if all(
-            _glob(parts, item.values[i].casefold()) for i, parts in tests if i < len(item.values)
-        )
-    ]
-
-
-def _glob(parts: list[str], text: str) -> bool:
-    """Whether ``text`` matches the pattern ``"*".join(parts)`` whole, ``*`` matching any run.
-
-    Linear: each literal part is found left to right (the leftmost place is always a right one
-    for ``*``-only patterns), where a regex of ``.*`` runs backtracks exponentially on
-    ``a*a*a*...`` against a long value and would hold the backend lock meanwhile.
-    """
-    first, *middle_and_last = parts
-    if not middle_and_last:
-        return text == first
-    *middle, last = middle_and_last
-    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
-        return False
-    position, end = len(first), len(text) - len(last)
-    for part in middle:
-        found = text.find(part, position, end)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
-
-
-def get_catalog(call: Call, catalog_id: int) -> dict[str, Any]:
-    """``GET /catalogs/{id}[?column=&value=[&use_wildcard=True]]``.
-
-    Unknown catalogs answer 403 ``access_denied_catalog``.
-    """
-    with call.backend.lock:
-        catalog = call.backend.find_catalog(catalog_id)
-        if catalog is None:
-            raise ApiError("access_denied_catalog", f"catalog {catalog_id} does not exist")
-        return serialize.catalog(catalog, items=_catalog_items(call, catalog))
-
-
-# -- inbox and lists -----------------------------------------------------------------------------
+# -- inbox ---------------------------------------------------------------------------------------
 
 
 def get_inbox(call: Call) -> dict[str, Any]:
@@ -274,57 +199,4 @@ def get_inbox(call: Call) -> dict[str, Any]:
             "tasks": [serialize.task_header(backend, t) for t in chosen],
             "has_more": len(loose) > len(chosen),
             "task_groups": task_groups,
-        }
-
-
-def _list_tree(lists: list[TaskList], parent: int | None) -> list[dict[str, Any]]:
-    """TaskLists nested by parent (contract §6.10: ``{id, name, children}``)."""
-    out = []
-    for lst in lists:
-        if lst.parent_id == parent:
-            data: dict[str, Any] = {"id": lst.id, "name": lst.name}
-            children = _list_tree(lists, lst.id)
-            if children:
-                data["children"] = children
-            out.append(data)
-    return out
-
-
-def get_lists(call: Call) -> dict[str, Any]:
-    """``GET /lists``: every list (project), nested."""
-    with call.backend.lock:
-        return {"lists": _list_tree(call.backend.lists(), None)}
-
-
-def get_list_tasks(call: Call, list_id: int) -> dict[str, Any]:
-    """``GET|POST /lists/{id}/tasks``: the caller's visible tasks in the list, as headers.
-
-    Filters: ``item_count`` (default 200) and ``include_archived`` (``"y"``), in the query
-    string or the JSON body.
-    """
-    params: dict[str, Any] = dict(call.request.args.items())
-    if call.request.method == "POST":
-        params.update(call.json(required=False))
-    count_raw = params.get("item_count", 200)
-    if isinstance(count_raw, bool) or not isinstance(count_raw, (int, str)):
-        raise ApiError("invalid_json", "item_count must be an integer")
-    count = body.query_int(str(count_raw), "item_count", 200)
-    archived_raw = params.get("include_archived")
-    archived = archived_raw is True or (
-        isinstance(archived_raw, str) and body.query_bool(archived_raw, "include_archived")
-    )
-    backend = call.backend
-    me = call.me
-    with backend.lock:
-        if not backend.list_exists(list_id):
-            raise ApiError("access_denied_project", f"list {list_id} does not exist")
-        found = [
-            t
-            for t in backend.tasks()
-            if list_id in t.list_ids and (archived or not t.is_closed) and backend.can_see(me, t)
-        ]
-        chosen = found[: max(count, 0)]
-        return {
-            "tasks": [serialize.task_header(backend, t) for t in chosen],
-            "has_more": len(found) > len(chosen),
         }
