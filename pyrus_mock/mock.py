@@ -235,7 +235,8 @@ class PyrusMock(DataBuilders):
 
             raise PyrusMockError(
                 "the HTTPS server is not running; call pyrus_mock.start() (or use "
-                "`with PyrusMock() as pyrus_mock:`), or use pyrus_mock.intercept() for requests"
+                "`with PyrusMock() as pyrus_mock:`), or use pyrus_mock.intercept() for requests "
+                "or httpx"
             )
         return self._server
 
@@ -260,10 +261,12 @@ class PyrusMock(DataBuilders):
         return self.base_url + "/"
 
     def intercept(self) -> Interceptor:
-        """Route ``requests`` calls to api/accounts/files.pyrus.com to this fake, in-process.
+        """Route ``requests`` and ``httpx`` calls to api/accounts/files.pyrus.com here, in-process.
 
-        A context manager holding a private ``responses.RequestsMock``; every other URL passes
-        through untouched. ``with pyrus_mock.intercept(): PyrusAPI(login, key).get_task(id)``.
+        A context manager holding a private ``responses.RequestsMock`` and, when httpx is
+        installed, patching httpx's default transports (sync and async clients, aiopyrus
+        included); every other URL passes through untouched.
+        ``with pyrus_mock.intercept(): PyrusAPI(login, key).get_task(id)``.
         """
         from .intercept import Interceptor
 
