@@ -160,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="another DNS name or IP address the server certificate covers, besides localhost, "
         "127.0.0.1 and --host (repeatable), e.g. host.docker.internal for a bot in a container",
     )
+    serve.add_argument(
+        "--trust",
+        metavar="PEM|system",
+        action="append",
+        default=[],
+        help="also verify bots' certificates against these CAs: a PEM file of CA certificates "
+        "(a bundle), or 'system' for the system store (repeatable); the fake's own CA is always "
+        "trusted, and verification is never off",
+    )
     serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
     _add_set(serve, "; PATCH /_mock/settings changes them while the fake runs")
 
@@ -254,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 settings=dict(args.settings),
                 cert_hosts=args.cert_hosts,
+                trust=args.trust,
             )
         if any(name == "delivery_timeout" for name, _ in args.settings):
             raise UsageError(

@@ -181,6 +181,7 @@ def serve(
     seed: int = 0,
     settings: Mapping[str, Any] | None = None,
     cert_hosts: Sequence[str] = (),
+    trust: Sequence[str] = (),
     out: TextIO | None = None,
     err: TextIO | None = None,
     stop: threading.Event | None = None,
@@ -200,6 +201,10 @@ def serve(
             API reads and changes them at ``/_mock/settings``.
         cert_hosts: more names the server certificate covers (``--cert-host``), for clients
             that reach the fake by another name, e.g. from a container.
+        trust: more CAs bots' certificates are verified against (``--trust``), in addition to
+            the fake's own CA: paths of PEM files (CA bundles) and ``"system"`` (the system
+            store). Verification stays on; a bot whose certificate chains to none of them is
+            refused with a ``tls_untrusted`` delivery.
         out: where the URLs go (stdout by default).
         err: where warnings and errors go (stderr by default).
         stop: set it to stop the server (for embedding and tests); signal handlers are only
@@ -207,7 +212,7 @@ def serve(
 
     Returns:
         0 after a clean stop; 1 when the server could not start; 2 when a ``cert_hosts`` name
-        cannot go into a certificate.
+        cannot go into a certificate or a ``trust`` entry cannot be loaded.
 
     Raises:
         InvalidArgument: ``settings`` names no setting or holds a value it does not take.
@@ -227,6 +232,8 @@ def serve(
     previous = _install_signals(stop)
     try:
         try:
+            if trust:
+                mock.trust = _bot_trust(mock, trust)
             _listen(mock, host, port, directory, admin_token=token, cert_hosts=cert_hosts)
         except _StateDirError as exc:
             print(f"pyrus-mock serve: {exc}", file=err)
@@ -234,7 +241,7 @@ def serve(
         except OSError as exc:
             print(f"pyrus-mock serve: {_listen_error(exc, host, port, '--port')}", file=err)
             return 1
-        except InvalidArgument as exc:
+        except (InvalidArgument, _TrustError) as exc:
             print(f"pyrus-mock serve: error: {exc}", file=err)
             return 2
         token_path = directory / "admin-token"
@@ -246,7 +253,7 @@ def serve(
                   "the admin token). The server certificate covers "
                   f"{', '.join(mock.cert_hosts)}: clients must connect by one of these names "
                   "(--cert-host NAME adds one).", file=err, flush=True)  # fmt: skip
-        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings)
+        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings, trust)
         stop.wait()
         print("pyrus-mock serve: stopping…", file=out, flush=True)
         return 0
@@ -271,6 +278,7 @@ def _print_banner(
     seed: int,
     temporary: bool,
     settings: Settings,
+    trust: Sequence[str] = (),
 ) -> None:
     delays = ", ".join(f"{d:g} s" for d in settings.retry_delays) or "none"
     retries = (
@@ -288,12 +296,53 @@ def _print_banner(
         f"  CA           {urls['ca_path']}",
         f"  Admin token  {token}",
         f"  State dir    {where}",
+        *_trust_line(trust),
         *_changed_settings(settings),
         "Control calls need 'Authorization: Bearer <admin token>' (the token is also in "
         f"{urls['admin_token_path']}); {retries}.",
         "Stop with Ctrl+C or SIGTERM.",
     ]
     print("\n".join(lines), file=out, flush=True)
+
+
+class _TrustError(Exception):
+    """A ``--trust`` entry cannot be loaded (the message names it and says what to give)."""
+
+
+def _bot_trust(mock: PyrusMock, trust: Sequence[str]) -> ssl.SSLContext:
+    """A client context trusting the fake's CA plus each of ``trust`` (PEM paths, ``system``).
+
+    Additive, so that certificates the fake issues (``POST /_mock/certs``) keep working next to
+    the bot's own. Verification of the chain and the host name stays on.
+
+    Raises:
+        _TrustError: a path that does not exist or holds no CA certificate.
+    """
+    context = ssl.create_default_context(cafile=mock.ca_path)
+    for item in trust:
+        if item == "system":
+            context.load_default_certs()
+            continue
+        if not os.path.isfile(item):
+            what = "is not a file" if os.path.exists(item) else "no such file"
+            raise _TrustError(f"--trust {item!r}: {what}; give a PEM file of CA certificates "
+                              "(a bundle) or 'system'")  # fmt: skip
+        try:
+            context.load_verify_locations(cafile=item)
+        except (OSError, ssl.SSLError) as exc:
+            raise _TrustError(
+                f"--trust {item!r} holds no usable CA certificate ({exc}); give a PEM file of "
+                "CA certificates (a bundle) or 'system'"
+            ) from None
+    return context
+
+
+def _trust_line(trust: Sequence[str]) -> list[str]:
+    """The banner's line naming what bots' certificates are verified against (with --trust)."""
+    if not trust:
+        return []
+    names = ["the fake's CA"] + ["the system store" if t == "system" else t for t in trust]
+    return [f"  Bot trust    {', '.join(dict.fromkeys(names))}"]
 
 
 def _changed_settings(settings: Settings) -> list[str]:
