@@ -226,6 +226,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="first wait up to S seconds for the bot to accept TLS connections",
     )
+    check.add_argument(
+        "--bot-settings",
+        metavar="TEXT|@FILE",
+        help="the bot's Settings text, sent as bot_settings in every call (@FILE reads a file)",
+    )
+    check.add_argument(
+        "--form",
+        metavar="FILE.json",
+        help="the bot's form, as real Pyrus answers GET /forms/{id} (saved to a file): the calls "
+        "are about a task of this form, whose step 1 the bot approves",
+    )
+    check.add_argument(
+        "--task",
+        metavar="FILE.json",
+        help="a task of that form, as real Pyrus answers GET /tasks/{id}: the calls are about a "
+        "task with its field values, at its current step, which the bot approves (needs --form)",
+    )
     _add_set(check, " (delivery_timeout is --timeout)")
     return parser
 
@@ -284,6 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_dir=args.state_dir,
             wait_for_bot=args.wait_for_bot,
             settings=dict(args.settings),
+            bot_settings=args.bot_settings,
+            form=args.form,
+            task=args.task,
         )
     except UsageError as exc:
         print(exc, file=sys.stderr)

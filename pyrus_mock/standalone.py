@@ -34,6 +34,7 @@ from types import FrameType
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from ._standalone_inputs import TrustError, bot_trust, saved_inputs, saved_task, trust_line
 from ._version import __version__
 from .backend import PyrusBackend
 from .clock import Clock, RealClock, VirtualClock
@@ -233,7 +234,7 @@ def serve(
     try:
         try:
             if trust:
-                mock.trust = _bot_trust(mock, trust)
+                mock.trust = bot_trust(mock, trust)
             _listen(mock, host, port, directory, admin_token=token, cert_hosts=cert_hosts)
         except _StateDirError as exc:
             print(f"pyrus-mock serve: {exc}", file=err)
@@ -241,7 +242,7 @@ def serve(
         except OSError as exc:
             print(f"pyrus-mock serve: {_listen_error(exc, host, port, '--port')}", file=err)
             return 1
-        except (InvalidArgument, _TrustError) as exc:
+        except (InvalidArgument, TrustError) as exc:
             print(f"pyrus-mock serve: error: {exc}", file=err)
             return 2
         token_path = directory / "admin-token"
@@ -296,53 +297,13 @@ def _print_banner(
         f"  CA           {urls['ca_path']}",
         f"  Admin token  {token}",
         f"  State dir    {where}",
-        *_trust_line(trust),
+        *trust_line(trust),
         *_changed_settings(settings),
         "Control calls need 'Authorization: Bearer <admin token>' (the token is also in "
         f"{urls['admin_token_path']}); {retries}.",
         "Stop with Ctrl+C or SIGTERM.",
     ]
     print("\n".join(lines), file=out, flush=True)
-
-
-class _TrustError(Exception):
-    """A ``--trust`` entry cannot be loaded (the message names it and says what to give)."""
-
-
-def _bot_trust(mock: PyrusMock, trust: Sequence[str]) -> ssl.SSLContext:
-    """A client context trusting the fake's CA plus each of ``trust`` (PEM paths, ``system``).
-
-    Additive, so that certificates the fake issues (``POST /_mock/certs``) keep working next to
-    the bot's own. Verification of the chain and the host name stays on.
-
-    Raises:
-        _TrustError: a path that does not exist or holds no CA certificate.
-    """
-    context = ssl.create_default_context(cafile=mock.ca_path)
-    for item in trust:
-        if item == "system":
-            context.load_default_certs()
-            continue
-        if not os.path.isfile(item):
-            what = "is not a file" if os.path.exists(item) else "no such file"
-            raise _TrustError(f"--trust {item!r}: {what}; give a PEM file of CA certificates "
-                              "(a bundle) or 'system'")  # fmt: skip
-        try:
-            context.load_verify_locations(cafile=item)
-        except (OSError, ssl.SSLError) as exc:
-            raise _TrustError(
-                f"--trust {item!r} holds no usable CA certificate ({exc}); give a PEM file of "
-                "CA certificates (a bundle) or 'system'"
-            ) from None
-    return context
-
-
-def _trust_line(trust: Sequence[str]) -> list[str]:
-    """The banner's line naming what bots' certificates are verified against (with --trust)."""
-    if not trust:
-        return []
-    names = ["the fake's CA"] + ["the system store" if t == "system" else t for t in trust]
-    return [f"  Bot trust    {', '.join(dict.fromkeys(names))}"]
 
 
 def _changed_settings(settings: Settings) -> list[str]:
@@ -400,6 +361,9 @@ def check(
     state_dir: str | os.PathLike[str] | None = None,
     wait_for_bot: float | None = None,
     settings: Mapping[str, Any] | None = None,
+    bot_settings: str | None = None,
+    form: str | Path | None = None,
+    task: str | Path | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -427,6 +391,12 @@ def check(
             (polling), for a bot started once ``server.json`` appears.
         settings: :class:`~pyrus_mock.Settings` overrides (``--set NAME=VALUE``), e.g.
             ``signature_case``; ``timeout`` sets ``delivery_timeout``.
+        bot_settings: the bot's Settings text (``bot_settings`` in every call); ``@PATH``
+            reads it from a file.
+        form: a JSON file of the bot's form as real Pyrus answers ``GET /forms/{id}``: the
+            calls are about a task of that form (see :mod:`pyrus_mock.saved`).
+        task: a JSON file of a task of that form as ``GET /tasks/{id}`` answers: the calls are
+            about a task with its field values and current step. Needs ``form``.
         out: where progress and the table go (stdout by default).
         err: where errors go (stderr by default).
 
@@ -434,7 +404,8 @@ def check(
         0 when every check passed, 1 when one failed or the API could not be served.
 
     Raises:
-        UsageError: the arguments cannot work (no key, not https, no such CA file).
+        UsageError: the arguments cannot work (no key, not https, no such CA file, a bot
+            settings file, form or task that cannot be read or loaded).
         InvalidArgument: ``settings`` names no setting or holds a value it does not take.
     """
     from ._cli import UsageError
@@ -460,6 +431,7 @@ def check(
             f"pyrus-mock check: error: --ca-file {ca_file!r} holds no usable CA certificate "
             f"({exc}); give the PEM file of the CA that issued the bot's certificate"
         ) from None
+    saved_settings, form_json, task_json = saved_inputs(bot_settings, form, task)
     from .conformance import check_bot
 
     host = "127.0.0.1"
@@ -481,9 +453,12 @@ def check(
             _print_api(out, mock, ca_path, directory / "server.json")
         elif api_port is not None:
             _print_api(out, mock, f"{mock.ca_path} (temporary, removed on exit)", None)
-        bot = mock.create_bot("Bot under test", url, security_key=security_key)
+        bot = mock.create_bot(
+            "Bot under test", url, security_key=security_key, settings=saved_settings
+        )
         if login:
             _set_login(mock, bot.id, login)
+        the_task = saved_task(mock, bot, form, form_json, task, task_json)
         if wait_for_bot is not None:
             _wait_and_say(url, trust, wait_for_bot, out)
         print(f"pyrus-mock check: calling {url} as Pyrus would (fake API at {mock.api_url})",
@@ -497,7 +472,8 @@ def check(
             print("  " + text, file=out, flush=True)
 
         hook = _key_reset_hook(key_reset_command, timeout, out) if key_reset_command else None
-        report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout, progress=progress)
+        report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout,
+                           progress=progress, task=the_task)  # fmt: skip
     finally:
         mock.close()
         if directory is not None:  # its port is gone: a bot must not read a stale server.json
