@@ -495,8 +495,10 @@ class PyrusMock(DataBuilders):
 
         Options: ``on_key_reset`` (a callable giving the bot its new key; without it the
         key-reset check is skipped), ``latency_budget`` (seconds, default 10), ``task`` (the
-        task the calls are about; a new one by default), ``progress`` (called with a line per
-        check). ``assert pyrus_mock.check_bot(bot).passed, report`` prints a table on failure.
+        task the calls are about, or saved ``GET /tasks/{id}`` JSON; a new one by default),
+        ``form`` (the bot's form, or saved ``GET /forms/{id}`` JSON), ``bot_settings`` (the
+        Settings text sent), ``progress`` (called with a line per check).
+        ``pyrus_mock.check_bot(bot).assert_passed()`` prints a table on failure.
         """
         from .conformance import check_bot
 

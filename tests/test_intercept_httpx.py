@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 import requests
 
+from pyrus_mock import PyrusMock
 from pyrus_mock.intercept import Interceptor
 from pyrus_mock.server import TLSServer
 
@@ -217,3 +219,70 @@ def test_without_httpx_only_requests_is_intercepted(
     monkeypatch.undo()
     assert httpx.HTTPTransport.handle_request.__name__ == "handle_request"
     assert not hasattr(httpx.HTTPTransport.handle_request, "__wrapped__")
+
+
+def test_an_aiopyrus_webhook_bot_in_the_same_event_loop() -> None:
+    """The fake delivers to an aiopyrus bot served by the loop that made the API call.
+
+    A user's async httpx call creates a task with the bot responsible; the fake delivers to the
+    bot (aiohttp, same loop) inside that call, and the bot's handler calls the API back through
+    aiopyrus. This works because the async side serves the fake in a worker thread: the loop
+    stays free to run the bot.
+    """
+    pytest.importorskip("aiopyrus")
+    from aiohttp import web
+    from aiopyrus import Dispatcher, PyrusBot, Router
+    from aiopyrus.bot.webhook.server import create_app
+
+    fake = PyrusMock(delivery_timeout=10)
+    user = fake.add_user("Ann", "Author", security_key="user-key")
+    account = fake.create_bot("Aio", "https://127.0.0.1:9/hook")
+    handled: list[int] = []
+
+    async def main() -> tuple[int, int]:
+        router = Router()
+
+        @router.task_received()
+        async def on_task(task: Any, bot: Any) -> dict[str, Any]:
+            await bot.comment_task(task.id, text="seen by aiopyrus")
+            handled.append(task.id)
+            return {"text": "inline reply"}
+
+        dispatcher = Dispatcher()
+        dispatcher.include_router(router)
+        with warnings.catch_warnings():  # aiopyrus keys its aiohttp app with plain strings
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            app = create_app(
+                dispatcher=dispatcher,
+                bot=PyrusBot(login=account.login, security_key=account.security_key),
+                path="/hook",
+            )
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=fake.ca.server_context())
+        await site.start()
+        try:
+            port = runner.addresses[0][1]
+            account.update(url=f"https://127.0.0.1:{port}/hook")
+            async with httpx.AsyncClient() as client:
+                auth = await client.post(
+                    "https://accounts.pyrus.com/api/v4/auth",
+                    json={"login": user.email, "security_key": "user-key"},
+                )
+                client.headers["Authorization"] = f"Bearer {auth.json()['access_token']}"
+                created = await client.post(
+                    "https://api.pyrus.com/v4/tasks",
+                    json={"text": "Please look", "responsible": {"id": account.id}},
+                )
+                return created.status_code, created.json()["task"]["id"]
+        finally:
+            await runner.cleanup()
+
+    with fake, fake.intercept():
+        status, task_id = asyncio.run(main())
+    assert status == 200
+    assert handled == [task_id]
+    (delivery,) = fake.deliveries
+    assert delivery.ok, delivery.summary()
+    texts = [c.text for c in fake.backend.task(task_id).comments]
+    assert texts[-2:] == ["seen by aiopyrus", "inline reply"]
