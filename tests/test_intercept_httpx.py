@@ -155,21 +155,22 @@ def test_leaving_restores_httpx(world: World, local_tls: TLSServer) -> None:
     async_before = httpx.AsyncHTTPTransport.handle_async_request
     url = local_tls.url + "/v4/forms"
 
-    async def fetch(client: httpx.AsyncClient) -> int:
-        return (await client.get(url)).status_code
+    async def fetch() -> int:
+        async with httpx.AsyncClient(verify=world.mock.ssl_context) as client:
+            return (await client.get(url)).status_code
 
     client = httpx.Client(verify=world.mock.ssl_context)  # built before: intercepted too
     with Interceptor(world.app, hosts=["127.0.0.1"]) as interceptor:
         assert httpx.HTTPTransport.handle_request is not sync_before
         reply = client.get(url)
         assert (reply.status_code, reply.json()["error_code"]) == (401, "token_not_specified")
-        assert asyncio.run(fetch(httpx.AsyncClient(verify=world.mock.ssl_context))) == 401
+        assert asyncio.run(fetch()) == 401
     assert not interceptor.active
     assert interceptor.clients == ()
     assert httpx.HTTPTransport.handle_request is sync_before
     assert httpx.AsyncHTTPTransport.handle_async_request is async_before
     assert client.get(url).text == "hello from /v4/forms"
-    assert asyncio.run(fetch(httpx.AsyncClient(verify=world.mock.ssl_context))) == 200
+    assert asyncio.run(fetch()) == 200
     client.close()
     assert local_tls.accepted_connections == 2
 
@@ -276,6 +277,7 @@ def test_an_aiopyrus_webhook_bot_in_the_same_event_loop() -> None:
                 )
                 return created.status_code, created.json()["task"]["id"]
         finally:
+            fake.dispatcher.close()  # the fake's pooled connection to the bot, then the bot
             await runner.cleanup()
 
     with fake, fake.intercept():
