@@ -316,12 +316,15 @@ def load_task(
     if not isinstance(text, str) or not isinstance(subject, str):
         raise SavedJsonError(f"{what}: text and subject must be strings")
     values: dict[str | int, Any] = {}
-    for index, fd in enumerate(task.get("fields") or []):
+    top = task.get("fields") or []
+    # Children of titles and choices come inside their parent's value, and may come flat too.
+    nested = {inner.get("id") for outer in top for inner in _walk([outer])[1:]}
+    for index, fd in enumerate(top):
         where = f"{what}: fields[{index}]"
         if not isinstance(fd, Mapping) or not _positive_int(fd.get("id")):
             raise SavedJsonError(f"{where}: expected a field object with an id, got "
                                  f"{_show(fd)}")  # fmt: skip
-        if fd.get("parent_id"):  # written through its title or choice, nested
+        if fd.get("parent_id") and fd["id"] in nested:  # also in its title or choice's value
             continue
         written = _write_value(mock, form, fd, where)
         if written is not None:

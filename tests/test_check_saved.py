@@ -316,3 +316,20 @@ def _get(fake: PyrusMock, path: str) -> Any:
     reply = Client(fake.app).get(path, headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 200, reply.get_data(as_text=True)
     return reply.get_json()
+
+
+@pytest.mark.parametrize("where", ["nested", "flat", "both"])
+def test_children_of_a_choice_load_nested_flat_or_both(where: str) -> None:
+    saved = copy.deepcopy(TASK)
+    fields = saved["task"]["fields"]
+    kind = next(f for f in fields if f["id"] == 13)
+    child = kind["value"]["fields"][0]
+    if where != "nested":
+        fields.append(dict(child))
+    if where == "flat":
+        del kind["value"]["fields"]
+    fake = PyrusMock()
+    task = load_task(fake, saved, form=load_form(fake, FORM, task=saved))
+    reply = _get(fake, f"/v4/tasks/{task.id}")["task"]
+    (kind_now,) = [f for f in reply["fields"] if f["id"] == 13]
+    assert kind_now["value"]["fields"][0]["value"] == "North"
