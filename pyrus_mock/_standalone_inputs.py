@@ -98,9 +98,9 @@ def saved_task(
     mock: PyrusMock,
     bot: Bot,
     form: str | Path | None,
-    saved_form: Any,
+    form_json: Any,
     task: str | Path | None,
-    saved_task: Any,
+    task_json: Any,
 ) -> Task | None:
     """The conformance task from ``--form``/``--task``; None without them.
 
@@ -112,8 +112,7 @@ def saved_task(
 
     try:
         return task_for_check(
-            mock, bot, form=saved_form, task=saved_task,
-            text="pyrus-mock conformance check: Проверка подписи",
+            mock, bot, form=form_json, task=task_json,
             what_form=f"--form {str(form)!r}", what_task=f"--task {str(task)!r}",
         )  # fmt: skip
     except SavedJsonError as exc:

@@ -270,7 +270,7 @@ def check_bot(
         bot.update(settings=bot_settings)
     from .saved import task_for_check
 
-    chosen = task_for_check(mock, bot, form=form, task=task, text=_TASK_TEXT)
+    chosen = task_for_check(mock, bot, form=form, task=task)
     return _Runner(mock, bot, on_key_reset, latency_budget, chosen, progress).run()
 
 

@@ -488,7 +488,7 @@ def task_for_check(
     *,
     form: Form | Mapping[str, Any] | None = None,
     task: Task | Mapping[str, Any] | None = None,
-    text: str = "pyrus-mock conformance check",
+    text: str | None = None,
     what_form: str = "form",
     what_task: str = "task",
 ) -> Task | None:
@@ -496,8 +496,9 @@ def task_for_check(
 
     A saved form (JSON) is loaded; a saved task (JSON) becomes a task of that form (or of the
     fake's form with its ``form_id``) whose current step ``bot`` approves; a form alone gets a
-    new task with no values at step 1, approved by ``bot``. None when neither is given (the
-    checks make their own task); a :class:`~pyrus_mock.model.Task` is used as it is.
+    new task with no values at step 1, approved by ``bot``, with ``text`` (the checks' own by
+    default). None when neither is given (the checks make their own task); a
+    :class:`~pyrus_mock.model.Task` is used as it is.
 
     Raises:
         SavedJsonError: saved JSON the fake cannot load, or a saved task without its form.
@@ -506,10 +507,10 @@ def task_for_check(
         return task
     if form is None and task is None:
         return None
-    from .conformance import _no_auto_delivery  # the checks call the bot, not the fake itself
+    from .conformance import _TASK_TEXT, _no_auto_delivery
 
-    with _no_auto_delivery(mock):
-        return _task_for_check(mock, bot, form, task, text, what_form, what_task)
+    with _no_auto_delivery(mock):  # the checks call the bot, not the fake itself
+        return _task_for_check(mock, bot, form, task, text or _TASK_TEXT, what_form, what_task)
 
 
 def _task_for_check(
