@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
@@ -288,3 +289,14 @@ def test_an_aiopyrus_webhook_bot_in_the_same_event_loop() -> None:
     assert delivery.ok, delivery.summary()
     texts = [c.text for c in fake.backend.task(task_id).comments]
     assert texts[-2:] == ["seen by aiopyrus", "inline reply"]
+
+
+def test_httpx_is_imported_only_when_an_interceptor_starts() -> None:
+    code = (
+        "import sys, pyrus_mock;"
+        "fake = pyrus_mock.PyrusMock(); interceptor = fake.intercept();"
+        "before = 'httpx' in sys.modules; interceptor.start();"
+        "print(before, 'httpx' in sys.modules, interceptor.clients); interceptor.stop()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split(maxsplit=2) == ["False", "True", "('requests', 'httpx')\n"]
