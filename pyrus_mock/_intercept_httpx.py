@@ -11,8 +11,8 @@ Why the transport classes and not ``mounts`` or httpcore:
   started (aiopyrus, for one, keeps one ``AsyncClient`` for its session), the module-level
   ``httpx.get``, and the transports httpx builds for proxies (``proxy=``, ``HTTPS_PROXY``).
   ``mounts`` only affect clients created afterwards with our arguments.
-* It sits above httpcore, so a ``respx`` mock (which patches httpcore) keeps answering every
-  other URL, as a ``responses`` mock does on the ``requests`` side.
+* It sits above httpcore, where ``respx``'s default mocker patches: a respx mock keeps
+  answering the other URLs, as a ``responses`` mock does on the ``requests`` side.
 * A transport a test passes itself (``httpx.MockTransport``, ``ASGITransport``, a subclass that
   overrides ``handle_request``) is the test's own choice and is left alone.
 

@@ -24,8 +24,9 @@ Living with your own ``responses`` mocks:
 by patching its two default transport classes for the intercepted hosts only (see
 :mod:`pyrus_mock._intercept_httpx` for how and why). httpx stays optional: it is imported when an
 interceptor starts, and nothing happens without it. Both libraries go through one function,
-:func:`call_wsgi`, so a reply is the same whichever client asked. A ``respx`` mock plays the role
-of a ``responses`` mock here: start it first, ``intercept()`` inside it.
+:func:`call_wsgi`, so a reply is the same whichever client asked. Pyrus URLs are answered
+before httpcore is reached, so a ``respx`` mock (its default mocker patches httpcore) only sees
+the other URLs.
 """
 
 from __future__ import annotations
