@@ -382,7 +382,7 @@ def _likely_cause(exc: BaseException) -> str:
     if "pyrus.com" in text:
         return (
             " (the bot called the real Pyrus: use the pyrus_requests fixture or "
-            "pyrus_mock.intercept() for requests-based clients, or give the bot "
+            "pyrus_mock.intercept() for requests- or httpx-based clients, or give the bot "
             "pyrus_mock.api_url)"
         )
     return ""

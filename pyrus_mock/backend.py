@@ -269,11 +269,29 @@ class PyrusBackend(Accounts, OrgAdmin):
     # -- forms, catalogs, lists, files ---------------------------------------------------------
 
     def add_form(
-        self, name: str, fields: list[FieldDef], by_id: dict[int, FieldDef], steps: list[FormStep]
+        self,
+        name: str,
+        fields: list[FieldDef],
+        by_id: dict[int, FieldDef],
+        steps: list[FormStep],
+        *,
+        form_id: int | None = None,
     ) -> Form:
-        """Add a form built by :mod:`pyrus_mock.builders`."""
+        """Add a form built by :mod:`pyrus_mock.builders`; ``form_id`` keeps a saved form's id.
+
+        Raises:
+            InvalidArgument: ``form_id`` is the id of a form already there.
+        """
         with self.lock:
-            form = Form(self.ids.next("form"), name, fields, steps, by_id=by_id)
+            if form_id is None:
+                form_id = self.ids.next("form")
+                while form_id in self._state.forms:  # past a kept id
+                    form_id = self.ids.next("form")
+            elif form_id in self._state.forms:
+                raise InvalidArgument(
+                    "form_id", f"the fake already has a form {form_id}", "an id no form has"
+                )
+            form = Form(form_id, name, fields, steps, by_id=by_id)
             self._state.forms[form.id] = form
             return form
 

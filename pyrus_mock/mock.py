@@ -235,7 +235,8 @@ class PyrusMock(DataBuilders):
 
             raise PyrusMockError(
                 "the HTTPS server is not running; call pyrus_mock.start() (or use "
-                "`with PyrusMock() as pyrus_mock:`), or use pyrus_mock.intercept() for requests"
+                "`with PyrusMock() as pyrus_mock:`), or use pyrus_mock.intercept() for requests "
+                "or httpx"
             )
         return self._server
 
@@ -260,10 +261,12 @@ class PyrusMock(DataBuilders):
         return self.base_url + "/"
 
     def intercept(self) -> Interceptor:
-        """Route ``requests`` calls to api/accounts/files.pyrus.com to this fake, in-process.
+        """Route ``requests`` and ``httpx`` calls to api/accounts/files.pyrus.com here, in-process.
 
-        A context manager holding a private ``responses.RequestsMock``; every other URL passes
-        through untouched. ``with pyrus_mock.intercept(): PyrusAPI(login, key).get_task(id)``.
+        A context manager holding a private ``responses.RequestsMock`` and, when httpx is
+        installed, patching httpx's default transports (sync and async clients, aiopyrus
+        included); every other URL passes through untouched.
+        ``with pyrus_mock.intercept(): PyrusAPI(login, key).get_task(id)``.
         """
         from .intercept import Interceptor
 
@@ -492,8 +495,10 @@ class PyrusMock(DataBuilders):
 
         Options: ``on_key_reset`` (a callable giving the bot its new key; without it the
         key-reset check is skipped), ``latency_budget`` (seconds, default 10), ``task`` (the
-        task the calls are about; a new one by default), ``progress`` (called with a line per
-        check). ``assert pyrus_mock.check_bot(bot).passed, report`` prints a table on failure.
+        task the calls are about, or saved ``GET /tasks/{id}`` JSON; a new one by default),
+        ``form`` (the bot's form, or saved ``GET /forms/{id}`` JSON), ``bot_settings`` (the
+        Settings text sent), ``progress`` (called with a line per check).
+        ``pyrus_mock.check_bot(bot).assert_passed()`` prints a table on failure.
         """
         from .conformance import check_bot
 
