@@ -111,7 +111,8 @@ def create_task(call: Call) -> dict[str, Any]:
     ``responsible``, ``participants``, ``subscribers``, ``due_date`` / ``due`` + ``duration``,
     ``scheduled_date`` / ``scheduled_datetime_utc``, ``list_ids``, ``parent_task_id``,
     ``attachments`` (guids or NewFile objects). ``fill_defaults`` is ignored (the fake models
-    no default values).
+    no default values). The new task's first comment records its creation
+    (:mod:`pyrus_mock.engine.creation`).
     """
     data = call.json()
     backend = call.backend
