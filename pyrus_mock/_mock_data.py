@@ -286,7 +286,13 @@ class DataBuilders:
         due: str | None = None,
         duration: int | None = None,
     ) -> Task:
-        """Create a task (a form task when ``form`` is given).
+        """Create a task (a form task when ``form`` is given), with its first comment.
+
+        As in Pyrus, the creation is recorded as the task's first comment, by its author: the
+        text, the responsible (``reassigned_to``), the participants who joined, the field
+        values set (``field_updates``), the approvers named in ``approvals``
+        (``approvals_added``). On a task without a form the responsible and the author become
+        participants. A bot reading ``task["comments"][-1]`` finds it on the first delivery.
 
         Args:
             form: the form (or its id).
@@ -294,10 +300,11 @@ class DataBuilders:
                 type (``{"u_amount": 120.5, "Due": "2026-02-01"}``).
             approvals: approvers per step, overriding the form's default approvers.
             responsible: who is responsible.
-            text: the task text (the first comment's text in Pyrus).
+            text: the task text (also the creation comment's text).
             subject: the subject.
             author: who created it; a default user when omitted.
-            participants: participants (simple tasks).
+            participants: more participants (simple tasks; after the responsible and the
+                author).
             subscribers: subscribers.
             due_date: ``YYYY-MM-DD``.
             list_ids: lists to add the task to.

@@ -416,7 +416,13 @@ class PyrusBackend(Accounts, OrgAdmin):
         emit: bool = True,
         as_author: bool = False,
     ) -> Task:
-        """Create a task; field values are validated by the comment engine.
+        """Create a task, with its first comment; field values are validated by the comment
+        engine.
+
+        The creation comment is the author's and records what the creation set; on a task
+        without a form the responsible and the author become participants
+        (:mod:`pyrus_mock.engine.creation`). ``approvals`` given here are the comment's
+        ``approvals_added``; without them a form task takes its steps' default approvers.
 
         With ``as_author`` (``POST /tasks``) field values may only link tasks and attach files
         the author may see (D10); without it (the test-data builders) anything may be linked.
@@ -424,6 +430,16 @@ class PyrusBackend(Accounts, OrgAdmin):
         Raises:
             CommentRejected: a field value Pyrus would refuse.
         """
+        from .engine.creation import creation_comment, simple_task_participants
+
+        explicit_approvals = approvals
+        participants_added: list[int] = []
+        if form is None:
+            participants_added = simple_task_participants(
+                responsible_id, author_id, participant_ids
+            )
+            participant_ids = participants_added
+        snapshots: list[tuple[int, Any, int | None]] = []
         with self.lock:
             now = self.now()
             task = Task(
@@ -467,12 +483,25 @@ class PyrusBackend(Accounts, OrgAdmin):
                     directory: Directory = self
                     if as_author:
                         directory = SeenBy(self, self.person(author_id), task)
-                    problems = write_initial_fields(task, form, fields, directory)
+                    problems = write_initial_fields(
+                        task, form, fields, directory, snapshots=snapshots
+                    )
                     errors = errors_of(problems)
                     if errors:
                         from .errors import CommentRejected
 
                         raise CommentRejected(errors)
+            task.comments.append(
+                creation_comment(
+                    task,
+                    self.ids.next("comment"),
+                    now,
+                    participants_added=participants_added,
+                    field_updates=snapshots,
+                    approvals_added=explicit_approvals,
+                    subscribers_added=subscriber_ids,
+                )
+            )
             self._state.tasks[task.id] = task
         if emit:
             self._emit(TaskEvent("created", task, author_id))

@@ -1,7 +1,9 @@
 """The one serialisation layer: domain records to Pyrus JSON shapes (contract §6).
 
 Conventions (D3, D11): empty values are omitted, never sent as ``null``; timestamps are exactly
-``YYYY-MM-DDThh:mm:ssZ``; dates ``YYYY-MM-DD``; ids are ints.
+``YYYY-MM-DDThh:mm:ssZ``; dates ``YYYY-MM-DD``; ids are ints. A ``creation_date`` field's
+value is a date by default (every official client parses it; the Python client parses nothing
+else), a timestamp with the setting ``creation_date_format="datetime"``.
 """
 
 from __future__ import annotations
@@ -440,7 +442,7 @@ def task_fields(
     form_: Form,
     *,
     files_url: str = "",
-    creation_date_format: str = "datetime",
+    creation_date_format: str = "date",
 ) -> list[dict[str, Any]]:
     """The ``fields`` of a form task, with values (nested title/choice/table fields inline)."""
     ctx = _Ctx(lookup, t, files_url, creation_date_format)
@@ -474,7 +476,7 @@ def comment(
     t: Task,
     *,
     files_url: str = "",
-    creation_date_format: str = "datetime",
+    creation_date_format: str = "date",
 ) -> dict[str, Any]:
     """A TaskComment, with output names (``reassigned_to``, ``changed_step``, ...)."""
     field_updates: list[dict[str, Any]] = []
@@ -561,7 +563,7 @@ def task(
     comments: bool = True,
     only_last_comment: bool = False,
     files_url: str = "",
-    creation_date_format: str = "datetime",
+    creation_date_format: str = "date",
     now: float | None = None,
 ) -> dict[str, Any]:
     """A Task (``comments=False``) or TaskWithComments (contract §6.4)."""

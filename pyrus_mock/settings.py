@@ -40,8 +40,12 @@ class Settings:
         rate_window: the rate-limit interval in seconds.
         max_request_bytes: API request bodies above this answer 413.
         max_upload_bytes: file uploads above this answer 413.
-        creation_date_format: ``datetime`` (D11) or ``date`` (what the official Python client
-            parses) for the value of ``creation_date`` fields.
+        creation_date_format: the value shape of ``creation_date`` fields. ``date``
+            (default): ``YYYY-MM-DD``, the shape every official client parses (the Python
+            client reads it with ``%Y-%m-%d`` and raises ``ValueError`` on anything else; the
+            C# and TypeScript clients parse any ISO date). ``datetime``:
+            ``YYYY-MM-DDThh:mm:ssZ``, what the current Pyrus field reference shows (D11); the
+            official Python client cannot read a form task that has such a field.
         max_bots: bots per organisation (D8).
         on_rejection: what ``approval_choice: rejected`` does to an open form task (Pyrus
             documents no rule, contract §10 item 18). ``close`` (default): the task closes at
@@ -80,7 +84,7 @@ class Settings:
     rate_window: float = 600.0
     max_request_bytes: int = 10 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
-    creation_date_format: Literal["datetime", "date"] = "datetime"
+    creation_date_format: Literal["datetime", "date"] = "date"
     max_bots: int = 100
     on_rejection: Literal["close", "reset_to_first_step", "reset_to_previous_step"] = "close"
     acknowledged_counts_as_approval: bool = True

@@ -128,6 +128,7 @@ def create_task(call: Call) -> dict[str, Any]:
     ``attachments`` (guids or NewFile objects). ``fill_defaults: true`` writes the form's
     default values (``default`` of :meth:`PyrusMock.add_form` fields) into the fields the
     request gives no value, through the same checks as given values.
+    The new task's first comment records its creation (:mod:`pyrus_mock.engine.creation`).
     """
     data = call.json()
     backend = call.backend
