@@ -10,6 +10,7 @@ socket, the threads and the record of errors; this module owns one request at a 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import ssl
 import sys
@@ -18,10 +19,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from werkzeug.exceptions import ClientDisconnected
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.serving import DechunkedInput
 from werkzeug.wsgi import LimitedStream
 
+from ._http_io import ClientTimedOut, ConnectionStream
 from ._version import __version__
 from .ids import parse_decimal
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import WSGIEnvironment
 
-    from .server import TLSServer
+    from .server import TLSServer, _Connection
 
 __all__ = ["Address", "WSGIRequestHandler"]
 
@@ -78,12 +80,23 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = f"pyrus-mock/{__version__}"
 
-    def __init__(self, conn: ssl.SSLSocket, address: Address, owner: TLSServer) -> None:
+    def __init__(
+        self,
+        conn: ssl.SSLSocket,
+        address: Address,
+        owner: TLSServer,
+        state: _Connection,
+        *,
+        idle_timeout: float,
+        request_timeout: float,
+    ) -> None:
         # BaseRequestHandler.__init__ wants a socketserver.BaseServer and runs everything from
         # the constructor; set the same attributes and let the caller run serve().
         self.request = conn
         self.client_address = address
         self.owner = owner
+        self.state = state
+        self.stream = ConnectionStream(conn, idle_timeout, request_timeout)
 
     def serve(self) -> None:
         self.setup()
@@ -92,17 +105,47 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         finally:
             self.finish()
 
+    def setup(self) -> None:
+        # The stdlib's setup() reads and writes the socket directly; ours goes through the
+        # stream that keeps the request deadline and notes what the client did wrong.
+        self.connection = self.request
+        self.rfile = io.BufferedReader(self.stream)
+        self.wfile = cast("io.BufferedIOBase", self.stream)  # only write() is used: sendall
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.rfile.close()
+
     def parse_request(self) -> bool:
-        # Called once the request line has arrived: from here on the connection is busy.
-        self.owner._set_busy(self.connection, True)
-        return super().parse_request()
+        # Called once the request line has arrived; once the head is read the request is the
+        # app's: the connection is busy (not evicted for a new one, not cut at once by stop()).
+        if not super().parse_request():
+            return False
+        self.owner._set_busy(self.state, True)
+        return True
 
     def handle_one_request(self) -> None:
+        self.command = ""  # not the last request's method, should this one fail before its line
         try:
             super().handle_one_request()
+        except ClientTimedOut as exc:  # the head came too slowly
+            self._send_client_problem(exc)
+        except ClientDisconnected:  # the client left in the middle of its head
+            self.close_connection = True
         finally:
-            if self.owner._set_busy(self.connection, False):
+            self.stream.next_request()
+            if self.owner._set_busy(self.state, False):
                 self.close_connection = True  # the server is stopping: no next request
+
+    def _send_client_problem(self, exc: HTTPException) -> None:
+        """Answer a request the client broke (too slow, bad framing) with JSON, then close."""
+        code = exc.code or 400
+        self._send_json_error(
+            code,
+            self.responses.get(code, ("Error", ""))[0],
+            _ERROR_CODES.get(code, f"http_{code}"),
+            exc.description or str(exc),
+        )
 
     def version_string(self) -> str:
         return self.server_version
@@ -231,12 +274,26 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
                     close()
         except (_ClientGone, ClientDisconnected):
             self.close_connection = True
+            problem = self.stream.problem
+            if not sent and isinstance(problem, HTTPException) and problem.code != 400:
+                self._send_client_problem(problem)
             return
         except BaseException as exc:  # anything the app raised, including pytest.fail()
+            problem = self.stream.problem
+            if problem is not None:
+                # The client broke the request (hung up, too slow, bad framing) while the app
+                # read it: whatever the app made of the failed read is the client's problem.
+                self.close_connection = True
+                if not sent and isinstance(problem, HTTPException):
+                    self._send_client_problem(problem)
+                return
             self.owner._record(where, exc)
             self.close_connection = True
             if not sent:
                 self._send_500(exc)
+            return
+        if self.stream.problem is not None:
+            self.close_connection = True  # the request's framing is lost
             return
         if declared_length is not None and self.command != "HEAD" and written != declared_length:
             self.close_connection = True
@@ -304,6 +361,8 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
     def _head(self, status: str, headers: list[tuple[str, str]]) -> tuple[bytes, bool, int | None]:
         """Render the status line and headers; decide on chunking and keep-alive."""
         code = int(status.split(None, 1)[0])
+        if self.stream.problem is not None:
+            self.close_connection = True  # the client broke its request: the framing is lost
         names = {name.lower() for name, _ in headers}
         declared: int | None = None
         if "content-length" in names:
