@@ -12,18 +12,19 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import socket
 import ssl
 import sys
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from werkzeug.exceptions import ClientDisconnected, HTTPException
-from werkzeug.serving import DechunkedInput
 from werkzeug.wsgi import LimitedStream
 
-from ._http_io import ClientTimedOut, ConnectionStream
+from ._http_io import ChunkedInput, ClientTimedOut, ConnectionStream, bad_field_line
 from ._version import __version__
 from .ids import parse_decimal
 
@@ -39,6 +40,12 @@ Address = Any  # what socket.accept() returns as the peer address: a tuple for I
 
 _DRAIN_LIMIT = 1024 * 1024
 """Unread request bodies up to this size are drained to keep the connection; larger: close."""
+
+_LINGER_BYTES = 16 * 1024 * 1024
+"""Input read and dropped at most in a lingering close (after e.g. a 413, before closing)."""
+
+_LINGER_SECONDS = 2.0
+"""Seconds a lingering close waits at most for the client to stop sending."""
 
 _BODYLESS_STATUSES = frozenset({204, 304})
 
@@ -79,6 +86,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = f"pyrus-mock/{__version__}"
+    raw_requestline: bytes  # set by the standard library's handle_one_request()
 
     def __init__(
         self,
@@ -97,11 +105,15 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         self.owner = owner
         self.state = state
         self.stream = ConnectionStream(conn, idle_timeout, request_timeout)
+        self._body_length: int | None = 0  # of the current request; None: chunked
+        self._linger = False  # close with a lingering close (unread input may follow)
 
     def serve(self) -> None:
         self.setup()
         try:
             self.handle()
+            if self._linger:
+                self._lingering_close()
         finally:
             self.finish()
 
@@ -119,9 +131,63 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
     def parse_request(self) -> bool:
         # Called once the request line has arrived; once the head is read the request is the
         # app's: the connection is busy (not evicted for a new one, not cut at once by stop()).
-        if not super().parse_request():
+        line = self.raw_requestline
+        if b"\0" in line or b"\r" in line.rstrip(b"\r\n"):
+            self.send_error(400, "Bad request line: it holds a NUL or a bare CR")
+            return False
+        real, lines = self.rfile, _HeadLines(self.rfile)
+        self.rfile = cast("io.BufferedIOBase", lines)
+        try:
+            parsed = super().parse_request()
+        finally:
+            self.rfile = real
+        if not parsed:
+            return False
+        if lines.bad:
+            self.send_error(
+                400,
+                "Bad header line: each must be 'Name: value' with a token name right before the "
+                "colon, on one line, without a bare CR or a NUL",
+            )
+            return False
+        if not self._framing():
             return False
         self.owner._set_busy(self.state, True)
+        return True
+
+    def _framing(self) -> bool:
+        """Decide how the body is framed (RFC 9112 §6.3); answer 400 and return False if badly.
+
+        Exactly one way is accepted: ``Transfer-Encoding: chunked`` alone, or ``Content-Length``
+        (repeated only with the same value), or neither (no body). Anything else is how requests
+        are smuggled past a proxy, and is refused.
+        """
+        encodings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if encodings:
+            codings = [c.strip().lower() for c in ",".join(encodings).split(",")]
+            if codings != ["chunked"]:
+                shown = ", ".join(encodings)[:60]
+                self.send_error(
+                    400,
+                    f"Unsupported Transfer-Encoding {shown!r}: this server takes 'chunked' only",
+                )
+                return False
+            if lengths:
+                self.send_error(400, "Both Transfer-Encoding and Content-Length: send one of them")
+                return False
+            self._body_length = None
+            return True
+        values = {v.strip() for v in ",".join(lengths).split(",")} if lengths else {"0"}
+        if len(values) > 1:
+            self.send_error(400, f"Conflicting Content-Length values {', '.join(lengths)[:60]!r}")
+            return False
+        (value,) = values
+        length = parse_decimal(value)
+        if length is None:
+            self.send_error(400, f"Bad Content-Length {value[:40]!r}")
+            return False
+        self._body_length = length
         return True
 
     def handle_one_request(self) -> None:
@@ -199,6 +265,8 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
     def _send_json_error(self, code: int, reason: str, error_code: str, text: str) -> None:
         """Send a complete ``{"error_code", "error"}`` reply with ``Connection: close``."""
         self.close_connection = True
+        if not isinstance(self.stream.problem, (ClientDisconnected, ClientTimedOut)):
+            self._linger = True  # the rest of the request may still be on its way
         body = json.dumps({"error_code": error_code, "error": text}, ensure_ascii=False)
         data = body.encode("utf-8", "replace")
         length = len(data)  # what a GET would get, also for HEAD (RFC 9110 §8.6)
@@ -343,18 +411,14 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         if target.scheme and target.netloc:
             environ["HTTP_HOST"] = target.netloc
 
-        transfer_encoding = self.headers.get("Transfer-Encoding", "").lower()
-        if "chunked" in transfer_encoding:
+        length = self._body_length  # checked by _framing()
+        if length is None:
             environ.pop("CONTENT_LENGTH", None)
             environ["wsgi.input_terminated"] = True
-            environ["wsgi.input"] = DechunkedInput(cast("IO[bytes]", self.rfile))
+            environ["wsgi.input"] = ChunkedInput(cast("io.BufferedReader", self.rfile), self.stream)
             return environ
-        length_header = environ.get("CONTENT_LENGTH", "0") or "0"
-        length = parse_decimal(length_header)
-        if length is None:
-            self.send_error(400, f"Bad Content-Length {length_header[:40]!r}")
-            self.close_connection = True
-            return None
+        if "CONTENT_LENGTH" in environ:
+            environ["CONTENT_LENGTH"] = str(length)
         environ["wsgi.input"] = LimitedStream(cast("IO[bytes]", self.rfile), length)
         return environ
 
@@ -408,20 +472,70 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         )
 
     def _drain(self, stream: Any) -> None:
-        """Read what the app left of the request body, so the next request starts in sync."""
-        if isinstance(stream, LimitedStream):
-            if stream.limit - stream.tell() > _DRAIN_LIMIT:
-                self.close_connection = True
-                return
-            stream.exhaust()
+        """Read what the app left of the request body, so the next request starts in sync.
+
+        Beyond ``_DRAIN_LIMIT`` the connection closes instead, with a lingering close, so that
+        the client still reads the reply (e.g. a 413) rather than a reset.
+        """
+        try:
+            if isinstance(stream, LimitedStream):
+                if stream.limit - stream.tell() <= _DRAIN_LIMIT:
+                    stream.exhaust()
+                    return
+            else:
+                drained = 0
+                while drained <= _DRAIN_LIMIT:
+                    chunk = stream.read(65536)
+                    if not chunk:
+                        return
+                    drained += len(chunk)
+        except (OSError, HTTPException):  # the client left, was too slow or broke the framing
+            self.close_connection = True
             return
-        drained = 0
-        while drained <= _DRAIN_LIMIT:
-            chunk = stream.read(65536)
-            if not chunk:
-                return
-            drained += len(chunk)
         self.close_connection = True
+        self._linger = True
+
+    def _lingering_close(self) -> None:
+        """Half-close after a reply the client may not have read yet, then discard its input.
+
+        Closing a socket with unread input makes the kernel send a reset, and a client still
+        sending its body then loses the reply it has not read. So: send FIN after the reply, and
+        read and drop what the client still sends, up to ``_LINGER_BYTES`` or
+        ``_LINGER_SECONDS``, or until it closes.
+        """
+        conn = self.connection
+        left = _LINGER_BYTES
+        deadline = time.monotonic() + _LINGER_SECONDS
+        with contextlib.suppress(OSError, ValueError):
+            socket.socket.shutdown(conn, socket.SHUT_WR)
+            while left > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                conn.settimeout(remaining)
+                data = conn.recv(65536)
+                if not data:
+                    return
+                left -= len(data)
+
+
+class _HeadLines:
+    """The handler's ``rfile`` while the standard library reads the header lines: notes any line
+    that is not a clean ``Name: value`` (see :func:`~pyrus_mock._http_io.bad_field_line`)."""
+
+    def __init__(self, rfile: Any) -> None:
+        self._rfile = rfile
+        self.bad = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._rfile.readline(limit)
+        if (
+            line not in (b"\r\n", b"\n", b"")
+            and bad_field_line(line)
+            and not 0 <= limit <= len(line)
+        ):
+            self.bad = True  # (an over-long line is the parser's 431)
+        return line
 
 
 class _ClientGone(Exception):
