@@ -5,6 +5,14 @@ and keeps the connection alive between requests (werkzeug's handler always close
 reply it makes itself is JSON ``{"error_code", "error"}`` (decision D10): a request it cannot
 parse, an oversized request line or header, HTTP/2, an app that raised. The server owns the
 socket, the threads and the record of errors; this module owns one request at a time.
+
+Framing is strict where lenient parsers let requests be smuggled (RFC 9112): exactly one of
+``Transfer-Encoding: chunked`` and ``Content-Length`` (repeated only with one value), no bare CR
+or NUL, no whitespace before a header's colon, no folded header lines; anything else is a JSON 400
+and the connection closes. Chunk extensions and trailers are accepted. A client that hangs up,
+stalls past the request deadline or breaks the framing while the app reads the body is the
+client's problem, never an app error. A reply sent before the body was read (e.g. a 413) is
+followed by a lingering close, so the client can read it instead of getting a reset.
 """
 
 from __future__ import annotations

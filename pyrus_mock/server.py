@@ -11,6 +11,16 @@ written as a WSGI app. It is built for test speed:
 * :meth:`TLSServer.stop` wakes the accept loop through a socket pair instead of waiting for a
   poll interval, and shuts down idle keep-alive connections, so it takes a few milliseconds.
 
+It also holds up under abuse, with bounded threads and memory:
+
+* at most ``max_connections`` connections (256) are open: at the cap a new one takes the place of
+  the oldest that has no request with the app (idle keep-alive, in its handshake, or still
+  sending its head), so thousands of slow clients (slowloris) cannot lock others out; when every
+  connection has a request with the app, the new one is closed at once;
+* a client has ``request_timeout`` seconds (30) from the first byte of a request until its head
+  and body are in (a JSON 408 after that); the idle keep-alive timeout is separate;
+* a connection the system has no thread for is closed, and the accept loop goes on.
+
 Exceptions raised by the app are answered with a 500 and kept in :attr:`TLSServer.errors`; clients
 that disconnect, send garbage or fail the handshake are the client's problem and are ignored.
 
