@@ -260,6 +260,12 @@ class TLSServer:
         return self._evicted
 
     @property
+    def busy_connections(self) -> int:
+        """Open connections with a request in the app now (these are never evicted)."""
+        with self._lock:
+            return sum(1 for c in self._connections if c.busy)
+
+    @property
     def open_connections(self) -> int:
         """Connections open now (at most ``max_connections``)."""
         with self._lock:

@@ -141,11 +141,12 @@ def test_at_the_cap_with_every_request_in_the_app_a_new_connection_is_closed(
         assert entered.acquire(timeout=WAIT)
         assert refused(ca, srv)  # the third: nothing to make room with
         assert srv.refused_connections == 1
-        assert srv.open_connections == 2
+        assert (srv.open_connections, srv.busy_connections) == (2, 2)
         release.set()
         for client in clients:
             client.join(WAIT)
         assert results == [200, 200]
+        until(lambda: srv.busy_connections == 0, "done with both requests")
         assert get(ca, srv).status_code == 200  # room again
     finally:
         release.set()
@@ -174,8 +175,10 @@ def test_idle_keep_alive_connections_make_room_too(ca: CertificateAuthority) -> 
     with TLSServer(wsgi_reply(body=b"x"), ca.server_context(), max_connections=1) as srv:
         with requests.Session() as first, requests.Session() as second:
             assert first.get(srv.url, verify=ca.ca_path, timeout=WAIT).content == b"x"
+            until(lambda: srv.busy_connections == 0, "done with the first request")
             assert second.get(srv.url, verify=ca.ca_path, timeout=WAIT).content == b"x"
             # The first session's idle connection made room; it reconnects transparently.
+            until(lambda: srv.busy_connections == 0, "done with the second request")
             assert first.get(srv.url, verify=ca.ca_path, timeout=WAIT).content == b"x"
         assert srv.evicted_connections >= 1
         assert srv.refused_connections == 0
