@@ -184,7 +184,9 @@ class PluginSession:
         if idle:
             server = idle.pop()
         else:
-            server = TLSServer(_vacant, self.mock.ca.server_context(*key), name="bot")
+            server = TLSServer(
+                _vacant, self.mock.ca.server_context(*key), name="bot", **self.mock._server_limits()
+            )
             server.start()
             self._pool.append(server)
             self._hosts[server] = key

@@ -184,7 +184,9 @@ class PyrusMock(DataBuilders):
 
                 self._app = create_app(self.backend, control=ControlPlane(self, admin_token))
             app = self.app
-            server = TLSServer(app, context, host=host, port=port, name="pyrus-api")
+            server = TLSServer(
+                app, context, host=host, port=port, name="pyrus-api", **self._server_limits()
+            )
             server.start()  # a failed bind leaves the fake unstarted, not holding a dead server
             self._server = server
             self._cert_hosts = hosts
@@ -447,7 +449,9 @@ class PyrusMock(DataBuilders):
 
         @contextmanager
         def serving() -> Iterator[str]:
-            server = TLSServer(app, self.ca.server_context(*hosts), name="bot")
+            server = TLSServer(
+                app, self.ca.server_context(*hosts), name="bot", **self._server_limits()
+            )
             server.start()
             self._bot_servers.append(server)
             try:
@@ -458,6 +462,14 @@ class PyrusMock(DataBuilders):
                 server.stop(raise_errors=True)
 
         return serving()
+
+    def _server_limits(self) -> dict[str, Any]:
+        """The settings a new HTTPS server of this fake takes (cap and request deadline)."""
+        settings = self.settings
+        return {
+            "max_connections": settings.server_max_connections,
+            "request_timeout": settings.server_request_timeout,
+        }
 
     def stop_bot_servers(self) -> None:
         """Stop every server started by :meth:`serve_bot` that is still running."""

@@ -68,6 +68,15 @@ class Settings:
             (e.g. ``IsNullOrWhiteSpace(request.BotSettings)`` after deserialising); this
             overrules the contract's earlier "omitted when empty" (D3). True restores that
             omission, for code that tells "absent" from "empty".
+        server_max_connections: open connections each HTTPS server of the fake (the API's and
+            ``serve_bot``'s) keeps at most (default 256). At the cap a new connection replaces
+            the oldest one without a request in the app (idle, in its TLS handshake, or still
+            sending its head); when all have one, the new connection is closed at once. Read
+            when a server starts.
+        server_request_timeout: seconds a client has from the first byte of a request until
+            its head and body are in (default 30); slower clients get a JSON 408
+            ``request_timeout`` and are disconnected. Separate from the 300 s idle keep-alive
+            timeout. Read when a server starts.
     """
 
     signature_case: Literal["upper", "lower"] = "upper"
@@ -92,6 +101,8 @@ class Settings:
     max_duration_minutes: int = 365 * 24 * 60
     max_text_field_length: int = 100_000
     omit_empty_bot_settings: bool = False
+    server_max_connections: int = 256
+    server_request_timeout: float = 30.0
 
     @property
     def max_attempts(self) -> int:
