@@ -58,6 +58,14 @@ class Settings:
             ``duration_is_too_long``; Pyrus publishes no number (default one year, 525,600).
         max_text_field_length: the most characters a ``text`` field holds before
             ``text_field_value_limit_exceeded``; Pyrus publishes no number (default 100,000).
+        max_comment_text_length: the most characters of a comment's (or a new task's) ``text``
+            or ``formatted_text`` before ``max_text_length_exceeded``; Pyrus publishes no
+            number (default 100,000).
+        max_api_calls_recorded: API calls kept for transcripts (``backend.api_calls``); older
+            ones are dropped and counted (``api_calls_dropped``), so memory stays flat.
+        max_deliveries_recorded: deliveries kept in ``mock.deliveries``; older ones are
+            dropped and counted (``deliveries_dropped``). A dropped delivery's pending retry
+            still runs.
     """
 
     signature_case: Literal["upper", "lower"] = "upper"
@@ -81,6 +89,9 @@ class Settings:
     auto_reopen: bool = True
     max_duration_minutes: int = 365 * 24 * 60
     max_text_field_length: int = 100_000
+    max_comment_text_length: int = 100_000
+    max_api_calls_recorded: int = 10_000
+    max_deliveries_recorded: int = 10_000
 
     @property
     def max_attempts(self) -> int:
