@@ -117,7 +117,10 @@ class _State:
     departments: dict[int, Department] = field(default_factory=dict)
     form_permissions: dict[int, dict[int, str]] = field(default_factory=dict)
     rates: dict[int, _Rate] = field(default_factory=dict)
-    api_calls: list[ApiCall] = field(default_factory=list)
+    api_calls: deque[ApiCall] = field(default_factory=deque)
+    #: API calls recorded since the reset, dropped ones included (a mark for "calls since").
+    api_calls_total: int = 0
+    api_calls_dropped: int = 0
     extra: ExtraStore = field(default_factory=ExtraStore)
 
 
@@ -665,10 +668,47 @@ class PyrusBackend(Accounts, OrgAdmin):
             return RateState(limit, max(0, limit - rate.count), reset, rate.count > limit)
 
     def record_api_call(self, call: ApiCall) -> None:
-        """Remember an API request for transcripts."""
-        self._state.api_calls.append(call)
+        """Remember an API request for transcripts.
+
+        At most ``max_api_calls_recorded`` calls are kept: the oldest are dropped and counted
+        (:attr:`api_calls_dropped`), so a long run or a flood of requests keeps memory flat.
+        """
+        with self.lock:
+            state = self._state
+            state.api_calls.append(call)
+            state.api_calls_total += 1
+            excess = len(state.api_calls) - self.settings.max_api_calls_recorded
+            for _ in range(max(0, excess)):
+                state.api_calls.popleft()
+            state.api_calls_dropped += max(0, excess)
 
     @property
     def api_calls(self) -> list[ApiCall]:
-        """Every API request served since the last reset, in order."""
-        return self._state.api_calls
+        """The API requests served since the last reset, oldest first (a copy).
+
+        Only the newest ``max_api_calls_recorded`` are kept; :attr:`api_calls_dropped` counts
+        the older ones.
+        """
+        with self.lock:
+            return list(self._state.api_calls)
+
+    @property
+    def api_calls_dropped(self) -> int:
+        """How many older API calls were dropped from :attr:`api_calls` (setting
+        ``max_api_calls_recorded``) since the last reset."""
+        return self._state.api_calls_dropped
+
+    @property
+    def api_calls_total(self) -> int:
+        """How many API calls were recorded since the last reset, dropped ones included: a mark
+        to pass to :meth:`api_calls_since`."""
+        return self._state.api_calls_total
+
+    def api_calls_since(self, mark: int) -> list[ApiCall]:
+        """The recorded API calls made after :attr:`api_calls_total` was ``mark`` (those still
+        kept)."""
+        with self.lock:
+            state = self._state
+            count = min(len(state.api_calls), max(0, state.api_calls_total - mark))
+            calls = state.api_calls
+            return [calls[i] for i in range(len(calls) - count, len(calls))]

@@ -388,10 +388,10 @@ class _Runner:
     def _post(self, body: bytes, token: str, headers: dict[str, str]) -> _Exchange:
         backend = self.mock.backend
         with backend.lock:
-            before = len(backend.api_calls)
+            before = backend.api_calls_total
         result = self.mock.dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
         with backend.lock:
-            during = list(backend.api_calls[before:])
+            during = backend.api_calls_since(before)
         tail = token[-4:]
         mine = [
             c for c in during

@@ -417,8 +417,21 @@ class PyrusMock(DataBuilders):
 
     @property
     def deliveries(self) -> list[Delivery]:
-        """Every delivery since the last reset, in order."""
+        """The deliveries since the last reset, in order: the newest ``max_deliveries_recorded``
+        (:attr:`deliveries_dropped` counts the older ones)."""
         return list(self.dispatcher.deliveries)
+
+    @property
+    def deliveries_dropped(self) -> int:
+        """Older deliveries dropped from :attr:`deliveries` since the last reset (setting
+        ``max_deliveries_recorded``); the transcript says so too."""
+        return self.dispatcher.deliveries_dropped
+
+    @property
+    def api_calls_dropped(self) -> int:
+        """Older API calls dropped from ``backend.api_calls`` since the last reset (setting
+        ``max_api_calls_recorded``); the transcript says so too."""
+        return self.backend.api_calls_dropped
 
     def deliver(self, task: Task | int, to: Bot | int, *, event: str = "comment") -> Delivery:
         """Call the bot ``to`` about ``task`` now (attempt 1); retries run on the clock.

@@ -77,6 +77,14 @@ class Settings:
             its head and body are in (default 30); slower clients get a JSON 408
             ``request_timeout`` and are disconnected. Separate from the 300 s idle keep-alive
             timeout. Read when a server starts.
+        max_comment_text_length: the most characters of a comment's (or a new task's) ``text``
+            or ``formatted_text`` before ``max_text_length_exceeded``; Pyrus publishes no
+            number (default 100,000).
+        max_api_calls_recorded: API calls kept for transcripts (``backend.api_calls``); older
+            ones are dropped and counted (``api_calls_dropped``), so memory stays flat.
+        max_deliveries_recorded: deliveries kept in ``mock.deliveries``; older ones are
+            dropped and counted (``deliveries_dropped``). A dropped delivery's pending retry
+            still runs.
     """
 
     signature_case: Literal["upper", "lower"] = "upper"
@@ -103,6 +111,9 @@ class Settings:
     omit_empty_bot_settings: bool = False
     server_max_connections: int = 256
     server_request_timeout: float = 30.0
+    max_comment_text_length: int = 100_000
+    max_api_calls_recorded: int = 10_000
+    max_deliveries_recorded: int = 10_000
 
     @property
     def max_attempts(self) -> int:

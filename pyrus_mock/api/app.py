@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request
 
 from ..backend import ApiCall
 from ..errors import ServerThreadError
+from ..transcript import mask_query
 from . import auth, body, routes
 from .call import Call, RawReply, Reply
 from .errors import ApiError
@@ -356,8 +357,11 @@ class PyrusApp:
             backend.record_api_call(
                 ApiCall(
                     at=backend.clock.time(),
-                    method=request.method,
-                    path=request.path + (f"?{query}" if query else ""),
+                    method=_cut(request.method, _MAX_LOGGED_METHOD),
+                    path=_cut(
+                        mask_query(request.path + (f"?{query}" if query else "")),
+                        _MAX_LOGGED_PATH,
+                    ),
                     status=status,
                     error_code=error_code,
                     person_id=trace.person_id,
@@ -365,6 +369,19 @@ class PyrusApp:
                     elapsed=time.perf_counter() - started,
                 )
             )
+
+
+_MAX_LOGGED_PATH = 256
+"""Characters of a request's path and query kept in the API log (a flood of long unknown URLs
+must not grow memory); longer ones end in a marker with the full length."""
+_MAX_LOGGED_METHOD = 16
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and a marker with the full length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} chars in all)"  # ASCII: half the memory
 
 
 def _unimplemented(method: str, path: str) -> str | None:

@@ -268,7 +268,7 @@ def create_task(call: ControlCall) -> dict[str, Any]:
     approvals = list_member(data, "approvals")
     if approvals is not None and not all(isinstance(step, list) for step in approvals):
         raise bad_argument("approvals", "must be an array of steps, each an array of person ids")
-    before = len(mock.dispatcher.deliveries)
+    before = mock.dispatcher.last_id
     task = mock.create_task(
         form=form_id,
         fields=fields,
@@ -282,7 +282,7 @@ def create_task(call: ControlCall) -> dict[str, Any]:
         due_date=str_member(data, "due_date"),
         list_ids=list_ids,
     )
-    new = mock.dispatcher.deliveries[before:]
+    new = mock.dispatcher.since(before)
     return {"task": _task_reply(call, task.id), "deliveries": [delivery_json(d) for d in new]}
 
 
@@ -301,9 +301,9 @@ def comment_task(call: ControlCall, task_id: int) -> dict[str, Any]:
     if author_ref is None:
         raise bad_argument("author", "is required: the id or e-mail of the person commenting")
     author = backend.person(backend.resolve_person(author_ref, "author"))
-    before = len(mock.dispatcher.deliveries)
+    before = mock.dispatcher.last_id
     comment = backend.comment(backend.task(task_id), data, author)
-    new = mock.dispatcher.deliveries[before:]
+    new = mock.dispatcher.since(before)
     return {
         "comment_id": comment.id,
         "task": _task_reply(call, task_id),
@@ -335,7 +335,10 @@ def list_deliveries(call: ControlCall) -> dict[str, Any]:
         and (task_id is None or d.task_id == task_id)
         and (state is None or d.state == state)
     ]
-    return {"deliveries": [delivery_json(d) for d in chosen]}
+    return {
+        "deliveries": [delivery_json(d) for d in chosen],
+        "dropped": call.mock.dispatcher.deliveries_dropped,
+    }
 
 
 def get_delivery(call: ControlCall, delivery_id: int) -> dict[str, Any]:
@@ -343,6 +346,11 @@ def get_delivery(call: ControlCall, delivery_id: int) -> dict[str, Any]:
     for delivery in call.mock.deliveries:
         if delivery.id == delivery_id:
             return delivery_json(delivery)
+    dispatcher = call.mock.dispatcher
+    if 0 < delivery_id <= dispatcher.last_id:
+        raise ControlError(404, "not_found", f"delivery {delivery_id} was dropped: only the "
+                           f"newest {call.mock.settings.max_deliveries_recorded} are kept "
+                           "(setting max_deliveries_recorded)")  # fmt: skip
     raise ControlError(404, "not_found", f"no delivery with id {delivery_id}; list them with "
                        f"GET {CONTROL_PREFIX}/deliveries")  # fmt: skip
 
@@ -365,8 +373,10 @@ def transcript(call: ControlCall) -> dict[str, Any] | Response:
 
 
 def api_calls(call: ControlCall) -> dict[str, Any]:
-    """Every API request the fake served: method, path, status, error code, caller."""
+    """The API requests the fake served (the newest ``max_api_calls_recorded``): method, path,
+    status, error code, caller; ``dropped`` counts the older ones."""
     return {
+        "dropped": call.mock.backend.api_calls_dropped,
         "api_calls": [
             {"at": epoch_timestamp(c.at), "method": c.method, "path": c.path, "status": c.status,
              "error_code": c.error_code, "person_id": c.person_id,
@@ -395,14 +405,13 @@ def advance_clock(call: ControlCall) -> dict[str, Any]:
         )  # fmt: skip
     if seconds < 0:
         raise bad_argument("seconds", f"{seconds} is negative; the clock only moves forward")
-    before = len(call.mock.deliveries)
-    attempts_before = sum(len(d.attempts) for d in call.mock.deliveries)
+    dispatcher = call.mock.dispatcher
+    before, attempts_before = dispatcher.last_id, dispatcher.attempts_made
     clock.advance(seconds)
-    deliveries = call.mock.deliveries
     return {
         **clock_json(call.mock),
-        "attempts_made": sum(len(d.attempts) for d in deliveries) - attempts_before,
-        "new_deliveries": len(deliveries) - before,
+        "attempts_made": dispatcher.attempts_made - attempts_before,
+        "new_deliveries": dispatcher.last_id - before,
     }
 
 

@@ -139,6 +139,12 @@ def create_task(call: Call) -> dict[str, Any]:
         raise ApiError(
             "both_text_and_formatted_text_specified", "give text or formatted_text, not both"
         )
+    from ..engine.common import text_problem  # the engine loads on first use
+
+    for key, value in (("text", text), ("formatted_text", formatted_text)):
+        problem = text_problem(key, value, backend.settings.max_comment_text_length)
+        if problem is not None:
+            raise ApiError(*problem)
     subject = body.get_str(data, "subject") or ""
     form_id = body.get_int(data, "form_id")
     fields = _fields(data)
