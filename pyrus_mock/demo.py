@@ -24,8 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .api.control_json import delivery_json
 from .clock import VirtualClock
+from .control.wire import delivery_json
 from .examples.bot import ExampleBot
 from .mock import PyrusMock
 

@@ -7,7 +7,7 @@ It owns one :class:`~pyrus_mock.backend.PyrusBackend` (all state), builds test d
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._mock_data import DataBuilders, parse_rights
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     import trustme
+    from _typeshed.wsgi import WSGIApplication
 
     from .bots import Bot
     from .conformance import ConformanceReport
@@ -86,7 +87,7 @@ class PyrusMock(DataBuilders):
         self._trust_context: ssl.SSLContext | None = self._checked_trust(trust)
         self._bot_servers: list[TLSServer] = []
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
-        self._started_with: tuple[str, int, str | None, tuple[str, ...]] = ("", 0, None, ())
+        self._started_with: tuple[Any, ...] = ("", 0, (), ())
         self.dispatcher = Dispatcher(
             self.backend, self._bot_client_context, self._payload_files_url
         )
@@ -141,8 +142,8 @@ class PyrusMock(DataBuilders):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        admin_token: str | None = None,
         cert_hosts: Sequence[str] = (),
+        mounts: Mapping[str, WSGIApplication] | None = None,
     ) -> PyrusMock:
         """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self.
 
@@ -152,24 +153,25 @@ class PyrusMock(DataBuilders):
         Args:
             host: the address to listen on (``pyrus-mock serve --host``).
             port: the port; 0 picks a free one.
-            admin_token: also serve the control plane under ``/_mock/`` behind this token
-                (what ``pyrus-mock serve`` does); see :mod:`pyrus_mock.api.control`.
             cert_hosts: more names or addresses the server certificate covers, besides
                 ``localhost``, ``127.0.0.1`` and ``host`` (``pyrus-mock serve --cert-host``), e.g.
                 ``"host.docker.internal"`` for a bot in a container; see :attr:`cert_hosts`.
+            mounts: more WSGI apps served beside the API, by path prefix (werkzeug's
+                ``DispatcherMiddleware``), e.g. ``{"/_mock": ControlPlane(fake, token)}`` for
+                the control plane (:mod:`pyrus_mock.control`, what ``pyrus-mock serve`` does).
 
         Raises:
             InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address, or
                 the server already runs with other arguments.
         """
-        wanted = (host, port, admin_token, tuple(cert_hosts))
+        wanted = (host, port, tuple(cert_hosts), tuple((mounts or {}).items()))
         if self._server is not None and wanted != self._started_with:
             running = self._server
             raise InvalidArgument(
                 "start",
                 f"the server already runs on {running.host}:{running.port} (started with host="
                 f"{self._started_with[0]!r}, port={self._started_with[1]}, cert_hosts="
-                f"{list(self._started_with[3])}), so host={host!r}, port={port}, cert_hosts="
+                f"{list(self._started_with[2])}), so host={host!r}, port={port}, cert_hosts="
                 f"{list(cert_hosts)} would not apply",
                 "call stop() first, then start(...) with the new arguments",
             )
@@ -178,12 +180,11 @@ class PyrusMock(DataBuilders):
 
             hosts = server_hosts(host, [check_cert_host(name) for name in cert_hosts])
             context = self.ca.server_context(*hosts)
-            if admin_token is not None:
-                from .api import create_app
-                from .api.control import ControlPlane
+            app: WSGIApplication = self.app
+            if mounts:
+                from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-                self._app = create_app(self.backend, control=ControlPlane(self, admin_token))
-            app = self.app
+                app = DispatcherMiddleware(app, dict(mounts))
             server = TLSServer(
                 app, context, host=host, port=port, name="pyrus-api", **self._server_limits()
             )

@@ -2,7 +2,7 @@
 
 :func:`serve` runs the fake as a standalone HTTPS server for bots and tests written in any
 language: the API v4, plus the control plane under ``/_mock/`` (see
-:mod:`pyrus_mock.api.control`) behind an admin token. It writes the TLS material and the token
+:mod:`pyrus_mock.control`) behind an admin token. It writes the TLS material and the token
 to a state directory, prints the URLs, and stops cleanly on SIGINT or SIGTERM.
 
 :func:`check` runs the conformance checks (:mod:`pyrus_mock.conformance`) against a bot that
@@ -121,7 +121,12 @@ def _listen(
                 f"cannot use the state directory {str(directory)!r}: "
                 f"{exc.strerror or exc}; choose one you can write to"
             ) from exc
-    mock.start(host=host, port=port, admin_token=admin_token, cert_hosts=cert_hosts)
+    mounts = None
+    if admin_token is not None:
+        from .control import CONTROL_PREFIX, ControlPlane
+
+        mounts = {CONTROL_PREFIX: ControlPlane(mock, admin_token)}
+    mock.start(host=host, port=port, cert_hosts=cert_hosts, mounts=mounts)
 
 
 class _StateDirError(Exception):

@@ -326,18 +326,17 @@ def test_control_routes_below_an_api_prefix_are_404() -> None:
     from werkzeug.test import Client
 
     from pyrus_mock import PyrusMock
-    from pyrus_mock.api import create_app
-    from pyrus_mock.api.control import ControlPlane
+    from pyrus_mock.control import with_control
 
     mock = PyrusMock()
     try:
-        app = create_app(mock.backend, control=ControlPlane(mock, "a" * 32))
+        app = with_control(mock, "a" * 32)
         client = Client(app)
         for method in ("GET", "POST"):
             response = client.open("/v4/_mock/reset", method=method)
             assert response.status_code == 404, response.get_data()
             assert check_reply(response)["error_code"] == "not_found"
-        assert app.errors == []
+        assert mock.app.errors == []
     finally:
         mock.close()
 

@@ -207,13 +207,12 @@ def test_control_plane_forms_take_inbox_group_defaults_and_step_deadlines() -> N
     from werkzeug.test import Client
 
     from pyrus_mock import PyrusMock
-    from pyrus_mock.api import create_app
-    from pyrus_mock.api.control import ControlPlane
+    from pyrus_mock.control import with_control
 
     mock = PyrusMock()
     try:
         token = "t" * 32
-        app = create_app(mock.backend, control=ControlPlane(mock, token))
+        app = with_control(mock, token)
         reply = Client(app).post(
             "/_mock/forms",
             json={

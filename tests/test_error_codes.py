@@ -96,9 +96,9 @@ DYNAMIC_SITES: dict[tuple[str, str], frozenset[str]] = {
     ("_wsgi_handler.py", "error_code"): frozenset(),  # _ERROR_CODES
     ("api/errors.py", "self.error_code"): frozenset(),
     ("api/refs.py", "v.error_code"): frozenset(),
-    ("api/control_json.py", "self.error_code"): frozenset(),
-    ("api/control_json.py", "v.error_code"): frozenset(),
-    ("api/control_views.py", "c.error_code"): frozenset(),
+    ("control/wire.py", "self.error_code"): frozenset(),
+    ("control/wire.py", "v.error_code"): frozenset(),
+    ("control/views.py", "c.error_code"): frozenset(),
     ("demo.py", "c.error_code"): frozenset(),
     ("transcript.py", "call.error_code"): frozenset(),
     ("transcript.py", "v.error_code"): frozenset(),

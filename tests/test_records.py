@@ -9,8 +9,7 @@ from typing import Any
 from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.api import create_app
-from pyrus_mock.api.control import ControlPlane
+from pyrus_mock.control import with_control
 from pyrus_mock.transcript import mask
 
 from ._api_helpers import make_world
@@ -80,7 +79,7 @@ def test_deliveries_keep_the_newest_and_count_the_dropped_ones() -> None:
         assert mock.transcript_json()["dropped"] == {"deliveries": 3, "api_calls": 0}
         assert "older records dropped: 3 deliveries" in mock.transcript()
 
-        client = Client(create_app(mock.backend, control=ControlPlane(mock, "t" * 40)))
+        client = Client(with_control(mock, "t" * 40))
         auth = {"Authorization": "Bearer " + "t" * 40}
         listed = client.get("/_mock/deliveries", headers=auth)
         assert listed.status_code == 200
@@ -107,7 +106,7 @@ def test_a_dropped_delivery_still_retries_and_the_control_plane_counts_it() -> N
         mock.deliver(task, paused)  # pushes the first one out of the record
         assert mock.deliveries_dropped == 1
 
-        client = Client(create_app(mock.backend, control=ControlPlane(mock, "t" * 40)))
+        client = Client(with_control(mock, "t" * 40))
         reply = client.post(
             "/_mock/clock/advance",
             data=json.dumps({"seconds": 61}),

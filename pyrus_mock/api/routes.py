@@ -703,8 +703,7 @@ def build_map(endpoints: Iterable[Endpoint] = ENDPOINTS, extra: Iterable[Rule] =
 
     Args:
         endpoints: the API endpoints.
-        extra: more rules in the same table, e.g. the control plane's
-            (:func:`pyrus_mock.api.control.control_rules`).
+        extra: more rules in the same table.
     """
     # One rule per endpoint: the prefix is split off before matching (:func:`split_prefix`) and
     # checked against the endpoint's prefixes afterwards, so the table is a third the size.
@@ -726,7 +725,7 @@ _LONGEST_FIRST = sorted(API_PREFIXES, key=len, reverse=True)
 
 def default_map() -> Map:
     """The ``Map`` of :data:`ENDPOINTS`, built once when this module is imported and shared by
-    every app without a control plane.
+    every app.
 
     Building compiles every rule (a few ms for this table), so it is done with the import rather
     than when the first fake starts; a built ``Map`` holds no request state and is only read

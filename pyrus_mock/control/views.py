@@ -1,10 +1,10 @@
 """The views of the control plane: one function per route of the control route table.
 
-Each view takes a :class:`~pyrus_mock.api.control_json.ControlCall` (plus the URL's arguments),
+Each view takes a :class:`~pyrus_mock.control.wire.ControlCall` (plus the URL's arguments),
 acts on the fake and answers a JSON object (or a ``Response``); errors are raised as
-:class:`~pyrus_mock.api.control_json.ControlError` or the fake's own exceptions, which
-:meth:`ControlPlane.respond <pyrus_mock.api.control.ControlPlane.respond>` renders. The route
-table and the admin token live in :mod:`pyrus_mock.api.control`.
+:class:`~pyrus_mock.control.wire.ControlError` or the fake's own exceptions, which
+:meth:`ControlPlane.respond <pyrus_mock.control.plane.ControlPlane.respond>` renders. The route
+table and the admin token live in :mod:`pyrus_mock.control`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from .. import serialize
 from .._setting_values import install, setting_from_json, settings_json
 from ..clock import VirtualClock
-from .control_json import (
+from .wire import (
     CONTROL_PREFIX,
     ControlCall,
     ControlError,
