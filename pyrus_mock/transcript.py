@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _json
 from .clock import VirtualClock
-from .masking import SECRET_KEYS, mask, mask_query, masked_json, scrub, scrub_json_members
+from .masking import mask, masked_json, scrub, scrub_json_members
 
 if TYPE_CHECKING:
     from .backend import ApiCall

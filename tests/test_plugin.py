@@ -20,7 +20,7 @@ import pyrus_mock.asgi
 import pyrus_mock.intercept
 import pyrus_mock.strict
 import pyrus_mock.transcript  # noqa: F401
-from pyrus_mock.transcript import mask
+from pyrus_mock.masking import mask
 
 from . import _bots
 
