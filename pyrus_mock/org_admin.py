@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from .model import Person
+from .model import Person, Task
 from .orgchart import Department
 
 if TYPE_CHECKING:
-    from .backend import _State
+    from .backend import TaskEvent, _State
     from .ids import IdSource
 
 __all__ = ["OrgAdmin"]
@@ -33,6 +34,12 @@ class OrgAdmin:
     if TYPE_CHECKING:  # provided by PyrusBackend
 
         def find_person(self, person_id: int) -> Person | None: ...
+
+        def inbox_ids(self, task: Task) -> frozenset[int]: ...
+
+        def now(self) -> datetime: ...
+
+        def _emit(self, event: TaskEvent) -> None: ...
 
         def add_person(
             self,
@@ -116,6 +123,44 @@ class OrgAdmin:
         with self.lock:
             person.fired = True
             return person
+
+    def hand_over_tasks(
+        self, gone: Person, receiver_id: int | None, actor_id: int
+    ) -> list[TaskEvent]:
+        """Give ``gone``'s place on its open tasks to ``receiver_id`` (``task_receiver_id``):
+        responsible, waiting approvals on the current and later steps, a participant; one
+        comment by ``actor_id`` per task records it (:mod:`pyrus_mock.engine.handover`).
+
+        ``receiver_id`` None or 0 moves nothing. The receiver is already checked to be an
+        active person. Returns the events to :meth:`announce` once the lock is released.
+        """
+        if not receiver_id or receiver_id == gone.id:
+            return []
+        from .backend import TaskEvent
+        from .engine.handover import hand_over
+
+        with self.lock:
+            involved = [
+                t
+                for t in self._state.tasks.values()
+                if not t.is_closed
+                and (
+                    t.responsible_id == gone.id
+                    or any(a.person_id == gone.id for step in t.approvals for a in step)
+                )
+            ]
+            before = {t.id: self.inbox_ids(t) for t in involved}
+            changed = hand_over(involved, gone.id, receiver_id, actor_id, self.now(),
+                                lambda: self.ids.next("comment"))  # fmt: skip
+            return [
+                TaskEvent("comment", t, actor_id, c, False, 0, before[t.id]) for t, c in changed
+            ]
+
+    def announce(self, events: Iterable[TaskEvent]) -> None:
+        """Tell the listeners (the delivery dispatcher) of ``events``. Call it without holding
+        the lock: a bot that receives a task may call the API back at once."""
+        for event in events:
+            self._emit(event)
 
     # -- departments -------------------------------------------------------------------------
 
