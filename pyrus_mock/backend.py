@@ -152,6 +152,43 @@ class PyrusBackend:
         for listener in list(self.listeners):
             listener(event)
 
+    def hand_over_tasks(
+        self, gone: Person, receiver_id: int | None, actor_id: int
+    ) -> list[TaskEvent]:
+        """Give ``gone``'s place on its open tasks to ``receiver_id`` (``task_receiver_id``):
+        responsible, waiting approvals on the current and later steps, a participant; one
+        comment by ``actor_id`` per task records it (:mod:`pyrus_mock.engine.handover`).
+
+        ``receiver_id`` None or 0 moves nothing. The receiver is already checked to be an
+        active person. Returns the events to :meth:`announce` once the lock is released.
+        """
+        if not receiver_id or receiver_id == gone.id:
+            return []
+        from .engine.handover import hand_over
+
+        with self.lock:
+            involved = [
+                t
+                for t in self._state.tasks.values()
+                if not t.is_closed
+                and (
+                    t.responsible_id == gone.id
+                    or any(a.person_id == gone.id for step in t.approvals for a in step)
+                )
+            ]
+            before = {t.id: self.inbox_ids(t) for t in involved}
+            changed = hand_over(involved, gone.id, receiver_id, actor_id, self.now(),
+                                lambda: self.ids.next("comment"))  # fmt: skip
+            return [
+                TaskEvent("comment", t, actor_id, c, False, 0, before[t.id]) for t, c in changed
+            ]
+
+    def announce(self, events: Iterable[TaskEvent]) -> None:
+        """Tell the listeners (the delivery dispatcher) of ``events``. Call it without holding
+        the lock: a bot that receives a task may call the API back at once."""
+        for event in events:
+            self._emit(event)
+
     # -- persons ---------------------------------------------------------------------------
 
     def add_person(

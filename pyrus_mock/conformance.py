@@ -10,7 +10,9 @@ the checks only observe.
 check                   passes when
 ======================  =========================================================================
 genuine_call            a correctly signed call is answered 2xx within the latency budget
-reply_contract          the reply to it, if any, is a valid CreateComment for the task
+reply_contract          the reply to it has no error, judged as a delivery judges it (D6): empty,
+                        a valid CreateComment, or ignored with warnings (not JSON, not an
+                        object, only unknown keys), which the note names
 redelivery_idempotent   the same call again with ``X-Pyrus-Retry: 2/3`` is answered 2xx, repeats
                         no API side effect, and neither drops nor adds a reply (Pyrus retries only
                         when it did not get the first answer, so only one reply is ever applied)
@@ -42,12 +44,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _json
-
 if TYPE_CHECKING:
     from ._httpclient import HttpResult
     from .backend import ApiCall
     from .bots import Bot
+    from .engine.violations import Violation
     from .mock import PyrusMock
     from .model import Form, Task
 
@@ -430,41 +431,36 @@ class _Runner:
         return "pass", took
 
     def _reply_contract(self) -> tuple[CheckStatus, str]:
+        """Judged by :func:`~pyrus_mock.engine.reply.judge_reply`, as a delivery judges it (D6):
+        errors fail the check, warnings are named in a passing note."""
         if self.genuine is None:
             return "skip", "the genuine call was not accepted, so there is no reply to check"
-        raw = self.genuine.reply
-        if not raw:
-            return "pass", "empty reply (nothing for Pyrus to apply)"
-        try:
-            reply = _json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return "fail", (
-                f"the reply is not JSON ({_excerpt(raw)}); Pyrus ignores it. Reply with an empty "
-                "body or a CreateComment JSON object"
-            )
-        if not isinstance(reply, dict):
-            return "fail", (
-                f"the reply is a JSON {type(reply).__name__}, not an object; Pyrus ignores it. "
-                "Reply with an empty body or a CreateComment JSON object"
-            )
-        if not reply:
-            return "pass", "empty reply {} (nothing for Pyrus to apply)"
+        from .engine.reply import judge_reply
         from .engine.validation import validate
-        from .engine.violations import errors_of
 
         backend = self.mock.backend
         with backend.lock:
             person = backend.person(self.bot.id)
-            violations = validate(reply, self.task, person, backend)
-        errors = errors_of(violations)
-        if errors:
-            listed = "; ".join(f"{v.path or '/'}: {v.error_code}: {v.message}" for v in errors[:3])
-            more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+
+        def check(request: dict[str, Any]) -> list[Violation]:
+            with backend.lock:
+                return validate(request, self.task, person, backend)
+
+        verdict = judge_reply(self.genuine.reply, check)
+        warned = verdict.warnings
+        note = f"; {len(warned)} warning{'s' if len(warned) > 1 else ''}: {_listed(warned)}" \
+            if warned else ""  # fmt: skip
+        if verdict.errors:
             return "fail", f"the reply is not a valid CreateComment for task {self.task.id}: " \
-                           f"{listed}{more}"  # fmt: skip
-        warnings = len(violations)
-        note = f" ({warnings} warning{'s' if warnings > 1 else ''})" if warnings else ""
-        return "pass", f"a valid CreateComment{note}"
+                           f"{_listed(verdict.errors)}{note}"  # fmt: skip
+        what = {
+            "empty": "empty reply (nothing for Pyrus to apply)",
+            "not_json": f"the reply is not JSON ({_excerpt(self.genuine.reply)}), nothing applied",
+            "not_object": "the reply is not a JSON object, nothing applied",
+            "unknown": "the reply has no CreateComment parameter, nothing applied",
+            "comment": "a valid CreateComment",
+        }[verdict.kind]
+        return "pass", what + note
 
     def _redelivery(self) -> tuple[CheckStatus, str]:
         first = self.genuine
@@ -646,6 +642,13 @@ def _outcome(result: HttpResult) -> str:
     if result.status is None:
         return f"{result.error_kind}: {result.error}"
     return f"HTTP {result.status}" + (f" ({result.error})" if result.error else "")
+
+
+def _listed(violations: Sequence[Violation]) -> str:
+    """The first three violations, one clause each."""
+    listed = "; ".join(f"{v.path or '/'}: {v.error_code}: {v.message}" for v in violations[:3])
+    more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
+    return listed + more
 
 
 def _excerpt(raw: bytes) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _json, serialize
+from . import serialize
 from ._httpclient import BotHttpClient, HttpResult
 from .engine.violations import Violation, errors_of
 from .envelope import Refusal
@@ -417,47 +417,33 @@ class Dispatcher:
             )
 
     def _handle_reply(self, delivery: Delivery, task: Task, bot: BotAccount, raw: bytes) -> None:
-        """D6: empty or ``{}`` is fine; an object is a CreateComment; anything else a warning."""
-        text = raw.strip()
-        if not text:
-            return
-        try:
-            reply = _json.loads(text)
-        except ValueError as exc:  # UnicodeDecodeError included
-            delivery.violations.append(
-                Violation(
-                    "",
-                    "invalid_json",
-                    f"the reply is not valid JSON ({_short(exc)}); Pyrus ignores it. Reply "
-                    "with an empty body or a CreateComment JSON object.",
-                    "warning",
-                )
-            )
-            return
-        delivery.reply = reply
-        if not isinstance(reply, dict):
-            delivery.violations.append(
-                Violation(
-                    "",
-                    "invalid_json",
-                    f"the reply is JSON {type(reply).__name__}, not "
-                    "an object; Pyrus ignores it. Reply with a CreateComment object.",
-                    "warning",
-                )
-            )
-            return
-        if not reply:
-            return
+        """D6, judged by :func:`~pyrus_mock.engine.reply.judge_reply` (as ``check_bot`` does):
+        a valid CreateComment is applied as the bot's comment; anything else is recorded."""
+        from .engine.reply import judge_reply
+        from .engine.validation import validate
+
         backend = self.backend
         person = backend.find_person(bot.person_id)
         if person is None:  # pragma: no cover - bots always have a person
             return
-        report: list[Violation] = []  # one pass: the engine reports warnings and errors alike
-        with contextlib.suppress(CommentRejected):  # not applied: the report says why
-            delivery.comment = backend.comment(
-                task, reply, person, depth=delivery.depth + 1, report=report
-            )
-        delivery.violations.extend(report)
+
+        def check(request: dict[str, Any]) -> list[Violation]:
+            with backend.lock:
+                return validate(request, task, person, backend)
+
+        def apply(request: dict[str, Any]) -> tuple[list[Violation], Comment | None]:
+            report: list[Violation] = []  # one pass: the engine reports warnings and errors
+            with contextlib.suppress(CommentRejected):  # not applied: the report says why
+                comment = backend.comment(
+                    task, request, person, depth=delivery.depth + 1, report=report
+                )
+                return report, comment
+            return report, None
+
+        verdict = judge_reply(raw, check, apply)
+        delivery.reply = verdict.reply
+        delivery.violations.extend(verdict.violations)
+        delivery.comment = verdict.result
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -542,9 +528,3 @@ class Dispatcher:
         )
         self._skip(delivery, f"chain of bot deliveries deeper than {depth}")
         return delivery
-
-
-def _short(exc: ValueError) -> str:
-    """The first line of a parse error, at most 160 characters."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."

@@ -137,12 +137,13 @@ def test_a_redelivery_that_drops_the_reply_fails(
     [
         (b"", "pass", "empty reply"),
         (b"{}", "pass", "empty reply"),
-        (b"Success", "fail", "not JSON"),
-        (b"[1]", "fail", "JSON list"),
+        (b"Success", "pass", "invalid_json"),
+        (b"[1]", "pass", "JSON array, not an object"),
+        (b'{"Text": "hi"}', "pass", "unknown_parameter"),
         (json.dumps({"text": "a", "formatted_text": "<b>a</b>"}).encode(), "fail",
          "both_text_and_formatted_text_specified"),
     ],
-    ids=["empty", "empty-object", "text", "list", "invalid-comment"],
+    ids=["empty", "empty-object", "text", "list", "unknown-keys", "invalid-comment"],
 )  # fmt: skip
 def test_reply_contract(
     pyrus_mock: PyrusMock, bot_server: BotServer, reply: bytes, status: str, words: str

@@ -295,7 +295,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("DELETE",),
         "/bots/<int:bot_id>",
         views_bots.delete_bot,
-        "fires the bot's person; `task_receiver_id` is checked, tasks are not moved",
+        "fires the bot's person; `task_receiver_id` (an active user or bot) takes over its open "
+        "tasks (responsible, waiting approvals, participant, one comment each); absent or 0: "
+        "they stay",
     ),
     Endpoint(
         ("GET",),
@@ -331,9 +333,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("DELETE",),
         "/roles/<int:role_id>",
         views_roles.delete_role,
-        "the role is `fired`; `task_receiver_id` is checked, tasks are not moved",
+        "the role is `fired`; `task_receiver_id` (an active user or bot) takes over its open "
+        "tasks; absent or 0: they stay",
     ),
-    Endpoint(("DELETE",), "/roles/bulk", views_roles.delete_roles, "`[{id, task_receiver_id}]`"),
+    Endpoint(
+        ("DELETE",),
+        "/roles/bulk",
+        views_roles.delete_roles,
+        "`[{id, task_receiver_id}]`; each role's tasks go to its receiver",
+    ),
     Endpoint(
         ("POST",),
         "/members",
@@ -352,14 +360,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("DELETE",),
         "/members/<int:member_id>",
         views_members.delete_member,
-        "fires the member (`cannot_be_fired` for oneself); tasks are not moved",
+        "fires the member (`cannot_be_fired` for oneself); no body, its tasks stay (`FireMembers` "
+        "of `POST /members/bulk` takes `task_receiver_id`)",
     ),
     Endpoint(
         ("POST",),
         "/members/bulk",
         views_members.update_members,
         "ChangeMembersRequest (`AddMembers`, `ChangeMembers`, `BanMembers`, `FireMembers`, "
-        "any case); all or nothing",
+        "any case); all or nothing; a fired member's open tasks go to its `task_receiver_id`",
     ),
     Endpoint(
         ("PUT",),
