@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from typing import Any
 
 import pytest
 from werkzeug.test import Client
 
-from pyrus_mock import BotUrlError, InvalidArgument, PyrusMock, RealClock, VirtualClock
+from pyrus_mock import BotUrlError, InvalidArgument, PyrusMock, RealClock
 from pyrus_mock.server import TLSServer
 
 from ._bots import RecordingBot
@@ -86,36 +85,6 @@ def test_malformed_bot_url_through_the_api_is_a_400() -> None:
     fake.close()
 
 
-@pytest.mark.parametrize("seconds", [math.nan, math.inf, 1e308, -1])
-def test_virtual_clock_refuses_nonsense(seconds: float) -> None:
-    clock = VirtualClock()
-    before = clock.time()
-    with pytest.raises(InvalidArgument, match="seconds"):
-        clock.advance(seconds)
-    assert clock.time() == before
-
-
-def test_virtual_clock_never_moves_backwards_under_concurrent_advance() -> None:
-    clock = VirtualClock()
-    start = clock.time()
-    entered, release = threading.Event(), threading.Event()
-
-    def slow() -> None:
-        entered.set()
-        release.wait(5)
-
-    clock.call_at(start + 0.5, slow)
-    first = threading.Thread(target=clock.advance, args=(1,))
-    first.start()
-    assert entered.wait(5)
-    second = threading.Thread(target=clock.advance, args=(100,))
-    second.start()
-    release.set()
-    first.join(5)
-    second.join(5)
-    assert clock.time() == start + 101
-
-
 def test_reset_cancels_pending_retries_on_a_real_clock() -> None:
     clock = RealClock()
     fake = PyrusMock(clock=clock, retry_delays=(30.0, 60.0))
@@ -132,20 +101,6 @@ def test_reset_cancels_pending_retries_on_a_real_clock() -> None:
         assert len(bot_app.calls) == 1
         assert fake.deliveries == []
     fake.close()
-
-
-def test_real_clock_survives_a_failing_callback() -> None:
-    clock = RealClock()
-    done = threading.Event()
-
-    def boom() -> None:
-        raise RuntimeError("boom")
-
-    clock.call_at(clock.time(), boom)
-    clock.call_at(clock.time() + 0.01, done.set)
-    assert done.wait(5)
-    assert [str(e) for e in clock.errors] == ["boom"]
-    clock.close()
 
 
 def test_retry_after_key_reset_carries_a_working_token() -> None:
@@ -274,23 +229,3 @@ def test_settings_are_validated_however_they_are_built(bad: dict[str, Any]) -> N
         Settings(**bad)
     with pytest.raises(InvalidArgument, match=name):
         PyrusMock(**bad)
-
-
-def test_real_clock_runs_a_callback_beside_a_slow_one_and_close_waits() -> None:
-    """A retry to a bot that hangs must not hold back another bot's retry (D5 schedule)."""
-    clock = RealClock()
-    release, slow_started, fast_done = threading.Event(), threading.Event(), threading.Event()
-
-    def slow() -> None:
-        slow_started.set()
-        release.wait(10)
-
-    now = clock.time()
-    clock.call_at(now, slow, "slow")
-    clock.call_at(now + 0.01, fast_done.set, "fast")
-    assert slow_started.wait(5)
-    assert fast_done.wait(5)  # ran while "slow" was still running
-    assert not release.is_set()
-    release.set()
-    clock.close()
-    assert not [t for t in threading.enumerate() if t.name.startswith("pyrus-mock-clock")]
