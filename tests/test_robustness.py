@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pytest
@@ -209,23 +208,3 @@ def test_auth_urls_stay_well_formed_with_a_forged_host(host: str) -> None:
     for key in ("api_url", "files_url"):
         assert urlsplit(reply.get_json()[key]).hostname, reply.get_json()
     fake.close()
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        {"on_rejection": "bogus"},
-        {"auto_deliver": "yes"},
-        {"rate_limit": 0},
-        {"token_lifetime": math.nan},
-        {"retry_delays": (61, math.inf)},
-    ],
-)
-def test_settings_are_validated_however_they_are_built(bad: dict[str, Any]) -> None:
-    from pyrus_mock import Settings
-
-    name = next(iter(bad))
-    with pytest.raises(InvalidArgument, match=name):
-        Settings(**bad)
-    with pytest.raises(InvalidArgument, match=name):
-        PyrusMock(**bad)
