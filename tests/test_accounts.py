@@ -281,3 +281,17 @@ def test_bot_urls_pyrus_would_refuse(url: object, problem: str) -> None:
 @pytest.mark.parametrize("url", ["", "https://bot.example/", "HTTPS://127.0.0.1:8443/hook"])
 def test_bot_urls_that_are_accepted(url: str) -> None:
     assert PyrusBackend.check_bot_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://a:99999/", "https://[::1/", "https:///x", "https://exa mple.com/", "https://h:0/"],
+)
+def test_malformed_bot_urls_are_refused_up_front(url: str) -> None:
+    fake = PyrusMock()
+    with pytest.raises(BotUrlError):
+        fake.create_bot("Bot", url)
+    bot = fake.create_bot("Bot", "https://localhost:1/")
+    with pytest.raises(BotUrlError):
+        bot.update(url=url)
+    fake.close()

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from werkzeug.test import Client
+
+from pyrus_mock import PyrusMock
 
 from ._api_helpers import World, make_world
 
@@ -115,3 +118,17 @@ def test_bot_limit() -> None:
         who="manager",
         json_body={"name": "one too many"},
     )
+
+
+def test_malformed_bot_url_through_the_api_is_a_400() -> None:
+    fake = PyrusMock()
+    admin = fake.add_user(rights=["configuration_manager"])
+    client = Client(fake.app)
+    reply = client.post(
+        "/v4/bots",
+        json={"name": "Bot", "hook_url": "https://a:99999/"},
+        headers={"Authorization": f"Bearer {fake.backend.issue_token(admin.id).value}"},
+    )
+    assert reply.status_code == 400
+    assert reply.get_json()["error_code"]
+    fake.close()
