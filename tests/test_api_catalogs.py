@@ -533,3 +533,64 @@ def test_builder_arguments_are_checked() -> None:
             mock.add_catalog("C", ["A"], source_type="user")
         with pytest.raises(InvalidArgument, match="supervisors"):
             mock.add_catalog("C", ["A"], supervisors=[999999])
+
+
+# -- reading and filtering with raw requests -------------------------------------------------------
+
+
+def test_catalogs(world: World) -> None:
+    catalogs = world.ok("GET", "/v4/catalogs")["catalogs"]
+    assert [c["catalog_id"] for c in catalogs] == [world.catalog.id]
+    catalog = world.ok("GET", f"/v4/catalogs/{world.catalog.id}")
+    assert [h["name"] for h in catalog["catalog_headers"]] == ["Name", "Code"]
+    assert [i["values"] for i in catalog["items"]] == [
+        ["Red", "r"],
+        ["Blue", "b"],
+        ["Light blue", "lb"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("column=Name&value=blue", ["Blue"]),
+        ("column=Name&value=*blue&use_wildcard=True", ["Blue", "Light blue"]),
+        ("column=code&value=l*&use_wildcard=true", ["Light blue"]),
+        ("column=Name&value=Blue&column=Code&value=x", []),
+        ("column=Name&value=*i*h*&use_wildcard=true", ["Light blue"]),
+        ("column=Name&value=L*E&use_wildcard=true", ["Light blue"]),
+        ("column=Name&value=*&use_wildcard=true", ["Red", "Blue", "Light blue"]),
+        ("column=Name&value=Blue*Blue&use_wildcard=true", []),  # parts may not overlap
+        ("column=Name&value=*blue&use_wildcard=false", []),  # a literal star
+        # a pattern that makes a backtracking regex take seconds per item
+        ("column=Name&value=" + "l*" * 12 + "x&use_wildcard=true", []),
+    ],
+)
+def test_catalog_filters(world: World, query: str, names: list[str]) -> None:
+    catalog = world.ok("GET", f"/v4/catalogs/{world.catalog.id}?{query}")
+    assert [i["values"][0] for i in catalog["items"]] == names
+
+
+def test_catalog_filter_errors(world: World) -> None:
+    url = f"/v4/catalogs/{world.catalog.id}"
+    body = world.fail("GET", url + "?column=Nope&value=x", 400, "catalog_column_not_found")
+    assert "'Nope'" in body["error"]
+    assert "Name, Code" in body["error"]
+    world.fail("GET", url + "?column=Name", 400, "invalid_catalog_item_filter")
+    world.fail("GET", url + "?include_deleted=perhaps", 400, "invalid_value_format")
+
+
+def test_wildcard_matching_agrees_with_the_regular_expression() -> None:
+    import re
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from pyrus_mock.api.views_catalogs import _glob
+
+    @given(st.text("ab*", max_size=7), st.text("ab", max_size=9))
+    def agree(pattern: str, text: str) -> None:
+        regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+        assert _glob(pattern.split("*"), text) == bool(re.fullmatch(regex, text))
+
+    agree()

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 import requests
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
+from pyrus_mock import PyrusMock
 from pyrus_mock.api.routes import ENDPOINTS, Endpoint
 from pyrus_mock.errors import ServerThreadError
 
@@ -525,3 +526,19 @@ def test_a_pyrus_endpoint_the_fake_lacks_is_told_from_a_typo(
     assert says in body["error"]
     if status == 404 and "taskz" not in path:
         assert "the fake does not implement" in body["error"]
+
+
+def test_deeply_nested_api_body_answers_400_json() -> None:
+    fake = PyrusMock()
+    user = fake.add_user()
+    task = fake.create_task(text="t", author=user)
+    client = Client(fake.app)
+    reply = client.post(
+        f"/v4/tasks/{task.id}/comments",
+        data=b"[" * 100_000,
+        headers={"Authorization": f"Bearer {fake.backend.accounts.issue_token(user.id).value}"},
+        content_type="application/json",
+    )
+    assert reply.status_code == 400
+    assert reply.get_json()["error_code"] == "invalid_json"
+    fake.close()

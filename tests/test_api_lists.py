@@ -269,3 +269,27 @@ def test_add_list_builder_checks_its_arguments() -> None:
             mock.add_list("X", managers=[999999])
         private = mock.add_list("P", private=True)
         assert (private.list_type, private.is_private) == ("private", True)
+
+
+# -- the tree and the tasks of a list, with raw requests -------------------------------------------
+
+
+def test_lists(world: World) -> None:
+    child = world.mock.backend.add_list("Child", parent_id=world.lst.id)
+    lists = world.ok("GET", "/v4/lists")["lists"]
+    assert [(lst["id"], lst["name"]) for lst in lists] == [(world.lst.id, "Projects")]
+    assert [(c["id"], c["name"], c["parent_id"]) for c in lists[0]["children"]] == [
+        (child.id, "Child", world.lst.id)
+    ]
+    tasks = world.ok("GET", f"/v4/lists/{world.lst.id}/tasks", who="author")
+    assert [t["id"] for t in tasks["tasks"]] == [world.task.id]
+    assert world.ok("GET", f"/v4/lists/{world.lst.id}/tasks", who="outsider")["tasks"] == []
+    world.mock.backend.comment(world.task, {"action": "finished"}, world.author)
+    assert (
+        world.ok("POST", f"/v4/lists/{world.lst.id}/tasks", who="author", json_body={})["tasks"]
+        == []
+    )
+    archived = world.ok(
+        "POST", f"/v4/lists/{world.lst.id}/tasks", who="author", json_body={"include_archived": "y"}
+    )
+    assert [t["id"] for t in archived["tasks"]] == [world.task.id]

@@ -16,6 +16,8 @@ import pytest
 from pyrus import client
 from pyrus.models.requests import CreateMemberRequest, UpdateMemberRequest
 
+from pyrus_mock import PyrusMock
+
 from ._api_helpers import World, make_world
 
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
@@ -233,3 +235,9 @@ def test_a_refused_bulk_request_changes_nothing(world: World) -> None:
         json_body={"FireMembers": ["x"]},
     )
     world.fail("POST", "/v4/members/bulk", 403, "access_denied", who="author", json_body={})
+
+
+def test_parse_rights_accepts_a_single_name() -> None:
+    fake = PyrusMock()
+    assert fake.add_user(rights="supervisor").rights == 10
+    fake.close()

@@ -387,3 +387,89 @@ def test_create_with_formatted_text_and_a_schedule(world: World) -> None:
     body = {"text": "later", "scheduled_datetime_utc": "2099-03-01T10:00:00Z"}
     task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
     assert task["scheduled_datetime_utc"] == "2099-03-01T10:00:00Z"
+
+
+# -- what a comment or a new task may name ---------------------------------------------------------
+
+
+def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
+    """form_link values and attachment_id name tasks and files: a caller may not link, attach
+    (and so read) what it would get 403 for, and cannot tell a hidden id from an unknown one."""
+    import json
+
+    from werkzeug.test import Client
+
+    from pyrus_mock import PyrusMock
+
+    with PyrusMock(auto_deliver=False) as fake:
+        ann, bob = fake.add_user("Ann", "A"), fake.add_user("Bob", "B")
+        form = fake.add_form(
+            "F",
+            fields=[{"name": "Link", "type": "form_link", "code": "u_link"}],
+            steps=[{"name": "S1", "approvers": [ann]}],
+        )
+        mine = fake.create_task(form=form, author=ann)
+        secret = fake.create_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
+        payslip = fake.backend.upload("payslip.pdf", b"SECRET", bob.id)
+        fake.backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
+        client = Client(fake.app)
+        token = fake.backend.accounts.issue_token(ann.id).value
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(path: str, body: dict[str, Any]) -> Any:
+            return client.post(path, headers=headers, data=json.dumps(body))
+
+        link = {"field_updates": [{"code": "u_link", "value": {"task_ids": [secret.id]}}]}
+        unknown = {"field_updates": [{"code": "u_link", "value": {"task_ids": [99_999_999]}}]}
+        hidden, missing = (
+            post(f"/v4/tasks/{mine.id}/comments", link),
+            post(f"/v4/tasks/{mine.id}/comments", unknown),
+        )
+        assert (hidden.status_code, hidden.json["error_code"]) == (403, "access_denied_task")
+        assert "secret" not in hidden.get_data(as_text=True)
+        assert (missing.status_code, missing.json["error_code"]) == (403, "access_denied_task")
+        assert hidden.json["error"].replace(str(secret.id), "N") == missing.json["error"].replace(
+            "99999999", "N"
+        )
+
+        attach = post(
+            f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert attach.status_code == 400
+        assert attach.json["error_code"] == "unrecognized_attachment_id"
+        created = post(
+            "/v4/tasks", {"text": "mine", "attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert (created.status_code, created.json["error_code"]) == (
+            400,
+            "unrecognized_attachment_id",
+        )
+        download = client.get(f"/v4/files/download/{payslip.id}", headers=headers)
+        assert download.status_code == 403  # nothing above gave Ann the file
+
+        # POST /tasks with field values: the same rule (the values go through the engine).
+        linked_form = fake.add_form(
+            "G",
+            fields=[
+                {"name": "Link", "type": "form_link", "code": "g_link"},
+                {"name": "Scan", "type": "file", "code": "g_scan"},
+            ],
+            steps=[{"name": "S1", "approvers": [ann]}],
+        )
+        for value in (
+            {"g_link": {"task_ids": [secret.id]}},
+            {"g_scan": [{"attachment_id": payslip.id}]},
+        ):
+            fields = [{"code": code, "value": v} for code, v in value.items()]
+            made = post("/v4/tasks", {"form_id": linked_form.id, "fields": fields})
+            assert made.status_code in (400, 403), made.json
+            assert "secret" not in made.get_data(as_text=True)
+        assert client.get(f"/v4/files/download/{payslip.id}", headers=headers).status_code == 403
+
+        # A task Ann sees may be linked, and a file on it attached.
+        fake.backend.comment(secret, {"text": "join", "participants_added": [{"id": ann.id}]}, bob)
+        assert post(f"/v4/tasks/{mine.id}/comments", link).status_code == 200
+        again = post(
+            f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert again.status_code == 200, again.json

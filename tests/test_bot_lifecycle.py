@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -157,3 +158,32 @@ def test_bot_is_a_member_of_type_bot(fake: PyrusMock) -> None:
     assert me["type"] == "bot"
     assert me["email"] == bot.login
     assert me["first_name"] == "Helper"
+
+
+def test_retry_after_key_reset_carries_a_working_token() -> None:
+    with PyrusMock(revoke_tokens_on_reset=True) as fake:
+        seen: list[int] = []
+
+        def reply(payload: dict[str, Any]) -> None:
+            import requests
+
+            got = requests.get(
+                f"{fake.api_url}tasks/{payload['task_id']}",
+                headers={"Authorization": f"Bearer {payload['access_token']}"},
+                verify=fake.ca_path,
+                timeout=5,
+            )
+            seen.append(got.status_code)
+
+        bot_app = RecordingBot(reply=reply, verify="upper")
+        with fake.serve_bot(bot_app) as url:
+            bot = fake.create_bot("Bot", url)
+            bot_app.key = "not the key yet"
+            delivery = fake.deliver(fake.create_task(text="t"), to=bot)
+            assert delivery.state == "pending_retry"
+            bot_app.key = bot.reset_security_key()
+            fake.clock.advance(61)
+        assert delivery.state == "delivered"
+        assert seen == [200]
+        assert delivery.attempts[1].body == delivery.body != delivery.attempts[0].body
+        assert json.loads(delivery.body)["access_token"] == delivery.access_token

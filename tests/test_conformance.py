@@ -289,3 +289,12 @@ def test_assert_passed_fails_with_the_whole_table(
     assert "FAILED; failed: forged_" in repr(report)
     passing = pyrus_mock.check_bot(_serve(pyrus_mock, bot_server, CorrectBot()))
     assert passing.assert_passed() is passing
+
+
+@pytest.mark.parametrize("action", ["delete", "block", "disable"])
+def test_check_bot_refuses_bots_pyrus_would_not_call(action: str) -> None:
+    with PyrusMock() as fake:
+        bot = fake.create_bot("Bot", "https://localhost:1/")
+        getattr(bot, action)()
+        with pytest.raises(InvalidArgument, match="never calls"):
+            fake.check_bot(bot)

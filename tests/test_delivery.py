@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pyrus_mock import BotUrlError, PyrusMock
+from pyrus_mock import BotUrlError, PyrusMock, RealClock
 from pyrus_mock.delivery import sign
 
 from ._bots import RecordingBot, pyrus_signature_ok
@@ -365,3 +365,21 @@ def test_a_form_held_by_bots_closes_by_routing_alone(fake: PyrusMock) -> None:
     created, *replies = task.comments
     assert created.author_id == task.author_id
     assert [c.changed_step for c in replies][:2] == [2, 3]
+
+
+def test_reset_cancels_pending_retries_on_a_real_clock() -> None:
+    clock = RealClock()
+    fake = PyrusMock(clock=clock, retry_delays=(30.0, 60.0))
+    bot_app = RecordingBot(status=500, verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.create_bot("Bot", url)
+        fake.deliver(fake.create_task(text="old"), to=bot)
+        [retry] = clock.pending()
+        fake.reset()
+        # the retry was cancelled with the delivery it belonged to: it will never run
+        assert retry.cancelled
+        assert clock.pending() == []
+        retry.run()  # even when its time comes, it does nothing
+        assert len(bot_app.calls) == 1
+        assert fake.deliveries == []
+    fake.close()

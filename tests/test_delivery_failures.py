@@ -267,3 +267,29 @@ def test_a_bot_crashing_on_its_api_call_gets_a_hint(
     attempt = delivery.attempts[0]
     assert attempt.status == 500
     assert hint in attempt.reply_body.decode()
+
+
+DEEP = b'{"text": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+
+
+def test_deeply_nested_reply_is_a_recorded_warning() -> None:
+    with PyrusMock() as fake, fake.serve_bot(wsgi_reply(body=DEEP)) as url:
+        bot = fake.create_bot("Bot", url)
+        delivery = fake.deliver(fake.create_task(text="t"), to=bot)
+        assert delivery.state == "delivered"
+        assert [v.error_code for v in delivery.violations] == ["invalid_json"]
+        assert "nested" in delivery.violations[0].message or "not JSON" in (
+            delivery.violations[0].message
+        )
+        assert "delivery #1" in fake.transcript()
+
+
+def test_deeply_nested_error_body_does_not_break_the_transcript() -> None:
+    with PyrusMock() as fake:
+        app = wsgi_reply("500 Internal Server Error", DEEP)
+        with fake.serve_bot(app) as url:
+            bot = fake.create_bot("Bot", url)
+            fake.deliver(fake.create_task(text="t"), to=bot)
+        assert "attempt 1" in fake.transcript()
+        assert fake.transcript_json()["deliveries"]
+        fake.clock.advance(200)

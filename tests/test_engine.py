@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from pyrus_mock import PyrusMock
 from pyrus_mock.engine import apply, validate, write_initial_fields
 from pyrus_mock.errors import CommentRejected
 from pyrus_mock.model import Task
@@ -513,3 +514,12 @@ def test_steps_with_gaps_keep_their_numbers() -> None:
     assert task.current_step == 4  # the gap is passed over
     w.comment(task, {"approval_choice": "approved", "approval_steps": [4]}, w.cid)
     assert task.is_closed
+
+
+def test_huge_integers_are_refused() -> None:
+    fake = PyrusMock()
+    user = fake.add_user()
+    task = fake.create_task(text="t", author=user)
+    with pytest.raises(Exception, match="spent_minutes"):
+        fake.backend.comment(task, {"text": "x", "spent_minutes": 10**23}, user)
+    fake.close()

@@ -242,24 +242,3 @@ def test_default_text_field_length_and_a_larger_one() -> None:
 def test_bad_values_are_refused(name: str, value: Any) -> None:
     with pytest.raises(InvalidArgument, match=name):
         PyrusMock(**{name: value})
-
-
-def test_settings_take_retry_delays_as_a_list_and_suggest_names() -> None:
-    from pyrus_mock import InvalidArgument, PyrusMock, Settings
-
-    assert Settings(retry_delays=[5, 10]).retry_delays == (5, 10)
-    with PyrusMock(retry_delays=[1, 2]) as fake:
-        assert fake.settings.retry_delays == (1, 2)
-    with pytest.raises(InvalidArgument, match=r"did you mean 'signature_case'\?"):
-        Settings().replace(signatur_case="lower")
-    with pytest.raises(InvalidArgument, match="cannot be an HTTP header value"):
-        Settings(user_agent="Pyrus-Bot-4\r\nX-Injected: 1")
-
-
-def test_a_setting_from_json_refuses_an_int_beyond_a_double() -> None:
-    from pyrus_mock import InvalidArgument
-    from pyrus_mock._setting_values import setting_from_json
-
-    assert setting_from_json("delivery_timeout", 5) == 5.0
-    with pytest.raises(InvalidArgument, match=r"delivery_timeout: .* is too large"):
-        setting_from_json("delivery_timeout", 10**400)

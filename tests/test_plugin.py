@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 
 import pytest
 
-# Imported here, in the outer process, so that in-process pytester runs find them imported:
-# pytester drops the modules a run imported, so each run would import (and assertion-rewrite,
-# for plugin distributions) them again, costing seconds; and cryptography's Rust core rejects
-# key types from a second import of its modules ("curve must be an EllipticCurve instance").
-import trustme  # noqa: F401
-
-import pyrus_mock._plugin_support
-import pyrus_mock.api.app
-import pyrus_mock.asgi
-import pyrus_mock.intercept
-import pyrus_mock.strict
-import pyrus_mock.transcript  # noqa: F401
 from pyrus_mock.masking import mask
-
-from . import _bots
-
-for _optional in ("hypothesis", "uvicorn"):
-    with contextlib.suppress(ImportError):
-        __import__(_optional)
-
-
-@pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A pytester directory with the test bots importable as ``bots``."""
-    pytester.makepyfile(bots=Path(_bots.__file__).read_text())
-    return pytester
-
-
-VIOLATING_TEST = """
-from bots import RecordingBot
-
-{marker}
-def test_reply_is_invalid(pyrus_mock, bot_server):
-    app = RecordingBot(reply={{"text": "a", "formatted_text": "<b>a</b>"}})
-    bot = pyrus_mock.create_bot("Echo", bot_server(app))
-    app.key = bot.security_key
-    pyrus_mock.create_task(text="t", responsible=bot)
-"""
 
 
 def test_fixtures_are_there_without_any_conftest(suite: pytest.Pytester) -> None:
@@ -106,97 +68,6 @@ def test_no_state_leaks_from_one_test_to_the_next(suite: pytest.Pytester) -> Non
         """
     )
     suite.runpytest().assert_outcomes(passed=2)
-
-
-def test_a_violation_fails_the_test_and_names_it(suite: pytest.Pytester) -> None:
-    suite.makepyfile(VIOLATING_TEST.format(marker=""))
-    result = suite.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "pyrus-mock strict mode found 1 problem:",
-            "*1. delivery #1 of task * to bot * (comment, created) delivered, attempt 1: HTTP 200",
-            "*error: /formatted_text: both_text_and_formatted_text_specified: *",
-            "*-> 1 error-severity violation: Pyrus would refuse this reply*",
-            "*@pytest.mark.pyrus_allow_violations*--pyrus-mock-strict=off*",
-            "*- pyrus-mock transcript -*",
-        ]
-    )
-    assert "Traceback" not in result.stdout.str()  # the message alone, no plugin internals
-
-
-def test_the_marker_opts_out(suite: pytest.Pytester) -> None:
-    suite.makepyfile(
-        "import pytest\n" + VIOLATING_TEST.format(marker="@pytest.mark.pyrus_allow_violations")
-    )
-    suite.runpytest("--strict-markers").assert_outcomes(passed=1)
-
-
-@pytest.mark.parametrize(
-    "how",
-    [["--pyrus-mock-strict=off"], ["-o", "pyrus_mock_strict=false"]],
-    ids=["option", "ini"],
-)
-def test_strict_mode_can_be_switched_off(suite: pytest.Pytester, how: list[str]) -> None:
-    suite.makepyfile(VIOLATING_TEST.format(marker=""))
-    suite.runpytest(*how).assert_outcomes(passed=1)
-
-
-def test_a_pending_retry_fails_and_advancing_the_clock_resolves_it(
-    suite: pytest.Pytester,
-) -> None:
-    suite.makepyfile(
-        """
-        from bots import RecordingBot
-
-        def _failing(pyrus_mock, bot_server):
-            bot = pyrus_mock.create_bot("Down", bot_server(RecordingBot(status=503, verify=None)))
-            pyrus_mock.create_task(text="t", responsible=bot)
-            assert pyrus_mock.deliveries[0].state == "pending_retry"
-
-        def test_pending(pyrus_mock, bot_server):
-            _failing(pyrus_mock, bot_server)
-
-        def test_resolved(pyrus_mock, bot_server):
-            _failing(pyrus_mock, bot_server)
-            pyrus_mock.clock.advance(122)
-            assert pyrus_mock.deliveries[0].state == "exhausted"
-        """
-    )
-    result = suite.runpytest()
-    result.assert_outcomes(failed=1, passed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*1. delivery #1 * pending_retry, attempt 1: http_status: the bot answered 503*",
-            "*-> still pending: attempt 2 is due at 2026-01-05T09:01:01Z. Run the remaining "
-            "attempts with pyrus_mock.clock.advance(122)*",
-            "FAILED *::test_pending*",
-        ]
-    )
-
-
-def test_an_exception_in_a_bot_server_thread_fails(suite: pytest.Pytester) -> None:
-    suite.makepyfile(
-        """
-        def broken(environ, start_response):
-            raise RuntimeError("the bot broke")
-
-        def test_broken_bot(pyrus_mock, bot_server):
-            bot = pyrus_mock.create_bot("Broken", bot_server(broken))
-            pyrus_mock.create_task(text="t", responsible=bot)
-            pyrus_mock.clock.advance(122)  # no retry left pending: only the errors remain
-        """
-    )
-    result = suite.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*found 3 problems:*",
-            "*1. bot server raised RuntimeError: the bot broke (the client got a 500)",
-            '*raise RuntimeError("the bot broke")',
-        ]
-    )
-    assert "ERROR at teardown" not in result.stdout.str()
 
 
 def test_a_failing_test_gets_the_transcript_with_secrets_masked(
@@ -469,28 +340,6 @@ def test_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> None:
         """
     )
     suite.runpytest().assert_outcomes(passed=4)
-
-
-def test_the_strict_check_without_pytest() -> None:
-    from pyrus_mock import PyrusMock
-    from pyrus_mock.errors import StrictModeError
-
-    from ._bots import RecordingBot
-
-    app = RecordingBot(reply={"text": "a", "formatted_text": "<b>a</b>"}, verify=None)
-    with PyrusMock() as fake, fake.serve_bot(app) as url:
-        fake.check()  # nothing happened yet
-        bot = fake.create_bot("Echo", url)
-        fake.create_task(text="t", responsible=bot)
-        with pytest.raises(StrictModeError) as caught:
-            fake.check()
-        message = str(caught.value)
-        assert message.startswith("pyrus-mock strict mode found 1 problem:\n\n1. delivery #1 ")
-        assert "both_text_and_formatted_text_specified" in message
-        assert "pyrus_mock.reset() forgets deliveries" in message
-        assert "pytest" not in message
-        fake.reset()
-        fake.check()
 
 
 def test_the_marker_sets_trust_for_one_test(suite: pytest.Pytester) -> None:
