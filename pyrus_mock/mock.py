@@ -87,6 +87,7 @@ class PyrusMock(DataBuilders):
         self._bot_servers: list[TLSServer] = []
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
         self._started_with: tuple[str, int, str | None, tuple[str, ...]] = ("", 0, None, ())
+        self._dashboard_token: str | None = None
         self.dispatcher = Dispatcher(
             self.backend, self._bot_client_context, self._payload_files_url
         )
@@ -143,6 +144,7 @@ class PyrusMock(DataBuilders):
         port: int = 0,
         admin_token: str | None = None,
         cert_hosts: Sequence[str] = (),
+        dashboard: bool = False,
     ) -> PyrusMock:
         """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self.
 
@@ -157,11 +159,18 @@ class PyrusMock(DataBuilders):
             cert_hosts: more names or addresses the server certificate covers, besides
                 ``localhost``, ``127.0.0.1`` and ``host`` (``pyrus-mock serve --cert-host``), e.g.
                 ``"host.docker.internal"`` for a bot in a container; see :attr:`cert_hosts`.
+            dashboard: also serve the control plane and its web dashboard at ``/_mock/ui/``
+                (:mod:`pyrus_mock.dashboard`), behind ``admin_token`` or a fresh one; open it
+                with :meth:`dashboard_link`.
 
         Raises:
             InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address, or
                 the server already runs with other arguments.
         """
+        if dashboard and admin_token is None:
+            import secrets
+
+            admin_token = self._dashboard_token = self._dashboard_token or secrets.token_urlsafe(32)
         wanted = (host, port, admin_token, tuple(cert_hosts))
         if self._server is not None and wanted != self._started_with:
             running = self._server
@@ -190,6 +199,23 @@ class PyrusMock(DataBuilders):
             self._cert_hosts = hosts
             self._started_with = wanted
         return self
+
+    def dashboard_link(self) -> str:
+        """A one-time link that logs a browser in to the dashboard (``start(dashboard=True)``).
+
+        Raises:
+            PyrusMockError: the server runs without the control plane (no ``dashboard=True``
+                nor ``admin_token``).
+        """
+        control = getattr(self._app, "control", None) if self._server is not None else None
+        if control is None:
+            from .errors import PyrusMockError
+
+            raise PyrusMockError(
+                "the dashboard is not served: start the fake with start(dashboard=True) (or "
+                "run `pyrus-mock serve`), then ask for dashboard_link()"
+            )
+        return f"{self.base_url}/_mock/ui/login?code={control.login_codes.new()}"
 
     @property
     def cert_hosts(self) -> tuple[str, ...]:

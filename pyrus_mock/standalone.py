@@ -246,7 +246,8 @@ def serve(
                   "the admin token). The server certificate covers "
                   f"{', '.join(mock.cert_hosts)}: clients must connect by one of these names "
                   "(--cert-host NAME adds one).", file=err, flush=True)  # fmt: skip
-        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings)
+        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings,
+                      dashboard=mock.dashboard_link())  # fmt: skip
         stop.wait()
         print("pyrus-mock serve: stopping…", file=out, flush=True)
         return 0
@@ -271,6 +272,7 @@ def _print_banner(
     seed: int,
     temporary: bool,
     settings: Settings,
+    dashboard: str = "",
 ) -> None:
     delays = ", ".join(f"{d:g} s" for d in settings.retry_delays) or "none"
     retries = (
@@ -285,6 +287,11 @@ def _print_banner(
         f"  Auth         {urls['auth_url']}",
         f"  Files        {urls['files_url']}",
         f"  Control      {urls['control_url']}",
+        *(
+            [f"  Dashboard    {dashboard} (one-time link; or log in with the admin token)"]
+            if dashboard
+            else []
+        ),
         f"  CA           {urls['ca_path']}",
         f"  Admin token  {token}",
         f"  State dir    {where}",

@@ -87,6 +87,8 @@ class ControlEndpoint:
     path: str
     view: ControlView
     doc: str
+    #: Served without the admin token (the dashboard's login page and static files).
+    public: bool = False
 
     @property
     def label(self) -> str:
@@ -178,8 +180,12 @@ CONTROL_ENDPOINTS: tuple[ControlEndpoint, ...] = (
 )  # fmt: skip
 
 
-def control_rules(endpoints: Iterable[ControlEndpoint] = CONTROL_ENDPOINTS) -> list[ControlRule]:
-    """werkzeug rules for the control routes, to add to the API's route table."""
+def control_rules(endpoints: Iterable[ControlEndpoint] | None = None) -> list[ControlRule]:
+    """werkzeug rules for the control routes (the dashboard's included), for the route table."""
+    if endpoints is None:
+        from ..dashboard.routes import DASHBOARD_ENDPOINTS
+
+        endpoints = (*CONTROL_ENDPOINTS, *DASHBOARD_ENDPOINTS)
     return [ControlRule(CONTROL_PREFIX + ep.path, control=ep) for ep in endpoints]
 
 
@@ -207,6 +213,10 @@ class ControlPlane:
         self.startup_settings = mock.settings
         self._token = admin_token.encode("utf-8")
         self.errors: list[BaseException] = []
+        from ..dashboard.auth import LoginCodes
+
+        #: One-time links to the dashboard (:mod:`pyrus_mock.dashboard`).
+        self.login_codes = LoginCodes()
 
     @staticmethod
     def handles(path: str) -> bool:
@@ -224,10 +234,18 @@ class ControlPlane:
             The JSON (or text) response; never raises. A view's unexpected exception answers
             500 ``server_error`` and is kept in :attr:`errors`.
         """
+        public = False
         try:
             self._check_token(request)
-        except ControlError as exc:  # before matching: no route is revealed without the token
-            return json_response(exc.payload(), exc.status, unauthorized=True)
+        except ControlError as exc:  # no route but a public one is revealed without the token
+            from ..dashboard.auth import public_rule, unauthorized
+
+            found = public_rule(adapter, request)
+            if found is None:
+                return unauthorized(request) or json_response(
+                    exc.payload(), exc.status, unauthorized=True
+                )
+            public = True
         try:
             rule, args = adapter.match(request.path, request.method, return_rule=True)
         except MethodNotAllowed as exc:
@@ -245,7 +263,7 @@ class ControlPlane:
                           "error": f"no control endpoint {request.method} {request.path}; "
                                    f"the control routes are: {routes}"}, 404)  # fmt: skip
         try:
-            return self.respond(rule.control.view, request, args)
+            return self.respond(rule.control.view, request, args, public=public)
         except Exception as exc:
             self.errors.append(exc)
             return json_response({"error_code": "server_error",
@@ -260,11 +278,24 @@ class ControlPlane:
             return False
         return True
 
+    @property
+    def admin_token(self) -> str:
+        """The admin token."""
+        return self._token.decode("utf-8")
+
+    def token_matches(self, presented: str) -> bool:
+        """Whether ``presented`` is the admin token (constant time)."""
+        return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), self._token)
+
     def _check_token(self, request: Request) -> None:
         header = request.headers.get("X-Pyrus-Mock-Admin")
         if header is None:
             scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
             header = value if scheme.lower() == "bearer" else None
+        if header is None:  # the dashboard's cookie (pyrus_mock.dashboard.auth)
+            from ..dashboard.auth import cookie_token
+
+            header = cookie_token(request)
         presented = (header or "").strip().encode("utf-8", "surrogateescape")
         if not presented:
             raise ControlError(
@@ -280,11 +311,14 @@ class ControlPlane:
                 "(also in STATE_DIR/admin-token)",
             )  # fmt: skip
 
-    def respond(self, view: ControlView, request: Request, args: Mapping[str, Any]) -> Response:
-        """Check the admin token, run ``view`` and render its JSON (or the error)."""
+    def respond(
+        self, view: ControlView, request: Request, args: Mapping[str, Any], *, public: bool = False
+    ) -> Response:
+        """Check the admin token (unless ``public``), run ``view`` and render its JSON."""
         request.max_content_length = self.mock.settings.max_request_bytes
         try:
-            self._check_token(request)
+            if not public:
+                self._check_token(request)
             result = view(ControlCall(self.mock, request, self.startup_settings), **args)
         except ControlError as exc:
             return json_response(exc.payload(), exc.status, unauthorized=exc.status == 401)
