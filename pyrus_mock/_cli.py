@@ -161,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
         "127.0.0.1 and --host (repeatable), e.g. host.docker.internal for a bot in a container",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
+    serve.add_argument(
+        "--import",
+        dest="imports",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="at start, import every .json file of DIR saved from real Pyrus (GET /forms/{id}, "
+        "/catalogs/{id}, /tasks/{id}, webhook bodies): same forms, catalogs and tasks, ids kept "
+        "(repeatable)",
+    )
     _add_set(serve, "; PATCH /_mock/settings changes them while the fake runs")
 
     check = commands.add_parser(
@@ -254,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 settings=dict(args.settings),
                 cert_hosts=args.cert_hosts,
+                imports=args.imports,
             )
         if any(name == "delivery_timeout" for name, _ in args.settings):
             raise UsageError(

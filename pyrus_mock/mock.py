@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .bots import Bot
     from .conformance import ConformanceReport
     from .delivery import Delivery
+    from .importing import Imported
     from .intercept import Interceptor
     from .tls import CertificateAuthority, IssuedCert
 
@@ -199,6 +200,21 @@ class PyrusMock(DataBuilders):
             self._cert_hosts = hosts
             self._started_with = wanted
         return self
+
+    def import_form(self, data: Any) -> Imported:
+        """Create the forms, catalogs and tasks of JSON saved from real Pyrus, ids kept.
+
+        ``data`` is a reply of ``GET /forms/{id}``, ``GET /catalogs/{id}`` or ``GET /tasks/{id}``,
+        a webhook body a bot received, or a list of them: parsed, as JSON text, or a path to a
+        ``.json`` file or a directory of them. See :mod:`pyrus_mock.importing`.
+
+        Raises:
+            ImportRefused: the JSON holds something the fake cannot represent (the message
+                names the JSON path and what to do).
+        """
+        from .importing.records import import_any
+
+        return import_any(self, data)
 
     def dashboard_link(self) -> str:
         """A one-time link that logs a browser in to the dashboard (``start(dashboard=True)``).

@@ -184,6 +184,7 @@ def serve(
     out: TextIO | None = None,
     err: TextIO | None = None,
     stop: threading.Event | None = None,
+    imports: Sequence[str] = (),
 ) -> int:
     """Run the standalone fake until SIGINT, SIGTERM or ``stop`` is set.
 
@@ -204,6 +205,8 @@ def serve(
         err: where warnings and errors go (stderr by default).
         stop: set it to stop the server (for embedding and tests); signal handlers are only
             installed when this runs in the main thread.
+        imports: directories of JSON saved from real Pyrus, imported before the banner
+            (``--import DIR``, :func:`pyrus_mock.importing.import_dir`); a refusal exits with 2.
 
     Returns:
         0 after a clean stop; 1 when the server could not start; 2 when a ``cert_hosts`` name
@@ -237,6 +240,13 @@ def serve(
         except InvalidArgument as exc:
             print(f"pyrus-mock serve: error: {exc}", file=err)
             return 2
+        from .importing import ImportRefused, import_dir
+
+        try:
+            done = [(path, import_dir(mock, path)) for path in imports]
+        except ImportRefused as exc:
+            print(f"pyrus-mock serve: --import: {exc}", file=err)
+            return 2
         token_path = directory / "admin-token"
         _write_private(token_path, token + "\n")
         urls = _write_state(mock, host, directory, admin_token_path=token_path)
@@ -246,6 +256,12 @@ def serve(
                   "the admin token). The server certificate covers "
                   f"{', '.join(mock.cert_hosts)}: clients must connect by one of these names "
                   "(--cert-host NAME adds one).", file=err, flush=True)  # fmt: skip
+        for path, result in done:
+            print(f"pyrus-mock serve: imported {len(result.forms)} forms, "
+                  f"{len(result.catalogs)} catalogs, {len(result.tasks)} tasks, "
+                  f"{len(result.bots)} bots from {path}", file=out, flush=True)  # fmt: skip
+            for note in result.notes:
+                print(f"  note: {note}", file=out, flush=True)
         _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings,
                       dashboard=mock.dashboard_link())  # fmt: skip
         stop.wait()

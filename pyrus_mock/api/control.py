@@ -184,8 +184,9 @@ def control_rules(endpoints: Iterable[ControlEndpoint] | None = None) -> list[Co
     """werkzeug rules for the control routes (the dashboard's included), for the route table."""
     if endpoints is None:
         from ..dashboard.routes import DASHBOARD_ENDPOINTS
+        from ..importing.control import IMPORT_ENDPOINTS
 
-        endpoints = (*CONTROL_ENDPOINTS, *DASHBOARD_ENDPOINTS)
+        endpoints = (*CONTROL_ENDPOINTS, *IMPORT_ENDPOINTS, *DASHBOARD_ENDPOINTS)
     return [ControlRule(CONTROL_PREFIX + ep.path, control=ep) for ep in endpoints]
 
 
