@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .conformance import ConformanceReport
     from .delivery import Delivery
     from .importing import Imported
+    from .importing.replay import ReplayReport
     from .intercept import Interceptor
     from .tls import CertificateAuthority, IssuedCert
 
@@ -215,6 +216,20 @@ class PyrusMock(DataBuilders):
         from .importing.records import import_any
 
         return import_any(self, data)
+
+    def replay(
+        self, path: str | os.PathLike[str], *, to: str, security_key: str, **options: Any
+    ) -> ReplayReport:
+        """Replay calls recorded by ``pyrus-mock record`` to the bot at ``to``, re-signed with
+        ``security_key``, this fake's API behind them; compare each reply with the recorded one.
+
+        ``report.assert_all_matched()`` fails with the differences. ``options``: ``ssl_context``
+        (whom to trust for the bot; this fake's ``trust`` by default), ``timeout``. See
+        :mod:`pyrus_mock.importing.replay`.
+        """
+        from .importing.replay import replay
+
+        return replay(self, path, to=to, security_key=security_key, **options)
 
     def dashboard_link(self) -> str:
         """A one-time link that logs a browser in to the dashboard (``start(dashboard=True)``).
