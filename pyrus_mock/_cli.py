@@ -160,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="another DNS name or IP address the server certificate covers, besides localhost, "
         "127.0.0.1 and --host (repeatable), e.g. host.docker.internal for a bot in a container",
     )
+    serve.add_argument(
+        "--trust",
+        metavar="PEM|system",
+        action="append",
+        default=[],
+        help="also verify bots' certificates against these CAs: a PEM file of CA certificates "
+        "(a bundle), or 'system' for the system store (repeatable); the fake's own CA is always "
+        "trusted, and verification is never off",
+    )
     serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
     serve.add_argument(
         "--import",
@@ -226,6 +235,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         metavar="S",
         help="first wait up to S seconds for the bot to accept TLS connections",
+    )
+    check.add_argument(
+        "--bot-settings",
+        metavar="TEXT|@FILE",
+        help="the bot's Settings text, sent as bot_settings in every call (@FILE reads a file)",
+    )
+    check.add_argument(
+        "--form",
+        metavar="FILE.json",
+        help="the bot's form, as real Pyrus answers GET /forms/{id} (saved to a file): the calls "
+        "are about a task of this form, whose step 1 the bot approves",
+    )
+    check.add_argument(
+        "--task",
+        metavar="FILE.json",
+        help="a task of that form, as real Pyrus answers GET /tasks/{id}: the calls are about a "
+        "task with its field values, at its current step, which the bot approves (needs --form)",
     )
     _add_set(check, " (delivery_timeout is --timeout)")
     _add_record_replay(commands)
@@ -381,6 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings=dict(args.settings),
                 cert_hosts=args.cert_hosts,
                 imports=args.imports,
+                trust=args.trust,
             )
         if any(name == "delivery_timeout" for name, _ in args.settings):
             raise UsageError(
@@ -401,6 +428,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_dir=args.state_dir,
             wait_for_bot=args.wait_for_bot,
             settings=dict(args.settings),
+            bot_settings=args.bot_settings,
+            form=args.form,
+            task=args.task,
         )
     except UsageError as exc:
         print(exc, file=sys.stderr)

@@ -88,6 +88,11 @@ class Accounts:
                 self._state.tokens.pop(_digest(old.value), None)
             return token
 
+    def token_values(self) -> list[str]:
+        """Every token the fake still knows (issued and not dropped), for masking them."""
+        with self.lock:
+            return [token.value for token in self._state.tokens.values()]
+
     def login(self, login: object, security_key: object, person_id: object = None) -> Token:
         """``POST /auth``: a token for a login and security key, or an :class:`ApiError`."""
         if not isinstance(login, str) or not isinstance(security_key, str):

@@ -37,7 +37,7 @@ import json
 import secrets
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .backend import ApiCall
     from .bots import Bot
     from .mock import PyrusMock
-    from .model import Task
+    from .model import Form, Task
 
 __all__ = ["CHECKS", "CheckResult", "CheckStatus", "ConformanceReport", "check_bot"]
 
@@ -219,8 +219,10 @@ def check_bot(
     *,
     on_key_reset: Callable[[str], object] | None = None,
     latency_budget: float = 10.0,
-    task: Task | None = None,
+    task: Task | Mapping[str, Any] | None = None,
     progress: Callable[[str], object] | None = None,
+    form: Form | Mapping[str, Any] | None = None,
+    bot_settings: str | None = None,
 ) -> ConformanceReport:
     """Run every check in :data:`CHECKS` against ``bot`` at its URL.
 
@@ -233,15 +235,23 @@ def check_bot(
             ``key_reset`` check is skipped. Afterwards the bot keeps the new key.
         latency_budget: seconds a genuine call may take (Pyrus allows 60; the default is
             stricter). Also the timeout of every call.
-        task: the task the calls are about; by default a new one on a one-step form whose
-            approver is the bot.
+        task: the task the calls are about: a Task, or the JSON of ``GET /tasks/{id}`` saved
+            from real Pyrus (loaded with its field values, see :mod:`pyrus_mock.saved`; the bot
+            approves its current step). By default a new one on a one-step form whose approver
+            is the bot.
         progress: called with a line of text as each check starts and ends.
+        form: the task's form, for a bot that needs its own: a Form, or the JSON of
+            ``GET /forms/{id}`` saved from real Pyrus (loaded keeping its ids). Without
+            ``task``, the calls are about a new task of this form with no values.
+        bot_settings: the bot's Settings text for the calls (``bot_settings`` in the payload);
+            the bot keeps it afterwards.
 
     Returns:
         The report; ``report.passed`` is False when any check failed.
 
     Raises:
         InvalidArgument: ``bot`` is not a bot of ``mock``, or ``latency_budget`` is not positive.
+        SavedJsonError: a saved form or task the fake cannot load (the message says where).
     """
     from .errors import InvalidArgument
 
@@ -256,7 +266,12 @@ def check_bot(
             "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",
             "an enabled bot with a URL: bot.restore() / bot.enable() / bot.update(url=...)",
         )  # fmt: skip
-    return _Runner(mock, bot, on_key_reset, latency_budget, task, progress).run()
+    if bot_settings is not None:
+        bot.update(settings=bot_settings)
+    from .saved import task_for_check
+
+    chosen = task_for_check(mock, bot, form=form, task=task)
+    return _Runner(mock, bot, on_key_reset, latency_budget, chosen, progress).run()
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -373,10 +388,10 @@ class _Runner:
     def _post(self, body: bytes, token: str, headers: dict[str, str]) -> _Exchange:
         backend = self.mock.backend
         with backend.lock:
-            before = len(backend.api_calls)
+            before = backend.api_calls_total
         result = self.mock.dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
         with backend.lock:
-            during = list(backend.api_calls[before:])
+            during = backend.api_calls_since(before)
         tail = token[-4:]
         mine = [
             c for c in during

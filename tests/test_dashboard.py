@@ -8,8 +8,15 @@ import pytest
 import requests
 
 from pyrus_mock import PyrusMock
+from pyrus_mock.dashboard.auth import control_plane
 from pyrus_mock.dashboard.render import json_html, marked_paths
 from pyrus_mock.errors import PyrusMockError
+
+
+def _admin_token(fake: PyrusMock) -> str:
+    plane = control_plane(fake)
+    assert plane is not None
+    return plane.admin_token
 
 
 @pytest.fixture
@@ -60,7 +67,7 @@ def test_login_with_a_wrong_token_is_refused_and_the_right_one_sets_a_strict_coo
     assert wrong.status_code == 401
     assert "not the admin token" in wrong.text
     assert "pyrus_mock_admin" not in session.cookies
-    right = session.post(url, data={"token": fake.app.control.admin_token}, allow_redirects=False)
+    right = session.post(url, data={"token": _admin_token(fake)}, allow_redirects=False)
     assert right.status_code == 303
     cookie = right.headers["Set-Cookie"]
     for attribute in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/_mock"):

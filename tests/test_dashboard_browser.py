@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pyrus_mock import PyrusMock
+from pyrus_mock.dashboard.auth import control_plane
 from pyrus_mock.examples.bot import ExampleBot
 
 from ._bots import RecordingBot
@@ -23,6 +24,12 @@ from ._browser import browser_or_skip, screenshot, trusting_home
 pytestmark = pytest.mark.browser
 
 WAIT_MS = 10_000  # the longest Playwright waits for a page to change (it polls; no sleeps)
+
+
+def _admin_token(fake: PyrusMock) -> str:
+    plane = control_plane(fake)
+    assert plane is not None
+    return plane.admin_token
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +90,7 @@ def test_login_form_refuses_a_wrong_token_and_accepts_the_admin_token(
         tab.click("button[type=submit]")
         expect(tab.locator("#login-error")).to_contain_text("not the admin token")
         screenshot(tab, "dashboard-login")
-        control = fake.app.control
-        tab.fill("#token", control.admin_token)
+        tab.fill("#token", _admin_token(fake))
         tab.click("button[type=submit]")
         expect(tab).to_have_url(re.compile(r"/_mock/ui/$"))
         expect(tab.locator("h1")).to_contain_text("Deliveries")

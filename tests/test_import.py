@@ -28,6 +28,7 @@ def _help_sample() -> dict[str, Any]:
 def _rich(fake: PyrusMock) -> tuple[Any, Any, Any]:
     """A form with every kind of field the import supports, a catalog, and a filled task."""
     user = fake.add_user("Bob", "Smith")
+    other = fake.add_user("Eve", "Jones")
     catalog = fake.add_catalog("Cities", ["City", "Code"], [["Paris", "PA"], ["Oslo", "OS"]])
     form = fake.add_form(
         "Kitchen sink",
@@ -70,6 +71,12 @@ def _rich(fake: PyrusMock) -> tuple[Any, Any, Any]:
     fake.backend.comment(
         task, {"text": "please check", "approval_choice": "approved"}, fake.backend.person(user.id)
     )
+    fake.backend.comment(
+        task,
+        {"text": "more eyes", "approvals_added": [[{"id": user.id}], [{"id": other.id}]],
+         "subscribers_added": [{"id": other.id}], "due_date": "2026-05-01"},
+        fake.backend.person(user.id),
+    )  # fmt: skip
     return form, catalog, task
 
 

@@ -28,7 +28,7 @@ _STATUS_BY_CODE = {
     "server_error": 500,
     "not_found": 404,
     "method_not_allowed": 405,
-    "request_too_large": 413,
+    "too_large_request_length": 413,
 }
 
 

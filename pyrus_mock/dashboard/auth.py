@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import HTTPException
@@ -23,17 +24,23 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
-    from ..api.control import ControlRule
+    from _typeshed.wsgi import WSGIApplication
+
+    from ..control.plane import ControlPlane, ControlRule
+    from ..mock import PyrusMock
 
 __all__ = [
     "COOKIE",
     "UI_HEADER",
     "UI_PREFIX",
     "LoginCodes",
+    "control_plane",
     "cookie_token",
+    "dashboard_link",
     "public_rule",
     "set_login_cookie",
     "unauthorized",
+    "with_dashboard",
 ]
 
 #: The cookie holding the admin token once logged in.
@@ -94,7 +101,7 @@ def set_login_cookie(response: Response, token: str) -> Response:
 
 def public_rule(adapter: MapAdapter, request: Request) -> ControlRule | None:
     """The control rule of ``request`` when it is served without the token, else None."""
-    from ..api.control import ControlRule
+    from ..control.plane import ControlRule
 
     try:
         rule, _ = adapter.match(request.path, request.method, return_rule=True)
@@ -107,7 +114,50 @@ def public_rule(adapter: MapAdapter, request: Request) -> ControlRule | None:
 
 def unauthorized(request: Request) -> Response | None:
     """A browser asking for a dashboard page without the token goes to the login page."""
-    path = request.path
+    path = request.script_root + request.path  # the plane is mounted at /_mock
     if request.method == "GET" and (path == UI_PREFIX or path.startswith(UI_PREFIX + "/")):
         return redirect(UI_PREFIX + "/login", 303)
     return None
+
+
+def with_dashboard(
+    mock: PyrusMock, mounts: Mapping[str, WSGIApplication] | None
+) -> dict[str, WSGIApplication]:
+    """``mounts`` with a control plane at ``/_mock`` (``PyrusMock.start(dashboard=True)``).
+
+    A plane already in ``mounts`` is kept; otherwise one is made behind a fresh admin token,
+    once per fake (a second ``start(dashboard=True)`` mounts the same one).
+    """
+    from ..control.plane import CONTROL_PREFIX, ControlPlane
+
+    chosen = dict(mounts or {})
+    if not any(isinstance(app, ControlPlane) for app in chosen.values()):
+        if mock._dashboard_plane is None:
+            mock._dashboard_plane = ControlPlane(mock, secrets.token_urlsafe(32))
+        chosen.setdefault(CONTROL_PREFIX, mock._dashboard_plane)
+    return chosen
+
+
+def control_plane(mock: PyrusMock) -> ControlPlane | None:
+    """The control plane mounted on ``mock``'s running server, or None."""
+    from ..control.plane import ControlPlane
+
+    if mock._server is None:
+        return None
+    for _, app in mock._started_with[3]:
+        if isinstance(app, ControlPlane):
+            return app
+    return None
+
+
+def dashboard_link(mock: PyrusMock) -> str:
+    """A one-time login link to the dashboard of ``mock``'s running server."""
+    plane = control_plane(mock)
+    if plane is None:
+        from ..errors import PyrusMockError
+
+        raise PyrusMockError(
+            "the dashboard is not served: start the fake with start(dashboard=True) (or run "
+            "`pyrus-mock serve`), then ask for dashboard_link()"
+        )
+    return f"{mock.base_url}{UI_PREFIX}/login?code={plane.login_codes.new()}"

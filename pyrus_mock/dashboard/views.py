@@ -16,7 +16,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from .. import serialize
-from ..api.control_json import ControlCall, ControlError, bot_json, clock_json, delivery_json
+from ..control.wire import ControlCall, ControlError, bot_json, clock_json, delivery_json
 from ..model import mask
 from .auth import COOKIE, UI_PREFIX, set_login_cookie
 from .render import page
@@ -47,7 +47,7 @@ def _page(call: ControlCall, name: str, title: str, **context: Any) -> Response:
     context.update(clock=clock_json(call.mock), ui=UI_PREFIX, fragment=f"_{name}.html")
     if call.request.args.get("part") == "live":
         return page("live.html", **context)
-    live_url = call.request.path + "?part=live"
+    live_url = call.request.script_root + call.request.path + "?part=live"
     return page("layout.html", title=title, active=name, live_url=live_url, **context)
 
 
@@ -148,9 +148,9 @@ def transcript(call: ControlCall) -> Response:
 def login(call: ControlCall) -> Response:
     """The login form; a one-time ``?code=`` or the posted admin token sets the cookie."""
     request = call.request
-    plane = getattr(call.mock.app, "control", None)
-    if plane is None:  # pragma: no cover - the route exists only with a control plane
-        raise ControlError(404, "not_found", "this fake has no control plane")
+    plane = request.environ.get("pyrus_mock.control_plane")
+    if plane is None:  # pragma: no cover - ControlPlane.__call__ always sets it
+        raise ControlError(404, "not_found", "this request did not come through a control plane")
     error = ""
     if request.method == "POST":
         token = request.form.get("token", "").strip()

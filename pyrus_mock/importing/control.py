@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _json as json_input
-from ..api.control import ControlEndpoint
-from ..api.control_json import ControlCall, ControlError
+from ..control.plane import ControlEndpoint
+from ..control.wire import ControlCall, ControlError
 from .records import import_json
 
 __all__ = ["IMPORT_ENDPOINTS", "import_view"]

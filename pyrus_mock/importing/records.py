@@ -11,10 +11,10 @@ keeping their ids when no record of the fake has them already (otherwise a fresh
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ..errors import InvalidArgument
 from ..model import CatalogHeader
@@ -31,6 +31,7 @@ __all__ = [
     "import_dir",
     "import_json",
     "kind_of",
+    "serve_imports",
     "with_id",
 ]
 
@@ -188,6 +189,26 @@ def import_any(mock: PyrusMock, source: Any) -> Imported:
         except ValueError as exc:
             raise ImportRefused("", f"the text is not JSON ({exc})") from None
     return import_json(mock, source)
+
+
+def serve_imports(mock: PyrusMock, directories: Iterable[str], out: TextIO, err: TextIO) -> bool:
+    """``pyrus-mock serve --import DIR``: import each directory, print what came in (or why
+    not); False when one was refused."""
+    for directory in directories:
+        try:
+            result = import_dir(mock, directory)
+        except ImportRefused as exc:
+            print(f"pyrus-mock serve: --import: {exc}", file=err)
+            return False
+        print(
+            f"pyrus-mock serve: imported {len(result.forms)} forms, {len(result.catalogs)} "
+            f"catalogs, {len(result.tasks)} tasks, {len(result.bots)} bots from {directory}",
+            file=out,
+            flush=True,
+        )
+        for note in result.notes:
+            print(f"  note: {note}", file=out, flush=True)
+    return True
 
 
 # -- forms and catalogs --------------------------------------------------------------------------

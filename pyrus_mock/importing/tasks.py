@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..engine.common import parse_timestamp
 from ..errors import CommentRejected, InvalidArgument
-from ..model import READ_ONLY_TYPES, Comment
+from ..model import READ_ONLY_TYPES, Comment, TableRow
 from .records import Imported, ImportRefused, import_form, with_id
 
 if TYPE_CHECKING:
@@ -357,14 +357,45 @@ def _finish(mock: PyrusMock, t: Task, task: Mapping[str, Any], result: Imported)
     t.close_date = parse_timestamp(task.get("close_date"))
     if t.is_closed and t.close_date is None:
         t.close_date = t.last_modified_date
-    for index, c in enumerate(task.get("comments") or []):
-        t.comments.append(_comment(mock, c, result, f"/task/comments/{index}", t.create_date))
+    # The JSON's comments replace the creation comment the fake wrote (Pyrus lists its own).
+    t.comments = [
+        _comment(mock, c, result, f"/task/comments/{index}", t.create_date)
+        for index, c in enumerate(task.get("comments") or [])
+    ]
     for sub in task.get("subscribers") or []:
         pid = _pid(result, sub.get("person"))
         if pid is not None:
             from ..model import Subscriber
 
             t.subscribers.append(Subscriber(pid, sub.get("approval_choice")))
+
+
+_LEFT_OUT = object()
+
+
+def _raw(kind: Any, value: Any, result: Imported) -> Any:
+    """A field value as the fake keeps it (comments' field updates), or ``_LEFT_OUT``."""
+    if kind in _SCALAR or value is None:
+        return value
+    if kind == "person" and isinstance(value, Mapping):
+        return _pid(result, value)
+    if kind == "catalog" and isinstance(value, Mapping):
+        return value.get("item_ids") or [value.get("item_id")]
+    if kind == "multiple_choice" and isinstance(value, Mapping):
+        return value.get("choice_ids") or [value.get("choice_id")]
+    if kind == "table" and isinstance(value, list):
+        rows = []
+        for index, row in enumerate(value):
+            cells = {
+                c["id"]: _raw(c.get("type"), c.get("value"), result)
+                for c in row.get("cells") or []
+                if isinstance(c.get("id"), int)
+            }
+            if any(v is _LEFT_OUT for v in cells.values()):
+                return _LEFT_OUT
+            rows.append(TableRow(row_id=row.get("row_id", index), cells=cells))
+        return rows
+    return _LEFT_OUT
 
 
 def _comment(
@@ -376,16 +407,9 @@ def _comment(
     ids.at_least("comment", comment_id)
     updates: list[tuple[int, Any, int | None]] = []
     for f in c.get("field_updates") or []:
-        kind = f.get("type")
-        raw: Any = f.get("value")
-        if kind == "person" and isinstance(raw, Mapping):
-            raw = _pid(result, raw)
-        elif kind == "catalog" and isinstance(raw, Mapping):
-            raw = raw.get("item_ids") or [raw.get("item_id")]
-        elif kind == "multiple_choice" and isinstance(raw, Mapping):
-            raw = raw.get("choice_ids") or [raw.get("choice_id")]
-        elif kind not in _SCALAR:
-            result.notes.append(f"{where}: the {kind} field update was left out")
+        raw = _raw(f.get("type"), f.get("value"), result)
+        if raw is _LEFT_OUT:
+            result.notes.append(f"{where}: the {f.get('type')} field update was left out")
             continue
         updates.append((f["id"], raw, None))
     return Comment(
@@ -402,4 +426,46 @@ def _comment(
         changed_step=c.get("changed_step"),
         reset_to_step=c.get("reset_to_step"),
         action=c.get("action"),
+        **_comment_lists(c, result),
     )
+
+
+def _comment_lists(c: Mapping[str, Any], result: Imported) -> dict[str, Any]:
+    """Who was added or removed as approver, subscriber or participant; lists; dates."""
+    out: dict[str, Any] = {}
+    for name in ("approvals_added", "approvals_removed", "approvals_rerequested"):
+        rows = c.get(name) or []
+        out[name] = [
+            [p for p in (_pid(result, i.get("person")) for i in row or []) if p] for row in rows
+        ]
+    for name in (
+        "subscribers_added",
+        "subscribers_removed",
+        "subscribers_rerequested",
+        "participants_added",
+        "participants_removed",
+    ):
+        out[name] = [p for p in (_pid(result, ref) for ref in c.get(name) or []) if p]
+    for name in ("added_list_ids", "removed_list_ids", "mentions"):
+        out[name] = [i for i in c.get(name) or [] if isinstance(i, int)]
+    for name in (
+        "due_date",
+        "due",
+        "duration",
+        "scheduled_date",
+        "scheduled_datetime_utc",
+        "spent_minutes",
+        "edit_comment_id",
+        "channel",
+    ):
+        if c.get(name) is not None:
+            out[name] = c[name]
+    for name in (
+        "cancel_due",
+        "cancel_schedule",
+        "skip_satisfaction",
+        "skip_notification",
+        "skip_auto_reopen",
+    ):
+        out[name] = bool(c.get(name))
+    return out

@@ -22,13 +22,14 @@ one member of the body is at fault:
 
 ``GET /_mock/`` lists every route with a one-line description.
 
-The routes are declared once, in :data:`CONTROL_ENDPOINTS`; the API app adds them to its one
-route table (:func:`pyrus_mock.api.routes.build_map`) only when it is created with a control
-plane, so an ordinary fake answers ``/_mock/...`` like any unknown route.
+The routes are declared once, in :data:`CONTROL_ENDPOINTS`. The plane is a WSGI app of its
+own (:class:`ControlPlane`), mounted beside the API app at ``/_mock`` with werkzeug's
+``DispatcherMiddleware`` (:func:`with_control`); the API app knows nothing of it, so a fake
+without the plane answers ``/_mock/...`` like any unknown route.
 
 This module holds the plane (admin token, dispatch, error rendering) and the route table; the
-views are in :mod:`pyrus_mock.api.control_views`, request parsing and the JSON shapes in
-:mod:`pyrus_mock.api.control_json`.
+views are in :mod:`pyrus_mock.control.views`, request parsing and the JSON shapes in
+:mod:`pyrus_mock.control.wire`.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import MapAdapter
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ..api.errors import ApiError
 from ..errors import BotLimitReached, CommentRejected, InvalidArgument, UnknownEntity
-from . import control_views as views
-from .control_json import (
+from . import views
+from .wire import (
     CONTROL_PREFIX,
     ControlCall,
     ControlError,
@@ -55,10 +58,10 @@ from .control_json import (
     json_response,
     violation_json,
 )
-from .errors import ApiError
-from .routes import LazyBuilderRule
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
     from ..mock import PyrusMock
 
 __all__ = [
@@ -73,6 +76,7 @@ __all__ = [
     "bot_json",
     "control_rules",
     "delivery_json",
+    "with_control",
 ]
 
 #: A control view: ``view(call, **url_arguments)`` answers a JSON object, or a ``Response``.
@@ -96,7 +100,7 @@ class ControlEndpoint:
         return f"{'|'.join(self.methods)} {CONTROL_PREFIX}{self.path}"
 
 
-class ControlRule(LazyBuilderRule):
+class ControlRule(Rule):
     """A werkzeug rule for a control route; ``rule.control`` is its :class:`ControlEndpoint`."""
 
     def __init__(self, string: str, *, control: ControlEndpoint) -> None:
@@ -181,13 +185,22 @@ CONTROL_ENDPOINTS: tuple[ControlEndpoint, ...] = (
 
 
 def control_rules(endpoints: Iterable[ControlEndpoint] | None = None) -> list[ControlRule]:
-    """werkzeug rules for the control routes (the dashboard's included), for the route table."""
+    """werkzeug rules for the control routes, paths relative to the mount point ``/_mock``;
+    by default with the import route and the dashboard's pages."""
     if endpoints is None:
         from ..dashboard.routes import DASHBOARD_ENDPOINTS
         from ..importing.control import IMPORT_ENDPOINTS
 
         endpoints = (*CONTROL_ENDPOINTS, *IMPORT_ENDPOINTS, *DASHBOARD_ENDPOINTS)
-    return [ControlRule(CONTROL_PREFIX + ep.path, control=ep) for ep in endpoints]
+    return [ControlRule(ep.path, control=ep) for ep in endpoints]
+
+
+def with_control(mock: PyrusMock, admin_token: str) -> WSGIApplication:
+    """``mock``'s API app with the control plane mounted at ``/_mock`` (what ``serve`` runs).
+
+    For ``PyrusMock.start(mounts=...)`` use ``{CONTROL_PREFIX: ControlPlane(mock, token)}``.
+    """
+    return DispatcherMiddleware(mock.app, {CONTROL_PREFIX: ControlPlane(mock, admin_token)})
 
 
 # -- the plane -----------------------------------------------------------------------------------
@@ -196,8 +209,9 @@ def control_rules(endpoints: Iterable[ControlEndpoint] | None = None) -> list[Co
 class ControlPlane:
     """Serves the control routes of one fake, behind an admin token.
 
-    Views act on ``mock``; the plane only keeps the token and the exceptions views raised
-    (:attr:`errors`). The API app hands it every request under ``/_mock`` (:meth:`dispatch`).
+    A WSGI app for the paths below ``/_mock`` (mount it there with ``DispatcherMiddleware``,
+    see :func:`with_control`). Views act on ``mock``; the plane only keeps the token, its route
+    table and the exceptions views raised (:attr:`errors`).
 
     Args:
         mock: the fake to control.
@@ -214,35 +228,47 @@ class ControlPlane:
         self.startup_settings = mock.settings
         self._token = admin_token.encode("utf-8")
         self.errors: list[BaseException] = []
+        self.url_map = Map(control_rules(), strict_slashes=False, redirect_defaults=False)
         from ..dashboard.auth import LoginCodes
 
         #: One-time links to the dashboard (:mod:`pyrus_mock.dashboard`).
         self.login_codes = LoginCodes()
 
-    @staticmethod
-    def handles(path: str) -> bool:
-        """Whether ``path`` belongs to the control plane (``/_mock`` and below)."""
-        return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one control request (WSGI; never raises)."""
+        environ["pyrus_mock.control_plane"] = self  # the dashboard's login page needs the plane
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except Exception as exc:  # dispatch answers its own failures; this is the last guard
+            self.errors.append(exc)
+            response = json_response(
+                {"error_code": "server_error",
+                 "error": f"the control plane raised {type(exc).__name__}: {exc}"}, 500,
+            )  # fmt: skip
+        finally:
+            request.close()
+        return response(environ, start_response)
 
-    def dispatch(self, adapter: MapAdapter, request: Request) -> Response:
+    def dispatch(self, request: Request) -> Response:
         """Serve a control request: the admin token first, then the route, then the view.
 
         Args:
-            adapter: the API app's bound route table, which holds the :class:`ControlRule` s.
-            request: the request, whose path :meth:`handles`.
+            request: the request; its path is relative to the mount point (``/bots/1``).
 
         Returns:
             The JSON (or text) response; never raises. A view's unexpected exception answers
             500 ``server_error`` and is kept in :attr:`errors`.
         """
         public = False
+        adapter = self.url_map.bind_to_environ(request.environ)
+        shown = request.script_root + request.path  # /_mock/bots/1, as the client sent it
         try:
             self._check_token(request)
         except ControlError as exc:  # no route but a public one is revealed without the token
             from ..dashboard.auth import public_rule, unauthorized
 
-            found = public_rule(adapter, request)
-            if found is None:
+            if public_rule(adapter, request) is None:
                 return unauthorized(request) or json_response(
                     exc.payload(), exc.status, unauthorized=True
                 )
@@ -252,7 +278,7 @@ class ControlPlane:
         except MethodNotAllowed as exc:
             allowed = ", ".join(exc.valid_methods or ())
             response = json_response({"error_code": "method_not_allowed",
-                              "error": f"{request.method} is not allowed on {request.path}; "
+                              "error": f"{request.method} is not allowed on {shown}; "
                                        f"allowed: {allowed}"}, 405)  # fmt: skip
             response.headers["Allow"] = allowed
             return response
@@ -261,7 +287,7 @@ class ControlPlane:
         if not isinstance(rule, ControlRule):
             routes = ", ".join(ep.label for ep in CONTROL_ENDPOINTS)
             return json_response({"error_code": "not_found",
-                          "error": f"no control endpoint {request.method} {request.path}; "
+                          "error": f"no control endpoint {request.method} {shown}; "
                                    f"the control routes are: {routes}"}, 404)  # fmt: skip
         try:
             return self.respond(rule.control.view, request, args, public=public)

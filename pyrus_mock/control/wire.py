@@ -1,4 +1,4 @@
-"""Request parsing and response shaping for the control plane (:mod:`pyrus_mock.api.control`).
+"""Request parsing and response shaping for the control plane (:mod:`pyrus_mock.control`).
 
 :class:`ControlCall` reads a control request's JSON body and query; the ``*_member`` readers
 check one member of that body and raise :class:`ControlError` (400 ``invalid_argument``, naming
