@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import socket
 import ssl
 import sys
@@ -34,6 +33,7 @@ from werkzeug.wsgi import LimitedStream
 
 from ._http_io import ChunkedInput, ClientTimedOut, ConnectionStream, bad_field_line
 from ._version import __version__
+from .envelope import error_body
 from .ids import parse_decimal
 
 if TYPE_CHECKING:
@@ -276,8 +276,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         if not isinstance(self.stream.problem, (ClientDisconnected, ClientTimedOut)):
             self._linger = True  # the rest of the request may still be on its way
-        body = json.dumps({"error_code": error_code, "error": text}, ensure_ascii=False)
-        data = body.encode("utf-8", "replace")
+        data = error_body(error_code, text)
         length = len(data)  # what a GET would get, also for HEAD (RFC 9110 §8.6)
         if self.command == "HEAD" or code < 200 or code in _BODYLESS_STATUSES:
             data = b""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import _json, serialize
 from ._httpclient import BotHttpClient, HttpResult
 from .engine.violations import Violation, errors_of
+from .envelope import Refusal
 from .errors import CommentRejected
 
 if TYPE_CHECKING:
@@ -408,11 +409,9 @@ class Dispatcher:
     def _refresh_token(self, delivery: Delivery, task: Task, bot: BotAccount) -> None:
         """A retry must carry a token that still works: after a key reset with
         ``revoke_tokens_on_reset`` (or an expiry) the body is rebuilt with a fresh token."""
-        from .api.errors import ApiError
-
         try:
             self.backend.resolve_token(delivery.access_token)
-        except ApiError:
+        except Refusal:
             delivery.body, delivery.access_token = self.build_body(
                 task, bot, event=delivery.event, depth=delivery.depth
             )

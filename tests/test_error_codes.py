@@ -93,15 +93,15 @@ DYNAMIC_SITES: dict[tuple[str, str], frozenset[str]] = {
     ("engine/application.py", "violation.error_code"): frozenset(),  # re-pathing violations
     ("engine/batch.py", "v.error_code"): frozenset(),  # re-pathing violations
     # {"error_code": ...} rendering a code chosen elsewhere (an error, a violation, a log entry):
-    ("_wsgi_handler.py", "error_code"): frozenset(),  # _ERROR_CODES
-    ("api/errors.py", "self.error_code"): frozenset(),
     ("api/refs.py", "v.error_code"): frozenset(),
-    ("control/wire.py", "self.error_code"): frozenset(),
     ("control/wire.py", "v.error_code"): frozenset(),
     ("control/views.py", "c.error_code"): frozenset(),
     ("demo.py", "c.error_code"): frozenset(),
     ("transcript.py", "call.error_code"): frozenset(),
     ("transcript.py", "v.error_code"): frozenset(),
+    ("envelope.py", "error_code"): frozenset(),  # error_payload renders a code chosen elsewhere
+    ("control/plane.py", "exc.error_code"): frozenset(),  # a ControlError's code
+    ("control/plane.py", "failure.error_code"): frozenset(),  # an ApiError's code
     ("api/views_reports.py", "code"): frozenset(
         {"access_denied_report", "access_denied_file_access_history"}
     ),  # _allowed(call, code) for the audit reports
@@ -132,7 +132,9 @@ def _code_arguments(tree: ast.AST, rel: str) -> list[ast.expr]:
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
             index = {
                 "ApiError": 0,
+                "Refusal": 0,
                 "ControlError": 1,
+                "error_response": 1,
                 "Violation": 1,
                 "_revoke_tokens": 1,
             }.get(name)

@@ -29,6 +29,7 @@ from werkzeug.routing import MapAdapter, Rule
 from werkzeug.wrappers import Request
 
 from ..backend import ApiCall
+from ..envelope import Refusal, error_body
 from ..errors import ServerThreadError
 from ..transcript import mask_query
 from . import auth, body, routes
@@ -165,9 +166,10 @@ class PyrusApp:
         try:
             try:
                 status, headers, payload = self._render(self._dispatch(request, trace))
-            except ApiError as exc:
-                error_code = exc.error_code
-                status, headers, payload = self._render_error(exc)
+            except Refusal as exc:  # ApiError included
+                failure = ApiError.from_refusal(exc)
+                error_code = failure.error_code
+                status, headers, payload = self._render_error(failure)
             except HTTPException as exc:
                 failure = _from_werkzeug(exc)
                 error_code = failure.error_code
@@ -187,7 +189,7 @@ class PyrusApp:
         except Exception as exc:  # the error path itself failed; still answer JSON
             self._keep(f"{request.method} {request.path} (error path)", exc)
             status = 500
-            payload = _dump({"error_code": "server_error", "error": "the fake failed"})
+            payload = error_body("server_error", "the fake failed")
             headers = [("Content-Type", _JSON), ("Content-Length", str(len(payload)))]
         finally:
             request.close()
@@ -287,7 +289,7 @@ class PyrusApp:
 
     @staticmethod
     def _render_error(err: ApiError) -> tuple[int, list[tuple[str, str]], bytes]:
-        payload = _dump(err.payload())
+        payload = error_body(err.error_code, err.error, err.extra)
         headers = [("Content-Type", _JSON), ("Content-Length", str(len(payload)))]
         headers.extend(err.extra_headers.items())
         return int(err.code or 500), headers, payload
