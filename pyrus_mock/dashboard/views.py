@@ -59,7 +59,7 @@ def deliveries(call: ControlCall) -> Response:
     """Every delivery, newest first: state, attempts, reply status, violations."""
     chosen = list(call.mock.deliveries)[-LIST_LIMIT:]
     names = {b.person_id: call.mock.backend.person(b.person_id).first_name
-             for b in call.mock.backend.bots()}  # fmt: skip
+             for b in call.mock.backend.accounts.bots()}  # fmt: skip
     rows = [delivery_json(d) for d in reversed(chosen)]
     return _page(call, "deliveries", "Deliveries", deliveries=rows, bot_names=names)
 
@@ -81,7 +81,7 @@ def delivery(call: ControlCall, delivery_id: int) -> Response:
 
 def _masked(value: Any) -> Any:
     """``value`` with access tokens and keys cut to their last four characters."""
-    from ..transcript import SECRET_KEYS
+    from ..masking import SECRET_KEYS
 
     if isinstance(value, dict):
         return {k: mask(v) if k.lower() in SECRET_KEYS and isinstance(v, str) else _masked(v)
@@ -130,7 +130,7 @@ def bots(call: ControlCall) -> Response:
     """Every bot with its lifecycle state, URL, masked key, and buttons to change them."""
     mock = call.mock
     rows = []
-    for account in mock.backend.bots():
+    for account in mock.backend.accounts.bots():
         data = bot_json(mock.bot(account.person_id))
         data["security_key"] = mask(data["security_key"])
         data["deliveries"] = len(mock.bot(account.person_id).deliveries)

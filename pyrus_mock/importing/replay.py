@@ -174,7 +174,8 @@ def _with_token(mock: PyrusMock, body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(task_id, int) and not mock.backend.task_exists(task_id):
         import_json(mock, {k: v for k, v in body.items() if k != "access_token"})
     bot_id = body.get("user_id")
-    if "access_token" in body and isinstance(bot_id, int) and mock.backend.find_bot(bot_id):
+    known = isinstance(bot_id, int) and mock.backend.accounts.find_bot(bot_id) is not None
+    if "access_token" in body and isinstance(bot_id, int) and known:
         body = {**body, "access_token": mock.bot(bot_id).token()}
     return body
 

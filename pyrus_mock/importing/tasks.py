@@ -139,7 +139,7 @@ def _person(mock: PyrusMock, ref: Mapping[str, Any], result: Imported, settings:
         )
         if email is not None:  # the bot's login is its e-mail in Pyrus
             bot.person.email = email
-            backend.find_bot(bot.id).login = email  # type: ignore[union-attr]
+            backend.accounts.find_bot(bot.id).login = email  # type: ignore[union-attr]
         result.bots.append(bot.id)
         got = bot.id
     else:
