@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -141,3 +143,20 @@ def test_violation_paths_mark_the_deepest_member_they_reach() -> None:
     html = json_html(reply, ["/field_updates/0/value"])
     assert 'class="jl bad" data-path="/field_updates/0/value"' in html
     assert html.count("jl bad") == 1
+
+
+def test_serve_prints_a_one_time_dashboard_link_that_logs_in(tmp_path: Path) -> None:
+    from .test_serve import _serving
+
+    with _serving(state_dir=tmp_path) as (info, out, _, _):
+        link = re.search(r"^  Dashboard\s+(\S+) \(one-time link", out.text, re.MULTILINE)
+        assert link is not None, out.text
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = str(tmp_path / "ca.pem")
+        page = session.get(link.group(1))
+        assert page.status_code == 200
+        assert page.url.endswith("/_mock/ui/")
+        assert "Deliveries" in page.text
+        assert session.get(link.group(1)).status_code == 401  # used once
+        assert info["Control"].endswith("/_mock/")
