@@ -1,4 +1,4 @@
-"""The ``pyrus-mock`` command: ``demo``, ``serve`` and ``check``.
+"""The ``pyrus-mock`` command: ``demo``, ``serve``, ``check``, ``record`` and ``replay``.
 
 ``main(argv)`` parses and dispatches; each command lives in its own module, imported only when
 it runs, so ``pyrus-mock --help`` stays fast. Usage errors print one line and exit with 2.
@@ -167,6 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
         "trusted, and verification is never off",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
+    serve.add_argument(
+        "--import",
+        dest="imports",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="at start, import every .json file of DIR saved from real Pyrus (GET /forms/{id}, "
+        "/catalogs/{id}, /tasks/{id}, webhook bodies): same forms, catalogs and tasks, ids kept "
+        "(repeatable)",
+    )
     _add_set(serve, "; PATCH /_mock/settings changes them while the fake runs")
 
     check = commands.add_parser(
@@ -241,7 +251,121 @@ def build_parser() -> argparse.ArgumentParser:
         "task with its field values, at its current step, which the bot approves (needs --form)",
     )
     _add_set(check, " (delivery_timeout is --timeout)")
+    _add_record_replay(commands)
     return parser
+
+
+def _add_record_replay(commands: Any) -> None:
+    record = commands.add_parser(
+        "record",
+        help="a TLS reverse proxy in front of a bot that records each call (secrets redacted)",
+        description="Listen on TLS (a certificate from a CA of its own, ca.pem in the state "
+        "directory), forward every call unchanged to the bot at --to over verified TLS, answer "
+        "with the bot's reply, and save each exchange as JSON in --dir, with X-Pyrus-Sig, "
+        "tokens and keys redacted. Replay them with 'pyrus-mock replay'.",
+    )
+    record.add_argument("--to", required=True, metavar="URL", help="the bot's https:// URL")
+    record.add_argument(
+        "--listen",
+        required=True,
+        type=_port,
+        metavar="PORT",
+        help="the port to listen on (0 picks a free one, printed)",
+    )
+    record.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    record.add_argument(
+        "--dir", default="recordings", help="where recordings go (default: ./recordings)"
+    )
+    record.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="CA certificates the bot's certificate chains to (default: the system store)",
+    )
+    record.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where the proxy's ca.pem, server.pem and server-key.pem go (default: temporary)",
+    )
+    record.add_argument(
+        "--cert-host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        dest="cert_hosts",
+        type=_cert_host,
+        help="another name the proxy's certificate covers (repeatable)",
+    )
+    replay = commands.add_parser(
+        "replay",
+        help="replay recorded calls to a bot, re-signed, and compare its replies",
+        description="Serve the fake's API, import the task of each recorded call, sign the "
+        "call with --security-key (a fresh access token inside), POST it to the bot at --to, "
+        "and compare each reply with the recorded one. Exit status 0 when all match, 1 when "
+        "one differs, 2 on bad input. Point the bot at the printed API URL (or read it from "
+        "--state-dir/server.json).",
+    )
+    replay.add_argument("directory", help="a directory written by 'pyrus-mock record'")
+    replay.add_argument("--to", required=True, metavar="URL", help="the bot's https:// URL")
+    replay.add_argument(
+        "--security-key",
+        metavar="KEY",
+        default=os.environ.get("PYRUS_SECURITY_KEY"),
+        help="the key the bot verifies calls with (default: $PYRUS_SECURITY_KEY)",
+    )
+    replay.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="CA certificates the bot's certificate chains to (default: the system store)",
+    )
+    replay.add_argument(
+        "--api-port",
+        type=_port,
+        default=0,
+        metavar="N",
+        help="serve the fake's API on 127.0.0.1:N (default: a free port)",
+    )
+    replay.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="write ca.pem and server.json (the API URL) here before replaying",
+    )
+    replay.add_argument(
+        "--timeout",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="seconds the bot may take per call (default: 60)",
+    )
+
+
+def _run_record_replay(args: argparse.Namespace) -> int:
+    if args.command == "record":
+        from .importing.record import record
+
+        return record(
+            to=args.to,
+            listen=args.listen,
+            directory=args.dir,
+            host=args.host,
+            ca_file=args.ca_file,
+            state_dir=args.state_dir,
+            cert_hosts=args.cert_hosts,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    from .importing.replay import run_replay
+
+    return run_replay(
+        args.directory,
+        to=args.to,
+        security_key=args.security_key,
+        ca_file=args.ca_file,
+        api_port=args.api_port,
+        state_dir=args.state_dir,
+        timeout=args.timeout,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -257,7 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
         if args.command is None:
-            parser.error("choose a command: demo, serve or check")
+            parser.error("choose a command: demo, serve, check, record or replay")
+        if args.command in ("record", "replay"):
+            return _run_record_replay(args)
         if args.command == "demo":
             from . import demo
 
@@ -277,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 settings=dict(args.settings),
                 cert_hosts=args.cert_hosts,
+                imports=args.imports,
                 trust=args.trust,
             )
         if any(name == "delivery_timeout" for name, _ in args.settings):

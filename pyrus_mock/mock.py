@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .bots import Bot
     from .conformance import ConformanceReport
     from .delivery import Delivery
+    from .importing import Imported
+    from .importing.replay import ReplayReport
     from .intercept import Interceptor
     from .tls import CertificateAuthority, IssuedCert
 
@@ -88,6 +90,7 @@ class PyrusMock(DataBuilders):
         self._bot_servers: list[TLSServer] = []
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
         self._started_with: tuple[Any, ...] = ("", 0, (), ())
+        self._dashboard_plane: Any = None  # the control plane start(dashboard=True) made
         self.dispatcher = Dispatcher(
             self.backend, self._bot_client_context, self._payload_files_url
         )
@@ -144,6 +147,7 @@ class PyrusMock(DataBuilders):
         port: int = 0,
         cert_hosts: Sequence[str] = (),
         mounts: Mapping[str, WSGIApplication] | None = None,
+        dashboard: bool = False,
     ) -> PyrusMock:
         """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self.
 
@@ -159,11 +163,18 @@ class PyrusMock(DataBuilders):
             mounts: more WSGI apps served beside the API, by path prefix (werkzeug's
                 ``DispatcherMiddleware``), e.g. ``{"/_mock": ControlPlane(fake, token)}`` for
                 the control plane (:mod:`pyrus_mock.control`, what ``pyrus-mock serve`` does).
+            dashboard: also mount the control plane (unless ``mounts`` has one) with its web
+                dashboard at ``/_mock/ui/`` (:mod:`pyrus_mock.dashboard`) behind a fresh admin
+                token; open it with :meth:`dashboard_link`.
 
         Raises:
             InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address, or
                 the server already runs with other arguments.
         """
+        if dashboard:
+            from .dashboard.auth import with_dashboard
+
+            mounts = with_dashboard(self, mounts)
         wanted = (host, port, tuple(cert_hosts), tuple((mounts or {}).items()))
         if self._server is not None and wanted != self._started_with:
             running = self._server
@@ -193,6 +204,42 @@ class PyrusMock(DataBuilders):
             self._cert_hosts = hosts
             self._started_with = wanted
         return self
+
+    def import_form(self, data: Any) -> Imported:
+        """Create the forms, catalogs and tasks of JSON saved from real Pyrus, ids kept.
+
+        ``data`` is a reply of ``GET /forms/{id}``, ``GET /catalogs/{id}`` or ``GET /tasks/{id}``,
+        a webhook body a bot received, or a list of them: parsed, as JSON text, or a path to a
+        ``.json`` file or a directory of them. See :mod:`pyrus_mock.importing`.
+
+        Raises:
+            ImportRefused: the JSON holds something the fake cannot represent (the message
+                names the JSON path and what to do).
+        """
+        from .importing.records import import_any
+
+        return import_any(self, data)
+
+    def replay(
+        self, path: str | os.PathLike[str], *, to: str, security_key: str, **options: Any
+    ) -> ReplayReport:
+        """Replay calls recorded by ``pyrus-mock record`` to the bot at ``to``, re-signed with
+        ``security_key``, this fake's API behind them; compare each reply with the recorded one.
+
+        ``report.assert_all_matched()`` fails with the differences. ``options``: ``ssl_context``
+        (whom to trust for the bot; this fake's ``trust`` by default), ``timeout``. See
+        :mod:`pyrus_mock.importing.replay`.
+        """
+        from .importing.replay import replay
+
+        return replay(self, path, to=to, security_key=security_key, **options)
+
+    def dashboard_link(self) -> str:
+        """A one-time link logging a browser in to the dashboard (``start(dashboard=True)``,
+        ``pyrus-mock serve``); raises :class:`~pyrus_mock.errors.PyrusMockError` without one."""
+        from .dashboard.auth import dashboard_link
+
+        return dashboard_link(self)
 
     @property
     def cert_hosts(self) -> tuple[str, ...]:

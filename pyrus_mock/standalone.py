@@ -191,6 +191,7 @@ def serve(
     out: TextIO | None = None,
     err: TextIO | None = None,
     stop: threading.Event | None = None,
+    imports: Sequence[str] = (),
 ) -> int:
     """Run the standalone fake until SIGINT, SIGTERM or ``stop`` is set.
 
@@ -215,6 +216,8 @@ def serve(
         err: where warnings and errors go (stderr by default).
         stop: set it to stop the server (for embedding and tests); signal handlers are only
             installed when this runs in the main thread.
+        imports: directories of JSON saved from real Pyrus, imported before the banner
+            (``--import DIR``, :func:`pyrus_mock.importing.import_dir`); a refusal exits with 2.
 
     Returns:
         0 after a clean stop; 1 when the server could not start; 2 when a ``cert_hosts`` name
@@ -250,6 +253,10 @@ def serve(
         except (InvalidArgument, TrustError) as exc:
             print(f"pyrus-mock serve: error: {exc}", file=err)
             return 2
+        from .importing.records import serve_imports
+
+        if not serve_imports(mock, imports, out, err):  # --import DIR: refusals exit with 2
+            return 2
         token_path = directory / "admin-token"
         _write_private(token_path, token + "\n")
         urls = _write_state(mock, host, directory, admin_token_path=token_path)
@@ -259,7 +266,8 @@ def serve(
                   "the admin token). The server certificate covers "
                   f"{', '.join(mock.cert_hosts)}: clients must connect by one of these names "
                   "(--cert-host NAME adds one).", file=err, flush=True)  # fmt: skip
-        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings, trust)
+        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings, trust,
+                      dashboard=mock.dashboard_link())  # fmt: skip
         stop.wait()
         print("pyrus-mock serve: stopping…", file=out, flush=True)
         return 0
@@ -285,6 +293,7 @@ def _print_banner(
     temporary: bool,
     settings: Settings,
     trust: Sequence[str] = (),
+    dashboard: str = "",
 ) -> None:
     delays = ", ".join(f"{d:g} s" for d in settings.retry_delays) or "none"
     retries = (
@@ -299,6 +308,11 @@ def _print_banner(
         f"  Auth         {urls['auth_url']}",
         f"  Files        {urls['files_url']}",
         f"  Control      {urls['control_url']}",
+        *(
+            [f"  Dashboard    {dashboard} (one-time link; or log in with the admin token)"]
+            if dashboard
+            else []
+        ),
         f"  CA           {urls['ca_path']}",
         f"  Admin token  {token}",
         f"  State dir    {where}",
