@@ -353,7 +353,7 @@ def _run_record_replay(args: argparse.Namespace) -> int:
             out=sys.stdout,
             err=sys.stderr,
         )
-    from .importing.replay import run_replay
+    from ._replay_cli import run_replay
 
     return run_replay(
         args.directory,

@@ -164,15 +164,15 @@ class PyrusMock(DataBuilders):
                 ``DispatcherMiddleware``), e.g. ``{"/_mock": ControlPlane(fake, token)}`` for
                 the control plane (:mod:`pyrus_mock.control`, what ``pyrus-mock serve`` does).
             dashboard: also mount the control plane (unless ``mounts`` has one) with its web
-                dashboard at ``/_mock/ui/`` (:mod:`pyrus_mock.dashboard`) behind a fresh admin
-                token; open it with :meth:`dashboard_link`.
+                dashboard at ``/_mock/ui/`` (:mod:`pyrus_mock.control.dashboard`) behind a fresh
+                admin token; open it with :meth:`dashboard_link`.
 
         Raises:
             InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address, or
                 the server already runs with other arguments.
         """
         if dashboard:
-            from .dashboard.auth import with_dashboard
+            from .control.dashboard.auth import with_dashboard
 
             mounts = with_dashboard(self, mounts)
         wanted = (host, port, tuple(cert_hosts), tuple((mounts or {}).items()))
@@ -237,7 +237,7 @@ class PyrusMock(DataBuilders):
     def dashboard_link(self) -> str:
         """A one-time link logging a browser in to the dashboard (``start(dashboard=True)``,
         ``pyrus-mock serve``); raises :class:`~pyrus_mock.errors.PyrusMockError` without one."""
-        from .dashboard.auth import dashboard_link
+        from .control.dashboard.auth import dashboard_link
 
         return dashboard_link(self)
 

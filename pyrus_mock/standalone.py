@@ -20,7 +20,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -30,10 +29,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from ._signals import install_signals, restore_signals
 from ._standalone_inputs import TrustError, bot_trust, saved_inputs, saved_task, trust_line
 from ._version import __version__
 from .accounts import Accounts
@@ -238,7 +237,7 @@ def serve(
     ).resolve()
     token = secrets.token_urlsafe(32)
     mock = PyrusMock(seed=seed, clock=the_clock, settings=chosen)
-    previous = _install_signals(stop)
+    previous = install_signals(stop)
     try:
         try:
             if trust:
@@ -272,7 +271,7 @@ def serve(
         print("pyrus-mock serve: stopping…", file=out, flush=True)
         return 0
     finally:
-        _restore_signals(previous)
+        restore_signals(previous)
         mock.close()
         if owns_dir:
             shutil.rmtree(directory, ignore_errors=True)
@@ -340,28 +339,6 @@ def _show(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(f"{v:g}" for v in value)
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-_Handler = Any  # what signal.getsignal returns
-
-
-def _install_signals(stop: threading.Event) -> dict[int, _Handler]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous: dict[int, _Handler] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.getsignal(signum)
-        signal.signal(signum, handler)
-    return previous
-
-
-def _restore_signals(previous: dict[int, _Handler]) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
 
 
 # -- check ---------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.dashboard.auth import control_plane
-from pyrus_mock.dashboard.render import json_html, marked_paths
+from pyrus_mock.control.dashboard.auth import control_plane
+from pyrus_mock.control.dashboard.render import json_html, marked_paths
 from pyrus_mock.errors import PyrusMockError
 
 

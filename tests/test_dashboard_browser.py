@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.dashboard.auth import control_plane
+from pyrus_mock.control.dashboard.auth import control_plane
 from pyrus_mock.examples.bot import ExampleBot
 
 from ._bots import RecordingBot

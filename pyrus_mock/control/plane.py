@@ -264,8 +264,8 @@ def control_rules(endpoints: Iterable[ControlEndpoint] | None = None) -> list[Co
     """werkzeug rules for the control routes, paths relative to the mount point ``/_mock``;
     by default with the import route and the dashboard's pages."""
     if endpoints is None:
-        from ..dashboard.routes import DASHBOARD_ENDPOINTS
-        from ..importing.control import IMPORT_ENDPOINTS
+        from .dashboard.routes import DASHBOARD_ENDPOINTS
+        from .import_views import IMPORT_ENDPOINTS
 
         endpoints = (*CONTROL_ENDPOINTS, *IMPORT_ENDPOINTS, *DASHBOARD_ENDPOINTS)
     return [ControlRule(ep.path, control=ep) for ep in endpoints]
@@ -306,9 +306,9 @@ class ControlPlane:
         self._token = admin_token.encode("utf-8")
         self.errors: list[BaseException] = []
         self.url_map = Map(control_rules(), strict_slashes=False, redirect_defaults=False)
-        from ..dashboard.auth import LoginCodes
+        from .dashboard.auth import LoginCodes
 
-        #: One-time links to the dashboard (:mod:`pyrus_mock.dashboard`).
+        #: One-time links to the dashboard (:mod:`pyrus_mock.control.dashboard`).
         self.login_codes = LoginCodes()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -342,7 +342,7 @@ class ControlPlane:
         try:
             self._check_token(request)
         except ControlError as exc:  # no route but a public one is revealed without the token
-            from ..dashboard.auth import public_rule, unauthorized
+            from .dashboard.auth import public_rule, unauthorized
 
             if public_rule(adapter, request) is None:
                 return unauthorized(request) or error_response(
@@ -402,8 +402,8 @@ class ControlPlane:
         if header is None:
             scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
             header = value if scheme.lower() == "bearer" else None
-        if header is None:  # the dashboard's cookie (pyrus_mock.dashboard.auth)
-            from ..dashboard.auth import cookie_token
+        if header is None:  # the dashboard's cookie (pyrus_mock.control.dashboard.auth)
+            from .dashboard.auth import cookie_token
 
             header = cookie_token(request)
         presented = (header or "").strip().encode("utf-8", "surrogateescape")

@@ -159,8 +159,8 @@ def record(
     import shutil
     import tempfile
 
+    from .._signals import install_signals, restore_signals
     from ..server import TLSServer
-    from ..standalone import _install_signals, _restore_signals
     from ..tls import CertificateAuthority, server_hosts
 
     stop = stop or threading.Event()
@@ -177,7 +177,7 @@ def record(
     owns = state_dir is None
     state = Path(tempfile.mkdtemp(prefix="pyrus-record-") if owns else state_dir or "").resolve()
     ca = CertificateAuthority()
-    previous = _install_signals(stop)
+    previous = install_signals(stop)
     server = None
     try:
         hosts = server_hosts(host, list(cert_hosts))
@@ -202,7 +202,7 @@ def record(
         stop.wait()
         return 0
     finally:
-        _restore_signals(previous)
+        restore_signals(previous)
         if server is not None:
             server.stop()
         recorder.close()

@@ -26,8 +26,8 @@ from werkzeug.wrappers import Request, Response
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-    from ..control.plane import ControlPlane, ControlRule
-    from ..mock import PyrusMock
+    from ...mock import PyrusMock
+    from ..plane import ControlPlane, ControlRule
 
 __all__ = [
     "COOKIE",
@@ -101,7 +101,7 @@ def set_login_cookie(response: Response, token: str) -> Response:
 
 def public_rule(adapter: MapAdapter, request: Request) -> ControlRule | None:
     """The control rule of ``request`` when it is served without the token, else None."""
-    from ..control.plane import ControlRule
+    from ..plane import ControlRule
 
     try:
         rule, _ = adapter.match(request.path, request.method, return_rule=True)
@@ -128,7 +128,7 @@ def with_dashboard(
     A plane already in ``mounts`` is kept; otherwise one is made behind a fresh admin token,
     once per fake (a second ``start(dashboard=True)`` mounts the same one).
     """
-    from ..control.plane import CONTROL_PREFIX, ControlPlane
+    from ..plane import CONTROL_PREFIX, ControlPlane
 
     chosen = dict(mounts or {})
     if not any(isinstance(app, ControlPlane) for app in chosen.values()):
@@ -140,7 +140,7 @@ def with_dashboard(
 
 def control_plane(mock: PyrusMock) -> ControlPlane | None:
     """The control plane mounted on ``mock``'s running server, or None."""
-    from ..control.plane import ControlPlane
+    from ..plane import ControlPlane
 
     if mock._server is None:
         return None
@@ -154,7 +154,7 @@ def dashboard_link(mock: PyrusMock) -> str:
     """A one-time login link to the dashboard of ``mock``'s running server."""
     plane = control_plane(mock)
     if plane is None:
-        from ..errors import PyrusMockError
+        from ...errors import PyrusMockError
 
         raise PyrusMockError(
             "the dashboard is not served: start the fake with start(dashboard=True) (or run "

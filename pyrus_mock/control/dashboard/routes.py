@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..control.plane import ControlEndpoint
+from ..plane import ControlEndpoint
 from . import views
 
 __all__ = ["DASHBOARD_ENDPOINTS"]

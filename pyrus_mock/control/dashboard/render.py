@@ -20,11 +20,11 @@ __all__ = ["environment", "json_html", "marked_paths", "page"]
 
 @lru_cache(maxsize=1)
 def environment() -> Any:
-    """The Jinja2 environment over ``pyrus_mock/dashboard/templates`` (autoescaped)."""
+    """The Jinja2 environment over ``pyrus_mock/control/dashboard/templates`` (autoescaped)."""
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("pyrus_mock.dashboard", "templates"),
+        loader=jinja2.PackageLoader("pyrus_mock.control.dashboard", "templates"),
         autoescape=True,
         undefined=jinja2.ChainableUndefined,  # pruned JSON: absent members are empty
         trim_blocks=True,

@@ -8,7 +8,7 @@ shows them, the bots with their lifecycle and a key-reset button, the virtual cl
 
 Log in with the admin token (a form at ``/_mock/ui/login``) or a one-time link
 (``pyrus-mock serve`` prints one; :meth:`PyrusMock.dashboard_link
-<pyrus_mock.PyrusMock.dashboard_link>` makes one). See :mod:`pyrus_mock.dashboard.auth`.
+<pyrus_mock.PyrusMock.dashboard_link>` makes one). See :mod:`pyrus_mock.control.dashboard.auth`.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _json as json_input
-from ..control.plane import ControlEndpoint
-from ..control.wire import ControlCall, ControlError
-from .records import import_json
+from ..importing.records import import_json
+from .plane import ControlEndpoint
+from .wire import ControlCall, ControlError
 
 __all__ = ["IMPORT_ENDPOINTS", "import_view"]
 

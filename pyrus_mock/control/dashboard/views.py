@@ -4,7 +4,7 @@ Every page is rendered on the server from the fake's state; with ``?part=live`` 
 only its live region (the clock and the page's content), which ``static/dashboard.js`` fetches
 every second and swaps in, so the page follows the fake without a reload. Buttons call the
 JSON control API (``POST /_mock/bots/<id>/reset-key``, ``POST /_mock/clock/advance``) with the
-login cookie (see :mod:`pyrus_mock.dashboard.auth`).
+login cookie (see :mod:`pyrus_mock.control.dashboard.auth`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from .. import serialize
-from ..control.wire import ControlCall, ControlError, bot_json, clock_json, delivery_json
-from ..model import mask
+from ... import serialize
+from ...model import mask
+from ..wire import ControlCall, ControlError, bot_json, clock_json, delivery_json
 from .auth import COOKIE, UI_PREFIX, set_login_cookie
 from .render import page
 
 if TYPE_CHECKING:
-    from ..model import Task
+    from ...model import Task
 
 __all__ = [
     "bots",
@@ -81,7 +81,7 @@ def delivery(call: ControlCall, delivery_id: int) -> Response:
 
 def _masked(value: Any) -> Any:
     """``value`` with access tokens and keys cut to their last four characters."""
-    from ..masking import SECRET_KEYS
+    from ...masking import SECRET_KEYS
 
     if isinstance(value, dict):
         return {k: mask(v) if k.lower() in SECRET_KEYS and isinstance(v, str) else _masked(v)
@@ -180,7 +180,12 @@ def static(call: ControlCall, name: str) -> Response:
     """The dashboard's script and style sheet."""
     if name not in _STATIC:
         raise ControlError(404, "not_found", f"no static file {name!r}")
-    data = resources.files("pyrus_mock.dashboard").joinpath("static").joinpath(name).read_bytes()
+    data = (
+        resources.files("pyrus_mock.control.dashboard")
+        .joinpath("static")
+        .joinpath(name)
+        .read_bytes()
+    )
     response = Response(data, 200, content_type=f"{_STATIC[name]}; charset=utf-8")
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -1,5 +1,5 @@
 // pyrus-mock dashboard: refresh the live region every second, and run the buttons.
-// Calls that change state carry X-Pyrus-Mock-UI: 1 (see pyrus_mock/dashboard/auth.py).
+// Calls that change state carry X-Pyrus-Mock-UI: 1 (see pyrus_mock/control/dashboard/auth.py).
 (function () {
   "use strict";
   var live = document.getElementById("live");
