@@ -493,6 +493,11 @@ class PyrusMock(DataBuilders):
         """Certificate, key and CA PEM paths for a bot served by anything else.
 
         ``uvicorn app:app --ssl-certfile cert.cert_path --ssl-keyfile cert.key_path``.
+
+        Raises:
+            InvalidArgument (a ``ValueError``): a host that no certificate can hold (empty, over
+                253 characters or a label over 63, spaces or control characters, a wildcard
+                other than a whole first label, a name IDNA cannot encode), named ``hosts[i]``.
         """
         return self.ca.issue_cert(*(hosts or ("localhost", "127.0.0.1")))
 

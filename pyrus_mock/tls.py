@@ -30,6 +30,7 @@ from types import TracebackType
 
 import trustme
 
+from ._hostnames import MAX_HOSTS, check_host
 from .errors import InvalidArgument
 
 __all__ = [
@@ -46,33 +47,25 @@ DEFAULT_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1")
 _WILDCARD_ADDRESSES = ("", "0.0.0.0", "::")
 
 
-def check_cert_host(name: str) -> str:
+def check_cert_host(name: str, argument: str = "cert_hosts") -> str:
     """Return ``name`` if a server certificate can cover it: an IP address or a DNS name
-    (internationalised names and a leading ``*.`` wildcard included).
+    (internationalised names and a leading ``*.`` wildcard included); see
+    :mod:`pyrus_mock._hostnames` for the exact rules.
 
     Raises:
-        InvalidArgument: anything else (spaces, empty labels, ``@``, networks ...).
+        InvalidArgument: anything else (empty, too long, spaces, control characters, a
+            misplaced wildcard, bracketed IPv6 ...), naming ``argument`` and the host.
     """
-    import ipaddress
+    return check_host(name, argument, "(--cert-host NAME)" if argument == "cert_hosts" else "")
 
-    import idna  # trustme's own dependency, which it encodes names with
 
-    try:
-        ipaddress.ip_address(name)
-        return name
-    except ValueError:
-        pass
-    try:
-        if not name or "@" in name or "/" in name:
-            raise ValueError("not a host name")
-        idna.encode(name.removeprefix("*."), uts46=True)
-    except (ValueError, idna.IDNAError) as exc:
-        raise InvalidArgument(
-            "cert_hosts",
-            f"{name!r} cannot go into a server certificate ({exc})",
-            "DNS names such as 'pyrus.example.test' and IP addresses (--cert-host NAME)",
-        ) from None
-    return name
+def _checked_hosts(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """``hosts``, or :data:`DEFAULT_HOSTS` when empty, each checked (``hosts[i]`` in errors)."""
+    if len(hosts) > MAX_HOSTS:
+        raise InvalidArgument("hosts", f"{len(hosts)} names given", f"at most {MAX_HOSTS}")
+    for index, host in enumerate(hosts):
+        check_host(host, f"hosts[{index}]")
+    return hosts or DEFAULT_HOSTS
 
 
 def server_hosts(listen_host: str = "127.0.0.1", extra: Iterable[str] = ()) -> tuple[str, ...]:
@@ -221,9 +214,13 @@ class CertificateAuthority:
 
         Returns:
             The paths and PEM bytes of the new certificate.
+
+        Raises:
+            InvalidArgument: a host no certificate can hold (see :func:`check_cert_host`),
+                named as ``hosts[i]``; or more than 100 hosts.
         """
         leaf = self._ca.issue_cert(
-            *(hosts or DEFAULT_HOSTS), not_before=not_before, not_after=not_after
+            *_checked_hosts(hosts), not_before=not_before, not_after=not_after
         )
         cert_pem = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
         key_pem = leaf.private_key_pem.bytes()
@@ -262,7 +259,7 @@ class CertificateAuthority:
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            leaf = self._leaf(hosts or DEFAULT_HOSTS)
+            leaf = self._leaf(_checked_hosts(hosts))
         files = {
             "ca": (target / "ca.pem", self._ca_pem, 0o644),
             "cert": (
