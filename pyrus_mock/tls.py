@@ -31,6 +31,7 @@ from types import TracebackType
 import trustme
 
 from ._hostnames import MAX_HOSTS, check_host
+from ._safe_files import make_private_dir, write_atomic
 from .errors import InvalidArgument
 
 __all__ = [
@@ -242,8 +243,9 @@ class CertificateAuthority:
         """Write ``ca.pem``, ``server.pem`` and ``server-key.pem`` into ``directory``.
 
         The server certificate is the one :meth:`server_context` uses for the same ``hosts``, so a
-        client trusting ``ca.pem`` can talk to this fake. Existing files are replaced; the key file
-        is readable by its owner only.
+        client trusting ``ca.pem`` can talk to this fake. Existing files are replaced atomically,
+        never written through a symlink; the key file is readable by its owner only, and a
+        directory made here is 0700.
 
         Args:
             directory: An existing directory, or one to create.
@@ -256,8 +258,7 @@ class CertificateAuthority:
         """
         from pathlib import Path  # here: only this method needs it (about 1 ms of import time)
 
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
+        target = make_private_dir(Path(directory))  # 0700 when made here
         with self._lock:
             leaf = self._leaf(_checked_hosts(hosts))
         files = {
@@ -316,7 +317,4 @@ def _remove_tree(path: str) -> None:
 
 
 def _write_file(path: str, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(path, mode)  # O_CREAT's mode does not apply to an existing file.
+    write_atomic(path, data, mode)  # never through a symlink planted at ``path``
