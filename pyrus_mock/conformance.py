@@ -282,7 +282,7 @@ class _Exchange:
     """One call: what was sent and what came back."""
 
     body: bytes
-    token: str
+    token: str = field(repr=False)
     result: HttpResult
     calls: list[ApiCall]
 

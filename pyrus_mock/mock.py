@@ -194,6 +194,12 @@ class PyrusMock(DataBuilders):
         return self
 
     @property
+    def admin_token(self) -> str | None:
+        """The control plane's admin token while ``start(admin_token=...)`` serves it, else None
+        (transcripts mask it like every other secret)."""
+        return self._started_with[2] if self._server is not None else None
+
+    @property
     def cert_hosts(self) -> tuple[str, ...]:
         """The names and addresses the running server's certificate covers (``localhost`` and
         ``127.0.0.1`` always; then ``start(host=...)`` unless it is a wildcard such as

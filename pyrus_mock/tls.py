@@ -25,7 +25,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import trustme
@@ -109,7 +109,7 @@ class IssuedCert:
     key_path: str
     ca_path: str
     cert_pem: bytes
-    key_pem: bytes
+    key_pem: bytes = field(repr=False)  # a private key never shows in a repr
 
 
 class CertificateAuthority:
