@@ -255,8 +255,14 @@ def check_bot(
     """
     from .errors import InvalidArgument
 
-    if not latency_budget > 0:
-        raise InvalidArgument("latency_budget", repr(latency_budget), "seconds > 0, e.g. 10")
+    if (
+        not isinstance(latency_budget, (int, float))
+        or isinstance(latency_budget, bool)
+        or not 0 < latency_budget <= 86400
+    ):  # a socket timeout: finite and at most a day (NaN fails the comparison)
+        raise InvalidArgument(
+            "latency_budget", repr(latency_budget), "seconds > 0 and <= 86400 (1 day), e.g. 10"
+        )
     if getattr(bot, "_backend", None) is not mock.backend or mock.backend.find_bot(bot.id) is None:
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
                               "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip

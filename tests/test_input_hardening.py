@@ -322,3 +322,26 @@ def test_a_c1_control_in_a_non_ascii_name_is_percent_encoded(world: World) -> No
 
 def test_a_plain_name_keeps_the_plain_form(world: World) -> None:
     assert _download(world, "receipt 1.txt") == 'attachment; filename="receipt 1.txt"'
+
+
+# -- other waits -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1e9", "inf", "nan", "-1", "0"])
+@pytest.mark.parametrize("option", ["--timeout", "--wait-for-bot"])
+def test_check_refuses_waits_beyond_a_day_as_a_usage_error(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pyrus_mock._cli import main
+
+    assert main(["check", "https://127.0.0.1:9/", "--security-key", "k", option, value]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {value!r}" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("budget", [math.nan, math.inf, 0, -1, 86401, True])
+def test_check_bot_refuses_a_latency_budget_beyond_a_day(fake: PyrusMock, budget: Any) -> None:
+    bot = fake.create_bot("B", "https://127.0.0.1:9/")
+    with pytest.raises(InvalidArgument, match=r"^latency_budget: .*<= 86400"):
+        fake.check_bot(bot, latency_budget=budget)
