@@ -39,7 +39,15 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    if not value <= _MAX_WAIT:  # also refuses inf; a timer that long is a hang
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is more than {_MAX_WAIT:.0f} seconds (1 day), the longest wait allowed"
+        )
     return value
+
+
+_MAX_WAIT = 24 * 3600.0
+"""The longest ``--timeout`` and ``--wait-for-bot``, in seconds (``delivery_timeout``'s max)."""
 
 
 def _port(text: str) -> int:

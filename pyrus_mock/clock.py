@@ -115,9 +115,18 @@ class VirtualClock:
         """Move time forward by ``seconds`` and run whatever falls due, in order.
 
         Args:
-            seconds: how far to move; must not be negative.
+            seconds: how far to move: a finite number >= 0 that keeps the clock before the
+                year 9999.
+
+        Raises:
+            InvalidArgument: NaN, infinities, negative or absurd values, naming ``seconds``.
         """
-        if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+        if (
+            not isinstance(seconds, (int, float))
+            or isinstance(seconds, bool)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
             from .errors import InvalidArgument
 
             raise InvalidArgument("seconds", repr(seconds), "a finite number of seconds >= 0")

@@ -256,8 +256,14 @@ def check_bot(
     """
     from .errors import InvalidArgument
 
-    if not latency_budget > 0:
-        raise InvalidArgument("latency_budget", repr(latency_budget), "seconds > 0, e.g. 10")
+    if (
+        not isinstance(latency_budget, (int, float))
+        or isinstance(latency_budget, bool)
+        or not 0 < latency_budget <= 86400
+    ):  # a socket timeout: finite and at most a day (NaN fails the comparison)
+        raise InvalidArgument(
+            "latency_budget", repr(latency_budget), "seconds > 0 and <= 86400 (1 day), e.g. 10"
+        )
     if (
         getattr(bot, "_backend", None) is not mock.backend
         or mock.backend.accounts.find_bot(bot.id) is None
@@ -286,7 +292,7 @@ class _Exchange:
     """One call: what was sent and what came back."""
 
     body: bytes
-    token: str
+    token: str = field(repr=False)
     result: HttpResult
     calls: list[ApiCall]
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import serialize
 from ._httpclient import BotHttpClient, HttpResult
+from ._secrets import mask
 from .engine.violations import Violation, errors_of
 from .envelope import Refusal
 from .errors import CommentRejected
@@ -46,7 +47,7 @@ def sign(security_key: str, body: bytes, case: str = "upper") -> str:
     return digest.upper() if case == "upper" else digest
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Attempt:
     """One HTTP call of a bot.
 
@@ -87,6 +88,14 @@ class Attempt:
     def signature(self) -> str:
         """The ``X-Pyrus-Sig`` sent."""
         return self.request_headers.get("X-Pyrus-Sig", "")
+
+    def __repr__(self) -> str:  # the signature masked, the bodies (holding the token) sized
+        outcome = "ok" if self.ok else (self.error_kind or "pending")
+        return (
+            f"<Attempt {self.number} {self.url} status={self.status} {outcome} "
+            f"sig={mask(self.signature) or '-'} body={len(self.body)} bytes "
+            f"reply={len(self.reply_body)} bytes>"
+        )
 
 
 @dataclass(slots=True, eq=False)

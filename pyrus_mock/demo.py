@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._secrets import masked_headers
 from .clock import VirtualClock
 from .control.wire import delivery_json
 from .examples.bot import ExampleBot
@@ -154,7 +155,7 @@ def _trimmed_payload(payload: dict[str, Any]) -> dict[str, Any]:
     shown = dict(payload)
     token = str(shown.get("access_token", ""))
     if token:
-        shown["access_token"] = token[:8] + "…"
+        shown["access_token"] = mask(token)
     return shown
 
 
@@ -164,7 +165,7 @@ def _attempt_lines(p: _Printer, attempt: Attempt) -> None:
     for name, value in attempt.request_headers.items():
         text = value
         if name == "X-Pyrus-Sig":
-            text = s.key(value) + s.dim("   HMAC-SHA1 of the body, keyed with the bot's key")
+            text = s.key(mask(value)) + s.dim("   HMAC-SHA1 of the body, keyed with the bot's key")
         elif name == "X-Pyrus-Retry":
             text = s.key(value)
         p(f"{name}: {text}")
@@ -419,6 +420,9 @@ def _scenario(
 
 
 def _compact(delivery: dict[str, Any]) -> dict[str, Any]:
-    """A delivery summary without the payload and the token."""
+    """A delivery summary without the payload and the token, signatures masked."""
     delivery = {k: v for k, v in delivery.items() if k != "payload"}
+    delivery["attempts"] = [
+        {**a, "request_headers": masked_headers(a["request_headers"])} for a in delivery["attempts"]
+    ]
     return delivery

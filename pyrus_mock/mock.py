@@ -242,6 +242,12 @@ class PyrusMock(DataBuilders):
         return dashboard_link(self)
 
     @property
+    def admin_token(self) -> str | None:
+        """The control plane's admin token while ``start(admin_token=...)`` serves it, else None
+        (transcripts mask it like every other secret)."""
+        return self._started_with[2] if self._server is not None else None
+
+    @property
     def cert_hosts(self) -> tuple[str, ...]:
         """The names and addresses the running server's certificate covers (``localhost`` and
         ``127.0.0.1`` always; then ``start(host=...)`` unless it is a wildcard such as
@@ -541,6 +547,11 @@ class PyrusMock(DataBuilders):
         """Certificate, key and CA PEM paths for a bot served by anything else.
 
         ``uvicorn app:app --ssl-certfile cert.cert_path --ssl-keyfile cert.key_path``.
+
+        Raises:
+            InvalidArgument (a ``ValueError``): a host that no certificate can hold (empty, over
+                253 characters or a label over 63, spaces or control characters, a wildcard
+                other than a whole first label, a name IDNA cannot encode), named ``hosts[i]``.
         """
         return self.ca.issue_cert(*(hosts or ("localhost", "127.0.0.1")))
 

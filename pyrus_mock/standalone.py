@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from ._safe_files import make_private_dir, write_atomic
 from ._signals import install_signals, restore_signals
 from ._standalone_inputs import TrustError, bot_trust, saved_inputs, saved_task, trust_line
 from ._version import __version__
@@ -67,30 +68,10 @@ def _display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-
-
 def _replace_private(path: Path, text: str) -> None:
-    """Write ``path`` (mode 0600) atomically: a reader sees the old file, none, or all of it.
-
-    The text goes to a temporary file in the same directory (``os.replace`` is only atomic
-    within one file system), which then replaces ``path``.
-    """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: mode 0600 whatever the umask
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Write ``path`` (mode 0600) atomically and without following a symlink planted there: a
+    reader sees the old file, none, or all of it (see :mod:`pyrus_mock._safe_files`)."""
+    write_atomic(path, text, 0o600)
 
 
 def _listen(
@@ -113,7 +94,7 @@ def _listen(
     """
     if directory is not None:
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_dir(directory)  # 0700 when made here
             (directory / "server.json").unlink(missing_ok=True)
         except OSError as exc:
             raise _StateDirError(
@@ -257,7 +238,7 @@ def serve(
         if not serve_imports(mock, imports, out, err):  # --import DIR: refusals exit with 2
             return 2
         token_path = directory / "admin-token"
-        _write_private(token_path, token + "\n")
+        _replace_private(token_path, token + "\n")
         urls = _write_state(mock, host, directory, admin_token_path=token_path)
         if not _is_loopback(host):
             print(f"pyrus-mock serve: warning: listening on {host}, beyond loopback: anyone who "

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Response
 
 from .. import serialize
+from .._hostnames import MAX_HOSTS, check_host
 from .._setting_values import install, setting_from_json, settings_json
 from ..clock import VirtualClock
 from .wire import (
@@ -439,9 +440,10 @@ def issue_cert(call: ControlCall) -> dict[str, Any]:
     data = call.json()
     only_members(data, ("hosts",))
     hosts = list_member(data, "hosts") or ["localhost", "127.0.0.1"]
+    if len(hosts) > MAX_HOSTS:
+        raise bad_argument("hosts", f"lists {len(hosts)} names; at most {MAX_HOSTS} are allowed")
     for index, host in enumerate(hosts):
-        if not isinstance(host, str) or not host.strip():
-            raise bad_argument(f"hosts[{index}]", "must be a non-empty host name or IP address")
+        check_host(host, f"hosts[{index}]")  # InvalidArgument: 400 invalid_argument, hosts[i]
     issued = call.mock.issue_cert(*hosts)
     return {
         "hosts": hosts,
