@@ -86,7 +86,8 @@ def test_fails_on_purpose(pyrus_mock, bot_server, pyrus_requests):
                   headers={"Authorization": "Bearer " + auth})
     requests.get(f"{api}/tasks/{task.id}", headers={"Authorization": "Bearer " + auth + "x"})
     print(pyrus_mock.check_bot(bot))
-    print(repr(bot), repr(delivery), pyrus_mock.deliveries, pyrus_mock.backend.accounts.find_bot(bot.id))
+    account = pyrus_mock.backend.accounts.find_bot(bot.id)
+    print(repr(bot), repr(delivery), pyrus_mock.deliveries, account)
     print(pyrus_mock.transcript_json())
     assert delivery.attempts == [], "fails on purpose, to print the report and transcript"
 """
