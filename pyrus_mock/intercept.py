@@ -25,9 +25,8 @@ by patching its two default transport classes for the intercepted hosts only (se
 :mod:`pyrus_mock._intercept_httpx` for how and why). httpx stays optional: it is imported when an
 interceptor starts, and nothing happens without it. Both libraries go through one function,
 :func:`call_wsgi` (werkzeug's ``EnvironBuilder`` and ``run_wsgi_app``, public API only), so a
-reply is the same whichever client asked. Pyrus URLs are answered
-before httpcore is reached, so a ``respx`` mock (its default mocker patches httpcore) only sees
-the other URLs.
+reply is the same whichever client asked. Pyrus URLs are answered before httpcore is reached,
+so a ``respx`` mock (its default mocker patches httpcore) only sees the other URLs.
 """
 
 from __future__ import annotations
