@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.routing import MapAdapter, Rule
+from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.wrappers import Request
 
 from ..backend import ApiCall
@@ -103,32 +103,49 @@ class PyrusApp:
     Attributes:
         backend: the backend.
         control: the control plane, or None.
-        url_map: the werkzeug ``Map`` of :data:`pyrus_mock.api.routes.ENDPOINTS` (shared by
-            every app without a control plane).
     """
 
     def __init__(self, backend: PyrusBackend, *, control: ControlPlane | None = None) -> None:
         self.backend = backend
         self.control = control
-        if control is None:
-            self.url_map = routes.default_map()
-        else:
-            from .control import control_rules
-
-            self.url_map = routes.build_map(extra=control_rules())
-        # Bound once; every request passes its own path and method, so matching is pure. Made
-        # directly rather than with Map.bind, which IDNA-encodes the (ASCII) server name and so
-        # loads the idna codec (about 1 ms) into a fake that may never need it.
-        url_map = self.url_map
-        self._adapter = MapAdapter(
-            url_map, "pyrus-mock.invalid", "/", url_map.default_subdomain, "http", "/", "GET", None
-        )
+        # The route table is bound on the first request (see _adapter), not here: building it
+        # compiles werkzeug's URL builders for every rule, which a fake that is started but
+        # never asked anything (a delivery-only test) need not pay.
+        self._adapter_lock = threading.Lock()
+        self._bound: MapAdapter | None = None
         # Matching is pure, so its results are cached: a test reads the same few paths over and
         # over, and werkzeug's matcher costs a tenth of a simple request (failures, which raise,
         # are not cached).
         self._match = functools.lru_cache(maxsize=1024)(self._match_uncached)
         self._errors_lock = threading.Lock()
         self._errors: list[tuple[str, BaseException]] = []
+
+    @property
+    def url_map(self) -> Map:
+        """The werkzeug ``Map`` of :data:`pyrus_mock.api.routes.ENDPOINTS` (and of the control
+        routes when there is a control plane), shared by every app of the same kind."""
+        return self._adapter.map
+
+    @property
+    def _adapter(self) -> MapAdapter:
+        """The route table, bound once with ``Map.bind`` when first needed.
+
+        Every request passes its own path and method to ``match``, so the server name bound
+        here is never used for matching.
+        """
+        adapter = self._bound
+        if adapter is None:
+            with self._adapter_lock:
+                adapter = self._bound
+                if adapter is None:
+                    if self.control is None:
+                        url_map = routes.default_map()
+                    else:
+                        from .control import control_map
+
+                        url_map = control_map()
+                    adapter = self._bound = url_map.bind("pyrus-mock.invalid")
+        return adapter
 
     # -- errors kept for tests -----------------------------------------------------------------
 

@@ -33,13 +33,15 @@ views are in :mod:`pyrus_mock.api.control_views`, request parsing and the JSON s
 
 from __future__ import annotations
 
+import functools
 import hmac
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..errors import BotLimitReached, CommentRejected, InvalidArgument, UnknownEntity
@@ -56,7 +58,7 @@ from .control_json import (
     violation_json,
 )
 from .errors import ApiError
-from .routes import LazyBuilderRule
+from .routes import build_map
 
 if TYPE_CHECKING:
     from ..mock import PyrusMock
@@ -94,7 +96,7 @@ class ControlEndpoint:
         return f"{'|'.join(self.methods)} {CONTROL_PREFIX}{self.path}"
 
 
-class ControlRule(LazyBuilderRule):
+class ControlRule(Rule):
     """A werkzeug rule for a control route; ``rule.control`` is its :class:`ControlEndpoint`."""
 
     def __init__(self, string: str, *, control: ControlEndpoint) -> None:
@@ -181,6 +183,21 @@ CONTROL_ENDPOINTS: tuple[ControlEndpoint, ...] = (
 def control_rules(endpoints: Iterable[ControlEndpoint] = CONTROL_ENDPOINTS) -> list[ControlRule]:
     """werkzeug rules for the control routes, to add to the API's route table."""
     return [ControlRule(CONTROL_PREFIX + ep.path, control=ep) for ep in endpoints]
+
+
+def control_map() -> Map:
+    """The one route table of the API and the control routes, built on the first call and shared
+    by every app with a control plane (like :func:`pyrus_mock.api.routes.default_map`)."""
+    with _CONTROL_MAP_LOCK:
+        return _control_map()
+
+
+_CONTROL_MAP_LOCK = threading.Lock()
+
+
+@functools.cache
+def _control_map() -> Map:
+    return build_map(extra=control_rules())
 
 
 # -- the plane -----------------------------------------------------------------------------------

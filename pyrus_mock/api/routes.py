@@ -9,8 +9,10 @@ not serve (contract §7.1), and :func:`coverage_markdown` renders both as ``COVE
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +46,6 @@ __all__ = [
     "NOT_IMPLEMENTED",
     "Endpoint",
     "EndpointRule",
-    "LazyBuilderRule",
     "build_map",
     "coverage_markdown",
     "default_map",
@@ -92,36 +93,7 @@ class Endpoint:
         return f"{'|'.join(self.methods)} {self.display_path}"
 
 
-class LazyBuilderRule(Rule):
-    """A werkzeug ``Rule`` that compiles its URL builders when a URL is first built.
-
-    werkzeug's ``Rule.compile`` generates and compiles two URL-builder functions per rule
-    (``ast`` + ``compile()``) for ``MapAdapter.build``. For this table that was 95 % of building
-    the ``Map`` (8 ms of 8.4 ms on the 2-core reference machine, ``benchmarks/bench_startup.py``),
-    paid by every process that imports the package, while the fake only *matches* URLs. The
-    builder is still werkzeug's own, compiled on the first ``build`` and kept.
-
-    ``_compile_builder`` is private to werkzeug (the same in 3.0 and 3.1): arguments pass through
-    unchanged, a werkzeug that stops calling it merely compiles eagerly again, and
-    ``tests/test_coverage_md.py`` builds and matches back every route, so a change of its
-    contract fails a test rather than a user's request.
-    """
-
-    def _compile_builder(self, *args: Any, **kwargs: Any) -> Callable[..., tuple[str, str]]:
-        compile_builder = super()._compile_builder
-        compiled: list[Callable[..., tuple[str, str]]] = []
-
-        def build(rule: Rule, *values: Any, **options: Any) -> tuple[str, str]:
-            # werkzeug binds the returned function to the rule (``__get__``), so ``rule`` is
-            # ``self``; list.append is atomic, and a duplicate compile under a race is harmless.
-            if not compiled:
-                compiled.append(compile_builder(*args, **kwargs))
-            return compiled[0](rule, *values, **options)
-
-        return build
-
-
-class EndpointRule(LazyBuilderRule):
+class EndpointRule(Rule):
     """A werkzeug ``Rule`` that also carries its :class:`Endpoint` (``rule.spec``)."""
 
     def __init__(self, string: str, *, spec: Endpoint) -> None:
@@ -725,14 +697,17 @@ _LONGEST_FIRST = sorted(API_PREFIXES, key=len, reverse=True)
 
 
 def default_map() -> Map:
-    """The ``Map`` of :data:`ENDPOINTS`, built once when this module is imported and shared by
-    every app without a control plane.
+    """The ``Map`` of :data:`ENDPOINTS`, built on the first call and shared by every app without
+    a control plane.
 
-    Building compiles every rule (a few ms for this table), so it is done with the import rather
-    than when the first fake starts; a built ``Map`` holds no request state and is only read
-    while matching, so sharing it is safe across apps and threads.
+    Building compiles every rule, including werkzeug's two URL builders per rule (``ast`` +
+    ``compile()``: most of the cost, ≈ 10-20 ms for this table), so it is left to the first app
+    that matches a request rather than done by every process that imports the package; a built
+    ``Map`` holds no request state and is only read while matching, so sharing it is safe
+    across apps and threads.
     """
-    return _DEFAULT_MAP
+    with _DEFAULT_MAP_LOCK:
+        return _default_map()
 
 
 def route_summary(endpoints: Iterable[Endpoint] = ENDPOINTS) -> str:
@@ -786,4 +761,5 @@ def coverage_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-_DEFAULT_MAP = build_map()
+_DEFAULT_MAP_LOCK = threading.Lock()  # one build, even when two threads ask first
+_default_map = functools.cache(build_map)
