@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.formparser import FormDataParser
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.wrappers import Request
@@ -64,14 +65,21 @@ class _Request(Request):
     ``ResourceWarning``) when a too-large multipart body is cut off in the middle of a part.
     """
 
-    def _get_file_stream(
-        self,
-        total_content_length: int | None,
-        content_type: str | None,
-        filename: str | None = None,
-        content_length: int | None = None,
-    ) -> IO[bytes]:
-        return io.BytesIO()
+    def make_form_data_parser(self) -> FormDataParser:
+        """werkzeug's form parser, storing each uploaded file in a ``BytesIO``."""
+        parser = super().make_form_data_parser()
+        parser.stream_factory = _memory_stream
+        return parser
+
+
+def _memory_stream(
+    total_content_length: int | None,
+    content_type: str | None,
+    filename: str | None,
+    content_length: int | None = None,
+) -> IO[bytes]:
+    """The form parser's ``stream_factory`` (werkzeug's ``TStreamFactory``): one upload's buffer."""
+    return io.BytesIO()
 
 
 def _status_line(code: int) -> str:
