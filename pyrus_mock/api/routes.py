@@ -9,6 +9,9 @@ both as ``COVERAGE.md``.
 
 from __future__ import annotations
 
+import functools
+import threading
+
 from werkzeug.routing import Map
 
 from . import (
@@ -582,14 +585,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 def default_map() -> Map:
-    """The ``Map`` of :data:`ENDPOINTS`, built once when this module is imported and shared by
-    every app.
+    """The ``Map`` of :data:`ENDPOINTS`, built on the first call and shared by every app.
 
-    Building compiles every rule (a few ms for this table), so it is done with the import rather
-    than when the first fake starts; a built ``Map`` holds no request state and is only read
-    while matching, so sharing it is safe across apps and threads.
+    Building compiles every rule, including werkzeug's two URL builders per rule (``ast`` +
+    ``compile()``: most of the cost, ≈ 10-20 ms for this table), so it is left to the first app
+    that matches a request rather than done by every process that imports the package; a built
+    ``Map`` holds no request state and is only read while matching, so sharing it is safe
+    across apps and threads.
     """
-    return _DEFAULT_MAP
+    with _DEFAULT_MAP_LOCK:
+        return _default_map()
 
 
-_DEFAULT_MAP = build_map(ENDPOINTS)
+_DEFAULT_MAP_LOCK = threading.Lock()  # one build, even when two threads ask first
+_default_map = functools.cache(lambda: build_map(ENDPOINTS))
