@@ -1,9 +1,15 @@
 """Testing the Flask bot in flask_bot.py with the pyrus_mock and bot_server fixtures."""
 
+from collections.abc import Callable
+
 from flask_bot import create_app
 
+from pyrus_mock import PyrusMock
 
-def test_the_bot_approves_the_expense(pyrus_mock, bot_server):
+
+def test_the_bot_approves_the_expense(
+    pyrus_mock: PyrusMock, bot_server: Callable[..., str]
+) -> None:
     app = create_app()
     bot = pyrus_mock.create_bot("Approver", bot_server(app))  # served over HTTPS
     app.config["PYRUS_SECURITY_KEY"] = bot.security_key
@@ -26,7 +32,7 @@ def test_the_bot_approves_the_expense(pyrus_mock, bot_server):
     assert task.current_step == 2  # on to the boss
 
 
-def test_the_bot_checks_signatures(pyrus_mock, bot_server):
+def test_the_bot_checks_signatures(pyrus_mock: PyrusMock, bot_server: Callable[..., str]) -> None:
     app = create_app()
     bot = pyrus_mock.create_bot("Approver", bot_server(app))
     app.config["PYRUS_SECURITY_KEY"] = bot.security_key
