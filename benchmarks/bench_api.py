@@ -70,7 +70,7 @@ def make_world() -> tuple[PyrusMock, Any, Any]:
         author=author,
         text="Please review",
     )
-    mock.backend.comment(task, {"text": "receipt attached"}, mock.backend.person(author.id))
+    mock._backend.comment(task, {"text": "receipt attached"}, mock._backend.person(author.id))
     return mock, bot, task
 
 

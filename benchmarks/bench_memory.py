@@ -78,9 +78,9 @@ def bytes_growth(count: int, size: int) -> int:
 
 def state_of(mock: PyrusMock) -> dict[str, int]:
     """Sizes of everything in the fake that could grow from test to test."""
-    pooled = mock.dispatcher._http._idle
+    pooled = mock._dispatcher._http._idle
     return {
-        "listeners": len(mock.backend.listeners),
+        "listeners": len(mock._backend.listeners),
         "bot servers": len(mock._bot_servers),
         "pooled connections": sum(len(conns) for conns in pooled.values()),
         "pool keys": len(pooled),

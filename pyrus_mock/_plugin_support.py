@@ -160,10 +160,10 @@ class PluginSession:
             # a long session would pile up connections to servers that no longer exist.
             pooled = {f"{server.host}:{server.port}" for server in self._pool}
             pooled |= {urlsplit(server.url).netloc for server in self._asgi_pool}
-            sent_to = {urlsplit(a.url).netloc for d in mock.dispatcher.deliveries
+            sent_to = {urlsplit(a.url).netloc for d in mock._dispatcher.deliveries
                        for a in d.attempts}  # fmt: skip
             if not sent_to <= pooled:
-                mock.dispatcher.close()
+                mock._dispatcher.close()
 
     def cert(self, hosts: Sequence[str]) -> IssuedCert:
         """A certificate for ``hosts`` from the session's CA, issued once per session."""
@@ -250,7 +250,7 @@ class PluginSession:
             if asgi:
                 # Hang up the fake's keep-alive connections first, so that uvicorn closes its
                 # side while its event loop still runs (else: unclosed transport warnings).
-                self.mock.dispatcher.close()
+                self.mock._dispatcher.close()
             for server in pool:
                 server.stop()
             for uvicorn_server in asgi:

@@ -257,10 +257,11 @@ def check_bot(
 
     if not latency_budget > 0:
         raise InvalidArgument("latency_budget", repr(latency_budget), "seconds > 0, e.g. 10")
-    if getattr(bot, "_backend", None) is not mock.backend or mock.backend.find_bot(bot.id) is None:
+    backend = mock._backend
+    if getattr(bot, "_backend", None) is not backend or backend.find_bot(bot.id) is None:
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
                               "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
-    reason = mock.dispatcher.undeliverable_reason(mock.backend.bot(bot.id))
+    reason = mock._dispatcher.undeliverable_reason(mock._backend.bot(bot.id))
     if reason:
         raise InvalidArgument(
             "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",
@@ -321,7 +322,7 @@ class _Runner:
         self.budget = latency_budget
         self.task_arg = task
         self.progress = progress
-        self.settings = mock.backend.settings
+        self.settings = mock._backend.settings
         self.genuine: _Exchange | None = None
         self.statuses: dict[str, CheckStatus] = {}
 
@@ -366,8 +367,8 @@ class _Runner:
             return mock.create_task(form=form, text=_TASK_TEXT, fields={"u_note": "Заметка"})
 
     def _body(self) -> tuple[bytes, str]:
-        backend = self.mock.backend
-        return self.mock.dispatcher.build_body(self.task, backend.bot(self.bot.id))
+        backend = self.mock._backend
+        return self.mock._dispatcher.build_body(self.task, backend.bot(self.bot.id))
 
     def _headers(self, signature: str | None, attempt: int = 1) -> dict[str, str]:
         headers = {
@@ -386,10 +387,10 @@ class _Runner:
                     self.settings.signature_case)  # fmt: skip
 
     def _post(self, body: bytes, token: str, headers: dict[str, str]) -> _Exchange:
-        backend = self.mock.backend
+        backend = self.mock._backend
         with backend.lock:
             before = backend.api_calls_total
-        result = self.mock.dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
+        result = self.mock._dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
         with backend.lock:
             during = backend.api_calls_since(before)
         tail = token[-4:]
@@ -449,7 +450,7 @@ class _Runner:
         from .engine.validation import validate
         from .engine.violations import errors_of
 
-        backend = self.mock.backend
+        backend = self.mock._backend
         with backend.lock:
             person = backend.person(self.bot.id)
             violations = validate(reply, self.task, person, backend)
@@ -632,11 +633,11 @@ def _no_auto_delivery(mock: PyrusMock) -> Iterator[None]:
     """Create the check's task without the fake delivering it to the bot on its own."""
     saved = mock.settings
     quiet = saved.replace(auto_deliver=False)
-    mock.settings = mock.backend.settings = quiet
+    mock.settings = mock._backend.settings = quiet
     try:
         yield
     finally:
-        mock.settings = mock.backend.settings = saved
+        mock.settings = mock._backend.settings = saved
 
 
 def _outcome(result: HttpResult) -> str:

@@ -182,7 +182,7 @@ def _outcome(s: Style, attempt: Attempt) -> str:
 
 
 def _task_lines(p: _Printer, mock: PyrusMock, task_id: int) -> dict[str, Any]:
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         task = backend.task(task_id)
         form = backend.find_form(task.form_id) if task.form_id else None
@@ -227,7 +227,7 @@ def _check(condition: bool, problem: str) -> None:
 
 
 def _bot_api_calls(mock: PyrusMock, bot: Bot, since: int) -> list[Any]:
-    return [c for c in mock.backend.api_calls_since(since) if c.person_id == bot.id]
+    return [c for c in mock._backend.api_calls_since(since) if c.person_id == bot.id]
 
 
 def run(
@@ -314,7 +314,7 @@ def _scenario(
     )
     p.heading("A task reaches the bot")
     p(f"form “{form.name}”: step 1 “Bot check” → {bot.name}, step 2 “Accounting” → Ivan Petrov")
-    calls_before = mock.backend.api_calls_total
+    calls_before = mock._backend.api_calls_total
     task = mock.create_task(
         form=form,
         fields={"u_amount": 120.5, "u_purpose": "Team lunch"},

@@ -550,7 +550,7 @@ def _wait_for_bot(url: str, trust: ssl.SSLContext, seconds: float) -> str | None
 
 def _set_login(mock: PyrusMock, bot_id: int, login: str) -> None:
     """Give the bot the login it already knows (a real bot keeps its Pyrus login)."""
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         other = backend.find_person_by_email(login)
         if other is not None and other.id != bot_id:

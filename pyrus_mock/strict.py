@@ -54,7 +54,7 @@ def problems(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> list[str]:
 
     found: list[str] = []
     now = mock.clock.time()
-    for delivery in list(mock.dispatcher.deliveries):
+    for delivery in list(mock._dispatcher.deliveries):
         errors = delivery.error_violations
         if errors:
             found.append(

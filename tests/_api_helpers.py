@@ -91,7 +91,7 @@ class World:
         """A token for ``author``, ``outsider``, ``supervisor``, ``manager`` or ``bot``."""
         if who not in self.tokens:
             person_id = self.bot.id if who == "bot" else getattr(self, who).id
-            self.tokens[who] = self.mock.backend.issue_token(person_id).value
+            self.tokens[who] = self.mock._backend.issue_token(person_id).value
         return self.tokens[who]
 
     def headers(self, who: str | None = "bot", **extra: str) -> dict[str, str]:
@@ -162,7 +162,7 @@ def make_world(**settings: Any) -> World:
         form=form, fields={"u_amount": 120.5, "u_note": "taxi"}, author=author, list_ids=[lst.id]
     )
     simple = mock.create_task(text="Buy milk", author=author, responsible=author)
-    backend = mock.backend
+    backend = mock._backend
     uploaded = backend.upload("receipt.txt", b"receipt bytes", author.id)
     backend.comment(task, {"text": "scan", "attachments": [uploaded.guid]}, author)
     admin = mock.add_user("Ada", "Admin", rights=Rights.ORGANIZATION_MANAGER)

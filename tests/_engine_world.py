@@ -101,7 +101,7 @@ class World:
 
     @property
     def backend(self) -> PyrusBackend:
-        return self.mock.backend
+        return self.mock._backend
 
     def f(self, code: str) -> FieldDef:
         """The rich form's field with that code."""
@@ -140,7 +140,7 @@ def build_world(**settings: Any) -> World:
     ``settings`` override :class:`pyrus_mock.Settings` (passed to ``PyrusMock``).
     """
     mock = PyrusMock(**settings)
-    be = mock.backend
+    be = mock._backend
     ann = mock.add_user("Ann", "Author", email="ann@example.com")
     bob = mock.add_user("Bob", "Boss", email="bob@example.com")
     cid = mock.add_user("Cid", "Clerk", email="cid@example.com")

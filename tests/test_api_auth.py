@@ -61,7 +61,7 @@ def test_auth_urls_point_back_at_the_host(
 
 
 def test_users_log_in_with_their_key(world: World) -> None:
-    key = world.mock.backend.user_key(world.author.id)
+    key = world.mock._backend.user_key(world.author.id)
     status, data = _login(world, login=world.author.email.upper(), security_key=key)
     assert status == 200, data
     status, data = _login(
@@ -212,7 +212,7 @@ def test_successful_auth_counts_for_the_person(world: World) -> None:
         json_body={"login": world.bot.login, "security_key": world.bot.security_key},
     )
     assert response.headers["X-RateLimit-Remaining"] == "4999"
-    assert world.mock.backend.api_calls[-1].person_id == world.bot.id
+    assert world.mock._backend.api_calls[-1].person_id == world.bot.id
 
 
 def test_the_route_map_is_shared_and_immutable() -> None:

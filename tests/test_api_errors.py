@@ -331,7 +331,7 @@ def test_control_routes_below_an_api_prefix_are_404() -> None:
 
     mock = PyrusMock()
     try:
-        app = create_app(mock.backend, control=ControlPlane(mock, "a" * 32))
+        app = create_app(mock._backend, control=ControlPlane(mock, "a" * 32))
         client = Client(app)
         for method in ("GET", "POST"):
             response = client.open("/v4/_mock/reset", method=method)
@@ -427,7 +427,7 @@ def test_unexpected_exception_is_a_json_500_and_kept(
     def broken(form_id: int) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(world.mock.backend, "find_form", broken)
+    monkeypatch.setattr(world.mock._backend, "find_form", broken)
     response = world.client.get(f"/v4/forms/{world.form.id}", headers=world.headers())
     assert response.status_code == 500
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -440,14 +440,14 @@ def test_unexpected_exception_is_a_json_500_and_kept(
     assert isinstance(info.value.__cause__, RuntimeError)
     world.app.clear_errors()
     world.app.raise_errors()
-    assert world.mock.backend.api_calls[-1].error_code == "server_error"
+    assert world.mock._backend.api_calls[-1].error_code == "server_error"
 
 
 def test_every_call_is_recorded(world: World) -> None:
     world.ok("GET", f"/v4/tasks/{world.task.id}?x=1")
     world.fail("GET", "/v4/tasks/999999", 403, "access_denied_task")
     world.fail("GET", "/v4/forms", 401, "token_not_specified", who=None)
-    calls = world.mock.backend.api_calls[-3:]
+    calls = world.mock._backend.api_calls[-3:]
     token = world.token("bot")
     assert [(c.method, c.path, c.status, c.error_code) for c in calls] == [
         ("GET", f"/v4/tasks/{world.task.id}?x=1", 200, None),

@@ -41,7 +41,7 @@ def register_world() -> World:
             fields["u_note"] = note
         mock.create_task(form=world.form, fields=fields, author=world.author)
     closed = mock.create_task(form=world.form, fields={"u_amount": 7}, author=world.author)
-    mock.backend.comment(closed, {"action": "finished"}, world.author)
+    mock._backend.comment(closed, {"action": "finished"}, world.author)
     return world
 
 
@@ -52,7 +52,7 @@ def _register(world: World, method: str = "GET", query: str = "", **body: Any) -
 
 
 def _ids(world: World) -> list[int]:
-    return [t.id for t in world.mock.backend.tasks() if t.form_id == world.form.id]
+    return [t.id for t in world.mock._backend.tasks() if t.form_id == world.form.id]
 
 
 def test_register_filters(register_world: World) -> None:
@@ -146,7 +146,7 @@ def test_profile(world: World) -> None:
     profile = world.ok("GET", "/v4/profile?withinactive=False")
     assert profile["person_id"] == world.bot.id
     assert profile["email"] == world.bot.login
-    assert profile["organization_id"] == world.mock.backend.organisation.id
+    assert profile["organization_id"] == world.mock._backend.organisation.id
     assert profile["locale"] == "en-US"
     ids = [p["id"] for p in profile["organization"]["persons"]]
     assert world.author.id in ids
@@ -159,7 +159,7 @@ def test_profile(world: World) -> None:
 
 def test_contacts(world: World) -> None:
     orgs = world.ok("GET", "/v4/contacts?include_inactive=False")["organizations"]
-    assert [o["organization_id"] for o in orgs] == [world.mock.backend.organisation.id]
+    assert [o["organization_id"] for o in orgs] == [world.mock._backend.organisation.id]
 
 
 # -- catalogs --------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_inbox(world: World) -> None:
 
 
 def test_lists(world: World) -> None:
-    child = world.mock.backend.add_list("Child", parent_id=world.lst.id)
+    child = world.mock._backend.add_list("Child", parent_id=world.lst.id)
     lists = world.ok("GET", "/v4/lists")["lists"]
     assert [(lst["id"], lst["name"]) for lst in lists] == [(world.lst.id, "Projects")]
     assert [(c["id"], c["name"], c["parent_id"]) for c in lists[0]["children"]] == [
@@ -231,7 +231,7 @@ def test_lists(world: World) -> None:
     tasks = world.ok("GET", f"/v4/lists/{world.lst.id}/tasks", who="author")
     assert [t["id"] for t in tasks["tasks"]] == [world.task.id]
     assert world.ok("GET", f"/v4/lists/{world.lst.id}/tasks", who="outsider")["tasks"] == []
-    world.mock.backend.comment(world.task, {"action": "finished"}, world.author)
+    world.mock._backend.comment(world.task, {"action": "finished"}, world.author)
     assert (
         world.ok("POST", f"/v4/lists/{world.lst.id}/tasks", who="author", json_body={})["tasks"]
         == []
@@ -251,7 +251,7 @@ def test_upload_any_part_name(world: World, part: str, prefix: str) -> None:
     content = "päper".encode()
     data = world.ok("POST", f"{prefix}/files/upload", data={part: (io.BytesIO(content), "p.txt")})
     assert data["md5_hash"] == hashlib.md5(content).hexdigest()
-    record = world.mock.backend.find_file_by_guid(data["guid"])
+    record = world.mock._backend.find_file_by_guid(data["guid"])
     assert record is not None
     assert (record.name, record.content, record.uploaded_by) == ("p.txt", content, world.bot.id)
 
@@ -289,7 +289,7 @@ def test_who_may_download(world: World, who: str) -> None:
 
 
 def test_uploader_may_download_unattached_files(world: World) -> None:
-    record = world.mock.backend.upload("mine.txt", b"m", world.outsider.id)
+    record = world.mock._backend.upload("mine.txt", b"m", world.outsider.id)
     response, _ = world.call("GET", f"/files/download/{record.id}", who="outsider", raw_ok=True)
     assert response.status_code == 200
     world.fail("GET", f"/files/download/{record.id}", 403, "access_denied_file", who="author")
@@ -297,8 +297,8 @@ def test_uploader_may_download_unattached_files(world: World) -> None:
 
 def test_file_field_values_are_downloadable(world: World) -> None:
     scan = next(f for f in world.form.fields if f.code == "u_scan")
-    record = world.mock.backend.upload("field.bin", b"f", world.author.id)
-    world.mock.backend.comment(
+    record = world.mock._backend.upload("field.bin", b"f", world.author.id)
+    world.mock._backend.comment(
         world.task,
         {"field_updates": [{"id": scan.id, "value": [{"guid": record.guid}]}]},
         world.author,
@@ -310,7 +310,7 @@ def test_file_field_values_are_downloadable(world: World) -> None:
 def test_non_ascii_file_names(world: World) -> None:
     from email.message import Message
 
-    record = world.mock.backend.upload("счёт №1.pdf", b"x", world.bot.id)
+    record = world.mock._backend.upload("счёт №1.pdf", b"x", world.bot.id)
     response, _ = world.call("GET", f"/services/attachment?Id={record.id}", raw_ok=True)
     header = response.headers["Content-Disposition"]
     assert header.isascii()
@@ -442,10 +442,10 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
         )
         mine = fake.create_task(form=form, author=ann)
         secret = fake.create_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
-        payslip = fake.backend.upload("payslip.pdf", b"SECRET", bob.id)
-        fake.backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
+        payslip = fake._backend.upload("payslip.pdf", b"SECRET", bob.id)
+        fake._backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
         client = Client(fake.app)
-        token = fake.backend.issue_token(ann.id).value
+        token = fake._backend.issue_token(ann.id).value
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         def post(path: str, body: dict[str, Any]) -> Any:
@@ -499,7 +499,7 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
         assert client.get(f"/v4/files/download/{payslip.id}", headers=headers).status_code == 403
 
         # A task Ann sees may be linked, and a file on it attached.
-        fake.backend.comment(secret, {"text": "join", "participants_added": [{"id": ann.id}]}, bob)
+        fake._backend.comment(secret, {"text": "join", "participants_added": [{"id": ann.id}]}, bob)
         assert post(f"/v4/tasks/{mine.id}/comments", link).status_code == 200
         again = post(
             f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}

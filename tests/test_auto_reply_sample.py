@@ -113,7 +113,7 @@ def test_first_delivery_of_a_task_created_through_the_official_client(
 ) -> None:
     ann = fake.add_user("Ann", "Author")
     with fake.intercept():
-        api = client.PyrusAPI(login=ann.email, security_key=fake.backend.user_key(ann.id))
+        api = client.PyrusAPI(login=ann.email, security_key=fake._backend.user_key(ann.id))
         created = api.create_task(CreateTaskRequest(text="Help with printer", responsible=bot.id))
     assert created.error_code is None, created.error
     _check_first_delivery_replied(fake, bot, created.task.id, ann.id)

@@ -94,8 +94,8 @@ def test_only_the_last_comment_is_sent(world: World) -> None:
     task = world.mock.create_task(
         text="Plan", author=world.author, responsible=world.author, due_date="2026-03-05"
     )
-    world.mock.backend.comment(task, {"text": "first"}, world.author)
-    world.mock.backend.comment(task, {"text": "second"}, world.author)
+    world.mock._backend.comment(task, {"text": "first"}, world.author)
+    world.mock._backend.comment(task, {"text": "second"}, world.author)
     reply = official(world, "author").get_calendar_tasks(
         CalendarRequest(utc(2026, 3, 5), utc(2026, 3, 5, 23, 59, 59))
     )

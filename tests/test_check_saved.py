@@ -257,7 +257,7 @@ def test_check_bot_takes_saved_json_and_bot_settings() -> None:
         other["task"]["form_id"] = 5
         with pytest.raises(SavedJsonError, match=r"^task: its form 5 is not in the fake"):
             fake.check_bot(bot, task=other)
-        assert fake.dispatcher.deliveries == []  # the checks call the bot; nothing is delivered
+        assert fake._dispatcher.deliveries == []  # the checks call the bot; nothing is delivered
     assert seen[-1]["task"]["form_id"] == 4242
 
 
@@ -280,7 +280,7 @@ def test_a_form_round_trips_through_saved_json() -> None:
         ],
         steps=[{"name": "One", "approvers": [approver]}, "Two", "Three"],
     )
-    upload = source.backend.upload("scan.pdf", b"%PDF", author.id)
+    upload = source._backend.upload("scan.pdf", b"%PDF", author.id)
     task = source.create_task(form=form, author=author, text="Buy paint", fields={
         "u_amount": 10.5, "Inner": "inside", "Colour": {"item_names": ["Blue"]},
         "Who": {"id": author.id}, "Scan": [{"guid": upload.guid}], "Due": "2026-03-01",
@@ -312,7 +312,7 @@ def test_a_form_round_trips_through_saved_json() -> None:
 
 def _get(fake: PyrusMock, path: str) -> Any:
     reader = fake.add_user("Sue", "Visor", rights=Rights.SUPERVISOR)
-    token = fake.backend.issue_token(reader.id).value
+    token = fake._backend.issue_token(reader.id).value
     reply = Client(fake.app).get(path, headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 200, reply.get_data(as_text=True)
     return reply.get_json()

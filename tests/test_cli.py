@@ -368,7 +368,7 @@ def test_login_gives_the_bot_the_login_it_knows(elsewhere: PyrusMock) -> None:
     bot = elsewhere.create_bot("Bot", "https://127.0.0.1:9/", security_key=KEY)
     _set_login(elsewhere, bot.id, "bot@00000000-0000-4000-8000-000000000001")
     assert bot.login == "bot@00000000-0000-4000-8000-000000000001"
-    token = elsewhere.backend.login(bot.login, KEY)
+    token = elsewhere._backend.login(bot.login, KEY)
     assert token.person_id == bot.id
     user = elsewhere.add_user(email="taken@example.com")
     with pytest.raises(UsageError, match="already taken"):

@@ -116,9 +116,9 @@ def _project_task(world: World) -> tuple[int, int, int]:
     form = world.mock.add_form(
         "Order", [{"name": "Project", "type": "project"}, {"name": "Note", "type": "text"}]
     )
-    child = world.mock.backend.add_list("Sub", parent_id=world.lst.id)
+    child = world.mock._backend.add_list("Sub", parent_id=world.lst.id)
     task = world.mock.create_task(form=form, fields={"Note": "x"}, author=world.author)
-    world.mock.backend.comment(task, {"added_list_ids": [child.id]}, world.author)
+    world.mock._backend.comment(task, {"added_list_ids": [child.id]}, world.author)
     field_id = next(f.id for f in form.fields if f.type == "project")
     return task.id, child.id, field_id
 
@@ -133,8 +133,8 @@ def test_project_field_carries_the_tasks_lists(world: World) -> None:
             {"id": child_id, "name": "Sub", "parent": {"id": world.lst.id, "name": "Projects"}}
         ]
     }
-    world.mock.backend.comment(
-        world.mock.backend.find_task(task_id), {"removed_list_ids": [child_id]}, world.author
+    world.mock._backend.comment(
+        world.mock._backend.find_task(task_id), {"removed_list_ids": [child_id]}, world.author
     )
     fields = world.ok("GET", f"/v4/tasks/{task_id}", who="author")["task"]["fields"]
     assert "value" not in next(f for f in fields if f["id"] == field_id), "no list, no value"
@@ -157,8 +157,8 @@ def test_official_client_reads_project_values(world: World, api: client.PyrusAPI
     from pyrus.models import entities
 
     task_id, child_id, field_id = _project_task(world)
-    world.mock.backend.comment(
-        world.mock.backend.find_task(task_id),
+    world.mock._backend.comment(
+        world.mock._backend.find_task(task_id),
         {"participants_added": [{"id": world.bot.id}]},
         world.author,
     )
@@ -175,7 +175,7 @@ def test_official_client_reads_project_values(world: World, api: client.PyrusAPI
 
 def _payload(world: World, bot_id: int) -> dict[str, object]:
     mock = world.mock
-    body, _ = mock.dispatcher.build_body(world.task, mock.backend.bot(bot_id), token=False)
+    body, _ = mock._dispatcher.build_body(world.task, mock._backend.bot(bot_id), token=False)
     return dict(json.loads(body))
 
 
@@ -213,7 +213,7 @@ def test_control_plane_forms_take_inbox_group_defaults_and_step_deadlines() -> N
     mock = PyrusMock()
     try:
         token = "t" * 32
-        app = create_app(mock.backend, control=ControlPlane(mock, token))
+        app = create_app(mock._backend, control=ControlPlane(mock, token))
         reply = Client(app).post(
             "/_mock/forms",
             json={
@@ -225,7 +225,7 @@ def test_control_plane_forms_take_inbox_group_defaults_and_step_deadlines() -> N
             headers={"Authorization": f"Bearer {token}"},
         )
         assert reply.status_code == 200, reply.get_data()
-        form = mock.backend.find_form(reply.get_json()["id"])
+        form = mock._backend.find_form(reply.get_json()["id"])
         assert form is not None
         assert form.inbox_group is True
         assert form.fields[0].default == 2

@@ -40,7 +40,7 @@ def test_correct_bot_passes_every_check(pyrus_mock: PyrusMock, bot_server: BotSe
     assert pyrus_mock.deliveries == []
     assert all(
         [c.author_id for c in task.comments] == [task.author_id]  # the creation comment only
-        for task in pyrus_mock.backend.tasks()
+        for task in pyrus_mock.tasks()
     )
 
 

@@ -31,7 +31,7 @@ def fake() -> Iterator[PyrusMock]:
 
 @pytest.fixture
 def client(fake: PyrusMock) -> Client:
-    return Client(create_app(fake.backend, control=ControlPlane(fake, TOKEN)))
+    return Client(create_app(fake._backend, control=ControlPlane(fake, TOKEN)))
 
 
 def call(
@@ -93,7 +93,7 @@ def test_control_calls_need_the_admin_token(
     assert status == 401
     assert body["error_code"] == code
     assert "admin token" in body["error"]
-    assert fake.backend.api_calls == []  # control calls are not API calls
+    assert fake._backend.api_calls == []  # control calls are not API calls
 
 
 def test_both_header_forms_are_accepted(client: Client) -> None:
@@ -142,7 +142,7 @@ def test_unknown_routes_and_methods(client: Client) -> None:
 
 def test_control_calls_are_not_logged_as_api_calls(client: Client, fake: PyrusMock) -> None:
     call(client, "POST", "/_mock/bots", {"name": "Bot", "url": "https://127.0.0.1:9/"})
-    assert fake.backend.api_calls == []
+    assert fake._backend.api_calls == []
 
 
 # -- users, forms, catalogs, bots ----------------------------------------------------------------
@@ -304,7 +304,7 @@ def test_retries_wait_for_the_virtual_clock(client: Client, fake: PyrusMock) -> 
 def test_the_real_clock_cannot_be_advanced() -> None:
     mock = PyrusMock(clock=RealClock())
     try:
-        client = Client(create_app(mock.backend, control=ControlPlane(mock, TOKEN)))
+        client = Client(create_app(mock._backend, control=ControlPlane(mock, TOKEN)))
         status, body = call(client, "POST", "/_mock/clock/advance", {"seconds": 61})
         assert status == 409
         assert body["error_code"] == "clock_not_virtual"
@@ -331,7 +331,7 @@ def test_reset_forgets_everything(client: Client, fake: PyrusMock) -> None:
     status, body = call(client, "POST", "/_mock/reset", {"seed": 3})
     assert (status, body["reset"], body["seed"]) == (200, True, 3)
     assert call(client, "GET", "/_mock/bots")[1] == {"bots": []}
-    assert fake.backend.tasks() == []
+    assert fake._backend.tasks() == []
 
 
 # -- settings ------------------------------------------------------------------------------------
@@ -353,7 +353,7 @@ def test_settings_are_read_and_changed(client: Client, fake: PyrusMock) -> None:
     assert changed == {**current, **changes, "delivery_timeout": 3.0}
     assert call(client, "GET", "/_mock/settings")[1] == changed
     # One copy, the backend's, which the app, the dispatcher and the engine read.
-    assert fake.settings is fake.backend.settings
+    assert fake.settings is fake._backend.settings
     assert fake.settings.retry_delays == (5.0, 10.5)
     assert fake.settings.delivery_timeout == 3.0
     assert call(client, "PATCH", "/_mock/settings", {})[1] == changed  # nothing to change
@@ -390,7 +390,7 @@ def test_a_bad_setting_answers_400_naming_it_and_changes_nothing(
     assert body["error"].startswith(f"{field}: ")
     assert says in body["error"]
     assert fake.settings is before
-    assert fake.backend.settings is before
+    assert fake._backend.settings is before
 
 
 def test_settings_need_a_json_object(client: Client) -> None:
@@ -547,7 +547,7 @@ def test_a_comment_pyrus_would_refuse_lists_the_violations(client: Client, fake:
 def test_an_oversized_body_answers_413() -> None:
     mock = PyrusMock(max_request_bytes=1024)
     try:
-        client = Client(create_app(mock.backend, control=ControlPlane(mock, TOKEN)))
+        client = Client(create_app(mock._backend, control=ControlPlane(mock, TOKEN)))
         status, body = call(client, "POST", "/_mock/bots", {"name": "x" * 2000})
         assert status == 413
         assert body["error_code"] == "http_413"

@@ -132,8 +132,8 @@ def test_send_only_last_comment(fake: PyrusMock) -> None:
         bot = fake.create_bot("Bot", url, send_only_last_comment=True)
         user = fake.add_user("Ann", "Lee")
         task = fake.create_task(text="t", responsible=bot, author=user)
-        fake.backend.comment(task, {"text": "one"}, user)
-        fake.backend.comment(task, {"text": "two"}, user)
+        fake._backend.comment(task, {"text": "one"}, user)
+        fake._backend.comment(task, {"text": "two"}, user)
     payload = json.loads(bot_app.calls[-1][1])
     assert [c["text"] for c in payload["task"]["comments"]] == ["two"]
     bot.update(send_only_last_comment=False)
@@ -310,7 +310,7 @@ def test_concurrent_deliveries_and_api_calls_keep_state_consistent() -> None:
     with PyrusMock(auto_deliver=False) as fake, fake.serve_bot(bot_app) as url:
         bot = fake.create_bot("Bot", url)
         user = fake.add_user("Ann", "Lee")
-        token = fake.backend.issue_token(user.id).value
+        token = fake._backend.issue_token(user.id).value
         tasks = [fake.create_task(text=f"t{i}", author=user) for i in range(4)]
         errors: list[BaseException] = []
 

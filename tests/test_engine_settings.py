@@ -118,7 +118,7 @@ def test_marker_takes_engine_settings(pyrus_mock: PyrusMock) -> None:
         steps=[{"name": "Lead", "approvers": [ann]}, {"name": "HR", "approvers": [bob]}],
     )  # fmt: skip
     task = pyrus_mock.create_task(form=form, fields={"note": "May"})
-    be = pyrus_mock.backend
+    be = pyrus_mock._backend
     be.comment(task, {"approval_choice": "approved"}, ann)
     comment = be.comment(task, {"approval_choice": "rejected"}, bob)
     assert (task.current_step, task.is_closed, comment.reset_to_step) == (1, False, 1)

@@ -95,7 +95,7 @@ def test_no_state_leaks_from_one_test_to_the_next(suite: pytest.Pytester) -> Non
 
         def test_b_sees_an_empty_fake(pyrus_mock):
             from pyrus_mock.clock import DEFAULT_START
-            backend = pyrus_mock.backend
+            backend = pyrus_mock._backend
             assert backend.persons() == [] and backend.tasks() == [] and backend.bots() == []
             assert pyrus_mock.deliveries == [] and backend.api_calls == []
             assert pyrus_mock.clock.now() == DEFAULT_START
@@ -290,7 +290,7 @@ def test_settings_from_pyproject_and_the_marker(suite: pytest.Pytester) -> None:
         @pytest.mark.pyrus_mock(signature_case="lower", delivery_timeout=7)
         def test_marked(pyrus_mock):
             assert pyrus_mock.settings.signature_case == "lower"
-            assert pyrus_mock.backend.settings.delivery_timeout == 7
+            assert pyrus_mock._backend.settings.delivery_timeout == 7
 
         def test_after(pyrus_mock):
             assert pyrus_mock.settings.signature_case == "upper"

@@ -22,7 +22,7 @@ MB = 1024 * 1024
 
 def test_the_api_log_keeps_the_newest_calls_and_counts_the_dropped_ones() -> None:
     world = make_world(max_api_calls_recorded=3)
-    backend = world.mock.backend
+    backend = world.mock._backend
     mark = backend.api_calls_total
     for number in range(5):
         world.fail("GET", f"/v4/profile?n={number}", 401, "token_not_specified", who=None)
@@ -50,7 +50,7 @@ def test_long_unknown_urls_are_cut_in_the_log() -> None:
     world.fail("GET", path, 404, "not_found", who=None)
     world.fail("GET", "/v4/profile?q=" + "y" * 50_000, 401, "token_not_specified", who=None)
 
-    long_404, long_query = world.mock.backend.api_calls[-2:]
+    long_404, long_query = world.mock._backend.api_calls[-2:]
     assert long_404.path == path[:256] + "... (100004 chars in all)"
     assert long_query.path.startswith("/v4/profile?q=yyy")
     assert long_query.path.endswith("... (50014 chars in all)")
@@ -61,7 +61,7 @@ def test_secret_query_parameters_are_masked_in_the_log() -> None:
     world = make_world()
     token = world.token("bot")
     world.call("GET", f"/v4/profile?access_token={token}&x=1", who=None)
-    [call] = world.mock.backend.api_calls[-1:]
+    [call] = world.mock._backend.api_calls[-1:]
     assert token not in call.path
     assert call.path == f"/v4/profile?access_token={mask(token)}&x=1"
 
@@ -80,7 +80,7 @@ def test_deliveries_keep_the_newest_and_count_the_dropped_ones() -> None:
         assert mock.transcript_json()["dropped"] == {"deliveries": 3, "api_calls": 0}
         assert "older records dropped: 3 deliveries" in mock.transcript()
 
-        client = Client(create_app(mock.backend, control=ControlPlane(mock, "t" * 40)))
+        client = Client(create_app(mock._backend, control=ControlPlane(mock, "t" * 40)))
         auth = {"Authorization": "Bearer " + "t" * 40}
         listed = client.get("/_mock/deliveries", headers=auth)
         assert listed.status_code == 200
@@ -107,7 +107,7 @@ def test_a_dropped_delivery_still_retries_and_the_control_plane_counts_it() -> N
         mock.deliver(task, paused)  # pushes the first one out of the record
         assert mock.deliveries_dropped == 1
 
-        client = Client(create_app(mock.backend, control=ControlPlane(mock, "t" * 40)))
+        client = Client(create_app(mock._backend, control=ControlPlane(mock, "t" * 40)))
         reply = client.post(
             "/_mock/clock/advance",
             data=json.dumps({"seconds": 61}),

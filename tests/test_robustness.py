@@ -50,7 +50,7 @@ def test_deeply_nested_api_body_answers_400_json() -> None:
     reply = client.post(
         f"/v4/tasks/{task.id}/comments",
         data=b"[" * 100_000,
-        headers={"Authorization": f"Bearer {fake.backend.issue_token(user.id).value}"},
+        headers={"Authorization": f"Bearer {fake._backend.issue_token(user.id).value}"},
         content_type="application/json",
     )
     assert reply.status_code == 400
@@ -79,7 +79,7 @@ def test_malformed_bot_url_through_the_api_is_a_400() -> None:
     reply = client.post(
         "/v4/bots",
         json={"name": "Bot", "hook_url": "https://a:99999/"},
-        headers={"Authorization": f"Bearer {fake.backend.issue_token(admin.id).value}"},
+        headers={"Authorization": f"Bearer {fake._backend.issue_token(admin.id).value}"},
     )
     assert reply.status_code == 400
     assert reply.get_json()["error_code"]
@@ -182,7 +182,7 @@ def test_huge_integers_are_refused() -> None:
     user = fake.add_user()
     task = fake.create_task(text="t", author=user)
     with pytest.raises(Exception, match="spent_minutes"):
-        fake.backend.comment(task, {"text": "x", "spent_minutes": 10**23}, user)
+        fake._backend.comment(task, {"text": "x", "spent_minutes": 10**23}, user)
     fake.close()
 
 
@@ -221,10 +221,10 @@ def test_a_delivered_token_reaches_its_task_and_files_only() -> None:
         bot = fake.create_bot("Bot", url)  # holds no role on the task: an explicit delivery
         task = fake.create_task(text="with a file", author=ann)
         other = fake.create_task(text="not delivered", author=ann)
-        mine = fake.backend.upload("a.txt", b"hello", ann.id)
-        theirs = fake.backend.upload("b.txt", b"secret", ann.id)
-        fake.backend.comment(task, {"text": "see file", "attachments": [mine.guid]}, ann)
-        fake.backend.comment(other, {"text": "see file", "attachments": [theirs.guid]}, ann)
+        mine = fake._backend.upload("a.txt", b"hello", ann.id)
+        theirs = fake._backend.upload("b.txt", b"secret", ann.id)
+        fake._backend.comment(task, {"text": "see file", "attachments": [mine.guid]}, ann)
+        fake._backend.comment(other, {"text": "see file", "attachments": [theirs.guid]}, ann)
         delivery = fake.deliver(task, to=bot)
         client = Client(fake.app)
         headers = {"Authorization": f"Bearer {delivery.access_token}"}

@@ -111,7 +111,7 @@ def test_failures_pending_retries_and_other_api_calls(pyrus_mock: PyrusMock) -> 
     assert "next attempt due 2026-01-05T09:01:01Z" in text
     assert "API calls not made with a delivery's token:" in text
     assert "GET /v4/profile -> 401 invalid_token token \u2026oken" in text
-    assert pyrus_mock.backend.user_key(user.id) not in text
+    assert pyrus_mock._backend.user_key(user.id) not in text
     pyrus_mock.clock.advance(122)  # exhaust the retries so strict mode is satisfied
     assert ": exhausted" in pyrus_mock.transcript()
 
@@ -121,7 +121,7 @@ def test_skipped_deliveries_and_violations(pyrus_mock: PyrusMock, bot_server: Bo
     bot = _bot(pyrus_mock, bot_server, app)
     pyrus_mock.create_task(text="t", responsible=bot)
     bot.disable()
-    pyrus_mock.deliver(pyrus_mock.backend.tasks()[0], to=bot)
+    pyrus_mock.deliver(pyrus_mock._backend.tasks()[0], to=bot)
     text = pyrus_mock.transcript()
     assert "violations:\n    warning: /bogus: " in text
     assert "skipped (the bot is disabled)" in text
@@ -135,7 +135,7 @@ def test_long_bodies_are_cut(pyrus_mock: PyrusMock, bot_server: BotServer) -> No
     user = pyrus_mock.add_user("Ann", "Lee")
     task = pyrus_mock.create_task(text="t", author=user)
     for number in range(30):
-        pyrus_mock.backend.comment(task, {"text": f"comment {number}"}, user)
+        pyrus_mock._backend.comment(task, {"text": f"comment {number}"}, user)
     pyrus_mock.deliver(task, to=bot)
     text = pyrus_mock.transcript()
     assert "more lines)" in text
