@@ -195,8 +195,8 @@ class PluginSession:
             self._hosts[server] = key
         server.clear_errors()
         server.app = app
-        # Listed with the fake's own bot servers while leased, so that pyrus_mock.check() and
-        # pyrus_mock.transcript() see its errors too.
+        # Listed with the fake's own bot servers while leased, so that
+        # pyrus_mock.assert_no_problems() and pyrus_mock.transcript() see its errors too.
         self.mock._bot_servers.append(server)
         return server
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._deprecated import DeprecatedNames
 from ._mock_data import DataBuilders, parse_rights
 from ._mock_read import WorldReaders
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["PyrusMock"]
 
 
-class PyrusMock(DataBuilders, WorldReaders):
+class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
     """An in-process fake of Pyrus.
 
     Args:
@@ -530,8 +531,9 @@ class PyrusMock(DataBuilders, WorldReaders):
 
         return check_bot(self, bot, **options)
 
-    def check(self) -> None:
-        """Strict check: raise if a reply had errors, a retry is pending, or a server thread raised.
+    def assert_no_problems(self) -> None:
+        """Strict mode without pytest: raise if a reply had errors, a retry is pending, or a
+        server thread raised. (Not to be confused with :meth:`check_bot`, the conformance checks.)
 
         Raises:
             StrictModeError: lists each problem and what to do (the pytest plugin runs this

@@ -9,7 +9,8 @@ It fails a test when the fake saw something a passing test should not hide:
 :func:`check` raises :class:`~pyrus_mock.errors.StrictModeError` listing each problem, with the
 delivery's :meth:`~pyrus_mock.delivery.Delivery.summary` and what to do about it. The pytest
 plugin runs it after every test (its session machinery is :mod:`pyrus_mock._plugin_support`);
-:meth:`PyrusMock.check <pyrus_mock.PyrusMock.check>` runs it without pytest.
+:meth:`PyrusMock.assert_no_problems <pyrus_mock.PyrusMock.assert_no_problems>` runs it
+without pytest.
 """
 
 from __future__ import annotations

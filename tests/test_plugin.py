@@ -478,18 +478,18 @@ def test_the_strict_check_without_pytest() -> None:
 
     app = RecordingBot(reply={"text": "a", "formatted_text": "<b>a</b>"}, verify=None)
     with PyrusMock() as fake, fake.serve_bot(app) as url:
-        fake.check()  # nothing happened yet
+        fake.assert_no_problems()  # nothing happened yet
         bot = fake.create_bot("Echo", url)
         fake.create_task(text="t", responsible=bot)
         with pytest.raises(StrictModeError) as caught:
-            fake.check()
+            fake.assert_no_problems()
         message = str(caught.value)
         assert message.startswith("pyrus-mock strict mode found 1 problem:\n\n1. delivery #1 ")
         assert "both_text_and_formatted_text_specified" in message
         assert "pyrus_mock.reset() forgets deliveries" in message
         assert "pytest" not in message
         fake.reset()
-        fake.check()
+        fake.assert_no_problems()
 
 
 def test_the_marker_sets_trust_for_one_test(suite: pytest.Pytester) -> None:
@@ -624,3 +624,11 @@ def test_asgi_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> No
         """
     )
     suite.runpytest().assert_outcomes(passed=3)
+
+
+def test_check_is_a_deprecated_alias_of_assert_no_problems() -> None:
+    from pyrus_mock import PyrusMock
+
+    expected = r"check\(\) is deprecated; use PyrusMock\.assert_no_problems\(\)"
+    with PyrusMock() as fake, pytest.warns(DeprecationWarning, match=expected):
+        fake.check()
