@@ -42,8 +42,8 @@ def deliveries_growth(count: int) -> tuple[int, int]:
 
         def world(text_length: int) -> tuple[Any, Any]:
             mock.reset()
-            bot = mock.create_bot("Bench", url)
-            return bot, mock.create_task(text="x" * text_length, responsible=bot)
+            bot = mock.add_bot("Bench", url)
+            return bot, mock.add_task(text="x" * text_length, responsible=bot)
 
         # Calibrate the task text so that the whole payload is 5 KB.
         sizes = {}
@@ -97,8 +97,8 @@ def reset_cycles(cycles: int, warmup: int) -> dict[str, Any]:
         def cycle() -> None:
             mock.reset()
             with mock.serve_bot(ok_bot) as url:
-                bot = mock.create_bot("Bot", url)
-                task = mock.create_task(text="hello", responsible=bot)
+                bot = mock.add_bot("Bot", url)
+                task = mock.add_task(text="hello", responsible=bot)
             [delivery] = mock.deliveries
             assert delivery.ok, delivery.summary()
             assert task.comments[-1].text == "ok"

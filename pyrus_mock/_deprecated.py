@@ -7,7 +7,11 @@ They go in a future major version.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bots import Bot
+    from .model import Task
 
 __all__ = ["DeprecatedNames"]
 
@@ -28,6 +32,18 @@ class DeprecatedNames:
         _warn("check", "assert_no_problems")
         self.assert_no_problems()
 
+    def create_task(self, *args: Any, **kwargs: Any) -> Task:
+        """Deprecated: use :meth:`add_task` (every builder is ``add_*``)."""
+        _warn("create_task", "add_task")
+        return self.add_task(*args, **kwargs)
+
+    def create_bot(self, *args: Any, **kwargs: Any) -> Bot:
+        """Deprecated: use :meth:`add_bot` (every builder is ``add_*``)."""
+        _warn("create_bot", "add_bot")
+        return self.add_bot(*args, **kwargs)
+
     if TYPE_CHECKING:
 
         def assert_no_problems(self) -> None: ...
+        def add_task(self, *args: Any, **kwargs: Any) -> Task: ...
+        def add_bot(self, *args: Any, **kwargs: Any) -> Bot: ...

@@ -269,7 +269,7 @@ class DataBuilders:
             self._default_author = self.add_user("Task", "Author")
         return self._default_author
 
-    def create_task(
+    def add_task(
         self,
         *,
         form: Form | int | None = None,

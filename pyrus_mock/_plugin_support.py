@@ -294,7 +294,7 @@ class BotServers:
             hosts: host names the certificate is issued for.
 
         Returns:
-            ``https://127.0.0.1:PORT/`` (plus ``path``), ready for ``create_bot(name, url)``.
+            ``https://127.0.0.1:PORT/`` (plus ``path``), ready for ``add_bot(name, url)``.
         """
         from .asgi import is_asgi_app
 

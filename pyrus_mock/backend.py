@@ -248,7 +248,7 @@ class PyrusBackend(Accounts, OrgAdmin):
         """A person by id; raises :class:`UnknownEntity`."""
         person = self._state.persons.get(person_id)
         if person is None:
-            raise UnknownEntity("person", person_id, "create one with add_user() or create_bot()")
+            raise UnknownEntity("person", person_id, "create one with add_user() or add_bot()")
         return person
 
     def resolve_person(self, ref: object, argument: str) -> int:
@@ -265,7 +265,7 @@ class PyrusBackend(Accounts, OrgAdmin):
             raise InvalidArgument(
                 argument,
                 f"{ref!r} is not a person of this fake",
-                "a Person or Bot returned by add_user()/create_bot(), its id, or its e-mail",
+                "a Person or Bot returned by add_user()/add_bot(), its id, or its e-mail",
             )
         return pid
 
@@ -518,7 +518,7 @@ class PyrusBackend(Accounts, OrgAdmin):
         """A task by id; raises :class:`UnknownEntity`."""
         task = self._state.tasks.get(task_id)
         if task is None:
-            raise UnknownEntity("task", task_id, "create one with create_task()")
+            raise UnknownEntity("task", task_id, "create one with add_task()")
         return task
 
     def task_exists(self, task_id: int) -> bool:

@@ -28,7 +28,7 @@ An API call counts as the bot's when it was made during the call by the bot's pe
 that call's ``access_token`` (every call gets a fresh one). A forged call must cause none.
 
 The bot may be served by this fake's tests or run anywhere: ``PyrusMock(trust="ca.pem")`` and
-``create_bot("Bot", url, security_key=KEY)`` check a bot the fake did not create.
+``add_bot("Bot", url, security_key=KEY)`` check a bot the fake did not create.
 """
 
 from __future__ import annotations
@@ -228,8 +228,8 @@ def check_bot(
 
     Args:
         mock: the fake the bot belongs to (its trust settings verify the bot's certificate).
-        bot: the bot, from ``mock.create_bot(name, url)``; for a bot the fake did not make, pass
-            its key: ``create_bot(name, url, security_key=KEY)``.
+        bot: the bot, from ``mock.add_bot(name, url)``; for a bot the fake did not make, pass
+            its key: ``add_bot(name, url, security_key=KEY)``.
         on_key_reset: called with the new key after the check resets the bot's key; it must
             give the bot that key (``lambda key: app.config.update(KEY=key)``). Without it the
             ``key_reset`` check is skipped. Afterwards the bot keeps the new key.
@@ -260,7 +260,7 @@ def check_bot(
     backend = mock._backend
     if getattr(bot, "_backend", None) is not backend or backend.find_bot(bot.id) is None:
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
-                              "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
+                              "a Bot from pyrus_mock.add_bot(name, url)")  # fmt: skip
     reason = mock._dispatcher.undeliverable_reason(mock._backend.bot(bot.id))
     if reason:
         raise InvalidArgument(
@@ -364,7 +364,7 @@ class _Runner:
             steps=[{"name": "Bot check", "approvers": [self.bot]}],
         )
         with _no_auto_delivery(mock):
-            return mock.create_task(form=form, text=_TASK_TEXT, fields={"u_note": "Заметка"})
+            return mock.add_task(form=form, text=_TASK_TEXT, fields={"u_note": "Заметка"})
 
     def _body(self) -> tuple[bytes, str]:
         backend = self.mock._backend

@@ -284,7 +284,7 @@ def _scenario(
     p(s.bold("pyrus-mock demo") + s.dim(" — a fake Pyrus calls a real bot over TLS"), indent=0)
 
     # 1. The bot gets its credentials, and is told its key.
-    bot = mock.create_bot("Expense bot", bot_url)
+    bot = mock.add_bot("Expense bot", bot_url)
     bot_app.security_key = bot.security_key
     p.heading("The bot and its generated credentials")
     p.pairs(
@@ -315,7 +315,7 @@ def _scenario(
     p.heading("A task reaches the bot")
     p(f"form “{form.name}”: step 1 “Bot check” → {bot.name}, step 2 “Accounting” → Ivan Petrov")
     calls_before = mock._backend.api_calls_total
-    task = mock.create_task(
+    task = mock.add_task(
         form=form,
         fields={"u_amount": 120.5, "u_purpose": "Team lunch"},
         text="Lunch with the new team",
@@ -365,7 +365,7 @@ def _scenario(
     p.heading("Key reset: the bot still holds the old key")
     new_key = bot.reset_security_key()
     p(f"bot.reset_security_key() → new key {mask(new_key)}; the bot was not told")
-    second_task = mock.create_task(
+    second_task = mock.add_task(
         form=form,
         fields={"u_amount": 89.0, "u_purpose": "Taxi to the airport"},
         text="Taxi",

@@ -362,7 +362,7 @@ class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
     def _payload_files_url(self) -> str:
         return self.files_url if self._server is not None else "https://files.pyrus.com/"
 
-    def create_bot(
+    def add_bot(
         self,
         name: str,
         url: str,
@@ -445,7 +445,7 @@ class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
         bot_id = getattr(to, "id", to)
         if not isinstance(bot_id, int) or self._backend.find_bot(bot_id) is None:
             raise InvalidArgument(
-                "to", f"{to!r} is not a bot of this fake", "a Bot from create_bot() or its id"
+                "to", f"{to!r} is not a bot of this fake", "a Bot from add_bot() or its id"
             )
         if event not in ("comment", "close"):
             raise InvalidArgument("event", repr(event), "'comment', 'close'")
@@ -458,7 +458,7 @@ class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
         (threaded, keep-alive, Nagle off) stops on exit and re-raises errors from its threads::
 
             with pyrus_mock.serve_bot(app) as url:
-                bot = pyrus_mock.create_bot("Echo", url)
+                bot = pyrus_mock.add_bot("Echo", url)
         """
         from contextlib import contextmanager
 

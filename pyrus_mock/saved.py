@@ -333,7 +333,7 @@ def load_task(
     if approver is not None:
         approvals[step - 1] = [approver]
     try:
-        created = mock.create_task(form=form, fields=values, approvals=approvals, text=text,
+        created = mock.add_task(form=form, fields=values, approvals=approvals, text=text,
                                    subject=subject)  # fmt: skip
     except CommentRejected as exc:
         first = exc.violations[0]
@@ -541,4 +541,4 @@ def _task_for_check(
     first = min((s.number for s in form.steps), default=1)
     approvals: list[list[Any]] = [[] for _ in range(max([first, *(s.number for s in form.steps)]))]
     approvals[first - 1] = [bot]
-    return mock.create_task(form=form, approvals=approvals, text=text)
+    return mock.add_task(form=form, approvals=approvals, text=text)

@@ -453,7 +453,7 @@ def check(
             _print_api(out, mock, ca_path, directory / "server.json")
         elif api_port is not None:
             _print_api(out, mock, f"{mock.ca_path} (temporary, removed on exit)", None)
-        bot = mock.create_bot(
+        bot = mock.add_bot(
             "Bot under test", url, security_key=security_key, settings=saved_settings
         )
         if login:

@@ -95,7 +95,7 @@ def test_401(world: World, pair: tuple[Endpoint, str], kind: str, code: str) -> 
         world.token(str(who))
         world.mock.clock.advance(world.mock.settings.token_lifetime + 1)  # type: ignore[attr-defined]
     elif kind in ("revoked", "blocked"):
-        other = world.mock.create_bot("Other", "https://other.invalid/hook")
+        other = world.mock.add_bot("Other", "https://other.invalid/hook")
         headers["Authorization"] = f"Bearer {other.token()}"
         other.delete() if kind == "revoked" else other.block()
     response, body = send_sample(world, sample, who=who, headers=headers)

@@ -39,8 +39,8 @@ def register_world() -> World:
         fields: dict[str | int, Any] = {"u_amount": amount}
         if note:
             fields["u_note"] = note
-        mock.create_task(form=world.form, fields=fields, author=world.author)
-    closed = mock.create_task(form=world.form, fields={"u_amount": 7}, author=world.author)
+        mock.add_task(form=world.form, fields=fields, author=world.author)
+    closed = mock.add_task(form=world.form, fields={"u_amount": 7}, author=world.author)
     mock._backend.comment(closed, {"action": "finished"}, world.author)
     return world
 
@@ -150,7 +150,7 @@ def test_profile(world: World) -> None:
     assert profile["locale"] == "en-US"
     ids = [p["id"] for p in profile["organization"]["persons"]]
     assert world.author.id in ids
-    world.mock.create_bot("Gone", "https://gone.invalid/").delete()
+    world.mock.add_bot("Gone", "https://gone.invalid/").delete()
     active = world.ok("GET", "/v4/profile")["organization"]["persons"]
     every = world.ok("GET", "/v4/profile?include_inactive=True")["organization"]["persons"]
     assert len(every) == len(active) + 1
@@ -215,7 +215,7 @@ def test_inbox(world: World) -> None:
     assert [t["id"] for t in inbox["tasks"]] == [world.task.id]
     assert inbox["has_more"] is False
     assert world.ok("GET", "/v4/inbox", who="outsider")["tasks"] == []
-    world.mock.create_task(text="second", author=world.author, responsible=world.bot)
+    world.mock.add_task(text="second", author=world.author, responsible=world.bot)
     inbox = world.ok("GET", "/v4/inbox?item_count=1")
     assert (len(inbox["tasks"]), inbox["has_more"]) == (1, True)
     world.fail("GET", "/v4/inbox?item_count=many", 400, "invalid_value_format")
@@ -440,8 +440,8 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
             fields=[{"name": "Link", "type": "form_link", "code": "u_link"}],
             steps=[{"name": "S1", "approvers": [ann]}],
         )
-        mine = fake.create_task(form=form, author=ann)
-        secret = fake.create_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
+        mine = fake.add_task(form=form, author=ann)
+        secret = fake.add_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
         payslip = fake._backend.upload("payslip.pdf", b"SECRET", bob.id)
         fake._backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
         client = Client(fake.app)

@@ -223,7 +223,7 @@ def test_a_role_made_by_the_api_approves_through_its_members(world: World) -> No
     )
     mock = world.mock
     form = mock.add_form("Pay", [], steps=[{"name": "Approve", "approvers": [made["id"]]}])
-    task = mock.create_task(form=form, author=world.author)
+    task = mock.add_task(form=form, author=world.author)
     token = mock._backend.issue_token(world.outsider.id).value
     response, body = world.call(
         "POST",

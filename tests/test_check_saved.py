@@ -241,7 +241,7 @@ def test_bad_saved_json_is_a_one_line_usage_error(
 def test_check_bot_takes_saved_json_and_bot_settings() -> None:
     seen: list[dict[str, Any]] = []
     with PyrusMock() as fake, fake.serve_bot(invoice_bot(KEY, seen)) as url:
-        bot = fake.create_bot("Invoices", url.rstrip("/") + "/hook", security_key=KEY)
+        bot = fake.add_bot("Invoices", url.rstrip("/") + "/hook", security_key=KEY)
         refused = fake.check_bot(bot, latency_budget=5)
         assert not refused.passed
         assert refused["genuine_call"].status == "fail"
@@ -281,7 +281,7 @@ def test_a_form_round_trips_through_saved_json() -> None:
         steps=[{"name": "One", "approvers": [approver]}, "Two", "Three"],
     )
     upload = source._backend.upload("scan.pdf", b"%PDF", author.id)
-    task = source.create_task(form=form, author=author, text="Buy paint", fields={
+    task = source.add_task(form=form, author=author, text="Buy paint", fields={
         "u_amount": 10.5, "Inner": "inside", "Colour": {"item_names": ["Blue"]},
         "Who": {"id": author.id}, "Scan": [{"guid": upload.guid}], "Due": "2026-03-01",
     })  # fmt: skip
@@ -292,7 +292,7 @@ def test_a_form_round_trips_through_saved_json() -> None:
     task_json["task"]["current_step"] = 2
 
     target = PyrusMock()
-    bot = target.create_bot("Bot", "https://bot.invalid/hook")
+    bot = target.add_bot("Bot", "https://bot.invalid/hook")
     loaded = load_form(target, form_json, task=task_json)
     assert _get(target, f"/v4/forms/{loaded.id}") == form_json
     copied = load_task(target, task_json, form=loaded, approver=bot)

@@ -44,7 +44,7 @@ def _grouped_world(world: World) -> tuple[int, list[int]]:
         inbox_group=True,
     )
     ids = [
-        world.mock.create_task(form=grouped, fields={"Days": n}, author=world.author).id
+        world.mock.add_task(form=grouped, fields={"Days": n}, author=world.author).id
         for n in (1, 2, 3)
     ]
     return grouped.id, ids
@@ -88,7 +88,7 @@ def test_official_client_reads_task_groups(world: World, api: client.PyrusAPI) -
 
 @pytest.mark.parametrize("flag", ["True", "true"], ids=["csharp", "typescript"])
 def test_members_list_fired_persons_only_when_asked(world: World, flag: str) -> None:
-    gone = world.mock.create_bot("Gone", "https://gone.invalid/hook")
+    gone = world.mock.add_bot("Gone", "https://gone.invalid/hook")
     gone.delete()
     ids = [m["id"] for m in world.ok("GET", "/v4/members", who="author")["members"]]
     assert gone.id not in ids
@@ -101,7 +101,7 @@ def test_members_list_fired_persons_only_when_asked(world: World, flag: str) -> 
 
 
 def test_official_client_members_leave_out_deleted_bots(world: World, api: client.PyrusAPI) -> None:
-    gone = world.mock.create_bot("Gone", "https://gone.invalid/hook")
+    gone = world.mock.add_bot("Gone", "https://gone.invalid/hook")
     gone.delete()
     members = api.get_members().members
     assert gone.id not in [m.id for m in members]
@@ -117,7 +117,7 @@ def _project_task(world: World) -> tuple[int, int, int]:
         "Order", [{"name": "Project", "type": "project"}, {"name": "Note", "type": "text"}]
     )
     child = world.mock._backend.add_list("Sub", parent_id=world.lst.id)
-    task = world.mock.create_task(form=form, fields={"Note": "x"}, author=world.author)
+    task = world.mock.add_task(form=form, fields={"Note": "x"}, author=world.author)
     world.mock._backend.comment(task, {"added_list_ids": [child.id]}, world.author)
     field_id = next(f.id for f in form.fields if f.type == "project")
     return task.id, child.id, field_id
@@ -180,8 +180,8 @@ def _payload(world: World, bot_id: int) -> dict[str, object]:
 
 
 def test_bot_settings_always_present(world: World) -> None:
-    plain = world.mock.create_bot("Plain", "https://plain.invalid/hook")
-    tuned = world.mock.create_bot("Tuned", "https://tuned.invalid/hook", settings='{"k": 1}')
+    plain = world.mock.add_bot("Plain", "https://plain.invalid/hook")
+    tuned = world.mock.add_bot("Tuned", "https://tuned.invalid/hook", settings='{"k": 1}')
     assert _payload(world, plain.id)["bot_settings"] == ""
     assert _payload(world, tuned.id)["bot_settings"] == '{"k": 1}'
     bots = {b["id"]: b for b in world.ok("GET", "/v4/bots", who="manager")["bots"]}
@@ -194,8 +194,8 @@ def test_bot_settings_always_present(world: World) -> None:
 
 def test_omit_empty_bot_settings_setting(world: World) -> None:
     world.mock.settings = world.mock.settings.replace(omit_empty_bot_settings=True)
-    plain = world.mock.create_bot("Plain", "https://plain.invalid/hook")
-    tuned = world.mock.create_bot("Tuned", "https://tuned.invalid/hook", settings="s")
+    plain = world.mock.add_bot("Plain", "https://plain.invalid/hook")
+    tuned = world.mock.add_bot("Tuned", "https://tuned.invalid/hook", settings="s")
     assert "bot_settings" not in _payload(world, plain.id)
     assert _payload(world, tuned.id)["bot_settings"] == "s"
     bots = {b["id"]: b for b in world.ok("GET", "/v4/bots", who="manager")["bots"]}

@@ -102,7 +102,7 @@ def test_both_header_forms_are_accepted(client: Client) -> None:
 
 
 def test_an_api_token_is_not_an_admin_token(client: Client, fake: PyrusMock) -> None:
-    bot = fake.create_bot("Bot", "https://127.0.0.1:9/")
+    bot = fake.add_bot("Bot", "https://127.0.0.1:9/")
     status, body = call(
         client, "GET", "/_mock/", headers={"Authorization": f"Bearer {bot.token()}"}
     )
@@ -459,8 +459,8 @@ def test_unknown_ids_answer_404(client: Client, method: str, path: str) -> None:
 def test_delivering_unknown_ids_answers_404_naming_the_field(
     client: Client, fake: PyrusMock
 ) -> None:
-    bot = fake.create_bot("Bot", "https://127.0.0.1:9/")
-    task = fake.create_task(text="x")
+    bot = fake.add_bot("Bot", "https://127.0.0.1:9/")
+    task = fake.add_task(text="x")
     for body, field in (
         ({"task_id": 424242, "bot_id": bot.id}, "task_id"),
         ({"task_id": task.id, "bot_id": 424242}, "bot_id"),
@@ -523,7 +523,7 @@ def test_bad_members_answer_400_naming_the_field(
 
 
 def test_bad_updates_and_filters_answer_400(client: Client, fake: PyrusMock) -> None:
-    bot = fake.create_bot("Bot", "https://127.0.0.1:9/")
+    bot = fake.add_bot("Bot", "https://127.0.0.1:9/")
     status, reply = call(client, "PATCH", f"/_mock/bots/{bot.id}", {"enabled": "yes"})
     assert (status, reply["field"]) == (400, "enabled")
     status, reply = call(client, "PATCH", f"/_mock/bots/{bot.id}", {"security_key": "x"})

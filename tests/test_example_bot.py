@@ -55,9 +55,9 @@ def test_bot_reads_the_task_back_fills_a_field_and_decides(
 ) -> None:
     app = ExampleBot(api_url=fake.api_url, ssl_context=fake.ssl_context)
     with fake.serve_bot(app) as url:
-        bot = fake.create_bot("Expense bot", url)
+        bot = fake.add_bot("Expense bot", url)
         app.security_key = bot.security_key
-        task = fake.create_task(form=_form(fake, bot), fields={"u_amount": amount})
+        task = fake.add_task(form=_form(fake, bot), fields={"u_amount": amount})
     delivery = fake.deliveries[0]
     assert delivery.ok, delivery.summary()
     assert delivery.reply["approval_choice"] == choice
@@ -71,11 +71,11 @@ def test_bot_reads_the_task_back_fills_a_field_and_decides(
 def test_bot_refuses_a_wrong_signature_and_follows_a_new_key(fake: PyrusMock) -> None:
     app = ExampleBot(api_url=fake.api_url, ssl_context=fake.ssl_context)
     with fake.serve_bot(app) as url:
-        bot = fake.create_bot("Expense bot", url)
+        bot = fake.add_bot("Expense bot", url)
         app.security_key = bot.security_key
         form = _form(fake, bot)
         new_key = bot.reset_security_key()
-        fake.create_task(form=form, fields={"u_amount": 1})
+        fake.add_task(form=form, fields={"u_amount": 1})
         delivery = fake.deliveries[-1]
         assert delivery.attempts[0].status == 403
         assert delivery.state == "pending_retry"
@@ -89,7 +89,7 @@ def test_bot_refuses_a_wrong_signature_and_follows_a_new_key(fake: PyrusMock) ->
 def test_the_example_bot_passes_the_conformance_checks(fake: PyrusMock) -> None:
     app = ExampleBot(api_url=fake.api_url, ssl_context=fake.ssl_context)
     with fake.serve_bot(app) as url:
-        bot = fake.create_bot("Expense bot", url)
+        bot = fake.add_bot("Expense bot", url)
         app.security_key = bot.security_key
         report = fake.check_bot(bot, on_key_reset=lambda key: setattr(app, "security_key", key))
     assert report.passed, str(report)

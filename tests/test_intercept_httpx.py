@@ -238,7 +238,7 @@ def test_an_aiopyrus_webhook_bot_in_the_same_event_loop() -> None:
 
     fake = PyrusMock(delivery_timeout=10)
     user = fake.add_user("Ann", "Author", security_key="user-key")
-    account = fake.create_bot("Aio", "https://127.0.0.1:9/hook")
+    account = fake.add_bot("Aio", "https://127.0.0.1:9/hook")
     handled: list[int] = []
 
     async def main() -> tuple[int, int]:

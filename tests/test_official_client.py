@@ -108,7 +108,7 @@ def _task_with_creation_date(world: World) -> int:
         [{"name": "Created", "type": "creation_date"}, {"name": "Note", "type": "text"}],
         steps=[{"name": "Review", "approvers": [world.bot]}],
     )
-    return world.mock.create_task(form=form, fields={"Note": "hello"}, author=world.author).id
+    return world.mock.add_task(form=form, fields={"Note": "hello"}, author=world.author).id
 
 
 def test_get_task_with_a_creation_date_field_default_settings(

@@ -68,8 +68,8 @@ def test_secret_query_parameters_are_masked_in_the_log() -> None:
 
 def test_deliveries_keep_the_newest_and_count_the_dropped_ones() -> None:
     with PyrusMock(max_deliveries_recorded=2, auto_deliver=False) as mock:
-        bot = mock.create_bot("Paused", "https://bot.invalid/hook")
-        task = mock.create_task(text="t")
+        bot = mock.add_bot("Paused", "https://bot.invalid/hook")
+        task = mock.add_task(text="t")
         bot.disable()
         for _ in range(5):
             mock.deliver(task, bot)
@@ -99,10 +99,10 @@ def test_deliveries_keep_the_newest_and_count_the_dropped_ones() -> None:
 
 def test_a_dropped_delivery_still_retries_and_the_control_plane_counts_it() -> None:
     with PyrusMock(max_deliveries_recorded=1, auto_deliver=False) as mock:
-        gone = mock.create_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
-        paused = mock.create_bot("Paused", "https://bot.invalid/hook")
+        gone = mock.add_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
+        paused = mock.add_bot("Paused", "https://bot.invalid/hook")
         paused.disable()
-        task = mock.create_task(text="t")
+        task = mock.add_task(text="t")
         first = mock.deliver(task, gone)
         mock.deliver(task, paused)  # pushes the first one out of the record
         assert mock.deliveries_dropped == 1
@@ -131,8 +131,8 @@ def test_a_megabyte_reply_over_twenty_deliveries_gives_a_small_report() -> None:
     with PyrusMock(auto_deliver=False) as mock:
         app = RecordingBot(reply=_big_reply, verify=None)
         with mock.serve_bot(app) as url:
-            bot = mock.create_bot("Verbose", url)
-            task = mock.create_task(text="t")
+            bot = mock.add_bot("Verbose", url)
+            task = mock.add_task(text="t")
             for _ in range(20):
                 mock.deliver(task, bot)
         deliveries = mock.deliveries
@@ -155,8 +155,8 @@ def test_a_megabyte_reply_over_twenty_deliveries_gives_a_small_report() -> None:
 
 def test_the_text_transcript_shows_the_newest_deliveries_only() -> None:
     with PyrusMock(auto_deliver=False) as mock:
-        bot = mock.create_bot("Paused", "https://bot.invalid/hook")
-        task = mock.create_task(text="t")
+        bot = mock.add_bot("Paused", "https://bot.invalid/hook")
+        task = mock.add_task(text="t")
         bot.disable()
         for _ in range(105):
             mock.deliver(task, bot)

@@ -51,12 +51,10 @@ def _due_world(world: World) -> tuple[Form, dict[str, Task]]:
     now = world.mock._backend.now()
     stamp = (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     tasks = {
-        "due_soon": mock.create_task(form=form, author=world.author),
-        "field_soon": mock.create_task(
-            form=form, author=world.author, fields={"u_deadline": stamp}
-        ),
-        "day_later": mock.create_task(form=form, author=world.author),
-        "plain": mock.create_task(form=form, author=world.author),
+        "due_soon": mock.add_task(form=form, author=world.author),
+        "field_soon": mock.add_task(form=form, author=world.author, fields={"u_deadline": stamp}),
+        "day_later": mock.add_task(form=form, author=world.author),
+        "plain": mock.add_task(form=form, author=world.author),
     }
     mock._backend.comment(tasks["due_soon"], {"due": stamp}, world.author)
     day = (now + timedelta(days=3)).date().isoformat()
@@ -136,7 +134,7 @@ def test_register_as_csv(world: World) -> None:
 
 
 def test_csv_options_and_values(world: World) -> None:
-    task = world.mock.create_task(
+    task = world.mock.add_task(
         form=world.form,
         author=world.author,
         fields={"u_amount": 7, "u_note": "naïve; ok", "u_colour": {"item_names": ["Blue"]}},

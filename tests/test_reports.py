@@ -113,7 +113,7 @@ def test_handling_time() -> None:
     world = make_world()
     mock = world.mock
     other_form = mock.add_form("Leave", [{"name": "Note", "type": "text", "code": "u_n"}])
-    closed = mock.create_task(form=other_form, author=world.author, responsible=world.author)
+    closed = mock.add_task(form=other_form, author=world.author, responsible=world.author)
     mock.clock.advance(90 * 60)  # type: ignore[attr-defined]
     mock._backend.comment(closed, {"action": "finished"}, world.author)
     assert closed.is_closed

@@ -21,8 +21,8 @@ DEEP = b'{"text": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
 
 def test_deeply_nested_reply_is_a_recorded_warning() -> None:
     with PyrusMock() as fake, fake.serve_bot(wsgi_reply(body=DEEP)) as url:
-        bot = fake.create_bot("Bot", url)
-        delivery = fake.deliver(fake.create_task(text="t"), to=bot)
+        bot = fake.add_bot("Bot", url)
+        delivery = fake.deliver(fake.add_task(text="t"), to=bot)
         assert delivery.state == "delivered"
         assert [v.error_code for v in delivery.violations] == ["invalid_json"]
         assert "nested" in delivery.violations[0].message or "not JSON" in (
@@ -35,8 +35,8 @@ def test_deeply_nested_error_body_does_not_break_the_transcript() -> None:
     with PyrusMock() as fake:
         app = wsgi_reply("500 Internal Server Error", DEEP)
         with fake.serve_bot(app) as url:
-            bot = fake.create_bot("Bot", url)
-            fake.deliver(fake.create_task(text="t"), to=bot)
+            bot = fake.add_bot("Bot", url)
+            fake.deliver(fake.add_task(text="t"), to=bot)
         assert "attempt 1" in fake.transcript()
         assert fake.transcript_json()["deliveries"]
         fake.clock.advance(200)
@@ -45,7 +45,7 @@ def test_deeply_nested_error_body_does_not_break_the_transcript() -> None:
 def test_deeply_nested_api_body_answers_400_json() -> None:
     fake = PyrusMock()
     user = fake.add_user()
-    task = fake.create_task(text="t", author=user)
+    task = fake.add_task(text="t", author=user)
     client = Client(fake.app)
     reply = client.post(
         f"/v4/tasks/{task.id}/comments",
@@ -65,8 +65,8 @@ def test_deeply_nested_api_body_answers_400_json() -> None:
 def test_malformed_bot_urls_are_refused_up_front(url: str) -> None:
     fake = PyrusMock()
     with pytest.raises(BotUrlError):
-        fake.create_bot("Bot", url)
-    bot = fake.create_bot("Bot", "https://localhost:1/")
+        fake.add_bot("Bot", url)
+    bot = fake.add_bot("Bot", "https://localhost:1/")
     with pytest.raises(BotUrlError):
         bot.update(url=url)
     fake.close()
@@ -121,8 +121,8 @@ def test_reset_cancels_pending_retries_on_a_real_clock() -> None:
     fake = PyrusMock(clock=clock, retry_delays=(30.0, 60.0))
     bot_app = RecordingBot(status=500, verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        fake.deliver(fake.create_task(text="old"), to=bot)
+        bot = fake.add_bot("Bot", url)
+        fake.deliver(fake.add_task(text="old"), to=bot)
         [retry] = clock.pending()
         fake.reset()
         # the retry was cancelled with the delivery it belonged to: it will never run
@@ -165,9 +165,9 @@ def test_retry_after_key_reset_carries_a_working_token() -> None:
 
         bot_app = RecordingBot(reply=reply, verify="upper")
         with fake.serve_bot(bot_app) as url:
-            bot = fake.create_bot("Bot", url)
+            bot = fake.add_bot("Bot", url)
             bot_app.key = "not the key yet"
-            delivery = fake.deliver(fake.create_task(text="t"), to=bot)
+            delivery = fake.deliver(fake.add_task(text="t"), to=bot)
             assert delivery.state == "pending_retry"
             bot_app.key = bot.reset_security_key()
             fake.clock.advance(61)
@@ -180,7 +180,7 @@ def test_retry_after_key_reset_carries_a_working_token() -> None:
 def test_huge_integers_are_refused() -> None:
     fake = PyrusMock()
     user = fake.add_user()
-    task = fake.create_task(text="t", author=user)
+    task = fake.add_task(text="t", author=user)
     with pytest.raises(Exception, match="spent_minutes"):
         fake._backend.comment(task, {"text": "x", "spent_minutes": 10**23}, user)
     fake.close()
@@ -189,7 +189,7 @@ def test_huge_integers_are_refused() -> None:
 @pytest.mark.parametrize("action", ["delete", "block", "disable"])
 def test_check_bot_refuses_bots_pyrus_would_not_call(action: str) -> None:
     with PyrusMock() as fake:
-        bot = fake.create_bot("Bot", "https://localhost:1/")
+        bot = fake.add_bot("Bot", "https://localhost:1/")
         getattr(bot, action)()
         with pytest.raises(InvalidArgument, match="never calls"):
             fake.check_bot(bot)
@@ -207,8 +207,8 @@ def test_tls_server_records_app_errors_not_client_garbage() -> None:
 
     fake = PyrusMock()
     server = TLSServer(broken, fake.ca.server_context()).start()
-    bot = fake.create_bot("Bot", server.url + "/")
-    delivery = fake.deliver(fake.create_task(text="t"), to=bot)
+    bot = fake.add_bot("Bot", server.url + "/")
+    delivery = fake.deliver(fake.add_task(text="t"), to=bot)
     assert delivery.attempts[0].status == 500
     server.stop()
     assert [str(e) for e in server.errors] == ["bug in the bot"]
@@ -218,9 +218,9 @@ def test_tls_server_records_app_errors_not_client_garbage() -> None:
 def test_a_delivered_token_reaches_its_task_and_files_only() -> None:
     with PyrusMock() as fake, fake.serve_bot(wsgi_reply()) as url:
         ann = fake.add_user("Ann", "Lee")
-        bot = fake.create_bot("Bot", url)  # holds no role on the task: an explicit delivery
-        task = fake.create_task(text="with a file", author=ann)
-        other = fake.create_task(text="not delivered", author=ann)
+        bot = fake.add_bot("Bot", url)  # holds no role on the task: an explicit delivery
+        task = fake.add_task(text="with a file", author=ann)
+        other = fake.add_task(text="not delivered", author=ann)
         mine = fake._backend.upload("a.txt", b"hello", ann.id)
         theirs = fake._backend.upload("b.txt", b"secret", ann.id)
         fake._backend.comment(task, {"text": "see file", "attachments": [mine.guid]}, ann)
@@ -244,7 +244,7 @@ def test_auth_urls_stay_well_formed_with_a_forged_host(host: str) -> None:
     from urllib.parse import urlsplit
 
     fake = PyrusMock()
-    bot = fake.create_bot("Bot", "https://localhost:1/")
+    bot = fake.add_bot("Bot", "https://localhost:1/")
     reply = Client(fake.app).post(
         "/api/v4/auth",
         json={"login": bot.login, "security_key": bot.security_key},

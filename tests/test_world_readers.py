@@ -13,7 +13,7 @@ def test_the_world_is_readable_through_public_methods() -> None:
         form = fake.add_form("Expense", fields=[{"name": "Amount", "type": "money"}])
         catalog = fake.add_catalog("Cities", ["Name"], [["Paris"]])
         lst = fake.add_list("Projects")
-        task = fake.create_task(form=form, text="Taxi")
+        task = fake.add_task(form=form, text="Taxi")
         assert fake.tasks() == [task]
         assert fake.forms() == [form]
         assert fake.form(form.id) is form

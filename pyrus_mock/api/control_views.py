@@ -164,7 +164,7 @@ def create_bot(call: ControlCall) -> dict[str, Any]:
     rights = data.get("rights", 0)
     if not isinstance(rights, (int, list)) or isinstance(rights, bool):
         raise bad_argument("rights", "must be an integer mask or a list of names")
-    bot = call.mock.create_bot(
+    bot = call.mock.add_bot(
         str_member(data, "name", required=True) or "",
         str_member(data, "url") or "",
         settings=str_member(data, "settings"),
@@ -269,7 +269,7 @@ def create_task(call: ControlCall) -> dict[str, Any]:
     if approvals is not None and not all(isinstance(step, list) for step in approvals):
         raise bad_argument("approvals", "must be an array of steps, each an array of person ids")
     before = mock._dispatcher.last_id
-    task = mock.create_task(
+    task = mock.add_task(
         form=form_id,
         fields=fields,
         approvals=approvals,
