@@ -21,6 +21,7 @@ from .clock import Clock, VirtualClock
 from .engine.violations import Violation, errors_of
 from .errors import InvalidArgument, UnknownEntity
 from .extra_store import ExtraStore
+from .field_values import FormRef
 from .ids import IdSource
 from .model import (
     Approval,
@@ -467,6 +468,7 @@ class PyrusBackend(Accounts, OrgAdmin):
                 attachment_ids=list(attachment_ids),
             )
             if form is not None:
+                task._form = FormRef(form)
                 if approvals is None:
                     # By step number: steps may have gaps (1, 2, 4; contract §6.6), and the
                     # approvals list is indexed by step - 1, so a gap is a step nobody approves.
