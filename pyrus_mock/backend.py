@@ -20,6 +20,7 @@ from .clock import Clock, VirtualClock
 from .engine.violations import Violation, errors_of
 from .errors import InvalidArgument, UnknownEntity
 from .extra_store import ExtraStore
+from .field_values import FormRef
 from .ids import IdSource
 from .model import (
     Approval,
@@ -248,7 +249,7 @@ class PyrusBackend:
         """A person by id; raises :class:`UnknownEntity`."""
         person = self._state.persons.get(person_id)
         if person is None:
-            raise UnknownEntity("person", person_id, "create one with add_user() or create_bot()")
+            raise UnknownEntity("person", person_id, "create one with add_user() or add_bot()")
         return person
 
     def resolve_person(self, ref: object, argument: str) -> int:
@@ -265,7 +266,7 @@ class PyrusBackend:
             raise InvalidArgument(
                 argument,
                 f"{ref!r} is not a person of this fake",
-                "a Person or Bot returned by add_user()/create_bot(), its id, or its e-mail",
+                "a Person or Bot returned by add_user()/add_bot(), its id, or its e-mail",
             )
         return pid
 
@@ -467,6 +468,7 @@ class PyrusBackend:
                 attachment_ids=list(attachment_ids),
             )
             if form is not None:
+                task._form = FormRef(form)
                 if approvals is None:
                     # By step number: steps may have gaps (1, 2, 4; contract §6.6), and the
                     # approvals list is indexed by step - 1, so a gap is a step nobody approves.
@@ -518,7 +520,7 @@ class PyrusBackend:
         """A task by id; raises :class:`UnknownEntity`."""
         task = self._state.tasks.get(task_id)
         if task is None:
-            raise UnknownEntity("task", task_id, "create one with create_task()")
+            raise UnknownEntity("task", task_id, "create one with add_task()")
         return task
 
     def task_exists(self, task_id: int) -> bool:

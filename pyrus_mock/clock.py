@@ -65,6 +65,13 @@ class Clock(Protocol):
         """Run ``callback`` once the clock reaches ``when`` (epoch seconds)."""
         ...
 
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` and run the callbacks that fall due.
+
+        Only a :class:`VirtualClock` can; a :class:`RealClock` raises ``InvalidArgument``.
+        """
+        ...
+
     def pending(self) -> list[Scheduled]:
         """Callbacks scheduled and not yet run, soonest first."""
         ...

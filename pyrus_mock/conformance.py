@@ -30,7 +30,7 @@ An API call counts as the bot's when it was made during the call by the bot's pe
 that call's ``access_token`` (every call gets a fresh one). A forged call must cause none.
 
 The bot may be served by this fake's tests or run anywhere: ``PyrusMock(trust="ca.pem")`` and
-``create_bot("Bot", url, security_key=KEY)`` check a bot the fake did not create.
+``add_bot("Bot", url, security_key=KEY)`` check a bot the fake did not create.
 """
 
 from __future__ import annotations
@@ -229,8 +229,8 @@ def check_bot(
 
     Args:
         mock: the fake the bot belongs to (its trust settings verify the bot's certificate).
-        bot: the bot, from ``mock.create_bot(name, url)``; for a bot the fake did not make, pass
-            its key: ``create_bot(name, url, security_key=KEY)``.
+        bot: the bot, from ``mock.add_bot(name, url)``; for a bot the fake did not make, pass
+            its key: ``add_bot(name, url, security_key=KEY)``.
         on_key_reset: called with the new key after the check resets the bot's key; it must
             give the bot that key (``lambda key: app.config.update(KEY=key)``). Without it the
             ``key_reset`` check is skipped. Afterwards the bot keeps the new key.
@@ -265,12 +265,12 @@ def check_bot(
             "latency_budget", repr(latency_budget), "seconds > 0 and <= 86400 (1 day), e.g. 10"
         )
     if (
-        getattr(bot, "_backend", None) is not mock.backend
-        or mock.backend.accounts.find_bot(bot.id) is None
+        getattr(bot, "_backend", None) is not mock._backend
+        or mock._backend.accounts.find_bot(bot.id) is None
     ):
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
-                              "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
-    reason = mock.dispatcher.undeliverable_reason(mock.backend.accounts.bot(bot.id))
+                              "a Bot from pyrus_mock.add_bot(name, url)")  # fmt: skip
+    reason = mock._dispatcher.undeliverable_reason(mock._backend.accounts.bot(bot.id))
     if reason:
         raise InvalidArgument(
             "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",
@@ -331,7 +331,7 @@ class _Runner:
         self.budget = latency_budget
         self.task_arg = task
         self.progress = progress
-        self.settings = mock.backend.settings
+        self.settings = mock._backend.settings
         self.genuine: _Exchange | None = None
         self.statuses: dict[str, CheckStatus] = {}
 
@@ -373,11 +373,11 @@ class _Runner:
             steps=[{"name": "Bot check", "approvers": [self.bot]}],
         )
         with _no_auto_delivery(mock):
-            return mock.create_task(form=form, text=_TASK_TEXT, fields={"u_note": "Заметка"})
+            return mock.add_task(form=form, text=_TASK_TEXT, fields={"u_note": "Заметка"})
 
     def _body(self) -> tuple[bytes, str]:
-        backend = self.mock.backend
-        return self.mock.dispatcher.build_body(self.task, backend.accounts.bot(self.bot.id))
+        backend = self.mock._backend
+        return self.mock._dispatcher.build_body(self.task, backend.accounts.bot(self.bot.id))
 
     def _headers(self, signature: str | None, attempt: int = 1) -> dict[str, str]:
         headers = {
@@ -396,10 +396,10 @@ class _Runner:
                     self.settings.signature_case)  # fmt: skip
 
     def _post(self, body: bytes, token: str, headers: dict[str, str]) -> _Exchange:
-        backend = self.mock.backend
+        backend = self.mock._backend
         with backend.lock:
             before = backend.api_calls_total
-        result = self.mock.dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
+        result = self.mock._dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
         with backend.lock:
             during = backend.api_calls_since(before)
         tail = token[-4:]
@@ -444,7 +444,7 @@ class _Runner:
         from .engine.reply import judge_reply
         from .engine.validation import validate
 
-        backend = self.mock.backend
+        backend = self.mock._backend
         with backend.lock:
             person = backend.person(self.bot.id)
 
@@ -637,11 +637,11 @@ def _no_auto_delivery(mock: PyrusMock) -> Iterator[None]:
     """Create the check's task without the fake delivering it to the bot on its own."""
     saved = mock.settings
     quiet = saved.replace(auto_deliver=False)
-    mock.settings = mock.backend.settings = quiet
+    mock.settings = mock._backend.settings = quiet
     try:
         yield
     finally:
-        mock.settings = mock.backend.settings = saved
+        mock.settings = mock._backend.settings = saved
 
 
 def _outcome(result: HttpResult) -> str:

@@ -10,7 +10,9 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._deprecated import DeprecatedNames
 from ._mock_data import DataBuilders, parse_rights
+from ._mock_read import WorldReaders
 
 # The API app, the delivery machinery and the HTTPS server are imported with the package, not
 # on first use: every fake needs them once it is constructed and started, and importing them here
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["PyrusMock"]
 
 
-class PyrusMock(DataBuilders):
+class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
     """An in-process fake of Pyrus.
 
     Args:
@@ -78,7 +80,7 @@ class PyrusMock(DataBuilders):
         if overrides:
             settings = settings.replace(**overrides)
         self.clock: Clock = clock if clock is not None else VirtualClock()
-        self.backend = PyrusBackend(clock=self.clock, ids=IdSource(seed), settings=settings)
+        self._backend = PyrusBackend(clock=self.clock, ids=IdSource(seed), settings=settings)
         self._default_author: Person | None = None
         self._ca_arg = ca
         self._ca: CertificateAuthority | None = None
@@ -91,19 +93,19 @@ class PyrusMock(DataBuilders):
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
         self._started_with: tuple[Any, ...] = ("", 0, (), ())
         self._dashboard_plane: Any = None  # the control plane start(dashboard=True) made
-        self.dispatcher = Dispatcher(
-            self.backend, self._bot_client_context, self._payload_files_url
+        self._dispatcher = Dispatcher(
+            self._backend, self._bot_client_context, self._payload_files_url
         )
-        self.backend.listeners.append(self.dispatcher.on_task_event)
+        self._backend.listeners.append(self._dispatcher.on_task_event)
 
     @property
     def settings(self) -> Settings:
         """The fake's settings (held once, by the backend; replace, don't mutate)."""
-        return self.backend.settings
+        return self._backend.settings
 
     @settings.setter
     def settings(self, value: Settings) -> None:
-        self.backend.settings = value
+        self._backend.settings = value
 
     # -- TLS and transports ----------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ class PyrusMock(DataBuilders):
         if self._app is None:
             from .api import create_app
 
-            self._app = create_app(self.backend)
+            self._app = create_app(self._backend)
         return self._app
 
     def start(
@@ -266,7 +268,7 @@ class PyrusMock(DataBuilders):
             self.stop()
             self.stop_bot_servers()
         finally:
-            self.dispatcher.close()
+            self._dispatcher.close()
             self.clock.close()
             if self._ca is not None and self._owns_ca:
                 self._ca.close()
@@ -334,8 +336,8 @@ class PyrusMock(DataBuilders):
         """Forget all data and deliveries; a virtual clock goes back to its start."""
         if isinstance(self.clock, VirtualClock):
             self.clock.reset()
-        self.backend.reset()
-        self.dispatcher.reset()
+        self._backend.reset()
+        self._dispatcher.reset()
         self._default_author = None
         if self._server is not None:
             self._server.clear_errors()
@@ -414,7 +416,7 @@ class PyrusMock(DataBuilders):
     def _payload_files_url(self) -> str:
         return self.files_url if self._server is not None else "https://files.pyrus.com/"
 
-    def create_bot(
+    def add_bot(
         self,
         name: str,
         url: str,
@@ -446,7 +448,7 @@ class PyrusMock(DataBuilders):
         """
         from .bots import Bot
 
-        account = self.backend.accounts.create_bot(
+        account = self._backend.accounts.create_bot(
             name,
             url,
             settings=settings,
@@ -457,35 +459,35 @@ class PyrusMock(DataBuilders):
             security_key=security_key,
             description=description,
         )
-        return Bot(self.backend, account.person_id, self._all_deliveries)
+        return Bot(self._backend, account.person_id, self._all_deliveries)
 
     def bot(self, bot_id: int) -> Bot:
         """The bot with that id (raises :class:`~pyrus_mock.errors.UnknownEntity`)."""
         from .bots import Bot
 
-        self.backend.accounts.bot(bot_id)
-        return Bot(self.backend, bot_id, self._all_deliveries)
+        self._backend.accounts.bot(bot_id)
+        return Bot(self._backend, bot_id, self._all_deliveries)
 
     def _all_deliveries(self) -> list[Delivery]:
-        return self.dispatcher.deliveries
+        return self._dispatcher.deliveries
 
     @property
     def deliveries(self) -> list[Delivery]:
         """The deliveries since the last reset, in order: the newest ``max_deliveries_recorded``
         (:attr:`deliveries_dropped` counts the older ones)."""
-        return list(self.dispatcher.deliveries)
+        return list(self._dispatcher.deliveries)
 
     @property
     def deliveries_dropped(self) -> int:
         """Older deliveries dropped from :attr:`deliveries` since the last reset (setting
         ``max_deliveries_recorded``); the transcript says so too."""
-        return self.dispatcher.deliveries_dropped
+        return self._dispatcher.deliveries_dropped
 
     @property
     def api_calls_dropped(self) -> int:
         """Older API calls dropped from ``backend.api_calls`` since the last reset (setting
         ``max_api_calls_recorded``); the transcript says so too."""
-        return self.backend.api_calls_dropped
+        return self._backend.api_calls_dropped
 
     def deliver(self, task: Task | int, to: Bot | int, *, event: str = "comment") -> Delivery:
         """Call the bot ``to`` about ``task`` now (attempt 1); retries run on the clock.
@@ -493,15 +495,15 @@ class PyrusMock(DataBuilders):
         Returns the :class:`~pyrus_mock.delivery.Delivery` record; its ``state`` is
         ``delivered``, ``pending_retry``, ``exhausted`` or ``skipped``.
         """
-        task_obj = self.backend.task(getattr(task, "id", task))  # type: ignore[arg-type]
+        task_obj = self._backend.task(getattr(task, "id", task))  # type: ignore[arg-type]
         bot_id = getattr(to, "id", to)
-        if not isinstance(bot_id, int) or self.backend.accounts.find_bot(bot_id) is None:
+        if not isinstance(bot_id, int) or self._backend.accounts.find_bot(bot_id) is None:
             raise InvalidArgument(
-                "to", f"{to!r} is not a bot of this fake", "a Bot from create_bot() or its id"
+                "to", f"{to!r} is not a bot of this fake", "a Bot from add_bot() or its id"
             )
         if event not in ("comment", "close"):
             raise InvalidArgument("event", repr(event), "'comment', 'close'")
-        return self.dispatcher.deliver(task_obj, self.backend.accounts.bot(bot_id), event=event)
+        return self._dispatcher.deliver(task_obj, self._backend.accounts.bot(bot_id), event=event)
 
     def serve_bot(self, app: Any, *, hosts: Sequence[str] = ("localhost", "127.0.0.1")) -> Any:
         """Serve a WSGI app over HTTPS with a certificate from the fake's CA.
@@ -510,7 +512,7 @@ class PyrusMock(DataBuilders):
         (threaded, keep-alive, Nagle off) stops on exit and re-raises errors from its threads::
 
             with pyrus_mock.serve_bot(app) as url:
-                bot = pyrus_mock.create_bot("Echo", url)
+                bot = pyrus_mock.add_bot("Echo", url)
         """
         from contextlib import contextmanager
 
@@ -588,8 +590,9 @@ class PyrusMock(DataBuilders):
 
         return check_bot(self, bot, **options)
 
-    def check(self) -> None:
-        """Strict check: raise if a reply had errors, a retry is pending, or a server thread raised.
+    def assert_no_problems(self) -> None:
+        """Strict mode without pytest: raise if a reply had errors, a retry is pending, or a
+        server thread raised. (Not to be confused with :meth:`check_bot`, the conformance checks.)
 
         Raises:
             StrictModeError: lists each problem and what to do (the pytest plugin runs this

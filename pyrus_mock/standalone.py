@@ -430,7 +430,7 @@ def check(
             _print_api(out, mock, ca_path, directory / "server.json")
         elif api_port is not None:
             _print_api(out, mock, f"{mock.ca_path} (temporary, removed on exit)", None)
-        bot = mock.create_bot(
+        bot = mock.add_bot(
             "Bot under test", url, security_key=security_key, settings=saved_settings
         )
         if login:
@@ -527,7 +527,7 @@ def _wait_for_bot(url: str, trust: ssl.SSLContext, seconds: float) -> str | None
 
 def _set_login(mock: PyrusMock, bot_id: int, login: str) -> None:
     """Give the bot the login it already knows (a real bot keeps its Pyrus login)."""
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         other = backend.find_person_by_email(login)
         if other is not None and other.id != bot_id:

@@ -83,13 +83,13 @@ def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict
         ``{"clock", "bots", "deliveries", "api_calls", "server_errors"}``; each delivery holds
         its ``attempts``, ``violations`` and the ``api_calls`` made with its token.
     """
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
-        deliveries = list(mock.dispatcher.deliveries)
+        deliveries = list(mock._dispatcher.deliveries)
         calls = backend.api_calls
         bots = backend.accounts.bots()
         dropped = {
-            "deliveries": mock.dispatcher.deliveries_dropped,
+            "deliveries": mock._dispatcher.deliveries_dropped,
             "api_calls": backend.api_calls_dropped,
         }
     secrets = _secrets(mock, deliveries)
@@ -343,7 +343,7 @@ def _cut_text(text: str, secrets: Sequence[str], limit: int = _MAX_TEXT_CHARS) -
 
 def _secrets(mock: PyrusMock, deliveries: Sequence[Delivery]) -> list[str]:
     """Every token and key the text could contain, to scrub whatever the key masking missed."""
-    backend = mock.backend
+    backend = mock._backend
     found = {d.access_token for d in deliveries}
     found.update(a.signature for d in deliveries for a in d.attempts)
     if mock.admin_token:
@@ -379,7 +379,7 @@ def servers_of(mock: PyrusMock, extra: Iterable[ServerLike]) -> list[ServerLike]
 
 
 def _person_name(mock: PyrusMock, person_id: int) -> str:
-    person = mock.backend.find_person(person_id)
+    person = mock._backend.find_person(person_id)
     return person.first_name if person is not None else f"#{person_id}"
 
 

@@ -26,7 +26,7 @@ def fake() -> Iterator[PyrusMock]:
 
 @pytest.fixture
 def backend(fake: PyrusMock) -> PyrusBackend:
-    return fake.backend
+    return fake._backend
 
 
 @pytest.fixture
@@ -139,25 +139,25 @@ def test_each_token_is_new_and_all_of_them_work(backend: PyrusBackend, ann: Pers
 
 def test_a_token_expires_after_its_lifetime_on_the_fake_clock(fake: PyrusMock, ann: Person) -> None:
     fake.settings = fake.settings.replace(token_lifetime=3600.0)
-    token = fake.backend.accounts.issue_token(ann.id)
+    token = fake._backend.accounts.issue_token(ann.id)
     assert token.expires_at == token.issued_at + 3600
     fake.clock.advance(3599)
-    assert fake.backend.accounts.resolve_token(token.value)[0] is ann
+    assert fake._backend.accounts.resolve_token(token.value)[0] is ann
     fake.clock.advance(1)
-    assert _code(fake.backend, token.value) == "expired_token"
+    assert _code(fake._backend, token.value) == "expired_token"
     assert (
-        fake.backend.accounts.resolve_token(fake.backend.accounts.issue_token(ann.id).value)[0]
+        fake._backend.accounts.resolve_token(fake._backend.accounts.issue_token(ann.id).value)[0]
         is ann
     )
 
 
 def test_past_the_cap_the_oldest_token_is_dropped(fake: PyrusMock, ann: Person) -> None:
     fake.settings = fake.settings.replace(max_tokens_per_person=2)
-    oldest, middle, newest = (fake.backend.accounts.issue_token(ann.id).value for _ in range(3))
-    assert _code(fake.backend, oldest) == "invalid_token"
-    assert fake.backend.accounts.resolve_token(middle)[0] is ann
-    assert fake.backend.accounts.resolve_token(newest)[0] is ann
-    assert oldest not in fake.backend.accounts.token_values()
+    oldest, middle, newest = (fake._backend.accounts.issue_token(ann.id).value for _ in range(3))
+    assert _code(fake._backend, oldest) == "invalid_token"
+    assert fake._backend.accounts.resolve_token(middle)[0] is ann
+    assert fake._backend.accounts.resolve_token(newest)[0] is ann
+    assert oldest not in fake._backend.accounts.token_values()
 
 
 # -- key reset (D7) --------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_a_reset_key_replaces_the_old_one_and_old_tokens_keep_working(
 
 def test_with_revoke_tokens_on_reset_only_older_tokens_are_revoked() -> None:
     with PyrusMock(auto_deliver=False, revoke_tokens_on_reset=True) as fake:
-        backend = fake.backend
+        backend = fake._backend
         bot = backend.accounts.create_bot("Helper", "https://bot.invalid/hook")
         before = backend.accounts.login(bot.login, bot.security_key).value
         key = backend.accounts.reset_bot_key(bot.person_id)
@@ -238,7 +238,7 @@ def test_a_deleted_bot_is_fired_its_tokens_revoked_and_it_can_be_restored(
 
 def test_the_bot_limit_counts_live_bots_only() -> None:
     with PyrusMock(auto_deliver=False, max_bots=1) as fake:
-        backend = fake.backend
+        backend = fake._backend
         first = backend.accounts.create_bot("One", "https://one.invalid/")
         with pytest.raises(BotLimitReached, match="already has 1 bots; Pyrus allows 1"):
             backend.accounts.create_bot("Two", "https://two.invalid/")
@@ -306,8 +306,8 @@ def test_bot_urls_that_are_accepted(url: str) -> None:
 def test_malformed_bot_urls_are_refused_up_front(url: str) -> None:
     fake = PyrusMock()
     with pytest.raises(BotUrlError):
-        fake.create_bot("Bot", url)
-    bot = fake.create_bot("Bot", "https://localhost:1/")
+        fake.add_bot("Bot", url)
+    bot = fake.add_bot("Bot", "https://localhost:1/")
     with pytest.raises(BotUrlError):
         bot.update(url=url)
     fake.close()

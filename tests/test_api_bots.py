@@ -127,7 +127,7 @@ def test_malformed_bot_url_through_the_api_is_a_400() -> None:
     reply = client.post(
         "/v4/bots",
         json={"name": "Bot", "hook_url": "https://a:99999/"},
-        headers={"Authorization": f"Bearer {fake.backend.accounts.issue_token(admin.id).value}"},
+        headers={"Authorization": f"Bearer {fake._backend.accounts.issue_token(admin.id).value}"},
     )
     assert reply.status_code == 400
     assert reply.get_json()["error_code"]

@@ -74,7 +74,7 @@ def bot_api(live: World, transport: str) -> client.PyrusAPI:
 
 @pytest.fixture
 def manager_api(live: World, transport: str) -> client.PyrusAPI:
-    key = live.mock.backend.user_key(live.manager.id)
+    key = live.mock._backend.user_key(live.manager.id)
     return _client(live, transport, live.manager.email, key)
 
 
@@ -94,7 +94,7 @@ def test_create_catalog_then_read_and_change_it(live: World, bot_api: client.Pyr
     assert created.source_type == "default"
     assert [h.name for h in created.catalog_headers] == ["Size", "Label"]
     assert _values(created.items) == [["S", "Small"], ["M", "Medium"]]
-    stored = live.mock.backend.find_catalog(created.catalog_id)
+    stored = live.mock._backend.find_catalog(created.catalog_id)
     assert stored is not None
     assert stored.supervisors == [live.bot.id]  # the creator may change it
     read = bot_api.get_catalog(created.catalog_id)
@@ -332,10 +332,10 @@ def test_renaming_the_key_column_needs_force(world: World) -> None:
 def test_create_refuses_bad_bodies(
     world: World, body: dict[str, Any], code: str, where: str
 ) -> None:
-    count = len(world.mock.backend.catalogs())
+    count = len(world.mock._backend.catalogs())
     reply = world.fail("PUT", "/v4/catalogs", 400, code, json_body={"name": "C", **body})
     assert where in reply["error"]
-    assert len(world.mock.backend.catalogs()) == count
+    assert len(world.mock._backend.catalogs()) == count
 
 
 def test_too_many_items(world: World) -> None:
@@ -347,7 +347,7 @@ def test_too_many_items(world: World) -> None:
 def test_a_deleted_item_stays_readable_on_tasks_and_cannot_be_chosen(world: World) -> None:
     red = world.catalog.items[0]
     colour = next(f for f in world.form.fields if f.code == "u_colour")
-    world.mock.backend.comment(
+    world.mock._backend.comment(
         world.task,
         {"field_updates": [{"id": colour.id, "value": {"item_id": red.id}}]},
         world.author,
@@ -429,7 +429,7 @@ def test_bulk_create_is_all_or_nothing(world: World) -> None:
     body = [{"name": "Good", "catalog_headers": ["A"]}, {"name": "Bad", "catalog_headers": []}]
     reply = world.fail("PUT", "/v4/catalogs/bulk", 400, "empty_catalog_headers", json_body=body)
     assert "/1/catalog_headers" in reply["error"]
-    assert [c.name for c in world.mock.backend.catalogs()] == ["Colours"]
+    assert [c.name for c in world.mock._backend.catalogs()] == ["Colours"]
     world.fail("PUT", "/v4/catalogs/bulk", 400, "invalid_json", json_body=[1])
     world.fail("PUT", "/v4/catalogs/bulk", 400, "invalid_json", json_body={"name": "x"})
 

@@ -45,11 +45,11 @@ def test_profile(world: World) -> None:
     profile = world.ok("GET", "/v4/profile?withinactive=False")
     assert profile["person_id"] == world.bot.id
     assert profile["email"] == world.bot.login
-    assert profile["organization_id"] == world.mock.backend.organisation.id
+    assert profile["organization_id"] == world.mock._backend.organisation.id
     assert profile["locale"] == "en-US"
     ids = [p["id"] for p in profile["organization"]["persons"]]
     assert world.author.id in ids
-    world.mock.create_bot("Gone", "https://gone.invalid/").delete()
+    world.mock.add_bot("Gone", "https://gone.invalid/").delete()
     active = world.ok("GET", "/v4/profile")["organization"]["persons"]
     every = world.ok("GET", "/v4/profile?include_inactive=True")["organization"]["persons"]
     assert len(every) == len(active) + 1
@@ -58,7 +58,7 @@ def test_profile(world: World) -> None:
 
 def test_contacts(world: World) -> None:
     orgs = world.ok("GET", "/v4/contacts?include_inactive=False")["organizations"]
-    assert [o["organization_id"] for o in orgs] == [world.mock.backend.organisation.id]
+    assert [o["organization_id"] for o in orgs] == [world.mock._backend.organisation.id]
 
 
 def test_inbox(world: World) -> None:
@@ -66,7 +66,7 @@ def test_inbox(world: World) -> None:
     assert [t["id"] for t in inbox["tasks"]] == [world.task.id]
     assert inbox["has_more"] is False
     assert world.ok("GET", "/v4/inbox", who="outsider")["tasks"] == []
-    world.mock.create_task(text="second", author=world.author, responsible=world.bot)
+    world.mock.add_task(text="second", author=world.author, responsible=world.bot)
     inbox = world.ok("GET", "/v4/inbox?item_count=1")
     assert (len(inbox["tasks"]), inbox["has_more"]) == (1, True)
     world.fail("GET", "/v4/inbox?item_count=many", 400, "invalid_value_format")

@@ -35,9 +35,9 @@ def register_world() -> World:
         fields: dict[str | int, Any] = {"u_amount": amount}
         if note:
             fields["u_note"] = note
-        mock.create_task(form=world.form, fields=fields, author=world.author)
-    closed = mock.create_task(form=world.form, fields={"u_amount": 7}, author=world.author)
-    mock.backend.comment(closed, {"action": "finished"}, world.author)
+        mock.add_task(form=world.form, fields=fields, author=world.author)
+    closed = mock.add_task(form=world.form, fields={"u_amount": 7}, author=world.author)
+    mock._backend.comment(closed, {"action": "finished"}, world.author)
     return world
 
 
@@ -48,7 +48,7 @@ def _register(world: World, method: str = "GET", query: str = "", **body: Any) -
 
 
 def _ids(world: World) -> list[int]:
-    return [t.id for t in world.mock.backend.tasks() if t.form_id == world.form.id]
+    return [t.id for t in world.mock._backend.tasks() if t.form_id == world.form.id]
 
 
 def test_register_filters(register_world: World) -> None:

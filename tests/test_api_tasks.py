@@ -36,7 +36,7 @@ def test_participants_and_subscribers_may_read(world: World) -> None:
     world.fail(
         "GET", f"/v4/tasks/{world.simple_task.id}", 403, "access_denied_task", who="outsider"
     )
-    world.mock.backend.comment(
+    world.mock._backend.comment(
         world.simple_task, {"subscribers_added": [{"id": world.outsider.id}]}, world.author
     )
     world.ok("GET", f"/v4/tasks/{world.simple_task.id}", who="outsider")
@@ -60,7 +60,7 @@ def test_file_urls_point_at_the_host_of_the_request(world: World) -> None:
 
 
 def test_replies_are_compact_utf8(world: World) -> None:
-    world.mock.backend.comment(world.task, {"text": "Привет, ünïcödé"}, world.author)
+    world.mock._backend.comment(world.task, {"text": "Привет, ünïcödé"}, world.author)
     response, _ = world.call("GET", f"/v4/tasks/{world.task.id}")
     raw = response.get_data()
     assert "Привет, ünïcödé".encode() in raw
@@ -87,7 +87,7 @@ def test_approve_and_update_a_field(world: World) -> None:
     assert last["author"]["id"] == world.bot.id
     assert last["text"] == "Approved"
     assert last["approval_choice"] == "approved"
-    assert world.mock.backend.task(world.task.id).current_step == 2
+    assert world.mock._backend.task(world.task.id).current_step == 2
 
 
 def test_field_updates_by_code_and_name(world: World) -> None:
@@ -99,7 +99,7 @@ def test_field_updates_by_code_and_name(world: World) -> None:
 
 def test_a_refused_comment_lists_every_violation(world: World) -> None:
     body = {"field_updates": [{"id": 987654, "value": 1}, {"code": "u_amount", "value": "lots"}]}
-    before = len(world.mock.backend.task(world.task.id).comments)
+    before = len(world.mock._backend.task(world.task.id).comments)
     data = world.fail(
         "POST", f"/v4/tasks/{world.task.id}/comments", 400, "invalid_field_id", json_body=body
     )
@@ -108,7 +108,7 @@ def test_a_refused_comment_lists_every_violation(world: World) -> None:
     assert {"path", "error_code", "message", "severity"} <= set(data["violations"][0])
     for violation in data["violations"]:
         assert f"{violation['path']}: {violation['message']}" in data["error"]
-    assert len(world.mock.backend.task(world.task.id).comments) == before
+    assert len(world.mock._backend.task(world.task.id).comments) == before
 
 
 def test_warnings_do_not_fail_the_request(world: World) -> None:
@@ -325,9 +325,9 @@ def test_create_with_an_attachment(world: World) -> None:
 def test_create_refusals(world: World, body: dict[str, Any], status: int, code: str) -> None:
     if body.get("form_id") == "FORM":
         body = {**body, "form_id": world.form.id}
-    count = len(world.mock.backend.tasks())
+    count = len(world.mock._backend.tasks())
     world.fail("POST", "/v4/tasks", status, code, json_body=body, who="author")
-    assert len(world.mock.backend.tasks()) == count
+    assert len(world.mock._backend.tasks()) == count
 
 
 def test_create_with_link_and_existing_attachments(world: World) -> None:
@@ -408,12 +408,12 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
             fields=[{"name": "Link", "type": "form_link", "code": "u_link"}],
             steps=[{"name": "S1", "approvers": [ann]}],
         )
-        mine = fake.create_task(form=form, author=ann)
-        secret = fake.create_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
-        payslip = fake.backend.upload("payslip.pdf", b"SECRET", bob.id)
-        fake.backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
+        mine = fake.add_task(form=form, author=ann)
+        secret = fake.add_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
+        payslip = fake._backend.upload("payslip.pdf", b"SECRET", bob.id)
+        fake._backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
         client = Client(fake.app)
-        token = fake.backend.accounts.issue_token(ann.id).value
+        token = fake._backend.accounts.issue_token(ann.id).value
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         def post(path: str, body: dict[str, Any]) -> Any:
@@ -467,7 +467,7 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
         assert client.get(f"/v4/files/download/{payslip.id}", headers=headers).status_code == 403
 
         # A task Ann sees may be linked, and a file on it attached.
-        fake.backend.comment(secret, {"text": "join", "participants_added": [{"id": ann.id}]}, bob)
+        fake._backend.comment(secret, {"text": "join", "participants_added": [{"id": ann.id}]}, bob)
         assert post(f"/v4/tasks/{mine.id}/comments", link).status_code == 200
         again = post(
             f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}

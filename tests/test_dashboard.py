@@ -87,7 +87,7 @@ def test_a_one_time_link_logs_in_once(fake: PyrusMock) -> None:
 
 def test_the_cookie_alone_cannot_change_state(fake: PyrusMock) -> None:
     session = _logged_in(fake)
-    bot = fake.create_bot("Key bot", "https://127.0.0.1:9/hook")
+    bot = fake.add_bot("Key bot", "https://127.0.0.1:9/hook")
     old = bot.security_key
     url = f"{fake.base_url}/_mock/bots/{bot.id}/reset-key"
     refused = session.post(url)  # what a cross-site form could send
@@ -100,7 +100,7 @@ def test_the_cookie_alone_cannot_change_state(fake: PyrusMock) -> None:
 
 def test_pages_escape_what_they_show_and_mask_keys(fake: PyrusMock) -> None:
     session = _logged_in(fake)
-    bot = fake.create_bot("<script>alert(1)</script>", "https://127.0.0.1:9/hook")
+    bot = fake.add_bot("<script>alert(1)</script>", "https://127.0.0.1:9/hook")
     page = session.get(fake.base_url + "/_mock/ui/bots")
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text

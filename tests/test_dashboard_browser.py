@@ -124,9 +124,9 @@ def test_deliveries_appear_without_reload_and_show_the_signed_call(
     expect(page.locator("#live")).to_contain_text("No deliveries yet")
     app = ExampleBot(api_url=fake.api_url, ssl_context=fake.ssl_context)
     with fake.serve_bot(app) as url:
-        bot = fake.create_bot("Expense bot", url)
+        bot = fake.add_bot("Expense bot", url)
         app.security_key = bot.security_key
-        task = fake.create_task(form=_expense_form(fake, bot), fields={"u_amount": 120})
+        task = fake.add_task(form=_expense_form(fake, bot), fields={"u_amount": 120})
     delivery = fake.deliveries[0]
     expect(rows).to_have_count(1)  # the page polled the fake: no reload
     expect(rows.first).to_contain_text("delivered")
@@ -158,8 +158,8 @@ def test_a_violation_is_listed_and_its_json_path_highlighted_in_the_reply(
     bad_reply = {"text": "done", "field_updates": [{"code": "u_amount", "value": "a lot"}]}
     recorder = RecordingBot(reply=bad_reply, verify=None)
     with fake.serve_bot(recorder) as url:
-        bot = fake.create_bot("Sloppy bot", url)
-        fake.create_task(form=_expense_form(fake, bot), fields={"u_amount": 10})
+        bot = fake.add_bot("Sloppy bot", url)
+        fake.add_task(form=_expense_form(fake, bot), fields={"u_amount": 10})
     delivery = fake.deliveries[0]
     assert delivery.violations, "the fake should find the bad value"
     page.goto(f"{fake.base_url}/_mock/ui/deliveries/{delivery.id}")
@@ -174,7 +174,7 @@ def test_a_violation_is_listed_and_its_json_path_highlighted_in_the_reply(
 def test_reset_key_button_gives_the_bot_a_new_key(fake: PyrusMock, page: Any) -> None:
     from playwright.sync_api import expect
 
-    bot = fake.create_bot("Key bot", "https://127.0.0.1:9/hook")
+    bot = fake.add_bot("Key bot", "https://127.0.0.1:9/hook")
     old = bot.security_key
     page.goto(fake.base_url + "/_mock/ui/bots")
     row = page.locator(f"#bots tr[data-id='{bot.id}']")
@@ -195,8 +195,8 @@ def test_advance_control_moves_the_clock_and_runs_the_retry(fake: PyrusMock, pag
 
     down = RecordingBot(status=503, verify=None)
     with fake.serve_bot(down) as url:
-        bot = fake.create_bot("Down bot", url)
-        fake.create_task(form=_expense_form(fake, bot), fields={"u_amount": 10})
+        bot = fake.add_bot("Down bot", url)
+        fake.add_task(form=_expense_form(fake, bot), fields={"u_amount": 10})
         delivery = fake.deliveries[0]
         assert len(delivery.attempts) == 1
         before = page.locator("#clock-now").text_content()

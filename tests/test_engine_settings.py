@@ -117,8 +117,8 @@ def test_marker_takes_engine_settings(pyrus_mock: PyrusMock) -> None:
         "Leave", [{"name": "Note", "type": "text", "code": "note"}],
         steps=[{"name": "Lead", "approvers": [ann]}, {"name": "HR", "approvers": [bob]}],
     )  # fmt: skip
-    task = pyrus_mock.create_task(form=form, fields={"note": "May"})
-    be = pyrus_mock.backend
+    task = pyrus_mock.add_task(form=form, fields={"note": "May"})
+    be = pyrus_mock._backend
     be.comment(task, {"approval_choice": "approved"}, ann)
     comment = be.comment(task, {"approval_choice": "rejected"}, bob)
     assert (task.current_step, task.is_closed, comment.reset_to_step) == (1, False, 1)
@@ -213,7 +213,7 @@ def test_max_text_field_length() -> None:
     ]
     assert codes(w, fu("u_email", "a" * 20 + "@example.com")) == [], "only text fields"
     with pytest.raises(CommentRejected):
-        w.mock.create_task(form=w.form, fields={"u_title": "x" * 11})
+        w.mock.add_task(form=w.form, fields={"u_title": "x" * 11})
 
 
 def test_default_text_field_length_and_a_larger_one() -> None:

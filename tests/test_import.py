@@ -60,7 +60,7 @@ def _rich(fake: PyrusMock) -> tuple[Any, Any, Any]:
         [{"name": "Review", "approvers": [user]}, "Pay"],
     )
     ids = {f.code: f.id for f in form.by_id.values()}
-    task = fake.create_task(
+    task = fake.add_task(
         form=form,
         fields={"t": "hi", "n": 3, "m": 12.5, "d": "2026-01-02", "c": "checked",
                 "p": {"id": user.id}, "ct": {"item_id": catalog.items[1].id},
@@ -68,20 +68,20 @@ def _rich(fake: PyrusMock) -> tuple[Any, Any, Any]:
                 "tb": [{"cells": [{"id": ids["col"], "value": "x"},
                                   {"id": ids["amt"], "value": 3}]}]},
     )  # fmt: skip
-    fake.backend.comment(
-        task, {"text": "please check", "approval_choice": "approved"}, fake.backend.person(user.id)
+    fake._backend.comment(
+        task, {"text": "please check", "approval_choice": "approved"}, fake._backend.person(user.id)
     )
-    fake.backend.comment(
+    fake._backend.comment(
         task,
         {"text": "more eyes", "approvals_added": [[{"id": user.id}], [{"id": other.id}]],
          "subscribers_added": [{"id": other.id}], "due_date": "2026-05-01"},
-        fake.backend.person(user.id),
+        fake._backend.person(user.id),
     )  # fmt: skip
     return form, catalog, task
 
 
 def _task_json(fake: PyrusMock, task_id: int) -> dict[str, Any]:
-    return serialize.task(fake.backend, fake.task(task_id), now=fake.clock.time())
+    return serialize.task(fake._backend, fake.task(task_id), now=fake.clock.time())
 
 
 def test_the_help_sample_webhook_is_reproduced_when_delivered() -> None:
@@ -123,9 +123,9 @@ def test_a_task_with_its_form_and_catalog_round_trips() -> None:
         assert result.tasks == [task.id]
         assert result.notes == []
         assert _task_json(fake, task.id) == saved[0]["task"]
-        assert serialize.form(fake.backend.find_form(form.id)) == saved[1]  # type: ignore[arg-type]
-        assert serialize.catalog(fake.backend.find_catalog(catalog.id)) == saved[2]  # type: ignore[arg-type]
-        assert fake.create_task(form=form.id).id != task.id  # later ids do not collide
+        assert serialize.form(fake._backend.find_form(form.id)) == saved[1]  # type: ignore[arg-type]
+        assert serialize.catalog(fake._backend.find_catalog(catalog.id)) == saved[2]  # type: ignore[arg-type]
+        assert fake.add_task(form=form.id).id != task.id  # later ids do not collide
 
 
 def test_without_its_form_the_form_is_inferred_and_said_so() -> None:
@@ -142,7 +142,7 @@ def test_without_its_form_the_form_is_inferred_and_said_so() -> None:
 def test_ids_already_taken_get_new_ones_with_a_note() -> None:
     with PyrusMock() as source:
         form, _, task = _rich(source)
-        saved = [serialize.catalog(c) for c in source.backend.catalogs()]
+        saved = [serialize.catalog(c) for c in source._backend.catalogs()]
         saved += [serialize.form(form), {"task": _task_json(source, task.id)}]
     with PyrusMock() as fake:
         fake.import_form(saved)
@@ -175,7 +175,7 @@ def test_what_cannot_be_represented_is_refused_clearly(change: Any, where: str, 
             fake.import_form(sample)
         assert str(caught.value).startswith(where)
         assert says in str(caught.value)
-        assert fake.backend.find_task(5600) is None
+        assert fake._backend.find_task(5600) is None
 
 
 @pytest.mark.parametrize(

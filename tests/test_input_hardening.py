@@ -208,13 +208,13 @@ def test_a_user_agent_is_bounded() -> None:
 def test_the_largest_settings_do_not_overflow_the_clock(fake: PyrusMock) -> None:
     """Tokens living ten years and retries ten years apart still schedule and expire."""
     fake.settings = fake.settings.replace(token_lifetime=TEN_YEARS, rate_window=TEN_YEARS)
-    bot = fake.create_bot("Long", "https://127.0.0.1:9/")
-    token = fake.backend.accounts.issue_token(bot.id)
+    bot = fake.add_bot("Long", "https://127.0.0.1:9/")
+    token = fake._backend.accounts.issue_token(bot.id)
     assert token.expires_at - token.issued_at == TEN_YEARS
     clock = fake.clock
     assert isinstance(clock, VirtualClock)
     clock.advance(TEN_YEARS + 1)
-    assert fake.backend.accounts.issue_token(bot.id).expires_at > token.expires_at
+    assert fake._backend.accounts.issue_token(bot.id).expires_at > token.expires_at
 
 
 # -- the clock ---------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def world() -> World:
 
 
 def _download(world: World, name: str) -> str:
-    record = world.mock.backend.upload(name, b"x", world.bot.id)
+    record = world.mock._backend.upload(name, b"x", world.bot.id)
     response, _ = world.call("GET", f"/files/download/{record.id}", raw_ok=True)
     assert response.status_code == 200
     header = response.headers["Content-Disposition"]
@@ -286,7 +286,7 @@ def _download(world: World, name: str) -> str:
 def test_a_file_name_with_control_characters_cannot_inject_a_header(
     world: World, name: str
 ) -> None:
-    record = world.mock.backend.upload(name, b"x", world.bot.id)
+    record = world.mock._backend.upload(name, b"x", world.bot.id)
     response, _ = world.call("GET", f"/files/download/{record.id}", raw_ok=True)
     assert response.status_code == 200
     assert "X-Injected" not in response.headers
@@ -341,6 +341,6 @@ def test_check_refuses_waits_beyond_a_day_as_a_usage_error(
 
 @pytest.mark.parametrize("budget", [math.nan, math.inf, 0, -1, 86401, True])
 def test_check_bot_refuses_a_latency_budget_beyond_a_day(fake: PyrusMock, budget: Any) -> None:
-    bot = fake.create_bot("B", "https://127.0.0.1:9/")
+    bot = fake.add_bot("B", "https://127.0.0.1:9/")
     with pytest.raises(InvalidArgument, match=r"^latency_budget: .*<= 86400"):
         fake.check_bot(bot, latency_budget=budget)

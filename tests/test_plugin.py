@@ -24,9 +24,9 @@ def test_fixtures_are_there_without_any_conftest(suite: pytest.Pytester) -> None
             app = RecordingBot(reply={"text": "hi"})
             url = bot_server(app)
             assert url.startswith("https://127.0.0.1:") and url.endswith("/")
-            bot = pyrus_mock.create_bot("Echo", url)
+            bot = pyrus_mock.add_bot("Echo", url)
             app.key = bot.security_key
-            task = pyrus_mock.create_task(text="t", responsible=bot)
+            task = pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].ok
             assert task.comments[-1].text == "hi"
             # pyrus_requests: the official hosts reach the fake in-process
@@ -48,22 +48,22 @@ def test_no_state_leaks_from_one_test_to_the_next(suite: pytest.Pytester) -> Non
         def test_a_makes_data(pyrus_mock, bot_server):
             user = pyrus_mock.add_user("Ann", "Lee")
             app = RecordingBot()
-            bot = pyrus_mock.create_bot("Echo", bot_server(app))
+            bot = pyrus_mock.add_bot("Echo", bot_server(app))
             app.key = bot.security_key
-            task = pyrus_mock.create_task(text="t", responsible=bot, author=user)
+            task = pyrus_mock.add_task(text="t", responsible=bot, author=user)
             pyrus_mock.clock.advance(3600)
             IDS.update(user=user.id, bot=bot.id, task=task.id)
             assert len(pyrus_mock.deliveries) == 1
 
         def test_b_sees_an_empty_fake(pyrus_mock):
             from pyrus_mock.clock import DEFAULT_START
-            backend = pyrus_mock.backend
+            backend = pyrus_mock._backend
             assert backend.persons() == [] and backend.tasks() == []
             assert backend.accounts.bots() == []
             assert pyrus_mock.deliveries == [] and backend.api_calls == []
             assert pyrus_mock.clock.now() == DEFAULT_START
             assert pyrus_mock.add_user("Ann", "Lee").id == IDS["user"]  # ids start over
-            assert pyrus_mock.create_task(text="t").id == IDS["task"]
+            assert pyrus_mock.add_task(text="t").id == IDS["task"]
             assert pyrus_mock.settings.signature_case == "upper"
         """
     )
@@ -81,9 +81,9 @@ def test_a_failing_test_gets_the_transcript_with_secrets_masked(
 
         def test_fails(pyrus_mock, bot_server):
             app = RecordingBot(reply={{"text": "done"}})
-            bot = pyrus_mock.create_bot("Echo", bot_server(app))
+            bot = pyrus_mock.add_bot("Echo", bot_server(app))
             app.key = bot.security_key
-            pyrus_mock.create_task(text="hello", responsible=bot)
+            pyrus_mock.add_task(text="hello", responsible=bot)
             with open({str(secrets_file)!r}, "w") as f:
                 json.dump({{"key": bot.security_key,
                            "token": pyrus_mock.deliveries[0].access_token}}, f)
@@ -120,9 +120,9 @@ from bots import RecordingBot
 
 def test_case(pyrus_mock, bot_server):
     app = RecordingBot(verify="lower")
-    bot = pyrus_mock.create_bot("Echo", bot_server(app))
+    bot = pyrus_mock.add_bot("Echo", bot_server(app))
     app.key = bot.security_key
-    pyrus_mock.create_task(text="t", responsible=bot)
+    pyrus_mock.add_task(text="t", responsible=bot)
     sig = app.calls[0][0]["X-Pyrus-Sig"]
     assert sig == sig.{expected}(), sig
 """
@@ -162,7 +162,7 @@ def test_settings_from_pyproject_and_the_marker(suite: pytest.Pytester) -> None:
         @pytest.mark.pyrus_mock(signature_case="lower", delivery_timeout=7)
         def test_marked(pyrus_mock):
             assert pyrus_mock.settings.signature_case == "lower"
-            assert pyrus_mock.backend.settings.delivery_timeout == 7
+            assert pyrus_mock._backend.settings.delivery_timeout == 7
 
         def test_after(pyrus_mock):
             assert pyrus_mock.settings.signature_case == "upper"
@@ -262,15 +262,15 @@ def test_an_asgi_bot_is_served_through_uvicorn(suite: pytest.Pytester) -> None:
 
         def test_asgi(pyrus_mock, bot_server):
             app = AsgiBot()
-            bot = pyrus_mock.create_bot("Async", bot_server(app))
+            bot = pyrus_mock.add_bot("Async", bot_server(app))
             app.key = bot.security_key
-            task = pyrus_mock.create_task(text="t", responsible=bot)
+            task = pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].ok, pyrus_mock.deliveries[0].summary()
             assert task.comments[-1].text == "async hi"
 
         def test_asgi_error(pyrus_mock, bot_server):
-            bot = pyrus_mock.create_bot("Async", bot_server(AsgiBot(fail=True)))
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Async", bot_server(AsgiBot(fail=True)))
+            pyrus_mock.add_task(text="t", responsible=bot)
             pyrus_mock.clock.advance(122)
         """
     )
@@ -319,8 +319,8 @@ def test_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> None:
             URLS.append(bot_server(RecordingBot(verify=None)))
 
         def test_b_the_old_url_has_no_bot_any_more(pyrus_mock):
-            bot = pyrus_mock.create_bot("Stale", URLS[0])
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Stale", URLS[0])
+            pyrus_mock.add_task(text="t", responsible=bot)
             pyrus_mock.clock.advance(122)
             attempt = pyrus_mock.deliveries[0].attempts[0]
             assert attempt.status == 503
@@ -334,8 +334,8 @@ def test_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> None:
 
         def test_d_still_gets_a_working_server(pyrus_mock, bot_server):
             app = RecordingBot(verify=None)
-            bot = pyrus_mock.create_bot("Fresh", bot_server(app))
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Fresh", bot_server(app))
+            pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].ok
         """
     )
@@ -377,13 +377,13 @@ def test_the_marker_sets_trust_for_one_test(suite: pytest.Pytester) -> None:
             request.applymarker(pytest.mark.pyrus_mock(trust=own_ca_file))
 
         def test_trusted(trusting, pyrus_mock, own_bot):
-            bot = pyrus_mock.create_bot("Own", own_bot)
-            assert pyrus_mock.deliver(pyrus_mock.create_task(text="t"), to=bot).ok
+            bot = pyrus_mock.add_bot("Own", own_bot)
+            assert pyrus_mock.deliver(pyrus_mock.add_task(text="t"), to=bot).ok
 
         @pytest.mark.pyrus_allow_violations
         def test_not_trusted_afterwards(pyrus_mock, own_bot):
-            bot = pyrus_mock.create_bot("Own", own_bot)
-            delivery = pyrus_mock.deliver(pyrus_mock.create_task(text="t"), to=bot)
+            bot = pyrus_mock.add_bot("Own", own_bot)
+            delivery = pyrus_mock.deliver(pyrus_mock.add_task(text="t"), to=bot)
             assert delivery.attempts[0].error_kind == "tls_untrusted"
             pyrus_mock.clock.advance(200)  # let the retries run out: nothing left pending
         """
@@ -450,8 +450,8 @@ def test_asgi_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> No
         URLS = []
 
         def answer(pyrus_mock, url):
-            bot = pyrus_mock.create_bot("Async", url)
-            task = pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Async", url)
+            task = pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].ok, pyrus_mock.deliveries[0].summary()
             return task.comments[-1].text
 
@@ -465,8 +465,8 @@ def test_asgi_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> No
             assert answer(pyrus_mock, URLS[-1]) == "second"
 
         def test_c_the_released_url_answers_503(pyrus_mock):
-            bot = pyrus_mock.create_bot("Stale", URLS[0])
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Stale", URLS[0])
+            pyrus_mock.add_task(text="t", responsible=bot)
             pyrus_mock.clock.advance(122)
             attempt = pyrus_mock.deliveries[0].attempts[0]
             assert attempt.status == 503

@@ -52,9 +52,9 @@ def test_delivery_and_check_bot_give_the_same_verdict(
 ) -> None:
     bot_app = RecordingBot(reply=raw)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
+        bot = fake.add_bot("Bot", url)
         bot_app.key = bot.security_key
-        task = fake.create_task(text="t", responsible=bot)
+        task = fake.add_task(text="t", responsible=bot)
         report = fake.check_bot(bot)
     delivery = fake.deliveries[0]
     assert report["genuine_call"].status == "pass", report["genuine_call"].reason
@@ -76,17 +76,17 @@ def test_delivery_and_check_bot_give_the_same_verdict(
     # strict mode fails the test on errors only
     if errors:
         with pytest.raises(StrictModeError, match=errors[0]):
-            fake.check()
+            fake.assert_no_problems()
     else:
-        fake.check()
+        fake.assert_no_problems()
 
 
 def test_unknown_keys_name_close_matches(fake: PyrusMock) -> None:
     """``{"Text": ...}`` is not applied, but the warning says what was meant."""
     bot_app = RecordingBot(reply={"Text": "hello"}, verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Bot", url)
+        fake.add_task(text="t", responsible=bot)
         report = fake.check_bot(bot)
     (warning,) = fake.deliveries[0].violations
     assert warning.path == "/Text"

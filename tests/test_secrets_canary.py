@@ -70,9 +70,9 @@ def echo(payload):
 
 def test_fails_on_purpose(pyrus_mock, bot_server, pyrus_requests):
     app = RecordingBot(reply=echo)
-    bot = pyrus_mock.create_bot("Echo", bot_server(app))
+    bot = pyrus_mock.add_bot("Echo", bot_server(app))
     app.key = bot.security_key
-    task = pyrus_mock.create_task(text="t", responsible=bot)
+    task = pyrus_mock.add_task(text="t", responsible=bot)
     delivery = pyrus_mock.deliveries[0]
     auth = requests.post(
         "https://accounts.pyrus.com/api/v4/auth",
@@ -86,7 +86,7 @@ def test_fails_on_purpose(pyrus_mock, bot_server, pyrus_requests):
                   headers={"Authorization": "Bearer " + auth})
     requests.get(f"{api}/tasks/{task.id}", headers={"Authorization": "Bearer " + auth + "x"})
     print(pyrus_mock.check_bot(bot))
-    account = pyrus_mock.backend.accounts.find_bot(bot.id)
+    account = pyrus_mock._backend.accounts.find_bot(bot.id)
     print(repr(bot), repr(delivery), pyrus_mock.deliveries, account)
     print(pyrus_mock.transcript_json())
     assert delivery.attempts == [], "fails on purpose, to print the report and transcript"
@@ -186,12 +186,12 @@ def test_serve_prints_the_admin_token_only_in_its_banner(
 def test_records_show_secrets_masked(recorder: Recorder) -> None:
     app = RecordingBot(reply={"text": "ok"})
     with PyrusMock() as fake, fake.serve_bot(app) as url:
-        bot = fake.create_bot("Echo", url)
+        bot = fake.add_bot("Echo", url)
         app.key = bot.security_key
-        fake.create_task(text="t", responsible=bot)
+        fake.add_task(text="t", responsible=bot)
         delivery = fake.deliveries[0]
-        account = fake.backend.accounts.find_bot(bot.id)
-        token = fake.backend.accounts.issue_token(bot.id)
+        account = fake._backend.accounts.find_bot(bot.id)
+        token = fake._backend.accounts.issue_token(bot.id)
         issued = fake.issue_cert("localhost")
         reprs = " ".join(
             repr(x)

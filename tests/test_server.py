@@ -541,8 +541,8 @@ def test_tls_server_records_app_errors_not_client_garbage() -> None:
 
     fake = PyrusMock()
     server = TLSServer(broken, fake.ca.server_context()).start()
-    bot = fake.create_bot("Bot", server.url + "/")
-    delivery = fake.deliver(fake.create_task(text="t"), to=bot)
+    bot = fake.add_bot("Bot", server.url + "/")
+    delivery = fake.deliver(fake.add_task(text="t"), to=bot)
     assert delivery.attempts[0].status == 500
     server.stop()
     assert [str(e) for e in server.errors] == ["bug in the bot"]

@@ -23,9 +23,9 @@ from bots import RecordingBot
 {marker}
 def test_reply_is_invalid(pyrus_mock, bot_server):
     app = RecordingBot(reply={{"text": "a", "formatted_text": "<b>a</b>"}})
-    bot = pyrus_mock.create_bot("Echo", bot_server(app))
+    bot = pyrus_mock.add_bot("Echo", bot_server(app))
     app.key = bot.security_key
-    pyrus_mock.create_task(text="t", responsible=bot)
+    pyrus_mock.add_task(text="t", responsible=bot)
 """
 
 
@@ -71,8 +71,8 @@ def test_a_pending_retry_fails_and_advancing_the_clock_resolves_it(
         from bots import RecordingBot
 
         def _failing(pyrus_mock, bot_server):
-            bot = pyrus_mock.create_bot("Down", bot_server(RecordingBot(status=503, verify=None)))
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Down", bot_server(RecordingBot(status=503, verify=None)))
+            pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].state == "pending_retry"
 
         def test_pending(pyrus_mock, bot_server):
@@ -103,8 +103,8 @@ def test_an_exception_in_a_bot_server_thread_fails(suite: pytest.Pytester) -> No
             raise RuntimeError("the bot broke")
 
         def test_broken_bot(pyrus_mock, bot_server):
-            bot = pyrus_mock.create_bot("Broken", bot_server(broken))
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Broken", bot_server(broken))
+            pyrus_mock.add_task(text="t", responsible=bot)
             pyrus_mock.clock.advance(122)  # no retry left pending: only the errors remain
         """
     )
@@ -131,18 +131,18 @@ def test_the_strict_check_without_pytest() -> None:
 
     app = RecordingBot(reply={"text": "a", "formatted_text": "<b>a</b>"}, verify=None)
     with PyrusMock() as fake, fake.serve_bot(app) as url:
-        fake.check()  # nothing happened yet
-        bot = fake.create_bot("Echo", url)
-        fake.create_task(text="t", responsible=bot)
+        fake.assert_no_problems()  # nothing happened yet
+        bot = fake.add_bot("Echo", url)
+        fake.add_task(text="t", responsible=bot)
         with pytest.raises(StrictModeError) as caught:
-            fake.check()
+            fake.assert_no_problems()
         message = str(caught.value)
         assert message.startswith("pyrus-mock strict mode found 1 problem:\n\n1. delivery #1 ")
         assert "both_text_and_formatted_text_specified" in message
         assert "pyrus_mock.reset() forgets deliveries" in message
         assert "pytest" not in message
         fake.reset()
-        fake.check()
+        fake.assert_no_problems()
 
 
 def _invalid_reply_bot() -> RecordingBot:
@@ -152,8 +152,8 @@ def _invalid_reply_bot() -> RecordingBot:
 def test_a_good_delivery_is_no_problem() -> None:
     app = RecordingBot(reply={"text": "hi"}, verify=None)
     with PyrusMock() as fake, fake.serve_bot(app) as url:
-        bot = fake.create_bot("Echo", url)
-        fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Echo", url)
+        fake.add_task(text="t", responsible=bot)
         assert fake.deliveries[0].ok
         assert problems(fake) == []
         check(fake)
@@ -161,8 +161,8 @@ def test_a_good_delivery_is_no_problem() -> None:
 
 def test_a_pending_retry_is_a_problem_until_the_clock_runs_it() -> None:
     with PyrusMock() as fake, fake.serve_bot(RecordingBot(status=503, verify=None)) as url:
-        bot = fake.create_bot("Down", url)
-        fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Down", url)
+        fake.add_task(text="t", responsible=bot)
         [found] = problems(fake)
         assert "pending_retry" in found
         assert "attempt 2 is due at 2026-01-05T09:01:01Z" in found
@@ -177,8 +177,8 @@ def test_an_exception_in_a_bot_server_thread_is_a_problem() -> None:
         raise RuntimeError("the bot broke")
 
     with PyrusMock() as fake, fake.serve_bot(broken) as url:
-        bot = fake.create_bot("Broken", url)
-        fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Broken", url)
+        fake.add_task(text="t", responsible=bot)
         fake.clock.advance(122)
         found = problems(fake)
         assert found
@@ -212,9 +212,9 @@ def test_servers_passed_in_are_looked_at_too() -> None:
 
 def test_the_message_numbers_each_problem_and_words_the_advice_for_its_reader() -> None:
     with PyrusMock() as fake, fake.serve_bot(_invalid_reply_bot()) as url:
-        bot = fake.create_bot("Echo", url)
-        fake.create_task(text="one", responsible=bot)
-        fake.create_task(text="two", responsible=bot)
+        bot = fake.add_bot("Echo", url)
+        fake.add_task(text="one", responsible=bot)
+        fake.add_task(text="two", responsible=bot)
         with pytest.raises(StrictModeError) as library:
             check(fake)
         with pytest.raises(StrictModeError) as plugin:

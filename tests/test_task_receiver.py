@@ -50,11 +50,11 @@ def _snapshot(task: Task) -> tuple[Any, ...]:
 
 def test_deleting_a_bot_hands_its_open_tasks_to_the_receiver(world: World) -> None:
     mock, bot, manager, author = world.mock, world.bot, world.manager, world.author
-    backend = mock.backend
-    simple = mock.create_task(text="Call the client", author=author, responsible=bot)
-    closed = mock.create_task(text="Done", author=author, responsible=bot)
+    backend = mock._backend
+    simple = mock.add_task(text="Call the client", author=author, responsible=bot)
+    closed = mock.add_task(text="Done", author=author, responsible=bot)
     backend.comment(closed, {"action": "finished"}, author)
-    approved = mock.create_task(form=world.form, fields={"u_amount": 5}, author=author)
+    approved = mock.add_task(form=world.form, fields={"u_amount": 5}, author=author)
     backend.comment(approved, {"approval_choice": "approved"}, backend.person(bot.id))
     assert approved.current_step == 2
     untouched = {t.id: _snapshot(t) for t in (closed, approved, world.simple_task)}
@@ -93,7 +93,7 @@ def test_deleting_a_bot_hands_its_open_tasks_to_the_receiver(world: World) -> No
 def test_a_receiver_already_on_the_step_is_not_added_twice(world: World) -> None:
     mock, bot, author = world.mock, world.bot, world.author
     form = mock.add_form("Pair", [], steps=[{"name": "Both", "approvers": [bot, author]}])
-    task = mock.create_task(form=form, author=world.outsider)
+    task = mock.add_task(form=form, author=world.outsider)
     world.ok(
         "DELETE", f"/v4/bots/{bot.id}", who="manager", json_body={"task_receiver_id": author.id}
     )
@@ -104,7 +104,7 @@ def test_a_receiver_already_on_the_step_is_not_added_twice(world: World) -> None
 
 @pytest.mark.parametrize("body", [None, {}, {"task_receiver_id": 0}], ids=["no-body", "{}", "0"])
 def test_without_a_receiver_the_tasks_stay_with_the_bot(world: World, body: Any) -> None:
-    simple = world.mock.create_task(text="t", author=world.author, responsible=world.bot)
+    simple = world.mock.add_task(text="t", author=world.author, responsible=world.bot)
     before = {t.id: _snapshot(t) for t in (simple, world.task)}
     reply = world.ok("DELETE", f"/v4/bots/{world.bot.id}", who="manager", json_body=body)
     assert reply["fired"] is True
@@ -116,9 +116,9 @@ def test_without_a_receiver_the_tasks_stay_with_the_bot(world: World, body: Any)
 )
 def test_a_bad_receiver_is_refused_and_nothing_moves(world: World, receiver: str) -> None:
     mock, bot = world.mock, world.bot
-    simple = mock.create_task(text="t", author=world.author, responsible=bot)
+    simple = mock.add_task(text="t", author=world.author, responsible=bot)
     fired = mock.add_user("Fred", "Gone")
-    mock.backend.org.fire_person(fired)
+    mock._backend.org.fire_person(fired)
     receiver_id = {
         "unknown": 987654,
         "fired": fired.id,
@@ -140,7 +140,7 @@ def test_deleting_a_role_hands_its_approvals_over(world: World) -> None:
     mock, author = world.mock, world.author
     role = mock.add_role("Desk", [world.outsider])
     form = mock.add_form("Desk form", [], steps=[{"name": "Desk", "approvers": [role]}])
-    task = mock.create_task(form=form, author=world.supervisor)
+    task = mock.add_task(form=form, author=world.supervisor)
     reply = world.ok(
         "DELETE", f"/v4/roles/{role.id}", who="admin", json_body={"task_receiver_id": author.id}
     )
@@ -155,7 +155,7 @@ def test_deleting_roles_in_bulk_hands_each_roles_tasks_to_its_receiver(world: Wo
     first, second = mock.add_role("A", [world.author]), mock.add_role("B", [world.author])
     forms = [mock.add_form(f"F{r.id}", [], steps=[{"name": "s", "approvers": [r]}])
              for r in (first, second)]  # fmt: skip
-    tasks = [mock.create_task(form=f, author=world.supervisor) for f in forms]
+    tasks = [mock.add_task(form=f, author=world.supervisor) for f in forms]
     world.ok(
         "DELETE",
         "/v4/roles/bulk",
@@ -171,7 +171,7 @@ def test_deleting_roles_in_bulk_hands_each_roles_tasks_to_its_receiver(world: Wo
 
 def test_firing_members_in_bulk_hands_their_tasks_over(world: World) -> None:
     mock, outsider, author = world.mock, world.outsider, world.author
-    task = mock.create_task(text="Pay the rent", author=world.supervisor, responsible=outsider)
+    task = mock.add_task(text="Pay the rent", author=world.supervisor, responsible=outsider)
     world.ok(
         "POST",
         "/v4/members/bulk",
@@ -199,12 +199,12 @@ def test_a_receiving_bot_is_called_with_the_task() -> None:
     with PyrusMock() as fake:
         receiver_app = RecordingBot(verify=None)
         with fake.serve_bot(receiver_app) as url:
-            receiver = fake.create_bot("Receiver", url)
-            leaving = fake.create_bot("Leaving", "https://localhost:1/")
+            receiver = fake.add_bot("Receiver", url)
+            leaving = fake.add_bot("Leaving", "https://localhost:1/")
             leaving.disable()  # its own delivery is skipped
-            task = fake.create_task(text="t", responsible=leaving)
+            task = fake.add_task(text="t", responsible=leaving)
             manager = fake.add_user("Max", "Manager", rights=["configuration_manager"])
-            token = fake.backend.accounts.issue_token(manager.id).value
+            token = fake._backend.accounts.issue_token(manager.id).value
             reply = requests.delete(
                 f"{fake.api_url}bots/{leaving.id}",
                 json={"task_receiver_id": receiver.id},

@@ -282,7 +282,7 @@ def test_uploads_are_buffered_in_memory_through_the_public_parser_hook() -> None
     try:
         status, body = _chunked_upload(world, 600_000)
         assert status == 200, body
-        record = world.mock.backend.find_file_by_guid(body["guid"])
+        record = world.mock._backend.find_file_by_guid(body["guid"])
         assert record is not None
         assert record.content == b"x" * 600_000
         with warnings.catch_warnings(record=True) as caught:

@@ -247,7 +247,7 @@ def _field_spec(data: Any, where: str) -> dict[str, Any]:
 
 def import_form(mock: PyrusMock, data: Mapping[str, Any], result: Imported) -> Form:
     """Create the form of ``GET /forms/{id}``: fields with their ids, steps by number."""
-    backend = mock.backend
+    backend = mock._backend
     fields = data.get("fields") or []
     steps_json = data.get("steps") or {}
     if not isinstance(steps_json, Mapping):
@@ -278,7 +278,7 @@ def import_form(mock: PyrusMock, data: Mapping[str, Any], result: Imported) -> F
 
 def import_catalog(mock: PyrusMock, data: Mapping[str, Any], result: Imported) -> Catalog:
     """Create the catalog of ``GET /catalogs/{id}`` with its item ids."""
-    backend = mock.backend
+    backend = mock._backend
     headers_json = data.get("catalog_headers") or []
     if not isinstance(headers_json, list) or not headers_json:
         raise ImportRefused("/catalog_headers", "must be a non-empty array of {name, type}")

@@ -170,10 +170,10 @@ def _with_token(mock: PyrusMock, body: dict[str, Any]) -> dict[str, Any]:
     """``body`` with its task imported into the fake and a live token of its bot."""
     task = body.get("task")
     task_id = task.get("id") if isinstance(task, dict) else None
-    if isinstance(task_id, int) and not mock.backend.task_exists(task_id):
+    if isinstance(task_id, int) and not mock._backend.task_exists(task_id):
         import_json(mock, {k: v for k, v in body.items() if k != "access_token"})
     bot_id = body.get("user_id")
-    known = isinstance(bot_id, int) and mock.backend.accounts.find_bot(bot_id) is not None
+    known = isinstance(bot_id, int) and mock._backend.accounts.find_bot(bot_id) is not None
     if "access_token" in body and isinstance(bot_id, int) and known:
         body = {**body, "access_token": mock.bot(bot_id).token()}
     return body

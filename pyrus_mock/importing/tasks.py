@@ -50,7 +50,7 @@ def import_task(mock: PyrusMock, data: Mapping[str, Any], result: Imported) -> T
             f"task_id {data['task_id']} differs from task.id "
             f"{task_json.get('id')}; task.id was used"
         )
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         people = _collect_people(task_json)
         receiver = data.get("user_id")
@@ -118,7 +118,7 @@ def _all_fields(fields: Any) -> Iterator[Mapping[str, Any]]:
 
 
 def _person(mock: PyrusMock, ref: Mapping[str, Any], result: Imported, settings: str) -> None:
-    backend = mock.backend
+    backend = mock._backend
     wanted = ref["id"]
     if backend.find_person(wanted) is not None:
         return  # already there (imported before, or made by the test)
@@ -135,7 +135,7 @@ def _person(mock: PyrusMock, ref: Mapping[str, Any], result: Imported, settings:
             "person",
             wanted,
             True,
-            lambda: mock.create_bot(first or f"Bot {wanted}", "", settings=settings),
+            lambda: mock.add_bot(first or f"Bot {wanted}", "", settings=settings),
         )
         if email is not None:  # the bot's login is its e-mail in Pyrus
             bot.person.email = email
@@ -165,7 +165,7 @@ def _form(mock: PyrusMock, task: Mapping[str, Any], result: Imported) -> Form | 
             raise ImportRefused("/task/fields", "a task without form_id has fields")
         return None
     mapped = result.id_map.get(("form", form_id), form_id)
-    existing = mock.backend.find_form(mapped) if isinstance(mapped, int) else None
+    existing = mock._backend.find_form(mapped) if isinstance(mapped, int) else None
     if existing is not None:
         return existing
     fields = [
@@ -201,7 +201,7 @@ def _inferred_field(
             value.get("item_ids") or [value.get("item_id")] if isinstance(value, Mapping) else []
         )
         catalog = next(
-            (c for c in mock.backend.catalogs() if any(i.id in item_ids for i in c.items)), None
+            (c for c in mock._backend.catalogs() if any(i.id in item_ids for i in c.items)), None
         )
         if catalog is None:
             raise ImportRefused(
@@ -287,7 +287,7 @@ def _write_value(kind: Any, value: Any, result: Imported, where: str) -> Any:
 
 
 def _create(mock: PyrusMock, task: Mapping[str, Any], form: Form | None, result: Imported) -> Task:
-    backend = mock.backend
+    backend = mock._backend
     wanted = task.get("id")
     author = _pid(result, task.get("author"))
     if author is None:
@@ -401,7 +401,7 @@ def _raw(kind: Any, value: Any, result: Imported) -> Any:
 def _comment(
     mock: PyrusMock, c: Mapping[str, Any], result: Imported, where: str, default: Any
 ) -> Comment:
-    ids = mock.backend.ids
+    ids = mock._backend.ids
     wanted = c.get("id")
     comment_id = wanted if isinstance(wanted, int) and wanted > 0 else ids.next("comment")
     ids.at_least("comment", comment_id)

@@ -58,8 +58,8 @@ def _not_found(what: str, ident: int) -> ControlError:
 def deliveries(call: ControlCall) -> Response:
     """Every delivery, newest first: state, attempts, reply status, violations."""
     chosen = list(call.mock.deliveries)[-LIST_LIMIT:]
-    names = {b.person_id: call.mock.backend.person(b.person_id).first_name
-             for b in call.mock.backend.accounts.bots()}  # fmt: skip
+    names = {b.person_id: call.mock._backend.person(b.person_id).first_name
+             for b in call.mock._backend.accounts.bots()}  # fmt: skip
     rows = [delivery_json(d) for d in reversed(chosen)]
     return _page(call, "deliveries", "Deliveries", deliveries=rows, bot_names=names)
 
@@ -92,7 +92,7 @@ def _masked(value: Any) -> Any:
 
 
 def _task_json(call: ControlCall, task: Task) -> dict[str, Any]:
-    backend = call.mock.backend
+    backend = call.mock._backend
     return serialize.task(
         backend,
         task,
@@ -104,7 +104,7 @@ def _task_json(call: ControlCall, task: Task) -> dict[str, Any]:
 
 def tasks(call: ControlCall) -> Response:
     """Every task, newest first: form, subject, step, state."""
-    backend = call.mock.backend
+    backend = call.mock._backend
     with backend.lock:
         chosen = backend.tasks()[-LIST_LIMIT:]
         forms = {f.id: f.name for f in backend.forms()}
@@ -114,7 +114,7 @@ def tasks(call: ControlCall) -> Response:
 
 def task(call: ControlCall, task_id: int) -> Response:
     """One task as Pyrus shows it: fields, steps, approvals, comments."""
-    backend = call.mock.backend
+    backend = call.mock._backend
     with backend.lock:
         found = backend.find_task(task_id)
         if found is None:
@@ -130,7 +130,7 @@ def bots(call: ControlCall) -> Response:
     """Every bot with its lifecycle state, URL, masked key, and buttons to change them."""
     mock = call.mock
     rows = []
-    for account in mock.backend.accounts.bots():
+    for account in mock._backend.accounts.bots():
         data = bot_json(mock.bot(account.person_id))
         data["security_key"] = mask(data["security_key"])
         data["deliveries"] = len(mock.bot(account.person_id).deliveries)
