@@ -1,7 +1,19 @@
 """The HTTP client the fake Pyrus uses to POST deliveries to bots.
 
-Built on :mod:`http.client` and :mod:`ssl` directly, never on ``requests``/``urllib3``: so neither
-``REQUESTS_CA_BUNDLE`` nor an active ``responses`` mock in the test can change what the fake sees.
+Built on urllib3's :class:`~urllib3.HTTPSConnectionPool` (connection pooling, keep-alive and
+HTTP/1.1 framing), never on ``requests``: so neither ``REQUESTS_CA_BUNDLE`` nor an active
+``responses`` mock in the test can change what the fake sees. This module adds what urllib3 does
+not do the way Pyrus does:
+
+* one deadline for the whole exchange (connecting, the TLS handshake, sending, the reply head and
+  every read of its body), where urllib3 times each socket operation on its own;
+* interim 1xx replies skipped (urllib3, like :mod:`http.client`, skips ``100 Continue`` only);
+* the reply body limit enforced while reading;
+* failures classified (:data:`ERROR_KINDS`) from the phase the exchange was in and the root
+  cause, which urllib3 wraps (``ProtocolError``, ``SSLError``, ``NewConnectionError``);
+* a request on a reused connection that the bot had closed retried once, and only when the
+  request cannot have reached the bot's app (see :meth:`_Connection.request`);
+* :meth:`BotHttpClient.close` aborting the posts in flight.
 
 It behaves like Pyrus (contract decisions D4 and D5): HTTPS only, the bot's certificate verified
 against the trust the fake is given, no redirects followed, a 2xx within the timeout is the only
@@ -17,7 +29,6 @@ from __future__ import annotations
 import functools
 import http.client
 import io
-import select
 import socket
 import ssl
 import threading
@@ -25,8 +36,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from urllib.parse import quote, urlsplit
+
+import urllib3
+from urllib3.connection import HTTPSConnection
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -117,9 +134,9 @@ class HttpResult:
 class BotHttpClient:
     """POST to bots over HTTPS with pooled keep-alive connections. Thread-safe.
 
-    Each ``post`` takes a connection out of the pool (or opens one), so concurrent posts never
-    share a connection. A pooled connection that the bot closed meanwhile is replaced
-    transparently, once.
+    Each ``post`` takes a connection out of its bot's pool (or opens one), so concurrent posts
+    never share a connection. A pooled connection that the bot closed meanwhile is replaced
+    transparently, and the request is sent once.
 
     Args:
         max_idle_per_host: Idle connections kept per (host, port, TLS context).
@@ -129,9 +146,10 @@ class BotHttpClient:
         self._share_headers = functools.lru_cache(maxsize=256)(_same)
         self._max_idle = max_idle_per_host
         self._lock = threading.Lock()
-        # Pooled connections hold a strong reference to their ssl_context, so while a key has
-        # entries its id() cannot be reused by another context.
-        self._idle: dict[_PoolKey, list[_Connection]] = {}
+        # A pool holds a strong reference to its ssl_context, so while a key has a pool its
+        # id() cannot be reused by another context.
+        self._pools: dict[_PoolKey, _PoolEntry] = {}
+        self._in_flight: set[_Exchange] = set()
 
     def post(
         self,
@@ -165,28 +183,39 @@ class BotHttpClient:
         target = _Target.parse(url)
         if not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        started = time.perf_counter()
-        deadline = started + timeout
-        key: _PoolKey = ("https", target.host, target.port, id(ssl_context))
-        exchange = _Exchange(
-            target, body, dict(headers), timeout, max_reply_bytes, self._share_headers
-        )
-        conn = self._checkout(key)
-        if conn is not None:
-            try:
-                return self._finish(key, conn, exchange.run(conn, deadline, reused=True))
-            except _StaleConnection:
-                conn.close()  # the bot closed it while it sat in the pool: open a fresh one
-        conn = _Connection(target.host, target.port, ssl_context)
-        return self._finish(key, conn, exchange.run(conn, deadline, reused=False))
+        deadline = time.perf_counter() + timeout
+        request = _Request(target, body, dict(headers), timeout, max_reply_bytes, deadline)
+        entry = self._checkout(("https", target.host, target.port, id(ssl_context)), ssl_context)
+        try:
+            # A stale connection costs no request (see _Connection.request), so trying the next
+            # idle one is safe; the pool's own liveness check makes a second stale one rare, and
+            # the last try may not be retried.
+            for tries_left in range(self._max_idle, -1, -1):
+                exchange = _Exchange(deadline, may_retry=tries_left > 0)
+                with self._lock:
+                    self._in_flight.add(exchange)
+                try:
+                    return self._exchange(entry.pool, request, exchange)
+                except _StaleConnection:
+                    continue
+                finally:
+                    with self._lock:
+                        self._in_flight.discard(exchange)
+            raise AssertionError("unreachable: the last try is never retried")  # pragma: no cover
+        finally:
+            with self._lock:
+                entry.busy -= 1
 
     def close(self) -> None:
-        """Close every idle connection. The client stays usable and opens new ones as needed."""
+        """Close every connection, aborting the posts in flight (they fail as ``protocol_error``
+        and say the fake was closed). The client stays usable and opens new ones as needed."""
         with self._lock:
-            idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for conn in connections:
-                conn.close()
+            pools, self._pools = self._pools, {}
+            in_flight = list(self._in_flight)
+        for exchange in in_flight:
+            exchange.abort()
+        for entry in pools.values():
+            entry.pool.close()  # idle connections now; busy ones when their post releases them
 
     def __enter__(self) -> BotHttpClient:
         return self
@@ -199,56 +228,202 @@ class BotHttpClient:
     ) -> None:
         self.close()
 
-    def _checkout(self, key: _PoolKey) -> _Connection | None:
-        while True:
-            with self._lock:
-                connections = self._idle.get(key)
-                if not connections:
-                    return None
-                conn = connections.pop()  # the most recently used is the most likely alive
-                if not connections:
-                    del self._idle[key]  # keep the table to live keys
-            if not _looks_dropped(conn.sock):
-                return conn
-            conn.close()
+    def _checkout(self, key: _PoolKey, ssl_context: ssl.SSLContext) -> _PoolEntry:
+        closing: list[_PoolEntry] = []
+        with self._lock:
+            entry = self._pools.get(key)
+            if entry is None:
+                # A bot not seen before: the moment to drop pools whose connections all went
+                # away (their server closed them), so that a session that starts and stops a bot
+                # server per test does not keep a socket per test.
+                closing = self._prune()
+                pool = _Pool(
+                    key[1], key[2], maxsize=self._max_idle, block=False, ssl_context=ssl_context
+                )
+                entry = self._pools[key] = _PoolEntry(pool)
+            entry.busy += 1
+        for old in closing:
+            old.pool.close()
+        return entry
 
-    def _finish(self, key: _PoolKey, conn: _Connection, outcome: _Outcome) -> HttpResult:
-        result, keep = outcome
-        closing = [conn]
-        if keep:
-            with self._lock:
-                connections = self._idle.get(key)
-                if connections is None:
-                    # A bot not seen before: the moment to drop idle connections to bots that
-                    # went away (their server closed them), so that a session that starts and
-                    # stops a bot server per test does not keep a socket per test.
-                    closing.extend(self._prune())
-                    connections = self._idle[key] = []
-                if len(connections) < self._max_idle:
-                    connections.append(conn)
-                    closing.remove(conn)
-        for idle in closing:
-            idle.close()
-        return result
+    def _prune(self) -> list[_PoolEntry]:
+        """Take the idle pools without a live connection out of the table; caller locks."""
+        dead: list[_PoolEntry] = []
+        for key, entry in list(self._pools.items()):
+            idle = list(entry.pool.pool.queue) if entry.pool.pool is not None else []
+            if not entry.busy and not any(conn and conn.is_connected for conn in idle):
+                dead.append(self._pools.pop(key))
+        return dead
 
-    def _prune(self) -> list[_Connection]:
-        """Take the closed idle connections (and empty keys) out of the pool; caller locks."""
-        closed: list[_Connection] = []
-        for key, connections in list(self._idle.items()):
-            alive = [conn for conn in connections if not _looks_dropped(conn.sock)]
-            closed.extend(conn for conn in connections if conn not in alive)
-            if alive:
-                self._idle[key] = alive
-            else:
-                del self._idle[key]
-        return closed
+    def _exchange(self, pool: _Pool, request: _Request, exchange: _Exchange) -> HttpResult:
+        budget = _remaining(request.deadline)
+        _local.exchange = exchange
+        try:
+            reply = pool.urlopen(
+                "POST",
+                request.target.path,
+                body=request.body,
+                headers=request.headers,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=urllib3.Timeout(connect=budget, read=budget),
+                preload_content=False,
+                decode_content=False,
+                release_conn=False,
+            )
+            exchange.phase = "body"
+            return self._read_reply(reply, request, exchange)
+        except _StaleConnection:
+            raise
+        except (Urllib3Error, OSError, http.client.HTTPException, ValueError) as exc:
+            if exchange.phase == "send" and _root(exc) is exc and type(exc) is ValueError:
+                raise  # a bad header value from our caller, not a network problem
+            kind, message = _classify(request, exchange, exc)
+            return request.result(exchange, None, (), b"", kind, message)
+        finally:
+            _local.exchange = None
+
+    def _read_reply(
+        self, reply: urllib3.BaseHTTPResponse, request: _Request, exchange: _Exchange
+    ) -> HttpResult:
+        status = reply.status
+        raw = exchange.reply
+        items = raw.getheaders() if raw is not None else list(reply.headers.items())
+        headers = self._share_headers(tuple(items))
+
+        def failed(kind: ErrorKind, error: str, body: bytes = b"") -> HttpResult:
+            if kind == "reply_too_large":
+                reply.close()  # the rest of the body is unread: the connection is not reusable
+            reply.release_conn()
+            return request.result(exchange, status, headers, body, kind, error)
+
+        limit = request.max_reply_bytes
+        declared = reply.length_remaining  # None when chunked or delimited by the end
+        if declared is not None and declared > limit:
+            return failed("reply_too_large", request.too_large(status, f"{declared} bytes"))
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := reply.read(min(_READ_SIZE, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                return failed(
+                    "reply_too_large", request.too_large(status, f"more than {limit} bytes")
+                )
+        body = b"".join(chunks)
+        if 200 <= status < 300:
+            reply.release_conn()
+            return request.result(exchange, status, headers, body)
+        if 300 <= status < 400:
+            location = reply.headers.get("Location") or "(no Location header)"
+            return failed(
+                "redirect",
+                f"the bot answered {status} {reply.reason} with Location: {location}. Pyrus does "
+                "not follow redirects: give the fake the bot's final https:// URL.",
+                body,
+            )
+        return failed(
+            "http_status",
+            f"the bot answered {status} {reply.reason}: {_excerpt(body)}. Pyrus counts only a "
+            "2xx as delivered; look at the bot's logs for why it failed.",
+            body,
+        )
 
 
-_Outcome = tuple[HttpResult, bool]  # the result, and whether the connection may be reused
+class _PoolEntry:
+    """A bot's pool and how many posts are using it (a busy pool is never pruned)."""
+
+    __slots__ = ("busy", "pool")
+
+    def __init__(self, pool: _Pool) -> None:
+        self.pool = pool
+        self.busy = 0
 
 
 class _StaleConnection(Exception):
-    """A pooled connection turned out closed before any byte of the reply arrived."""
+    """Sending on a reused connection failed: the bot had closed it while it sat in the pool."""
+
+
+_local = threading.local()
+"""``exchange``: the :class:`_Exchange` of this thread's ``urlopen`` call, for the connection
+and response classes that urllib3 creates and calls (they take no extra arguments)."""
+
+
+class _Exchange:
+    """One try of a post: its deadline, the phase it reached, and how to abort it."""
+
+    __slots__ = ("aborted", "conn", "deadline", "may_retry", "phase", "reply")
+
+    def __init__(self, deadline: float, *, may_retry: bool) -> None:
+        self.deadline = deadline
+        self.may_retry = may_retry
+        self.phase = "connect"
+        self.conn: _Connection | None = None
+        self.reply: _Response | None = None
+        self.aborted = False
+
+    def check(self) -> None:
+        """Raise when the client was closed: no new step starts after that."""
+        if self.aborted:
+            raise ConnectionAbortedError("the fake was closed")
+
+    def abort(self) -> None:
+        """Wake the thread blocked on this exchange's socket: its next read sees the end."""
+        self.aborted = True
+        sock = self.conn.sock if self.conn is not None else None
+        if sock is not None:
+            try:
+                # The plain socket's shutdown: ssl.SSLSocket.shutdown would drop its TLS state
+                # under the reading thread's feet.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+
+def _exchange() -> _Exchange:
+    exchange: _Exchange | None = getattr(_local, "exchange", None)
+    if exchange is None:  # pragma: no cover - only BotHttpClient drives these classes
+        raise RuntimeError("a bot connection was used outside BotHttpClient.post")
+    return exchange
+
+
+@dataclass(frozen=True)
+class _Request:
+    target: _Target
+    body: bytes
+    headers: dict[str, str]
+    timeout: float
+    max_reply_bytes: int
+    deadline: float
+
+    def result(
+        self,
+        exchange: _Exchange,
+        status: int | None,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes,
+        kind: ErrorKind | None = None,
+        error: str | None = None,
+    ) -> HttpResult:
+        tls_version, subject = exchange.conn.tls_info if exchange.conn else (None, None)
+        return HttpResult(
+            status=status,
+            headers=headers,
+            body=body,
+            elapsed=time.perf_counter() - (self.deadline - self.timeout),
+            error_kind=kind,
+            error=error,
+            tls_version=tls_version,
+            peer_cert_subject=subject,
+        )
+
+    def too_large(self, status: int, size: str) -> str:
+        return (
+            f"the bot's reply ({status}) has a body of {size}, over the fake's limit of "
+            f"{self.max_reply_bytes} bytes. Reply with a small JSON comment, or raise "
+            "max_reply_bytes."
+        )
 
 
 @dataclass(frozen=True)
@@ -280,185 +455,87 @@ class _Target:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-class _Exchange:
-    """One request/reply over one connection, with failures classified."""
+def _root(exc: BaseException) -> BaseException:
+    """The exception urllib3 wrapped (``ProtocolError("Connection aborted.", e)``,
+    ``SSLError(e)``, ``... from e``), down to the socket, TLS or http.client error."""
+    for _ in range(8):
+        if not isinstance(exc, Urllib3Error) or isinstance(exc, http.client.IncompleteRead):
+            break
+        inner = exc.__cause__ or next((a for a in exc.args if isinstance(a, BaseException)), None)
+        if inner is None:
+            break
+        exc = inner
+    return exc
 
-    def __init__(
-        self,
-        target: _Target,
-        body: bytes,
-        headers: dict[str, str],
-        timeout: float,
-        max_reply_bytes: int,
-        share_headers: Callable[[tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...]],
-    ) -> None:
-        self.share_headers = share_headers
-        self.target = target
-        self.body = body
-        self.headers = headers
-        self.timeout = timeout
-        self.max_reply_bytes = max_reply_bytes
 
-    def run(self, conn: _Connection, deadline: float, *, reused: bool) -> _Outcome:
-        started = deadline - self.timeout
-        conn.deadline = deadline
-        phase = "connect"
-        try:
-            if conn.sock is None:
-                conn.connect()
-            phase = "send"
-            conn.sock.settimeout(_remaining(deadline))
-            conn.request("POST", self.target.path, body=self.body, headers=self.headers)
-            phase = "reply"
-            # The socket timeout at this moment is the budget of the whole reply: see _Reader.
-            conn.sock.settimeout(_remaining(deadline))
-            reply = conn.getresponse()
-            phase = "body"
-            return self._read_reply(conn, reply, started)
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            if isinstance(exc, ValueError) and phase == "send":
-                conn.close()  # opened for nothing: never left to the garbage collector
-                raise  # a bad header value from our caller, not a network problem
-            if phase == "connect" and conn.phase == "handshake":
-                phase = "handshake"
-            if reused and _is_stale(phase, exc):
-                raise _StaleConnection from exc
-            kind, message = self._classify(phase, exc)
-            tls_version, subject = conn.tls_info
-            result = HttpResult(
-                status=None,
-                headers=(),
-                body=b"",
-                elapsed=time.perf_counter() - started,
-                error_kind=kind,
-                error=message,
-                tls_version=tls_version,
-                peer_cert_subject=subject,
-            )
-            return result, False
-
-    def _read_reply(
-        self, conn: _Connection, reply: http.client.HTTPResponse, started: float
-    ) -> _Outcome:
-        status = reply.status
-        headers = self.share_headers(tuple(reply.getheaders()))
-        tls_version, subject = conn.tls_info
-
-        def result(
-            body: bytes, kind: ErrorKind | None = None, error: str | None = None
-        ) -> _Outcome:
-            outcome = HttpResult(
-                status=status,
-                headers=headers,
-                body=body,
-                elapsed=time.perf_counter() - started,
-                error_kind=kind,
-                error=error,
-                tls_version=tls_version,
-                peer_cert_subject=subject,
-            )
-            reusable = kind in (None, "http_status", "redirect")
-            return outcome, reusable and conn.sock is not None and reply.isclosed()
-
-        limit = self.max_reply_bytes
-        declared = reply.length  # None when chunked or delimited by the end of the connection
-        if declared is not None and declared > limit:
-            return result(b"", "reply_too_large", self._too_large(status, f"{declared} bytes"))
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            chunk = reply.read(min(_READ_SIZE, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                return result(
-                    b"", "reply_too_large", self._too_large(status, f"more than {limit} bytes")
-                )
-        if declared is not None and size < declared:
-            raise http.client.IncompleteRead(b"".join(chunks), declared - size)
-        body = b"".join(chunks)
-        if 200 <= status < 300:
-            return result(body)
-        if 300 <= status < 400:
-            location = reply.getheader("Location") or "(no Location header)"
-            return result(
-                body,
-                "redirect",
-                f"the bot answered {status} {reply.reason} with Location: {location}. Pyrus does "
-                "not follow redirects: give the fake the bot's final https:// URL.",
-            )
-        return result(
-            body,
-            "http_status",
-            f"the bot answered {status} {reply.reason}: {_excerpt(body)}. Pyrus counts only a "
-            "2xx as delivered; look at the bot's logs for why it failed.",
+def _classify(
+    request: _Request, exchange: _Exchange, error: BaseException
+) -> tuple[ErrorKind, str]:
+    where = request.target.address
+    phase = exchange.phase
+    exc = _root(error)
+    if exchange.aborted:
+        doing = "connecting to" if phase in ("connect", "handshake") else "waiting for"
+        return "protocol_error", (
+            f"the fake was closed while {doing} the bot at {where}, so the attempt was "
+            "abandoned. Let deliveries finish (or the bot answer) before closing the fake."
         )
-
-    def _too_large(self, status: int, size: str) -> str:
-        return (
-            f"the bot's reply ({status}) has a body of {size}, over the fake's limit of "
-            f"{self.max_reply_bytes} bytes. Reply with a small JSON comment, or raise "
-            "max_reply_bytes."
+    # urllib3's NewConnectionError is a ConnectTimeoutError: a refused connection is not a timeout
+    if isinstance(exc, TimeoutError) or (
+        isinstance(error, Urllib3Timeout) and not isinstance(error, NewConnectionError)
+    ):
+        doing = {
+            "connect": f"connecting to {where}",
+            "handshake": "in the TLS handshake",
+            "send": "sending the request",
+            "reply": "waiting for the reply",
+            "body": "reading the reply body",
+        }[phase]
+        return "timeout", (
+            f"the bot at {where} sent no complete reply within {request.timeout:g} s "
+            f"(timed out {doing}). Make the bot answer sooner, or raise the fake's timeout."
         )
-
-    def _classify(self, phase: str, exc: BaseException) -> tuple[ErrorKind, str]:
-        where = self.target.address
-        if isinstance(exc, TimeoutError):
-            doing = {
-                "connect": f"connecting to {where}",
-                "handshake": "in the TLS handshake",
-                "send": "sending the request",
-                "reply": "waiting for the reply",
-                "body": "reading the reply body",
-            }[phase]
-            return "timeout", (
-                f"the bot at {where} sent no complete reply within {self.timeout:g} s "
-                f"(timed out {doing}). Make the bot answer sooner, or raise the fake's timeout."
-            )
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            return _classify_certificate(exc, where)
-        if phase == "connect":
-            if isinstance(exc, socket.gaierror):
-                return "connection_refused", (
-                    f"cannot resolve the bot's host {self.target.host!r} ({exc.strerror}). "
-                    "Check the host name in the bot URL."
-                )
-            if isinstance(exc, ConnectionRefusedError):
-                return "connection_refused", (
-                    f"nothing is listening at {where} (connection refused). Start the bot "
-                    "before the delivery, or fix the port in the bot URL."
-                )
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _classify_certificate(exc, where)
+    if phase == "connect":
+        if isinstance(exc, socket.gaierror):
             return "connection_refused", (
-                f"cannot connect to the bot at {where} ({_describe(exc)}). Check that the bot "
-                "runs and that the bot URL is right."
+                f"cannot resolve the bot's host {request.target.host!r} ({exc.strerror}). "
+                "Check the host name in the bot URL."
             )
-        if phase == "handshake":
-            return "tls_handshake", _handshake_message(exc, where)
-        return "protocol_error", self._protocol_message(phase, exc)
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection_refused", (
+                f"nothing is listening at {where} (connection refused). Start the bot "
+                "before the delivery, or fix the port in the bot URL."
+            )
+        return "connection_refused", (
+            f"cannot connect to the bot at {where} ({_describe(exc)}). Check that the bot "
+            "runs and that the bot URL is right."
+        )
+    if phase == "handshake":
+        return "tls_handshake", _handshake_message(exc, where)
+    return "protocol_error", _protocol_message(where, phase, exc)
 
-    def _protocol_message(self, phase: str, exc: BaseException) -> str:
-        where = self.target.address
-        if phase == "send":
-            detail = f"the bot at {where} closed the connection while the request was being sent"
-        elif isinstance(exc, http.client.RemoteDisconnected):
-            detail = f"the bot at {where} closed the connection without sending a reply"
-        elif isinstance(exc, http.client.BadStatusLine):
-            line = str(exc.args[0]) if exc.args else ""
-            detail = f"the bot at {where} answered something that is not HTTP: {line[:80]!r}"
-        elif isinstance(exc, http.client.IncompleteRead):
-            detail = (
-                f"the bot at {where} closed the connection in the middle of the reply "
-                f"({len(exc.partial)} bytes of body read, more expected)"
-            )
-        elif isinstance(exc, http.client.LineTooLong | http.client.HTTPException | ValueError):
-            detail = f"the bot at {where} sent an invalid HTTP reply ({_describe(exc)})"
-        else:
-            detail = (
-                f"the connection to the bot at {where} broke during the reply ({_describe(exc)})"
-            )
-        return f"{detail}. Check that the bot answers one well-formed HTTP/1.1 response."
+
+def _protocol_message(where: str, phase: str, exc: BaseException) -> str:
+    if phase == "send":
+        detail = f"the bot at {where} closed the connection while the request was being sent"
+    elif isinstance(exc, http.client.RemoteDisconnected):
+        detail = f"the bot at {where} closed the connection without sending a reply"
+    elif isinstance(exc, http.client.BadStatusLine):
+        line = str(exc.args[0]) if exc.args else ""
+        detail = f"the bot at {where} answered something that is not HTTP: {line[:80]!r}"
+    elif isinstance(exc, http.client.IncompleteRead):
+        got = exc.partial if isinstance(exc.partial, int) else len(exc.partial)
+        detail = (
+            f"the bot at {where} closed the connection in the middle of the reply "
+            f"({got} bytes of body read, more expected)"
+        )
+    elif isinstance(exc, http.client.HTTPException | ValueError):
+        detail = f"the bot at {where} sent an invalid HTTP reply ({_describe(exc)})"
+    else:
+        detail = f"the connection to the bot at {where} broke during the reply ({_describe(exc)})"
+    return f"{detail}. Check that the bot answers one well-formed HTTP/1.1 response."
 
 
 # http.client's limits for a header line and a header count (its _MAXLINE and _MAXHEADERS).
@@ -484,6 +561,9 @@ class _Response(http.client.HTTPResponse):
         super().__init__(sock, debuglevel, method, url)
         self.fp.close()  # the plain makefile() of the base class; only drops its reference
         self.fp = io.BufferedReader(_Reader(sock))
+        exchange: _Exchange | None = getattr(_local, "exchange", None)
+        if exchange is not None:
+            exchange.reply = self  # for the headers in the order received
 
     def _read_status(self) -> tuple[str, int, str]:
         # http.client skips ``100 Continue`` only; RFC 9110 §15.2 has a client skip every
@@ -525,40 +605,91 @@ class _Reader(io.RawIOBase):
         super().close()
 
 
-class _Connection(http.client.HTTPSConnection):
-    """An HTTPS connection that connects and reads within one deadline."""
+class _Connection(HTTPSConnection):
+    """urllib3's HTTPS connection, bounded by the exchange's deadline and telling its phases.
+
+    urllib3 creates and calls it; the exchange it works for is in :data:`_local`.
+    """
 
     response_class = _Response
 
-    def __init__(self, host: str, port: int, context: ssl.SSLContext) -> None:
-        super().__init__(host, port, context=context)
-        self.tls_context = context
-        self.deadline = 0.0
-        self.phase = "connect"
-        self.auto_open = 0  # never reconnect behind our back: a new connection is a new attempt
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requests_sent = 0  # on the current socket
         self.tls_info: tuple[str | None, str | None] = (None, None)
         """TLS version and peer certificate subject, known once connected."""
 
+    def _new_conn(self) -> socket.socket:
+        exchange = _exchange()
+        exchange.conn = self
+        exchange.phase = "connect"
+        self.timeout = _remaining(exchange.deadline)
+        sock = super()._new_conn()  # TCP only (TCP_NODELAY set); the handshake follows
+        exchange.phase = "handshake"
+        try:
+            exchange.check()
+            sock.settimeout(_remaining(exchange.deadline))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
     def connect(self) -> None:
         """Open TCP, then TLS, each step bounded by what is left of the deadline."""
-        self.phase = "connect"
-        self.timeout = _remaining(self.deadline)
-        http.client.HTTPConnection.connect(self)  # TCP only; sets TCP_NODELAY
-        self.phase = "handshake"
-        raw = self.sock
-        raw.settimeout(_remaining(self.deadline))
-        try:
-            self.sock = self.tls_context.wrap_socket(raw, server_hostname=self.host)
-        except BaseException:
-            self.sock = None
-            raw.close()
-            raise
-        cert = self.sock.getpeercert() or {}
+        self.requests_sent = 0
+        self.tls_info = (None, None)
+        super().connect()
+        sock = cast("ssl.SSLSocket", self.sock)
+        cert = sock.getpeercert() or {}
         rdns = cast("tuple[tuple[tuple[str, str], ...], ...]", cert.get("subject", ()))
         subject = ", ".join(
             f"{_RDN_NAMES.get(name, name)}={value}" for rdn in rdns for name, value in rdn
         )
-        self.tls_info = (self.sock.version(), subject or None)
+        self.tls_info = (sock.version(), subject or None)
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Send the request; on a reused connection the bot closed, raise _StaleConnection.
+
+        How a retry is known to be safe: the bot's app acts on a request only once it has read
+        all of it, and here sending it failed (the socket refused the bytes: EPIPE, ECONNRESET
+        or a TLS EOF), so the bot had closed the connection before the request was complete.
+        urllib3 itself swallows such a send error and goes on to read a reply, which makes it
+        look like a connection dropped after the request arrived (never retried: the bot may
+        have acted on it); hence the check here, where the send happens.
+        """
+        exchange = _exchange()
+        exchange.conn = self
+        exchange.phase = "send"
+        exchange.check()
+        reused = self.requests_sent > 0
+        self.requests_sent += 1
+        self.timeout = _remaining(exchange.deadline)  # urllib3 applies it to a reused socket
+        try:
+            super().request(method, url, body=body, headers=headers, **kwargs)
+        except OSError as exc:
+            if reused and exchange.may_retry and not exchange.aborted:
+                raise _StaleConnection from exc
+            raise
+        exchange.phase = "reply"
+
+    def getresponse(self) -> urllib3.HTTPResponse:  # type: ignore[override]
+        """Read the reply head; the time left until the deadline covers it and the body."""
+        exchange = _exchange()
+        exchange.phase = "reply"
+        exchange.check()
+        self.timeout = _remaining(exchange.deadline)  # the budget _Response reads within
+        return super().getresponse()
+
+
+class _Pool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _Connection
 
 
 _RDN_NAMES = {
@@ -587,35 +718,6 @@ def _remaining(deadline: float) -> float:
     if left <= 0:
         raise TimeoutError("the deadline has passed")
     return left
-
-
-def _is_stale(phase: str, exc: BaseException) -> bool:
-    """A reused connection failed before the bot could have seen the whole request.
-
-    Only a failure while *sending* qualifies: once the request is written, the bot may have
-    acted on it, so a connection dropped without a reply is a failed attempt (recorded, retried
-    on Pyrus's schedule with ``X-Pyrus-Retry``), never a silent second POST of the same body.
-    """
-    return phase == "send" and isinstance(
-        exc, BrokenPipeError | ConnectionResetError | ssl.SSLEOFError
-    )
-
-
-def _looks_dropped(sock: socket.socket | None) -> bool:
-    """True when an idle connection is closed or has unexpected data waiting (so is unusable)."""
-    if sock is None:
-        return True
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    try:
-        if hasattr(select, "poll"):
-            poller = select.poll()
-            poller.register(sock, select.POLLIN)
-            return bool(poller.poll(0))
-        readable, _, _ = select.select([sock], [], [], 0)
-        return bool(readable)
-    except (OSError, ValueError):
-        return True
 
 
 def _classify_certificate(exc: ssl.SSLCertVerificationError, where: str) -> tuple[ErrorKind, str]:
