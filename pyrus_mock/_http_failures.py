@@ -11,10 +11,6 @@ import socket
 import ssl
 from typing import Literal, cast, get_args
 
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import NewConnectionError
-from urllib3.exceptions import TimeoutError as Urllib3Timeout
-
 __all__ = ["ERROR_KINDS", "ErrorKind", "classify", "excerpt", "root"]
 
 ErrorKind = Literal[
@@ -53,6 +49,8 @@ _EXCERPT = 200
 def root(exc: BaseException) -> BaseException:
     """The exception urllib3 wrapped (``ProtocolError("Connection aborted.", e)``,
     ``SSLError(e)``, ``... from e``), down to the socket, TLS or http.client error."""
+    from urllib3.exceptions import HTTPError as Urllib3Error  # loaded by the failed post
+
     for _ in range(8):
         if not isinstance(exc, Urllib3Error) or isinstance(exc, http.client.IncompleteRead):
             break
@@ -76,6 +74,9 @@ def classify(
         timeout: The exchange's budget in seconds.
         aborted: The client was closed during the exchange.
     """
+    from urllib3.exceptions import NewConnectionError
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
     exc = root(error)
     if aborted:
         doing = "connecting to" if phase in ("connect", "handshake") else "waiting for"

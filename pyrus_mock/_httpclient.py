@@ -37,14 +37,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-import urllib3
-from urllib3.exceptions import HTTPError as Urllib3Error
-
-from ._bot_connection import BotPool, Exchange, StaleConnection, bound, remaining
 from ._http_failures import ERROR_KINDS, ErrorKind, classify, excerpt, root
 
 if TYPE_CHECKING:
-    pass
+    import urllib3
+
+    from ._bot_connection import BotPool, Exchange
 
 __all__ = ["ERROR_KINDS", "BotHttpClient", "ErrorKind", "HttpResult"]
 
@@ -146,6 +144,9 @@ class BotHttpClient:
         Raises:
             ValueError: ``url`` is not an https:// URL, or ``timeout`` is not positive.
         """
+        # urllib3 (tens of ms to import) loads with the first post, not with the package.
+        from ._bot_connection import Exchange, StaleConnection
+
         target = _Target.parse(url)
         if not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
@@ -203,6 +204,8 @@ class BotHttpClient:
                 # away (their server closed them), so that a session that starts and stops a bot
                 # server per test does not keep a socket per test.
                 closing = self._prune()
+                from ._bot_connection import BotPool
+
                 pool = BotPool(
                     key[1], key[2], maxsize=self._max_idle, block=False, ssl_context=ssl_context
                 )
@@ -222,6 +225,11 @@ class BotHttpClient:
         return dead
 
     def _exchange(self, pool: BotPool, request: _Request, exchange: Exchange) -> HttpResult:
+        import urllib3
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
+        from ._bot_connection import StaleConnection, bound, remaining
+
         try:
             with bound(exchange):
                 budget = remaining(request.deadline)
