@@ -215,8 +215,7 @@ class BotConnection(HTTPSConnection):
 
     def getresponse(self) -> urllib3.HTTPResponse:  # type: ignore[override]
         """Read the reply head; the time left until the deadline covers it and the body."""
-        exchange = _current()
-        exchange.phase = "reply"
+        exchange = _current()  # its phase stays "send" when urllib3 swallowed a failed send
         exchange.check()
         self.timeout = remaining(exchange.deadline)  # the budget _Response reads within
         return super().getresponse()

@@ -226,6 +226,7 @@ class BotHttpClient:
 
     def _exchange(self, pool: BotPool, request: _Request, exchange: Exchange) -> HttpResult:
         import urllib3
+        from urllib3.exceptions import ClosedPoolError
         from urllib3.exceptions import HTTPError as Urllib3Error
 
         from ._bot_connection import StaleConnection, bound, remaining
@@ -259,7 +260,8 @@ class BotHttpClient:
                 host=request.target.host,
                 where=request.target.address,
                 timeout=request.timeout,
-                aborted=exchange.aborted,
+                # ClosedPoolError: close() ran between this post's checkout and its urlopen
+                aborted=exchange.aborted or isinstance(exc, ClosedPoolError),
             )
             return request.result(exchange, None, (), b"", kind, message)
 
