@@ -149,6 +149,7 @@ class BotConnection(HTTPSConnection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.auto_open = 0  # never reconnect behind urllib3's back: a new connection is a new try
         self.requests_sent = 0  # on the current socket
         self.tls_info: tuple[str | None, str | None] = (None, None)
         """TLS version and peer certificate subject, known once connected."""

@@ -34,7 +34,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from ._http_failures import ERROR_KINDS, ErrorKind, classify, excerpt, root
@@ -183,6 +183,13 @@ class BotHttpClient:
             exchange.abort()
         for entry in pools.values():
             entry.pool.close()  # idle connections now; busy ones when their post releases them
+
+    def _idle_connections(self) -> list[Any]:
+        """The open connections idle in the pools (for tests and the memory benchmark)."""
+        with self._lock:
+            entries = list(self._pools.values())
+        queues = [list(e.pool.pool.queue) for e in entries if e.pool.pool is not None]
+        return [conn for queue in queues for conn in queue if conn and conn.sock is not None]
 
     def __enter__(self) -> BotHttpClient:
         return self

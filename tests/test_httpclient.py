@@ -63,16 +63,6 @@ def post(
     return client.post(url, body, headers, ssl_context=ca.client_context(), **kwargs)
 
 
-def idle_connections(client: BotHttpClient) -> list[Any]:
-    """The open connections idle in the client's pools."""
-    return [
-        conn
-        for entry in client._pools.values()
-        for conn in list(entry.pool.pool.queue if entry.pool.pool is not None else ())
-        if conn is not None and conn.sock is not None
-    ]
-
-
 def assert_failed(result: HttpResult, kind: str, *words: str) -> None:
     assert result.error_kind == kind, result.error
     assert kind in ERROR_KINDS
@@ -128,7 +118,7 @@ def test_client_socket_has_nodelay(
 ) -> None:
     server = serve(echo)
     assert post(client, ca, server.url + "/").ok
-    (pooled,) = idle_connections(client)
+    (pooled,) = client._idle_connections()
     assert pooled.sock is not None
     assert pooled.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
@@ -399,7 +389,7 @@ def test_failed_connection_is_not_pooled(
     for _ in range(3):
         assert post(client, ca, server.url, max_reply_bytes=10).error_kind == "reply_too_large"
     assert server.accepted_connections == 3
-    assert idle_connections(client) == []
+    assert client._idle_connections() == []
 
 
 def test_a_non_ascii_path_is_sent_percent_encoded(
