@@ -38,8 +38,10 @@ ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 * ``http_status``: a status other than 2xx or 3xx;
 * ``redirect``: a 3xx (Pyrus does not follow redirects);
 * ``reply_too_large``: the reply body is over the size limit;
-* ``protocol_error``: the reply is not valid HTTP or the connection broke in the middle of it.
+* ``protocol_error``: the reply is not valid HTTP or the connection broke in the middle of it
+  (also a post aborted because the client was closed: its message says so).
 """
+
 _UNTRUSTED_CODES = frozenset({2, 18, 19, 20, 21})
 _EXPIRED_CODES = frozenset({9, 10})  # not yet valid, expired
 _HOSTNAME_CODES = frozenset({62, 63, 64})  # host name, e-mail, IP address mismatch

@@ -48,7 +48,6 @@ __all__ = ["ERROR_KINDS", "BotHttpClient", "ErrorKind", "HttpResult"]
 
 _MAX_IDLE_PER_KEY = 16
 _READ_SIZE = 65536
-_EXCERPT = 200
 
 _PoolKey = tuple[str, str, int, int]
 
