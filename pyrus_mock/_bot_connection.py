@@ -24,7 +24,18 @@ from urllib3.connection import HTTPSConnection
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["BotConnection", "BotPool", "Exchange", "StaleConnection", "bound", "remaining"]
+__all__ = [
+    "NO_RETRIES",
+    "BotConnection",
+    "BotPool",
+    "Exchange",
+    "StaleConnection",
+    "bound",
+    "remaining",
+]
+
+NO_RETRIES = urllib3.Retry(False, redirect=False)
+"""``retries=False``, made once: an error is raised as is, a 3xx is returned, not followed."""
 
 
 class StaleConnection(Exception):
@@ -39,14 +50,13 @@ and response classes that urllib3 creates and calls (they take no extra argument
 class Exchange:
     """One try of a post: its deadline, the phase it reached, and how to abort it."""
 
-    __slots__ = ("aborted", "conn", "deadline", "may_retry", "phase", "reply")
+    __slots__ = ("aborted", "conn", "deadline", "may_retry", "phase")
 
     def __init__(self, deadline: float, *, may_retry: bool) -> None:
         self.deadline = deadline
         self.may_retry = may_retry
         self.phase = "connect"
         self.conn: BotConnection | None = None
-        self.reply: _Response | None = None
         self.aborted = False
 
     def check(self) -> None:
@@ -95,9 +105,6 @@ class _Response(http.client.HTTPResponse):
         super().__init__(sock, debuglevel, method, url)
         self.fp.close()  # the plain makefile() of the base class; only drops its reference
         self.fp = io.BufferedReader(_Reader(sock))
-        exchange: Exchange | None = getattr(_local, "exchange", None)
-        if exchange is not None:
-            exchange.reply = self  # for the headers in the order received
 
     def _read_status(self) -> tuple[str, int, str]:
         # http.client skips ``100 Continue`` only; RFC 9110 §15.2 has a client skip every

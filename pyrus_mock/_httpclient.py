@@ -231,11 +231,10 @@ class BotHttpClient:
         return dead
 
     def _exchange(self, pool: BotPool, request: _Request, exchange: Exchange) -> HttpResult:
-        import urllib3
         from urllib3.exceptions import ClosedPoolError
         from urllib3.exceptions import HTTPError as Urllib3Error
 
-        from ._bot_connection import StaleConnection, bound, remaining
+        from ._bot_connection import NO_RETRIES, StaleConnection, bound, remaining
 
         try:
             with bound(exchange):
@@ -245,10 +244,10 @@ class BotHttpClient:
                     request.target.path,
                     body=request.body,
                     headers=request.headers,
-                    retries=False,
+                    retries=NO_RETRIES,
                     redirect=False,
                     assert_same_host=False,
-                    timeout=urllib3.Timeout(connect=budget, read=budget),
+                    timeout=budget,  # connecting, then reading; BotConnection keeps to the deadline
                     preload_content=False,
                     decode_content=False,
                     release_conn=False,
@@ -275,9 +274,7 @@ class BotHttpClient:
         self, reply: urllib3.BaseHTTPResponse, request: _Request, exchange: Exchange
     ) -> HttpResult:
         status = reply.status
-        raw = exchange.reply
-        items = raw.getheaders() if raw is not None else list(reply.headers.items())
-        headers = self._share_headers(tuple(items))
+        headers = self._share_headers(tuple(reply.headers.items()))
 
         def failed(kind: ErrorKind, error: str, body: bytes = b"") -> HttpResult:
             if kind == "reply_too_large":
@@ -289,16 +286,19 @@ class BotHttpClient:
         declared = reply.length_remaining  # None when chunked or delimited by the end
         if declared is not None and declared > limit:
             return failed("reply_too_large", request.too_large(status, f"{declared} bytes"))
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := reply.read(min(_READ_SIZE, limit + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                return failed(
-                    "reply_too_large", request.too_large(status, f"more than {limit} bytes")
-                )
-        body = b"".join(chunks)
+        if declared is not None:  # within the limit: one read (short when the bot hangs up)
+            body = reply.read()
+        else:  # chunked or up to the end of the connection: the limit applies as it arrives
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := reply.read(min(_READ_SIZE, limit + 1 - size)):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    return failed(
+                        "reply_too_large", request.too_large(status, f"more than {limit} bytes")
+                    )
+            body = b"".join(chunks)
         if 200 <= status < 300:
             reply.release_conn()
             return request.result(exchange, status, headers, body)
