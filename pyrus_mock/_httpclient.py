@@ -58,7 +58,7 @@ class HttpResult:
 
     Attributes:
         status: The HTTP status, or None when no reply arrived.
-        headers: Reply headers in the order received.
+        headers: Reply headers in the order received (a repeated header's values together).
         body: The reply body (empty when not read, e.g. it was too large).
         elapsed: Wall-clock seconds from the start of ``post`` to the end of the reply.
         error_kind: None on a 2xx; otherwise one of :data:`ERROR_KINDS`.
