@@ -78,12 +78,12 @@ def bytes_growth(count: int, size: int) -> int:
 
 def state_of(mock: PyrusMock) -> dict[str, int]:
     """Sizes of everything in the fake that could grow from test to test."""
-    pooled = mock._dispatcher._http._idle
+    http = mock._dispatcher._http
     return {
         "listeners": len(mock._backend.listeners),
         "bot servers": len(mock._bot_servers),
-        "pooled connections": sum(len(conns) for conns in pooled.values()),
-        "pool keys": len(pooled),
+        "pooled connections": len(http._idle_connections()),
+        "pool keys": len(http._pools),
         "clock queue": len(getattr(mock.clock, "_queue", ())),
         "deliveries": len(mock.deliveries),
         "server errors": len(mock.server.errors),

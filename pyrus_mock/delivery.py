@@ -227,7 +227,8 @@ class Dispatcher:
             return [d for d in self.deliveries if d.id > mark]
 
     def close(self) -> None:
-        """Close pooled connections to bots."""
+        """Close connections to bots; a delivery in flight is aborted (its attempt fails as
+        ``protocol_error``, saying the fake was closed)."""
         self._http.close()
 
     # -- delivering ------------------------------------------------------------------------
