@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ..transport.intercept import Interceptor
     from ..transport.tls import CertificateAuthority, IssuedCert
     from .bots import Bot
-    from .conformance import ConformanceReport
+    from .conformance_report import ConformanceReport
 
 __all__ = ["PyrusMock"]
 
