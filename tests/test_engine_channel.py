@@ -21,7 +21,8 @@ def test_a_good_channel_is_kept_as_a_copy() -> None:
     kept, found = _check(value)
     assert found == []
     assert kept == value
-    assert kept is not value and kept["to"] is not value["to"]  # the comment must not alias
+    assert kept is not value  # the comment must not alias the request
+    assert kept["to"] is not value["to"]
 
 
 def test_unknown_members_are_warnings_and_the_channel_is_kept() -> None:
