@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pyrus_mock.delivery import dispatch as delivery
-from pyrus_mock.domain.model import Token
+from pyrus_mock.domain.accounts import Token
 from pyrus_mock.state.accounts import Accounts
 
 

@@ -11,9 +11,10 @@ import pytest
 
 from pyrus_mock import BotUrlError, InvalidArgument, PyrusMock
 from pyrus_mock.api.errors import status_for
+from pyrus_mock.domain.accounts import BotAccount
 from pyrus_mock.domain.envelope import Refusal
 from pyrus_mock.domain.errors import BotLimitReached, UnknownEntity
-from pyrus_mock.domain.model import BotAccount, Person
+from pyrus_mock.domain.model import Person
 from pyrus_mock.state.accounts import Accounts
 from pyrus_mock.state.backend import PyrusBackend
 

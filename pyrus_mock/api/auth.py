@@ -17,7 +17,8 @@ from . import body
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..domain.model import Person, Token
+    from ..domain.accounts import Token
+    from ..domain.model import Person
     from ..state.backend import PyrusBackend
     from .call import Call
 

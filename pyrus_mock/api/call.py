@@ -13,7 +13,8 @@ from . import body
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..domain.model import Person, Task, Token
+    from ..domain.accounts import Token
+    from ..domain.model import Person, Task
     from ..state.backend import PyrusBackend, RateState
     from .endpoint import Endpoint
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.accounts import BotAccount
 from ..domain.errors import BotLimitReached, InvalidArgument, UnknownEntity
-from ..domain.model import BotAccount, Rights
+from ..domain.model import Rights
 from ..state import serialize
 from . import body
 from ._admin import check_receiver

@@ -32,8 +32,9 @@ from ..state import serialize
 from ..transport.httpclient import BotHttpClient, HttpResult
 
 if TYPE_CHECKING:
+    from ..domain.accounts import BotAccount
     from ..domain.clock import Scheduled
-    from ..domain.model import BotAccount, Comment, Task
+    from ..domain.model import Comment, Task
     from ..state.backend import PyrusBackend, TaskEvent
 
 __all__ = ["Attempt", "Delivery", "DeliveryState", "Dispatcher", "sign"]

@@ -1,6 +1,6 @@
 """Masking secrets for what people read: transcripts, logs of API calls, reports.
 
-A secret shows only its last four characters (:func:`~pyrus_mock.domain.model.mask`). Values are
+A secret shows only its last four characters (:func:`~pyrus_mock.domain.secrets.mask`). Values are
 masked under the JSON keys of :data:`SECRET_KEYS`, in query strings (:func:`mask_query`), and
 wherever a known secret string appears (:func:`scrub`).
 """
@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .model import mask
+from .secrets import mask
 
 __all__ = [
     "SECRET_KEYS",

@@ -27,8 +27,8 @@ table               ``list[TableRow]``
 derived from the task when it is serialised.
 
 The records print short (``<Task 10000001 form=301 step=2 open responsible=1001 comments=3>``)
-so that pytest assertion messages stay readable; secrets (security keys, token values) show
-only their last four characters.
+so that pytest assertion messages stay readable; secrets in the account records of
+:mod:`pyrus_mock.domain.accounts` show only their last four characters.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ __all__ = [
     "FIELD_TYPES",
     "READ_ONLY_TYPES",
     "Approval",
-    "BotAccount",
     "Catalog",
     "CatalogHeader",
     "CatalogItem",
@@ -52,7 +51,6 @@ __all__ = [
     "FileRecord",
     "Form",
     "FormStep",
-    "Organisation",
     "Person",
     "PersonType",
     "Rights",
@@ -60,8 +58,6 @@ __all__ = [
     "TableRow",
     "Task",
     "TaskList",
-    "Token",
-    "mask",
 ]
 
 PersonType = Literal["user", "bot", "role"]
@@ -103,19 +99,6 @@ READ_ONLY_TYPES = frozenset({"step", "status", "note", "author", "project", "cre
 _SNIPPET = 30
 
 
-def mask(secret: str) -> str:
-    """``…`` and the last four characters of ``secret`` (just ``…`` when it is that short;
-    ``""`` for no secret): how keys and tokens are shown everywhere (reprs, transcripts)."""
-    if not secret:
-        return ""
-    return "\u2026" + secret[-4:] if len(secret) > 4 else "\u2026"
-
-
-def _shown(secret: str) -> str:
-    """:func:`mask` for a repr, where an empty secret shows as ``''``."""
-    return mask(secret) or "''"
-
-
 def _snippet(text: str) -> str:
     """``text`` quoted, cut to :data:`_SNIPPET` characters with ``…``."""
     if len(text) > _SNIPPET:
@@ -149,14 +132,6 @@ class Rights(enum.IntFlag):
         | EDIT_ORGANIZATION_SETTINGS
         | INVITE_PERSONS_TO_ORGANIZATION
     )
-
-
-@dataclass(slots=True)
-class Organisation:
-    """The one organisation a fake holds."""
-
-    id: int
-    name: str
 
 
 @dataclass(slots=True, eq=False, repr=False)
@@ -205,60 +180,6 @@ class Person:
         if self.banned:
             parts.append("banned")
         return " ".join(parts) + ">"
-
-
-@dataclass(slots=True, eq=False, repr=False)
-class BotAccount:
-    """The bot record behind a person of type ``bot`` (contract §1.2, D8)."""
-
-    person_id: int
-    login: str
-    security_key: str
-    client_id: str
-    hook_url: str
-    settings: str = ""
-    enabled: bool = True
-    blocked: bool = False
-    deleted: bool = False
-    locale: str = "en-US"
-    time_zone_offset: int = 0
-    send_only_last_comment: bool = False
-    description: str = ""
-    external_id: str = ""
-    #: Bumped on every key reset; tokens remember the generation they were issued under.
-    key_generation: int = 1
-
-    def __repr__(self) -> str:
-        state = ("deleted" if self.deleted else "blocked" if self.blocked
-                 else "enabled" if self.enabled else "disabled")  # fmt: skip
-        return (
-            f"<BotAccount person={self.person_id} {self.login} key={_shown(self.security_key)} "
-            f"{self.hook_url} {state}>"
-        )
-
-
-@dataclass(slots=True, eq=False, repr=False)
-class Token:
-    """An API access token."""
-
-    value: str
-    person_id: int
-    issued_at: float
-    expires_at: float
-    key_generation: int = 0
-    #: The 401 error code the token now answers with, when it has been revoked.
-    revoked: str | None = None
-    #: For tokens handed to a bot in a delivery: how many deliveries led to a comment made
-    #: with it (bounds bot-to-bot chains, setting ``max_chain_depth``).
-    chain_depth: int = 0
-    #: For tokens handed to a bot in a delivery: the task delivered. In Pyrus that task is in
-    #: the bot's inbox, so the token may read and comment on it even when the bot holds no
-    #: role on it (an explicit ``deliver`` to any bot).
-    task_id: int | None = None
-
-    def __repr__(self) -> str:
-        extra = "" if self.task_id is None else f" task={self.task_id}"
-        return f"<Token {_shown(self.value)} person={self.person_id} revoked={self.revoked}{extra}>"
 
 
 @dataclass(slots=True, eq=False)

@@ -3,19 +3,25 @@
 Secrets are bot security keys, user keys, access tokens (auth, ``check_bot``, delivery), the
 control plane's admin token and ``X-Pyrus-Sig`` signatures (with the body, a signature lets
 anyone replay a delivery to the bot). :func:`mask` is the one masking function
-(:func:`pyrus_mock.domain.model.mask`, which reprs and transcripts use); this module adds headers.
+(reprs, transcripts and the header helpers here all use it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .model import mask
-
 __all__ = ["SECRET_HEADERS", "mask", "mask_header", "masked_headers"]
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-pyrus-sig", "cookie"})
 """Header names (lower case) whose values are secrets."""
+
+
+def mask(secret: str) -> str:
+    """``…`` and the last four characters of ``secret`` (just ``…`` when it is that short;
+    ``""`` for no secret): how keys and tokens are shown everywhere (reprs, transcripts)."""
+    if not secret:
+        return ""
+    return "\u2026" + secret[-4:] if len(secret) > 4 else "\u2026"
 
 
 def mask_header(name: str, value: str) -> str:

@@ -7,7 +7,7 @@ are JSON pointers into the request. :func:`check` also returns the resolved :cla
 :func:`~pyrus_mock.engine.application.apply` carries out.
 
 Choices where Pyrus documents nothing (each is the fake's, see also :mod:`.workflow`,
-:mod:`.fieldupdates`, :mod:`.fieldvalues`, :mod:`.refs`):
+:mod:`.fieldupdates`, :mod:`.fieldvalues`, :mod:`.refs`, :mod:`.channel`):
 
 * A top-level ``null`` is the same as leaving the key out (clients omit empties).
 * Unknown keys are warnings (``unknown_parameter``; Pyrus ignores them) naming close matches;
@@ -38,13 +38,13 @@ Choices where Pyrus documents nothing (each is the fake's, see also :mod:`.workf
 
 from __future__ import annotations
 
-import copy
 import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..domain.model import ApprovalChoice, Form, Person, Task
 from ..domain.violations import Violation
+from .channel import check_channel
 from .common import (
     DATE_SHAPES,
     Report,
@@ -61,16 +61,11 @@ from .plan import Plan
 from .refs import new_files, person_list, person_ref
 from .workflow import APPROVALS_SHAPE, approval_lists, last_step, project
 
-__all__ = ["CHANNEL_TYPES", "KNOWN_KEYS", "check", "validate"]
+__all__ = ["KNOWN_KEYS", "check", "validate"]
 
 #: Comments a task may have (contract §5.4); one more is refused with ``too_many_comments``.
 MAX_COMMENTS = 10_000
 
-#: ``channel.type`` values Pyrus accepts when sending a comment out (contract §4.1).
-CHANNEL_TYPES = (
-    "email", "telegram", "facebook", "vk", "viber", "instagram", "private_channel", "whats_app",
-    "mobile_app", "web_widget", "sms", "custom", "max_messenger",
-)  # fmt: skip
 _APPROVAL_CHOICES: dict[str, ApprovalChoice] = {
     "approved": "approved",
     "rejected": "rejected",
@@ -447,40 +442,9 @@ class _Validator:
         self.plan.spent_minutes = value
 
     def _channel(self, key: str, value: object, path: str) -> None:
-        report = self.report
-        if not isinstance(value, dict):
-            self._type_error(path, key, '{"type": "email" | "telegram" | ...}', value)
-            return
-        kind = value.get("type")
-        if not isinstance(kind, str) or kind not in CHANNEL_TYPES:
-            self._type_error(f"{path}/type", "channel.type", ", ".join(CHANNEL_TYPES), kind)
-            return
-        before = report.errors
-        for sub, value_ in value.items():
-            sub_path = f"{path}/{sub}"
-            if sub == "phone" and not isinstance(value_, str):
-                self._type_error(sub_path, "channel.phone", "a phone number string", value_)
-            elif sub in ("to", "from") and not (
-                isinstance(value_, dict)
-                and all(isinstance(value_.get(k, ""), str) for k in ("email", "name"))
-            ):
-                self._type_error(sub_path, f"channel.{sub}", '{"email": "...", "name": "..."}',
-                                 value_)  # fmt: skip
-            elif sub == "integration_id" and (not is_int(value_) or kind != "custom"):
-                self._type_error(
-                    sub_path,
-                    "channel.integration_id",
-                    "an integer, with channel type 'custom' only",
-                    value_,
-                )
-            elif sub not in ("type", "phone", "to", "from", "integration_id", "direction"):
-                report.warn(
-                    sub_path,
-                    "unknown_parameter",
-                    f"channel.{sub} is not a channel parameter and is ignored",
-                )
-        if report.errors == before:
-            self.plan.channel = copy.deepcopy(value)  # the comment must not alias the request
+        channel = check_channel(self.report, key, value, path)
+        if channel is not None:
+            self.plan.channel = channel
 
     def _skip(self, key: str, value: object, path: str) -> None:
         setattr(self.plan, key, self._bool(key, value, path))

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..delivery.dispatch import Delivery
-    from ..domain.model import BotAccount, Person
+    from ..domain.accounts import BotAccount
+    from ..domain.model import Person
     from ..state.backend import PyrusBackend
 
 __all__ = ["Bot"]

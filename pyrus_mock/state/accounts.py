@@ -15,9 +15,10 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..domain.accounts import BotAccount, Token
 from ..domain.envelope import Refusal
 from ..domain.errors import BotLimitReached, BotUrlError, InvalidArgument, UnknownEntity
-from ..domain.model import BotAccount, Person, Token
+from ..domain.model import Person
 from .core import Core
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from ..domain.accounts import Organisation
 from ..domain.clock import Clock, VirtualClock
 from ..domain.errors import InvalidArgument, UnknownEntity
 from ..domain.field_values import FormRef
@@ -29,7 +30,6 @@ from ..domain.model import (
     FileRecord,
     Form,
     FormStep,
-    Organisation,
     Person,
     Rights,
     Subscriber,

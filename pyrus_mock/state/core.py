@@ -14,17 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ..domain.model import (
-    BotAccount,
-    Catalog,
-    FileRecord,
-    Form,
-    Organisation,
-    Person,
-    Task,
-    TaskList,
-    Token,
-)
+from ..domain.accounts import BotAccount, Organisation, Token
+from ..domain.model import Catalog, FileRecord, Form, Person, Task, TaskList
 from ..domain.orgchart import Department
 from .extra_store import ExtraStore
 

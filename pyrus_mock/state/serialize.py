@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from ..domain.accounts import BotAccount
 from ..domain.model import (
-    BotAccount,
     Catalog,
     CatalogItem,
     Comment,

@@ -33,8 +33,8 @@ from werkzeug.wsgi import LimitedStream
 
 from .._version import __version__
 from ..domain.envelope import error_body
-from ..domain.ids import parse_decimal
-from .http_io import ChunkedInput, ClientTimedOut, ConnectionStream, bad_field_line
+from .http_head import BadHead, HeadLines, body_length
+from .http_io import ChunkedInput, ClientTimedOut, ConnectionStream
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -179,7 +179,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         if b"\0" in line or b"\r" in line.rstrip(b"\r\n"):
             self.send_error(400, "Bad request line: it holds a NUL or a bare CR")
             return False
-        real, lines = self.rfile, _HeadLines(self.rfile)
+        real, lines = self.rfile, HeadLines(self.rfile)
         self.rfile = cast("io.BufferedIOBase", lines)
         try:
             parsed = super().parse_request()
@@ -200,38 +200,13 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         return True
 
     def _framing(self) -> bool:
-        """Decide how the body is framed (RFC 9112 §6.3); answer 400 and return False if badly.
-
-        Exactly one way is accepted: ``Transfer-Encoding: chunked`` alone, or ``Content-Length``
-        (repeated only with the same value), or neither (no body). Anything else is how requests
-        are smuggled past a proxy, and is refused.
-        """
-        encodings = self.headers.get_all("Transfer-Encoding") or []
-        lengths = self.headers.get_all("Content-Length") or []
-        if encodings:
-            codings = [c.strip().lower() for c in ",".join(encodings).split(",")]
-            if codings != ["chunked"]:
-                shown = ", ".join(encodings)[:60]
-                self.send_error(
-                    400,
-                    f"Unsupported Transfer-Encoding {shown!r}: this server takes 'chunked' only",
-                )
-                return False
-            if lengths:
-                self.send_error(400, "Both Transfer-Encoding and Content-Length: send one of them")
-                return False
-            self._body_length = None
-            return True
-        values = {v.strip() for v in ",".join(lengths).split(",")} if lengths else {"0"}
-        if len(values) > 1:
-            self.send_error(400, f"Conflicting Content-Length values {', '.join(lengths)[:60]!r}")
+        """Decide how the body is framed (see :func:`~.http_head.body_length`); answer 400 and
+        return False if badly."""
+        try:
+            self._body_length = body_length(self.headers)
+        except BadHead as exc:
+            self.send_error(400, str(exc))
             return False
-        (value,) = values
-        length = parse_decimal(value)
-        if length is None:
-            self.send_error(400, f"Bad Content-Length {value[:40]!r}")
-            return False
-        self._body_length = length
         return True
 
     def handle_one_request(self) -> None:
@@ -560,26 +535,6 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
                 if not data:
                     return
                 left -= len(data)
-
-
-class _HeadLines:
-    """The handler's ``rfile`` while the standard library reads the header lines: notes any line
-    that is not a clean ``Name: value`` (see
-    :func:`~pyrus_mock.transport.http_io.bad_field_line`)."""
-
-    def __init__(self, rfile: Any) -> None:
-        self._rfile = rfile
-        self.bad = False
-
-    def readline(self, limit: int = -1) -> bytes:
-        line: bytes = self._rfile.readline(limit)
-        if (
-            line not in (b"\r\n", b"\n", b"")
-            and bad_field_line(line)
-            and not 0 <= limit <= len(line)
-        ):
-            self.bad = True  # (an over-long line is the parser's 431)
-        return line
 
 
 class _ClientGone(Exception):

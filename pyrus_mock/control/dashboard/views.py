@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from ...domain.model import mask
+from ...domain.secrets import mask
 from ...state import serialize
 from ..wire import ControlCall, ControlError, bot_json, clock_json, delivery_json
 from .auth import COOKIE, UI_PREFIX, set_login_cookie
