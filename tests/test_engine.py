@@ -364,7 +364,7 @@ def test_rejected_comment_leaves_the_task_untouched(w: World) -> None:
     assert w.dump(task) == before
     # no id was consumed: neither a comment id nor a file id (for the link)
     assert w.comment(task, {"text": "fine"}, w.bob).id == last_comment_id + 1
-    assert w.backend.upload("n.txt", b"n", w.bob.id).id == w.upload2.id + 1
+    assert w.backend.files.upload("n.txt", b"n", w.bob.id).id == w.upload2.id + 1
 
 
 def test_violations_come_in_request_order(w: World) -> None:

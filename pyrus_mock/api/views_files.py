@@ -39,7 +39,7 @@ def upload(call: Call) -> dict[str, Any]:
         content = storage.read()
     finally:
         storage.close()
-    record = call.backend.upload(storage.filename or part_name, content, call.me.id)
+    record = call.backend.files.upload(storage.filename or part_name, content, call.me.id)
     return {"guid": record.guid, "md5_hash": record.md5}
 
 

@@ -34,7 +34,8 @@ from ..transport.httpclient import BotHttpClient, HttpResult
 if TYPE_CHECKING:
     from ..domain.clock import Scheduled
     from ..domain.model import BotAccount, Comment, Task
-    from ..state.backend import PyrusBackend, TaskEvent
+    from ..state.backend import PyrusBackend
+    from ..state.events import TaskEvent
 
 __all__ = ["Attempt", "Delivery", "DeliveryState", "Dispatcher", "sign"]
 
