@@ -296,7 +296,7 @@ def test_attachments_from_upload(w: World) -> None:
         {"guid": w.upload2.guid, "root_id": w.upload.id},
         {"url": "https://example.com/spec", "name": "Spec"},
     ]}, w.ann)  # fmt: skip
-    link = w.backend.find_file(comment.attachments[2])
+    link = w.backend.files.find(comment.attachments[2])
     assert link is not None
     assert link.url == "https://example.com/spec"
     assert task.attachment_ids == [w.upload.id, w.upload2.id, link.id] == comment.attachments

@@ -41,7 +41,7 @@ def _prune(data: dict[str, Any]) -> dict[str, Any]:
 def _files(backend: PyrusBackend, ids: list[int], files_url: str) -> list[dict[str, Any]]:
     return [
         serialize_directory.file(f, files_url)
-        for f in (backend.find_file(i) for i in ids)
+        for f in (backend.files.find(i) for i in ids)
         if f is not None
     ]
 

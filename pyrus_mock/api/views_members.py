@@ -275,7 +275,7 @@ def set_avatar(call: Call, member_id: int) -> dict[str, Any]:
             raise ApiError("required_parameter_missing", "/guid: give an uploaded file's guid")
         changes: dict[str, Any] = {}
         if guid is not None:
-            record = backend.find_file_by_guid(guid)
+            record = backend.files.find_by_guid(guid)
             if record is None or record.url:
                 raise ApiError(
                     "unrecognized_attachment_id", f"/guid: no uploaded file has the guid {guid!r}"

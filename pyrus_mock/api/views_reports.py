@@ -156,7 +156,7 @@ def _file(
         raw = given[0].strip() if given[0].strip().isdigit() else None
     if raw is None:
         return None
-    record = backend.find_file(int(raw))
+    record = backend.files.find(int(raw))
     return [int(raw), record.name if record is not None else ""]
 
 
