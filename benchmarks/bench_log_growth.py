@@ -74,9 +74,9 @@ def growth(count: int, max_recorded: int | None) -> tuple[int, int, int]:
         after = rss_bytes()
         assert set(statuses) == {"401", "404"}, set(statuses)
         backend = mock._backend
-        kept, dropped = len(backend.api_calls), backend.api_calls_dropped
+        kept, dropped = len(backend.log.calls), backend.log.dropped
         assert kept + dropped == count + 1000
-        assert all(len(c.path) < 300 for c in backend.api_calls)
+        assert all(len(c.path) < 300 for c in backend.log.calls)
     return after - before, kept, dropped
 
 

@@ -163,7 +163,7 @@ def make_world(**settings: Any) -> World:
     )
     simple = mock.add_task(text="Buy milk", author=author, responsible=author)
     backend = mock._backend
-    uploaded = backend.upload("receipt.txt", b"receipt bytes", author.id)
+    uploaded = backend.files.upload("receipt.txt", b"receipt bytes", author.id)
     backend.comment(task, {"text": "scan", "attachments": [uploaded.guid]}, author)
     admin = mock.add_user("Ada", "Admin", rights=Rights.ORGANIZATION_MANAGER)
     announcement = mock.add_announcement("Office closed on Friday", author=author)

@@ -177,8 +177,8 @@ def build_world(**settings: Any) -> World:
     )
     plain_form = mock.add_form("Plain", [{"name": "Note", "type": "text", "code": "p_note"}])
     project = mock.add_list("Project X")
-    upload = be.upload("scan.pdf", b"%PDF-1.4 scan", ann.id)
-    upload2 = be.upload("photo.jpg", b"\xff\xd8 photo", ann.id)
+    upload = be.files.upload("scan.pdf", b"%PDF-1.4 scan", ann.id)
+    upload2 = be.files.upload("photo.jpg", b"\xff\xd8 photo", ann.id)
     # Linked from form_link fields: everyone who comments in the cases can see it (D10).
     other_task = mock.add_task(
         form=plain_form, fields={"p_note": "linked"}, participants=[ann, bob, cid, eve, bot]

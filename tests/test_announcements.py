@@ -36,7 +36,7 @@ def test_the_seeded_announcement_is_listed_and_read(world: World) -> None:
 def test_create_comment_and_read_back_newest_first(world: World) -> None:
     api = official(world, "author")
     # (uploaded through the backend: the client's upload_file leaves its file open)
-    guid = world.mock._backend.upload("menu.txt", b"soup", world.author.id).guid
+    guid = world.mock._backend.files.upload("menu.txt", b"soup", world.author.id).guid
     made = api.create_announcement(CreateAnnouncementRequest(text="Lunch at 1", attachments=[guid]))
     assert made.error_code is None, made.error
     created = made.announcement

@@ -215,7 +215,7 @@ def test_successful_auth_counts_for_the_person(world: World) -> None:
         json_body={"login": world.bot.login, "security_key": world.bot.security_key},
     )
     assert response.headers["X-RateLimit-Remaining"] == "4999"
-    assert world.mock._backend.api_calls[-1].person_id == world.bot.id
+    assert world.mock._backend.log.calls[-1].person_id == world.bot.id
 
 
 def test_the_route_map_is_shared_and_immutable() -> None:
@@ -228,8 +228,8 @@ def test_a_delivered_token_reaches_its_task_and_files_only() -> None:
         bot = fake.add_bot("Bot", url)  # holds no role on the task: an explicit delivery
         task = fake.add_task(text="with a file", author=ann)
         other = fake.add_task(text="not delivered", author=ann)
-        mine = fake._backend.upload("a.txt", b"hello", ann.id)
-        theirs = fake._backend.upload("b.txt", b"secret", ann.id)
+        mine = fake._backend.files.upload("a.txt", b"hello", ann.id)
+        theirs = fake._backend.files.upload("b.txt", b"secret", ann.id)
         fake._backend.comment(task, {"text": "see file", "attachments": [mine.guid]}, ann)
         fake._backend.comment(other, {"text": "see file", "attachments": [theirs.guid]}, ann)
         delivery = fake.deliver(task, to=bot)

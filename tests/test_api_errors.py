@@ -440,14 +440,14 @@ def test_unexpected_exception_is_a_json_500_and_kept(
     assert isinstance(info.value.__cause__, RuntimeError)
     world.app.clear_errors()
     world.app.raise_errors()
-    assert world.mock._backend.api_calls[-1].error_code == "server_error"
+    assert world.mock._backend.log.calls[-1].error_code == "server_error"
 
 
 def test_every_call_is_recorded(world: World) -> None:
     world.ok("GET", f"/v4/tasks/{world.task.id}?x=1")
     world.fail("GET", "/v4/tasks/999999", 403, "access_denied_task")
     world.fail("GET", "/v4/forms", 401, "token_not_specified", who=None)
-    calls = world.mock._backend.api_calls[-3:]
+    calls = world.mock._backend.log.calls[-3:]
     token = world.token("bot")
     assert [(c.method, c.path, c.status, c.error_code) for c in calls] == [
         ("GET", f"/v4/tasks/{world.task.id}?x=1", 200, None),

@@ -59,7 +59,7 @@ def test_who_may_download(world: World, who: str) -> None:
 
 
 def test_uploader_may_download_unattached_files(world: World) -> None:
-    record = world.mock._backend.upload("mine.txt", b"m", world.outsider.id)
+    record = world.mock._backend.files.upload("mine.txt", b"m", world.outsider.id)
     response, _ = world.call("GET", f"/files/download/{record.id}", who="outsider", raw_ok=True)
     assert response.status_code == 200
     world.fail("GET", f"/files/download/{record.id}", 403, "access_denied_file", who="author")
@@ -67,7 +67,7 @@ def test_uploader_may_download_unattached_files(world: World) -> None:
 
 def test_file_field_values_are_downloadable(world: World) -> None:
     scan = next(f for f in world.form.fields if f.code == "u_scan")
-    record = world.mock._backend.upload("field.bin", b"f", world.author.id)
+    record = world.mock._backend.files.upload("field.bin", b"f", world.author.id)
     world.mock._backend.comment(
         world.task,
         {"field_updates": [{"id": scan.id, "value": [{"guid": record.guid}]}]},
@@ -80,7 +80,7 @@ def test_file_field_values_are_downloadable(world: World) -> None:
 def test_non_ascii_file_names(world: World) -> None:
     from email.message import Message
 
-    record = world.mock._backend.upload("счёт №1.pdf", b"x", world.bot.id)
+    record = world.mock._backend.files.upload("счёт №1.pdf", b"x", world.bot.id)
     response, _ = world.call("GET", f"/services/attachment?Id={record.id}", raw_ok=True)
     header = response.headers["Content-Disposition"]
     assert header.isascii()

@@ -410,7 +410,7 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
         )
         mine = fake.add_task(form=form, author=ann)
         secret = fake.add_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
-        payslip = fake._backend.upload("payslip.pdf", b"SECRET", bob.id)
+        payslip = fake._backend.files.upload("payslip.pdf", b"SECRET", bob.id)
         fake._backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
         client = Client(fake.app)
         token = fake._backend.accounts.issue_token(ann.id).value

@@ -280,7 +280,7 @@ def test_a_form_round_trips_through_saved_json() -> None:
         ],
         steps=[{"name": "One", "approvers": [approver]}, "Two", "Three"],
     )
-    upload = source._backend.upload("scan.pdf", b"%PDF", author.id)
+    upload = source._backend.files.upload("scan.pdf", b"%PDF", author.id)
     task = source.add_task(form=form, author=author, text="Buy paint", fields={
         "u_amount": 10.5, "Inner": "inside", "Colour": {"item_names": ["Blue"]},
         "Who": {"id": author.id}, "Scan": [{"guid": upload.guid}], "Due": "2026-03-01",

@@ -92,7 +92,7 @@ def test_control_calls_need_the_admin_token(
     assert status == 401
     assert body["error_code"] == code
     assert "admin token" in body["error"]
-    assert fake._backend.api_calls == []  # control calls are not API calls
+    assert fake._backend.log.calls == []  # control calls are not API calls
 
 
 def test_both_header_forms_are_accepted(client: Client) -> None:
@@ -141,7 +141,7 @@ def test_unknown_routes_and_methods(client: Client) -> None:
 
 def test_control_calls_are_not_logged_as_api_calls(client: Client, fake: PyrusMock) -> None:
     call(client, "POST", "/_mock/bots", {"name": "Bot", "url": "https://127.0.0.1:9/"})
-    assert fake._backend.api_calls == []
+    assert fake._backend.log.calls == []
 
 
 # -- users, forms, catalogs, bots ----------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_flask_bot_reads_back_and_approves() -> None:
             large = fake.add_task(form=form, fields={"u_amount": 400})
         assert [d.ok for d in fake.deliveries] == [True, True]
         # the bot read the task back through the API with the delivery's token
-        reads = [c for c in fake._backend.api_calls if c.method == "GET" and "/tasks/" in c.path]
+        reads = [c for c in fake._backend.log.calls if c.method == "GET" and "/tasks/" in c.path]
         assert [c.status for c in reads] == [200, 200]
         assert small.current_step == 2
         assert not small.is_closed

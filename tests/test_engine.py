@@ -296,7 +296,7 @@ def test_attachments_from_upload(w: World) -> None:
         {"guid": w.upload2.guid, "root_id": w.upload.id},
         {"url": "https://example.com/spec", "name": "Spec"},
     ]}, w.ann)  # fmt: skip
-    link = w.backend.find_file(comment.attachments[2])
+    link = w.backend.files.find(comment.attachments[2])
     assert link is not None
     assert link.url == "https://example.com/spec"
     assert task.attachment_ids == [w.upload.id, w.upload2.id, link.id] == comment.attachments
@@ -364,7 +364,7 @@ def test_rejected_comment_leaves_the_task_untouched(w: World) -> None:
     assert w.dump(task) == before
     # no id was consumed: neither a comment id nor a file id (for the link)
     assert w.comment(task, {"text": "fine"}, w.bob).id == last_comment_id + 1
-    assert w.backend.upload("n.txt", b"n", w.bob.id).id == w.upload2.id + 1
+    assert w.backend.files.upload("n.txt", b"n", w.bob.id).id == w.upload2.id + 1
 
 
 def test_violations_come_in_request_order(w: World) -> None:

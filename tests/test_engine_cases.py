@@ -652,7 +652,7 @@ def _observe(w: World, task: Task, comment: Comment, path: str) -> Any:
     elif root == "comment":
         value = comment
     elif root == "attachments":
-        value = [w.backend.find_file(file_id) for file_id in task.attachment_ids]
+        value = [w.backend.files.find(file_id) for file_id in task.attachment_ids]
     elif steps == ["duration"]:
         return task.durations.get(w.f(root).id)
     else:

@@ -64,7 +64,7 @@ def test_bot_reads_the_task_back_fills_a_field_and_decides(
     assert delivery.reply["text"].startswith(prefix)
     assert task.approvals[0][0].choice == choice
     assert "the limit of 1000.00" in _note(fake, task.id)
-    calls = [c for c in fake._backend.api_calls if c.person_id == bot.id]
+    calls = [c for c in fake._backend.log.calls if c.person_id == bot.id]
     assert [(c.method, c.path, c.status) for c in calls] == [("GET", f"/v4/tasks/{task.id}", 200)]
 
 
@@ -79,7 +79,7 @@ def test_bot_refuses_a_wrong_signature_and_follows_a_new_key(fake: PyrusMock) ->
         delivery = fake.deliveries[-1]
         assert delivery.attempts[0].status == 403
         assert delivery.state == "pending_retry"
-        assert not [c for c in fake._backend.api_calls if c.person_id == bot.id]
+        assert not [c for c in fake._backend.log.calls if c.person_id == bot.id]
         app.security_key = new_key
         fake.clock.advance(61)  # type: ignore[attr-defined]
     assert delivery.state == "delivered"

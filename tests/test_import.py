@@ -16,7 +16,7 @@ import requests
 from pyrus_mock import PyrusMock
 from pyrus_mock.cli import serve as standalone
 from pyrus_mock.importing import ImportRefused
-from pyrus_mock.state import serialize
+from pyrus_mock.state import serialize, serialize_directory
 
 from ._bots import RecordingBot
 from .test_serve import DEADLINE, _control, _serving
@@ -116,8 +116,8 @@ def test_the_help_sample_webhook_is_reproduced_when_delivered() -> None:
 def test_a_task_with_its_form_and_catalog_round_trips() -> None:
     with PyrusMock() as source:
         form, catalog, task = _rich(source)
-        saved = [{"task": _task_json(source, task.id)}, serialize.form(form),
-                 serialize.catalog(catalog)]  # fmt: skip
+        saved = [{"task": _task_json(source, task.id)}, serialize_directory.form(form),
+                 serialize_directory.catalog(catalog)]  # fmt: skip
     with PyrusMock(seed=7) as fake:  # other counters: every id must be kept, not re-made
         result = fake.import_form(json.dumps(saved))
         assert result.forms == [form.id]
@@ -125,8 +125,8 @@ def test_a_task_with_its_form_and_catalog_round_trips() -> None:
         assert result.tasks == [task.id]
         assert result.notes == []
         assert _task_json(fake, task.id) == saved[0]["task"]
-        assert serialize.form(fake._backend.find_form(form.id)) == saved[1]  # type: ignore[arg-type]
-        assert serialize.catalog(fake._backend.find_catalog(catalog.id)) == saved[2]  # type: ignore[arg-type]
+        assert serialize_directory.form(fake._backend.find_form(form.id)) == saved[1]  # type: ignore[arg-type]
+        assert serialize_directory.catalog(fake._backend.find_catalog(catalog.id)) == saved[2]  # type: ignore[arg-type]
         assert fake.add_task(form=form.id).id != task.id  # later ids do not collide
 
 
@@ -134,7 +134,7 @@ def test_without_its_form_the_form_is_inferred_and_said_so() -> None:
     with PyrusMock() as source:
         form, catalog, task = _rich(source)
         saved = _task_json(source, task.id)
-        catalog_json = serialize.catalog(catalog)
+        catalog_json = serialize_directory.catalog(catalog)
     with PyrusMock() as fake:
         result = fake.import_form([{"task": saved}, catalog_json])
         assert any(f"import GET /forms/{form.id} first" in note for note in result.notes)
@@ -144,8 +144,8 @@ def test_without_its_form_the_form_is_inferred_and_said_so() -> None:
 def test_ids_already_taken_get_new_ones_with_a_note() -> None:
     with PyrusMock() as source:
         form, _, task = _rich(source)
-        saved = [serialize.catalog(c) for c in source._backend.catalogs()]
-        saved += [serialize.form(form), {"task": _task_json(source, task.id)}]
+        saved = [serialize_directory.catalog(c) for c in source._backend.catalogs()]
+        saved += [serialize_directory.form(form), {"task": _task_json(source, task.id)}]
     with PyrusMock() as fake:
         fake.import_form(saved)
         again = fake.import_form(saved)
@@ -204,8 +204,8 @@ def test_a_directory_imports_catalogs_then_forms_then_tasks(tmp_path: Path) -> N
     with PyrusMock() as source:
         form, catalog, task = _rich(source)
         (tmp_path / "a-task.json").write_text(json.dumps({"task": _task_json(source, task.id)}))
-        (tmp_path / "b-form.json").write_text(json.dumps(serialize.form(form)))
-        (tmp_path / "c-catalog.json").write_text(json.dumps(serialize.catalog(catalog)))
+        (tmp_path / "b-form.json").write_text(json.dumps(serialize_directory.form(form)))
+        (tmp_path / "c-catalog.json").write_text(json.dumps(serialize_directory.catalog(catalog)))
         expected = _task_json(source, task.id)
     with PyrusMock() as fake:
         result = fake.import_form(tmp_path)

@@ -261,7 +261,7 @@ def world() -> World:
 
 
 def _download(world: World, name: str) -> str:
-    record = world.mock._backend.upload(name, b"x", world.bot.id)
+    record = world.mock._backend.files.upload(name, b"x", world.bot.id)
     response, _ = world.call("GET", f"/files/download/{record.id}", raw_ok=True)
     assert response.status_code == 200
     header = response.headers["Content-Disposition"]
@@ -286,7 +286,7 @@ def _download(world: World, name: str) -> str:
 def test_a_file_name_with_control_characters_cannot_inject_a_header(
     world: World, name: str
 ) -> None:
-    record = world.mock._backend.upload(name, b"x", world.bot.id)
+    record = world.mock._backend.files.upload(name, b"x", world.bot.id)
     response, _ = world.call("GET", f"/files/download/{record.id}", raw_ok=True)
     assert response.status_code == 200
     assert "X-Injected" not in response.headers

@@ -80,7 +80,7 @@ def test_httpx_client_is_served_in_process(world: World) -> None:
         assert httpx.get("https://api.pyrus.com/v4/forms").status_code == 401
         head = client.head(f"https://api.pyrus.com/v4/tasks/{world.task.id}")
         assert (head.status_code, head.content) == (200, b"")
-    paths = [c.path for c in world.mock._backend.api_calls]
+    paths = [c.path for c in world.mock._backend.log.calls]
     assert "/api/v4/auth" in paths
     assert paths[-1] == f"/v4/tasks/{world.task.id}"
     assert world.mock._backend.task(world.task.id).comments[-1].text == "from httpx"
@@ -207,7 +207,7 @@ def test_aiopyrus_client_in_process(world: World) -> None:
         task_id, text, data, forms = asyncio.run(run())
     assert (task_id, text, data) == (world.task.id, "from aiopyrus", b"aiopyrus bytes")
     assert forms == [world.form.id]
-    assert world.mock._backend.api_calls[0].path == "/api/v4/auth"
+    assert world.mock._backend.log.calls[0].path == "/api/v4/auth"
 
 
 def test_without_httpx_only_requests_is_intercepted(

@@ -60,7 +60,7 @@ def test_no_state_leaks_from_one_test_to_the_next(suite: pytest.Pytester) -> Non
             backend = pyrus_mock._backend
             assert backend.persons() == [] and backend.tasks() == []
             assert backend.accounts.bots() == []
-            assert pyrus_mock.deliveries == [] and backend.api_calls == []
+            assert pyrus_mock.deliveries == [] and backend.log.calls == []
             assert pyrus_mock.clock.now() == DEFAULT_START
             assert pyrus_mock.add_user("Ann", "Lee").id == IDS["user"]  # ids start over
             assert pyrus_mock.add_task(text="t").id == IDS["task"]

@@ -86,7 +86,7 @@ def test_record_then_replay_against_the_example_bot_matches(tmp_path: Path) -> N
         assert [r.status for r in report.results] == [200, 200]
         assert report.results[1].body["approval_choice"] == "rejected"
         report.assert_all_matched()
-        calls = [(c.method, c.path, c.status) for c in fresh._backend.api_calls]
+        calls = [(c.method, c.path, c.status) for c in fresh._backend.log.calls]
         assert ("GET", "/v4/tasks/5601", 200) in calls  # the bot read the imported task back
 
 

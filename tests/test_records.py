@@ -22,16 +22,16 @@ MB = 1024 * 1024
 def test_the_api_log_keeps_the_newest_calls_and_counts_the_dropped_ones() -> None:
     world = make_world(max_api_calls_recorded=3)
     backend = world.mock._backend
-    mark = backend.api_calls_total
+    mark = backend.log.total
     for number in range(5):
         world.fail("GET", f"/v4/profile?n={number}", 401, "token_not_specified", who=None)
 
-    assert [c.path for c in backend.api_calls] == [f"/v4/profile?n={n}" for n in (2, 3, 4)]
-    assert backend.api_calls_dropped == world.mock.api_calls_dropped == 2
-    assert backend.api_calls_total == mark + 5
-    assert [c.path for c in backend.api_calls_since(mark + 3)] == ["/v4/profile?n=3",
+    assert [c.path for c in backend.log.calls] == [f"/v4/profile?n={n}" for n in (2, 3, 4)]
+    assert backend.log.dropped == world.mock.api_calls_dropped == 2
+    assert backend.log.total == mark + 5
+    assert [c.path for c in backend.log.since(mark + 3)] == ["/v4/profile?n=3",
                                                                    "/v4/profile?n=4"]  # fmt: skip
-    assert len(backend.api_calls_since(mark)) == 3  # only what is still kept
+    assert len(backend.log.since(mark)) == 3  # only what is still kept
     assert world.mock.transcript_json()["dropped"] == {"deliveries": 0, "api_calls": 2}
     assert (
         "older records dropped: 0 deliveries (setting max_deliveries_recorded), 2 API calls "
@@ -39,8 +39,8 @@ def test_the_api_log_keeps_the_newest_calls_and_counts_the_dropped_ones() -> Non
     )
 
     world.mock.reset()
-    assert backend.api_calls == []
-    assert backend.api_calls_dropped == 0
+    assert backend.log.calls == []
+    assert backend.log.dropped == 0
 
 
 def test_long_unknown_urls_are_cut_in_the_log() -> None:
@@ -49,7 +49,7 @@ def test_long_unknown_urls_are_cut_in_the_log() -> None:
     world.fail("GET", path, 404, "not_found", who=None)
     world.fail("GET", "/v4/profile?q=" + "y" * 50_000, 401, "token_not_specified", who=None)
 
-    long_404, long_query = world.mock._backend.api_calls[-2:]
+    long_404, long_query = world.mock._backend.log.calls[-2:]
     assert long_404.path == path[:256] + "... (100004 chars in all)"
     assert long_query.path.startswith("/v4/profile?q=yyy")
     assert long_query.path.endswith("... (50014 chars in all)")
@@ -60,7 +60,7 @@ def test_secret_query_parameters_are_masked_in_the_log() -> None:
     world = make_world()
     token = world.token("bot")
     world.call("GET", f"/v4/profile?access_token={token}&x=1", who=None)
-    [call] = world.mock._backend.api_calls[-1:]
+    [call] = world.mock._backend.log.calls[-1:]
     assert token not in call.path
     assert call.path == f"/v4/profile?access_token={mask(token)}&x=1"
 

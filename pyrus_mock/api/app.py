@@ -8,8 +8,9 @@ Per request, in this order: match the route (404 listing the routes, 405 naming 
 methods), refuse an oversized body (413), authenticate the Bearer token (401, D9), count the
 request against the rate limit (429, D11), run the view. Every reply is JSON
 ``{"error_code", "error"}`` on failure (D10), carries ``X-RateLimit-*`` headers, and is recorded
-with :meth:`PyrusBackend.record_api_call`. Whatever a view raises becomes a 500
-``server_error`` JSON reply and is kept in :attr:`PyrusApp.errors`; nothing escapes the app.
+in the backend's API log (:meth:`~pyrus_mock.state.api_log.ApiLog.record`). Whatever a view
+raises becomes a 500 ``server_error`` JSON reply and is kept in :attr:`PyrusApp.errors`; nothing
+escapes the app.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from .errors import ApiError
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from ..state.backend import PyrusBackend, RateState
+    from ..state.api_log import RateState
+    from ..state.backend import PyrusBackend
 
 __all__ = ["PyrusApp"]
 
@@ -292,12 +294,12 @@ class PyrusApp:
             finally:
                 if call.person is not None:  # /auth succeeded: count it for that person
                     trace.person_id = call.person.id
-                    trace.rate = backend.rate_check(call.person.id)
+                    trace.rate = backend.log.rate_check(call.person.id)
         trace.token_tail = (auth.bearer_token(request) or "")[-4:]
         person, token = auth.authenticate(backend, request)
         call.person, call.token = person, token
         trace.person_id = person.id
-        trace.rate = rate = backend.rate_check(person.id)
+        trace.rate = rate = backend.log.rate_check(person.id)
         if rate.exceeded:
             raise ApiError(
                 "too_many_requests",
@@ -342,7 +344,7 @@ class PyrusApp:
         backend = self.backend
         query = request.query_string.decode("latin-1")
         with backend.lock:
-            backend.record_api_call(
+            backend.log.record(
                 ApiCall(
                     at=backend.clock.time(),
                     method=_cut(request.method, _MAX_LOGGED_METHOD),

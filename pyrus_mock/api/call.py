@@ -15,7 +15,8 @@ from .errors import ApiError
 if TYPE_CHECKING:
     from ..domain.accounts import Token
     from ..domain.model import Person, Task
-    from ..state.backend import PyrusBackend, RateState
+    from ..state.api_log import RateState
+    from ..state.backend import PyrusBackend
     from .endpoint import Endpoint
 
 __all__ = ["Call", "RawReply", "Reply", "View"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..domain.model import Catalog, CatalogHeader, CatalogItem
-from ..state import serialize
+from ..state import serialize_directory
 from . import body, refs
 from .errors import ApiError
 
@@ -362,4 +362,4 @@ def apply(backend: PyrusBackend, edit: Edit) -> None:
 def catalog_reply(catalog: Catalog, *, include_deleted: bool = False) -> dict[str, Any]:
     """A CatalogResponse; deleted items only with ``include_deleted``."""
     items = catalog.items if include_deleted else live_items(catalog)
-    return serialize.catalog(catalog, items=items)
+    return serialize_directory.catalog(catalog, items=items)

@@ -71,7 +71,7 @@ def file_ids(
                     isinstance(attachment, int)
                     and not isinstance(attachment, bool)
                     and person is not None
-                    and backend.file_visible(person, attachment)
+                    and backend.files.visible(person, attachment)
                 ):
                     out.append(attachment)
                     continue
@@ -82,7 +82,7 @@ def file_ids(
                 )
             elif isinstance(item.get("url"), str):
                 name = item.get("name")
-                link = backend.add_link_file(
+                link = backend.files.add_link(
                     item["url"], name if isinstance(name, str) else "", author
                 )
                 out.append(link.id)
@@ -91,7 +91,7 @@ def file_ids(
             raise ApiError(
                 "invalid_json", f"{where} must be a guid or {{guid}}, got {type_name(item)}"
             )
-        found = backend.find_file_by_guid(item)
+        found = backend.files.find_by_guid(item)
         if found is None:
             raise ApiError(
                 "unrecognized_attachment_id",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..domain.model_extra import Announcement, AnnouncementComment
-from ..state import serialize
+from ..state import serialize_directory
 from . import body
 from .call import Call
 from .errors import ApiError
@@ -40,13 +40,15 @@ def _prune(data: dict[str, Any]) -> dict[str, Any]:
 
 def _files(backend: PyrusBackend, ids: list[int], files_url: str) -> list[dict[str, Any]]:
     return [
-        serialize.file(f, files_url) for f in (backend.find_file(i) for i in ids) if f is not None
+        serialize_directory.file(f, files_url)
+        for f in (backend.files.find(i) for i in ids)
+        if f is not None
     ]
 
 
 def _author(backend: PyrusBackend, person_id: int) -> dict[str, Any]:
     found = backend.find_person(person_id)
-    return serialize.person(found) if found is not None else {"id": person_id}
+    return serialize_directory.person(found) if found is not None else {"id": person_id}
 
 
 def _comment(backend: PyrusBackend, c: AnnouncementComment, files_url: str) -> dict[str, Any]:
@@ -55,7 +57,7 @@ def _comment(backend: PyrusBackend, c: AnnouncementComment, files_url: str) -> d
             "id": c.id,
             "text": c.text,
             "formatted_text": c.formatted_text,
-            "create_date": serialize.timestamp(c.create_date),
+            "create_date": serialize_directory.timestamp(c.create_date),
             "author": _author(backend, c.author_id),
             "attachments": _files(backend, c.attachment_ids, files_url),
         }
@@ -69,8 +71,8 @@ def render_announcement(backend: PyrusBackend, a: Announcement, files_url: str) 
             "id": a.id,
             "text": a.text,
             "formatted_text": a.formatted_text,
-            "create_date": serialize.timestamp(a.create_date),
-            "last_modified_date": serialize.timestamp(a.last_modified_date),
+            "create_date": serialize_directory.timestamp(a.create_date),
+            "last_modified_date": serialize_directory.timestamp(a.last_modified_date),
             "author": _author(backend, a.author_id),
             "attachments": _files(backend, a.attachment_ids, files_url),
             "comments": [_comment(backend, c, files_url) for c in a.comments],

@@ -15,7 +15,7 @@ from typing import Any
 from ..domain.accounts import BotAccount
 from ..domain.errors import BotLimitReached, InvalidArgument, UnknownEntity
 from ..domain.model import Rights
-from ..state import serialize
+from ..state import serialize_directory
 from . import body
 from ._admin import check_receiver
 from .call import Call
@@ -36,7 +36,7 @@ def _require_manager(call: Call) -> None:
 def _bot_json(call: Call, bot: BotAccount) -> dict[str, Any]:
     person = call.backend.person(bot.person_id)
     omit = call.backend.settings.omit_empty_bot_settings
-    return serialize.bot(bot, person, omit_empty_bot_settings=omit)
+    return serialize_directory.bot(bot, person, omit_empty_bot_settings=omit)
 
 
 def _invalid(exc: InvalidArgument) -> ApiError:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.model import Catalog, CatalogItem, Rights
-from ..state import serialize
+from ..state import serialize_directory
 from . import body
 from .call import Call
 from .catalog_edits import (
@@ -137,7 +137,7 @@ def get_catalog(call: Call, catalog_id: int) -> dict[str, Any]:
     with call.backend.lock:
         catalog = _catalog(call, catalog_id)
         items = catalog.items if include_deleted else live_items(catalog)
-        return serialize.catalog(catalog, items=_filtered(call, catalog, items))
+        return serialize_directory.catalog(catalog, items=_filtered(call, catalog, items))
 
 
 # -- creating ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.model import Person, Task
-from ..state import serialize
+from ..state import serialize, serialize_directory
 from . import body, register, register_csv
 from .call import Call, Reply
 from .errors import ApiError
@@ -34,7 +34,7 @@ __all__ = [
 def get_forms(call: Call) -> dict[str, Any]:
     """``GET /forms``: every form (form permissions are not modelled)."""
     with call.backend.lock:
-        return {"forms": [serialize.form(f) for f in call.backend.forms()]}
+        return {"forms": [serialize_directory.form(f) for f in call.backend.forms()]}
 
 
 def get_form(call: Call, form_id: int) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def get_form(call: Call, form_id: int) -> dict[str, Any]:
         form = call.backend.find_form(form_id)
         if form is None:
             raise ApiError("access_denied_form", f"form {form_id} does not exist")
-        return serialize.form(form)
+        return serialize_directory.form(form)
 
 
 def get_register(call: Call, form_id: int) -> Reply:
@@ -101,10 +101,12 @@ def _organization(call: Call, include_inactive: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "organization_id": org.id,
         "name": org.name,
-        "persons": [serialize.person(p, full=True) for p in _members(call, include_inactive)],
+        "persons": [
+            serialize_directory.person(p, full=True) for p in _members(call, include_inactive)
+        ],
     }
     if roles:
-        data["roles"] = [serialize.role(r) for r in roles]
+        data["roles"] = [serialize_directory.role(r) for r in roles]
     return data
 
 
@@ -117,7 +119,9 @@ def get_members(call: Call) -> dict[str, Any]:
     """
     fired = body.query_bool(call.arg("include_fired"), "include_fired")
     with call.backend.lock:
-        return {"members": [serialize.person(p, full=True) for p in _members(call, fired)]}
+        return {
+            "members": [serialize_directory.person(p, full=True) for p in _members(call, fired)]
+        }
 
 
 def get_member(call: Call, member_id: int) -> dict[str, Any]:
@@ -126,7 +130,7 @@ def get_member(call: Call, member_id: int) -> dict[str, Any]:
         person = call.backend.find_person(member_id)
         if person is None or person.type == "role":
             raise ApiError("access_denied_person", f"person {member_id} does not exist")
-        return serialize.person(person, full=True)
+        return serialize_directory.person(person, full=True)
 
 
 def get_profile(call: Call) -> dict[str, Any]:
@@ -137,7 +141,7 @@ def get_profile(call: Call) -> dict[str, Any]:
     me = call.me
     with call.backend.lock:
         data: dict[str, Any] = {"person_id": me.id}
-        for key, value in serialize.person(me).items():
+        for key, value in serialize_directory.person(me).items():
             if key in ("first_name", "last_name", "email"):
                 data[key] = value
         data["locale"] = me.locale

@@ -39,7 +39,7 @@ def upload(call: Call) -> dict[str, Any]:
         content = storage.read()
     finally:
         storage.close()
-    record = call.backend.upload(storage.filename or part_name, content, call.me.id)
+    record = call.backend.files.upload(storage.filename or part_name, content, call.me.id)
     return {"guid": record.guid, "md5_hash": record.md5}
 
 
@@ -51,7 +51,7 @@ def _may_download(call: Call, person: Person, record: FileRecord) -> bool:
     granted = None
     if token is not None and token.task_id is not None:  # a delivery's token: its task's files
         granted = call.backend.find_task(token.task_id)
-    return call.backend.file_visible(person, record.id, granted)
+    return call.backend.files.visible(person, record.id, granted)
 
 
 def _disposition(name: str) -> str:
@@ -81,7 +81,7 @@ def _disposition(name: str) -> str:
 def download(call: Call, file_id: int) -> RawReply:
     """``GET …/files/download/{id}``: the bytes; 403 ``access_denied_file``."""
     with call.backend.lock:
-        record = call.backend.find_file(file_id)
+        record = call.backend.files.find(file_id)
         if record is None or not _may_download(call, call.me, record):
             raise ApiError(
                 "access_denied_file",

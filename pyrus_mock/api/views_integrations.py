@@ -113,7 +113,7 @@ def attach_call_record(call: Call) -> dict[str, Any]:
     mappings = _mappings(data)
     backend = call.backend
     with backend.lock:
-        record = backend.find_file_by_guid(guid)
+        record = backend.files.find_by_guid(guid)
         if record is None:
             raise ApiError(
                 "unrecognized_attachment_id",

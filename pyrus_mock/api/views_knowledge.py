@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..domain.model_extra import KbAccess, KbEntity, KbType
-from ..state import serialize
+from ..state import serialize_directory
 from ..state.extra_store import kb_max
 from . import body
 from .call import Call
@@ -39,14 +39,14 @@ def _person_info(backend: PyrusBackend, person_id: int) -> dict[str, Any]:
     found = backend.find_person(person_id)
     if found is None:
         return {"id": person_id}
-    shown = serialize.person(found)
+    shown = serialize_directory.person(found)
     return {k: shown[k] for k in ("id", "first_name", "last_name", "email", "type") if k in shown}
 
 
 def _stamps(entity: KbEntity) -> dict[str, str]:
     return {
-        "created_at": serialize.timestamp(entity.created_at),
-        "updated_at": serialize.timestamp(entity.updated_at),
+        "created_at": serialize_directory.timestamp(entity.created_at),
+        "updated_at": serialize_directory.timestamp(entity.updated_at),
     }
 
 

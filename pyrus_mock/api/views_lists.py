@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..domain.model import Person, Rights, TaskList
-from ..state import serialize
+from ..state import serialize, serialize_directory
 from . import body, refs
 from .call import Call
 from .errors import ApiError
@@ -55,7 +55,7 @@ def _tree(lists: list[TaskList], parent: int | None) -> list[dict[str, Any]]:
     out = []
     for lst in lists:
         if lst.parent_id == parent:
-            data = serialize.task_list(lst)
+            data = serialize_directory.task_list(lst)
             children = _tree(lists, lst.id)
             if children:
                 data["children"] = children
@@ -82,7 +82,7 @@ def get_lists(call: Call) -> dict[str, Any]:
         roots = [lst for lst in shown if lst.parent_id is None or lst.parent_id not in ids]
         out = []
         for root in roots:
-            data = serialize.task_list(root)
+            data = serialize_directory.task_list(root)
             children = _tree(shown, root.id)
             if children:
                 data["children"] = children
@@ -108,7 +108,7 @@ def get_list(call: Call, list_id: int) -> dict[str, Any]:
     _, with_deleted = _flags(call)
     with call.backend.lock:
         lst = _find(call, list_id, with_deleted)
-        data = serialize.task_list(lst)
+        data = serialize_directory.task_list(lst)
         children = _tree(_shown(call, with_deleted), lst.id)
         if children:
             data["children"] = children
@@ -231,7 +231,7 @@ def create_list(call: Call) -> dict[str, Any]:
     added_members?, external_id?, external_version?, is_private?}``: the new PlainTaskList."""
     data = call.json()
     with call.backend.lock:
-        return serialize.task_list(_create(call, _new_list(call, data, "")))
+        return serialize_directory.task_list(_create(call, _new_list(call, data, "")))
 
 
 def create_lists(call: Call) -> dict[str, Any]:
@@ -240,7 +240,7 @@ def create_lists(call: Call) -> dict[str, Any]:
     data = body.json_array(call.request, call.body_limit)
     with call.backend.lock:
         specs = [_new_list(call, item, f"/{i}") for i, item in enumerate(data)]
-        return {"lists": [serialize.task_list(_create(call, spec)) for spec in specs]}
+        return {"lists": [serialize_directory.task_list(_create(call, spec)) for spec in specs]}
 
 
 def _update(call: Call, lst: TaskList, data: Mapping[str, Any], path: str) -> dict[str, Any]:
@@ -280,7 +280,7 @@ def update_list(call: Call, list_id: int) -> dict[str, Any]:
             raise ApiError(
                 "invalid_value_format", f"/id: {body_id} is not the list of the path ({list_id})"
             )
-        return serialize.task_list(_write(lst, _update(call, lst, data, "")))
+        return serialize_directory.task_list(_write(lst, _update(call, lst, data, "")))
 
 
 def update_lists(call: Call) -> dict[str, Any]:
@@ -294,7 +294,7 @@ def update_lists(call: Call) -> dict[str, Any]:
             if any(lst is planned for planned, _ in plans):
                 raise ApiError("invalid_value_format", f"/{index}/id: list {lst.id} twice")
             plans.append((lst, _update(call, lst, item, f"/{index}")))
-        return {"lists": [serialize.task_list(_write(lst, c)) for lst, c in plans]}
+        return {"lists": [serialize_directory.task_list(_write(lst, c)) for lst, c in plans]}
 
 
 def _id(item: Mapping[str, Any], path: str) -> int:

@@ -21,14 +21,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..domain.model import Person, Rights
-from ..state import serialize
+from ..state import serialize_directory
 from . import body
 from ._admin import check_receiver, get_int32, item_object, require_right
 from .call import Call
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..state.backend import TaskEvent
+    from ..state.events import TaskEvent
 
 __all__ = ["create_member", "delete_member", "set_avatar", "update_member", "update_members"]
 
@@ -123,7 +123,7 @@ def create_member(call: Call) -> dict[str, Any]:
     require_right(call, _RIGHT, _WHAT)
     data = call.json()
     with call.backend.lock:
-        return serialize.person(_plan_create(call, data, "", set())(), full=True)
+        return serialize_directory.person(_plan_create(call, data, "", set())(), full=True)
 
 
 # -- update ----------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def update_member(call: Call, member_id: int) -> dict[str, Any]:
     data = call.json()
     with call.backend.lock:
         person = _member_or_403(call, member_id)
-        return serialize.person(_plan_update(call, data, "", person, set())(), full=True)
+        return serialize_directory.person(_plan_update(call, data, "", person, set())(), full=True)
 
 
 # -- fire ------------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def delete_member(call: Call, member_id: int) -> dict[str, Any]:
     require_right(call, _RIGHT, _WHAT)
     with call.backend.lock:
         person = _member_or_403(call, member_id)
-        return serialize.person(_plan_fire(call, person, "", None, [])(), full=True)
+        return serialize_directory.person(_plan_fire(call, person, "", None, [])(), full=True)
 
 
 # -- bulk ------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def update_members(call: Call) -> dict[str, Any]:
             person = _person_ref(call, item, path)
             receiver = get_int32(item, "task_receiver_id", path=path)
             steps.append(_plan_fire(call, person, path, receiver, events))
-        reply = {"members": [serialize.person(step(), full=True) for step in steps]}
+        reply = {"members": [serialize_directory.person(step(), full=True) for step in steps]}
     backend.announce(events)
     return reply
 
@@ -275,7 +275,7 @@ def set_avatar(call: Call, member_id: int) -> dict[str, Any]:
             raise ApiError("required_parameter_missing", "/guid: give an uploaded file's guid")
         changes: dict[str, Any] = {}
         if guid is not None:
-            record = backend.find_file_by_guid(guid)
+            record = backend.files.find_by_guid(guid)
             if record is None or record.url:
                 raise ApiError(
                     "unrecognized_attachment_id", f"/guid: no uploaded file has the guid {guid!r}"
@@ -283,4 +283,4 @@ def set_avatar(call: Call, member_id: int) -> dict[str, Any]:
             changes["avatar_id"] = record.id
         if external is not None:
             changes["external_avatar_id"] = external
-        return serialize.person(backend.org.update_member(person, changes), full=True)
+        return serialize_directory.person(backend.org.update_member(person, changes), full=True)

@@ -3,7 +3,7 @@
 ``GetRegistryDownloadEventHistoryAsync``, ``GetPersonLastActionReportAsync``,
 ``GetHandlingTimeAsync``; TS ``LogsApi``).
 
-Every report is built from what the fake really recorded: the API log (``backend.api_calls``,
+Every report is built from what the fake really recorded: the API log (``backend.log.calls``,
 one entry per request served, in order) and the tasks. Pyrus documents no column layout, so
 these are the fake's; every file is UTF-8 CSV (RFC 4180, ``\\r\\n`` lines) with a header row,
 timestamps ``YYYY-MM-DDThh:mm:ssZ``, and an empty cell for an unknown value.
@@ -46,7 +46,7 @@ from urllib.parse import parse_qs
 
 from ..domain.model import Rights
 from ..engine.common import parse_date
-from ..state import serialize
+from ..state import serialize_directory
 from . import body
 from .call import Call, RawReply
 from .errors import ApiError
@@ -101,7 +101,7 @@ def _allowed(call: Call, code: str) -> None:
 
 
 def _stamp(at: float) -> str:
-    return serialize.timestamp(datetime.fromtimestamp(at, timezone.utc))
+    return serialize_directory.timestamp(datetime.fromtimestamp(at, timezone.utc))
 
 
 def _email(backend: PyrusBackend, person_id: int | None) -> str:
@@ -120,7 +120,7 @@ def _history(call: Call, name: str, code: str, columns: Sequence[str], pick: Ext
     backend = call.backend
     rows: list[Sequence[object]] = []
     with backend.lock:
-        log = backend.api_calls
+        log = backend.log.calls
         for event_id in range(after + 1, len(log) + 1):
             logged = log[event_id - 1]
             path, _, query = logged.path.partition("?")
@@ -156,7 +156,7 @@ def _file(
         raw = given[0].strip() if given[0].strip().isdigit() else None
     if raw is None:
         return None
-    record = backend.find_file(int(raw))
+    record = backend.files.find(int(raw))
     return [int(raw), record.name if record is not None else ""]
 
 
@@ -226,7 +226,7 @@ def person_last_action(call: Call) -> RawReply:
     backend = call.backend
     with backend.lock:
         last: dict[int, float] = {}
-        for logged in backend.api_calls:
+        for logged in backend.log.calls:
             if logged.person_id is not None:
                 last[logged.person_id] = logged.at
         rows = [
@@ -282,8 +282,8 @@ def handling_time(call: Call) -> RawReply:
                 [
                     task.id,
                     task.form_id,
-                    serialize.timestamp(task.create_date),
-                    serialize.timestamp(closed) if closed is not None else None,
+                    serialize_directory.timestamp(task.create_date),
+                    serialize_directory.timestamp(closed) if closed is not None else None,
                     minutes,
                 ]
             )

@@ -18,14 +18,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..domain.model import Person, Rights
-from ..state import serialize
+from ..state import serialize_directory
 from . import body
 from ._admin import active_person, check_receiver, get_int32, item_object, json_array, require_right
 from .call import Call
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..state.backend import TaskEvent
+    from ..state.events import TaskEvent
 
 __all__ = [
     "create_role",
@@ -70,13 +70,17 @@ def get_roles(call: Call) -> dict[str, Any]:
     """``GET /roles[?include_fired=True]``: ``{"roles": [Role]}``."""
     fired = body.query_bool(call.arg("include_fired"), "include_fired")
     with call.backend.lock:
-        return {"roles": [serialize.role(r) for r in call.backend.org.roles(include_fired=fired)]}
+        return {
+            "roles": [
+                serialize_directory.role(r) for r in call.backend.org.roles(include_fired=fired)
+            ]
+        }
 
 
 def get_role(call: Call, role_id: int) -> dict[str, Any]:
     """``GET /roles/{id}``: the Role at the top level; 403 ``access_denied_person``."""
     with call.backend.lock:
-        return serialize.role(_role_or_403(call, role_id))
+        return serialize_directory.role(_role_or_403(call, role_id))
 
 
 # -- create ----------------------------------------------------------------------------------
@@ -97,7 +101,7 @@ def create_role(call: Call) -> dict[str, Any]:
     require_right(call, Rights.MANAGE_ROLES, _WHAT)
     data = call.json()
     with call.backend.lock:
-        return serialize.role(_plan_create(call, data, "")())
+        return serialize_directory.role(_plan_create(call, data, "")())
 
 
 def _bulk(call: Call, plan: Callable[[Call, dict[str, Any], str], _Apply]) -> dict[str, Any]:
@@ -105,7 +109,7 @@ def _bulk(call: Call, plan: Callable[[Call, dict[str, Any], str], _Apply]) -> di
     items = json_array(call)
     with call.backend.lock:
         steps = [plan(call, item_object(item, f"/{i}"), f"/{i}") for i, item in enumerate(items)]
-        return {"roles": [serialize.role(step()) for step in steps]}
+        return {"roles": [serialize_directory.role(step()) for step in steps]}
 
 
 def create_roles(call: Call) -> dict[str, Any]:
@@ -137,7 +141,7 @@ def update_role(call: Call, role_id: int) -> dict[str, Any]:
     require_right(call, Rights.MANAGE_ROLES, _WHAT)
     data = call.json()
     with call.backend.lock:
-        return serialize.role(_plan_update(call, data, "", role_id)())
+        return serialize_directory.role(_plan_update(call, data, "", role_id)())
 
 
 def update_roles(call: Call) -> dict[str, Any]:
@@ -178,7 +182,7 @@ def delete_role(call: Call, role_id: int) -> dict[str, Any]:
     data = call.json(required=False)
     events: list[TaskEvent] = []
     with call.backend.lock:
-        reply = serialize.role(_plan_delete(call, data, "", role_id, events)())
+        reply = serialize_directory.role(_plan_delete(call, data, "", role_id, events)())
     call.backend.announce(events)
     return reply
 

@@ -228,7 +228,7 @@ def _check(condition: bool, problem: str) -> None:
 
 
 def _bot_api_calls(mock: PyrusMock, bot: Bot, since: int) -> list[Any]:
-    return [c for c in mock._backend.api_calls_since(since) if c.person_id == bot.id]
+    return [c for c in mock._backend.log.since(since) if c.person_id == bot.id]
 
 
 def run(
@@ -315,7 +315,7 @@ def _scenario(
     )
     p.heading("A task reaches the bot")
     p(f"form “{form.name}”: step 1 “Bot check” → {bot.name}, step 2 “Accounting” → Ivan Petrov")
-    calls_before = mock._backend.api_calls_total
+    calls_before = mock._backend.log.total
     task = mock.add_task(
         form=form,
         fields={"u_amount": 120.5, "u_purpose": "Team lunch"},

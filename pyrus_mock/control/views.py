@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..domain.clock import VirtualClock
 from ..domain.setting_values import install, setting_from_json, settings_json
-from ..state import serialize
+from ..state import serialize, serialize_directory
 from ..transport.hostnames import MAX_HOSTS, check_host
 from .wire import (
     CONTROL_PREFIX,
@@ -114,7 +114,7 @@ def create_user(call: ControlCall) -> dict[str, Any]:
         position=str_member(data, "position") or "",
     )
     return {
-        **serialize.person(user),
+        **serialize_directory.person(user),
         "login": user.email,
         "security_key": call.mock._backend.user_key(user.id),
         "rights": user.rights,
@@ -132,7 +132,7 @@ def create_form(call: ControlCall) -> dict[str, Any]:
         list_member(data, "steps") or [],
         inbox_group=bool_member(data, "inbox_group") or False,
     )
-    reply = serialize.form(form)
+    reply = serialize_directory.form(form)
     reply["approvers"] = {str(s.number): s.approver_ids for s in form.steps}
     return reply
 
@@ -149,7 +149,7 @@ def create_catalog(call: ControlCall) -> dict[str, Any]:
         if not isinstance(row, list):
             raise bad_argument(f"rows[{index}]", "must be an array of values")
     catalog = call.mock.add_catalog(str_member(data, "name", required=True) or "", headers, rows)
-    return serialize.catalog(catalog)
+    return serialize_directory.catalog(catalog)
 
 
 _BOT_MEMBERS = (
@@ -377,12 +377,12 @@ def api_calls(call: ControlCall) -> dict[str, Any]:
     """The API requests the fake served (the newest ``max_api_calls_recorded``): method, path,
     status, error code, caller; ``dropped`` counts the older ones."""
     return {
-        "dropped": call.mock._backend.api_calls_dropped,
+        "dropped": call.mock._backend.log.dropped,
         "api_calls": [
             {"at": epoch_timestamp(c.at), "method": c.method, "path": c.path, "status": c.status,
              "error_code": c.error_code, "person_id": c.person_id,
              "elapsed_ms": round(c.elapsed * 1000, 1)}
-            for c in list(call.mock._backend.api_calls)
+            for c in list(call.mock._backend.log.calls)
         ]
     }  # fmt: skip
 

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 from ..domain import _json as json_input
 from ..domain.clock import VirtualClock
 from ..domain.envelope import CONTENT_TYPE, error_body, error_payload
-from ..state import serialize
+from ..state import serialize_directory
 
 if TYPE_CHECKING:
     from ..delivery.dispatch import Attempt, Delivery
@@ -146,14 +146,14 @@ class ControlCall:
 
 
 def _ts(moment: datetime | None) -> str | None:
-    return serialize.timestamp(moment) if moment is not None else None
+    return serialize_directory.timestamp(moment) if moment is not None else None
 
 
 def epoch_timestamp(seconds: float | None) -> str | None:
     """Epoch seconds as a Pyrus timestamp; None stays None."""
     if seconds is None:
         return None
-    return serialize.timestamp(datetime.fromtimestamp(seconds, tz=timezone.utc))
+    return serialize_directory.timestamp(datetime.fromtimestamp(seconds, tz=timezone.utc))
 
 
 def bot_json(bot: Bot) -> dict[str, Any]:
@@ -239,7 +239,7 @@ def clock_json(mock: PyrusMock) -> dict[str, Any]:
     clock = mock.clock
     return {
         "kind": "virtual" if isinstance(clock, VirtualClock) else "real",
-        "now": serialize.timestamp(clock.now()),
+        "now": serialize_directory.timestamp(clock.now()),
         "pending": [{"at": epoch_timestamp(s.when), "label": s.label} for s in clock.pending()],
     }
 

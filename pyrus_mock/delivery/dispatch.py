@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from ..domain.accounts import BotAccount
     from ..domain.clock import Scheduled
     from ..domain.model import Comment, Task
-    from ..state.backend import PyrusBackend, TaskEvent
+    from ..state.backend import PyrusBackend
+    from ..state.events import TaskEvent
 
 __all__ = ["Attempt", "Delivery", "DeliveryState", "Dispatcher", "sign"]
 

@@ -86,7 +86,7 @@ class Settings:
         max_comment_text_length: the most characters of a comment's (or a new task's) ``text``
             or ``formatted_text`` before ``max_text_length_exceeded``; Pyrus publishes no
             number (default 100,000).
-        max_api_calls_recorded: API calls kept for transcripts (``backend.api_calls``); older
+        max_api_calls_recorded: API calls kept for transcripts (``backend.log.calls``); older
             ones are dropped and counted (``api_calls_dropped``), so memory stays flat.
         max_deliveries_recorded: deliveries kept in ``mock.deliveries``; older ones are
             dropped and counted (``deliveries_dropped``). A dropped delivery's pending retry

@@ -3,7 +3,7 @@
 :func:`check_bot` (also ``PyrusMock.check_bot``) sends a bot real HTTPS calls, some genuine and
 some forged, built exactly as the fake builds deliveries (same payload, same compact bytes, same
 headers), and watches what the bot does: its HTTP answers, its replies, and the API calls it
-makes back to the fake (``backend.api_calls``). No delivery is recorded and no reply is applied:
+makes back to the fake (``backend.log.calls``). No delivery is recorded and no reply is applied:
 the checks only observe.
 
 ======================  =========================================================================
@@ -257,10 +257,10 @@ class _Runner:
     def _post(self, body: bytes, token: str, headers: dict[str, str]) -> _Exchange:
         backend = self.mock._backend
         with backend.lock:
-            before = backend.api_calls_total
+            before = backend.log.total
         result = self.mock._dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
         with backend.lock:
-            during = backend.api_calls_since(before)
+            during = backend.log.since(before)
         tail = token[-4:]
         mine = [
             c for c in during

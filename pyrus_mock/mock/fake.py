@@ -438,9 +438,9 @@ class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
 
     @property
     def api_calls_dropped(self) -> int:
-        """Older API calls dropped from ``backend.api_calls`` since the last reset (setting
+        """Older API calls dropped from ``backend.log.calls`` since the last reset (setting
         ``max_api_calls_recorded``); the transcript says so too."""
-        return self._backend.api_calls_dropped
+        return self._backend.log.dropped
 
     def deliver(self, task: Task | int, to: Bot | int, *, event: str = "comment") -> Delivery:
         """Call the bot ``to`` about ``task`` now (attempt 1); retries run on the clock.

@@ -443,7 +443,7 @@ def _person(mock: PyrusMock, value: Mapping[str, Any]) -> int:
 def _file(mock: PyrusMock, value: Mapping[str, Any], uploader: int) -> str:
     """An empty file of the fake standing for a saved attachment (the bytes are not saved)."""
     name = str(value.get("name") or "file")
-    return mock._backend.upload(name, b"", uploader).guid
+    return mock._backend.files.upload(name, b"", uploader).guid
 
 
 def form_author(mock: PyrusMock) -> int:

@@ -86,11 +86,11 @@ def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict
     backend = mock._backend
     with backend.lock:
         deliveries = list(mock._dispatcher.deliveries)
-        calls = backend.api_calls
+        calls = backend.log.calls
         bots = backend.accounts.bots()
         dropped = {
             "deliveries": mock._dispatcher.deliveries_dropped,
-            "api_calls": backend.api_calls_dropped,
+            "api_calls": backend.log.dropped,
         }
     secrets = _secrets(mock, deliveries)
     owner = _attribute_calls(deliveries, calls)

@@ -8,10 +8,8 @@ at once. The backend returns domain records (:mod:`pyrus_mock.domain.model`), ra
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -39,43 +37,14 @@ from ..domain.model import (
 from ..domain.settings import Settings
 from ..domain.violations import Violation, errors_of
 from .accounts import Accounts
-from .core import ApiCall, Rate, State
+from .api_log import ApiLog
+from .core import ApiCall, State
+from .events import TaskEvent
 from .extra_store import ExtraStore
+from .files import FileStore
 from .org_admin import OrgAdmin
 
-__all__ = ["ApiCall", "PyrusBackend", "RateState", "TaskEvent"]
-
-
-@dataclass(frozen=True, slots=True)
-class TaskEvent:
-    """Something happened to a task; the delivery dispatcher listens for these.
-
-    Attributes:
-        kind: ``created`` or ``comment``.
-        task: the task.
-        actor_id: who acted (author of the task or of the comment).
-        comment: the new comment, for ``comment`` events.
-        closed: the task was closed by this event.
-        depth: how many bot deliveries led to this event (for the chain limit).
-    """
-
-    kind: Literal["created", "comment"]
-    task: Task
-    actor_id: int
-    comment: Comment | None = None
-    closed: bool = False
-    depth: int = 0
-    inbox_before: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class RateState:
-    """Rate-limit counters for one person (D11)."""
-
-    limit: int
-    remaining: int
-    reset: int
-    exceeded: bool
+__all__ = ["ApiCall", "PyrusBackend"]
 
 
 class PyrusBackend:
@@ -106,6 +75,11 @@ class PyrusBackend:
         #: Roles, members, departments, form permissions
         #: (:class:`~pyrus_mock.state.org_admin.OrgAdmin`).
         self.org = OrgAdmin(self)
+        #: The API-call log and the rate limits (:class:`~pyrus_mock.state.api_log.ApiLog`).
+        self.log = ApiLog(self)
+        #: Uploads, link attachments and who may read them
+        #: (:class:`~pyrus_mock.state.files.FileStore`).
+        self.files = FileStore(self)
 
     @property
     def state(self) -> State:
@@ -272,7 +246,7 @@ class PyrusBackend:
             )
         return pid
 
-    # -- forms, catalogs, lists, files ---------------------------------------------------------
+    # -- forms, catalogs, lists ---------------------------------------------------------------
 
     def add_form(
         self,
@@ -363,39 +337,24 @@ class PyrusBackend:
         lst = self._state.lists.get(list_id)
         return lst is not None and not lst.deleted
 
-    def upload(self, name: str, content: bytes, uploader_id: int) -> FileRecord:
-        """Store an uploaded file; attach it later by its guid."""
-        with self.lock:
-            record = FileRecord(
-                id=self.ids.next("file"),
-                guid=self.ids.uuid(),
-                name=name,
-                content=content,
-                md5=hashlib.md5(content).hexdigest(),
-                uploaded_by=uploader_id,
-            )
-            record.root_id = record.id
-            self._state.files[record.id] = record
-            self._state.files_by_guid[record.guid] = record
-            return record
+    # The comment engine's file lookups (:class:`~pyrus_mock.engine.context.Directory`), answered
+    # by :attr:`files`.
 
     def add_link_file(self, url: str, name: str, author_id: int) -> FileRecord:
-        """Record a link attachment."""
-        with self.lock:
-            record = FileRecord(
-                self.ids.next("file"), self.ids.uuid(), name or url, b"", "", author_id, url=url
-            )
-            self._state.files[record.id] = record
-            self._state.files_by_guid[record.guid] = record
-            return record
+        """Record a link attachment (:meth:`FileStore.add_link`)."""
+        return self.files.add_link(url, name, author_id)
 
     def find_file(self, file_id: int) -> FileRecord | None:
         """A file by id, or None."""
-        return self._state.files.get(file_id)
+        return self.files.find(file_id)
 
     def find_file_by_guid(self, guid: str) -> FileRecord | None:
         """A file by upload guid (case-insensitive), or None."""
-        return self._state.files_by_guid.get(guid.lower())
+        return self.files.find_by_guid(guid)
+
+    def file_visible(self, person: Person, file_id: int, task: Task | None = None) -> bool:
+        """Whether ``person`` may read the file (:meth:`FileStore.visible`)."""
+        return self.files.visible(person, file_id, task)
 
     # -- tasks -------------------------------------------------------------------------------
 
@@ -544,45 +503,6 @@ class PyrusBackend:
         task = self._state.tasks.get(task_id)
         return task.form_id if task is not None else None
 
-    def file_visible(self, person: Person, file_id: int, task: Task | None = None) -> bool:
-        """Whether the file exists and ``person`` uploaded it, may see a task it is attached to,
-        or it is on an announcement; ``task`` (e.g. one the caller holds a delivery token for)
-        counts as visible."""
-        record = self._state.files.get(file_id)
-        if record is None:
-            return False
-        if record.uploaded_by == person.id or self._announced(file_id):
-            return True
-        return any(
-            (other is task or self.can_see(person, other)) and file_id in self.task_file_ids(other)
-            for other in self._state.tasks.values()
-        )
-
-    def _announced(self, file_id: int) -> bool:
-        """Whether the file is on an announcement (or its comments): every member reads those."""
-        return any(
-            file_id in a.attachment_ids or any(file_id in c.attachment_ids for c in a.comments)
-            for a in self._state.extra.announcements.values()
-        )
-
-    def task_file_ids(self, task: Task) -> set[int]:
-        """Every file on ``task``: its attachments, its comments', its file fields' (tables too)."""
-        ids = set(task.attachment_ids)
-        for comment in task.comments:
-            ids.update(comment.attachments)
-        form = self.find_form(task.form_id) if task.form_id else None
-        if form is None:
-            return ids
-        for fd in form.all_fields():
-            if fd.type != "file":
-                continue
-            if fd.table_id is None:
-                ids.update(task.values.get(fd.id) or ())
-                continue
-            for row in task.values.get(fd.table_id) or ():
-                ids.update(row.cells.get(fd.id) or ())
-        return ids
-
     def can_see(self, person: Person, task: Task) -> bool:
         """Author, responsible, approver, participant, subscriber (in person or as a member of
         a role that is one), or the Supervisor right."""
@@ -659,61 +579,3 @@ class PyrusBackend:
         for event in events:
             self._emit(event)
         return comments
-
-    def rate_check(self, person_id: int) -> RateState:
-        """Count one request for ``person_id`` against the rate limit (D11)."""
-        limit, window = self.settings.rate_limit, self.settings.rate_window
-        with self.lock:
-            now = self.clock.time()
-            rate = self._state.rates.get(person_id)
-            if rate is None or now >= rate.window_start + window:
-                rate = self._state.rates[person_id] = Rate(now)
-            rate.count += 1
-            reset = max(0, int(rate.window_start + window - now))
-            return RateState(limit, max(0, limit - rate.count), reset, rate.count > limit)
-
-    def record_api_call(self, call: ApiCall) -> None:
-        """Remember an API request for transcripts.
-
-        At most ``max_api_calls_recorded`` calls are kept: the oldest are dropped and counted
-        (:attr:`api_calls_dropped`), so a long run or a flood of requests keeps memory flat.
-        """
-        with self.lock:
-            state = self._state
-            state.api_calls.append(call)
-            state.api_calls_total += 1
-            excess = len(state.api_calls) - self.settings.max_api_calls_recorded
-            for _ in range(max(0, excess)):
-                state.api_calls.popleft()
-            state.api_calls_dropped += max(0, excess)
-
-    @property
-    def api_calls(self) -> list[ApiCall]:
-        """The API requests served since the last reset, oldest first (a copy).
-
-        Only the newest ``max_api_calls_recorded`` are kept; :attr:`api_calls_dropped` counts
-        the older ones.
-        """
-        with self.lock:
-            return list(self._state.api_calls)
-
-    @property
-    def api_calls_dropped(self) -> int:
-        """How many older API calls were dropped from :attr:`api_calls` (setting
-        ``max_api_calls_recorded``) since the last reset."""
-        return self._state.api_calls_dropped
-
-    @property
-    def api_calls_total(self) -> int:
-        """How many API calls were recorded since the last reset, dropped ones included: a mark
-        to pass to :meth:`api_calls_since`."""
-        return self._state.api_calls_total
-
-    def api_calls_since(self, mark: int) -> list[ApiCall]:
-        """The recorded API calls made after :attr:`api_calls_total` was ``mark`` (those still
-        kept)."""
-        with self.lock:
-            state = self._state
-            count = min(len(state.api_calls), max(0, state.api_calls_total - mark))
-            calls = state.api_calls
-            return [calls[i] for i in range(len(calls) - count, len(calls))]

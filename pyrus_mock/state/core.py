@@ -1,6 +1,7 @@
 """The state of one fake organisation, in its own module: the :class:`State` record and the
 :class:`Core` the backend's components (:class:`~pyrus_mock.state.accounts.Accounts`,
-:class:`~pyrus_mock.state.org_admin.OrgAdmin`) work through.
+:class:`~pyrus_mock.state.org_admin.OrgAdmin`, :class:`~pyrus_mock.state.api_log.ApiLog`,
+:class:`~pyrus_mock.state.files.FileStore`) work through.
 
 The backend (:class:`~pyrus_mock.state.backend.PyrusBackend`) owns one :class:`State` and one lock,
 and hands itself to its components as their :class:`Core`; the components never import the
@@ -78,7 +79,8 @@ class State:
 
 class Core(Protocol):
     """What a component of the backend needs of it: the lock, the clock, ids, settings, the
-    state, and the person directory (:class:`~pyrus_mock.state.backend.PyrusBackend` is one)."""
+    state, the person directory and task visibility
+    (:class:`~pyrus_mock.state.backend.PyrusBackend` is one)."""
 
     lock: threading.RLock
     clock: Clock
@@ -97,6 +99,9 @@ class Core(Protocol):
 
     def find_person_by_email(self, email: str) -> Person | None:
         """A person by e-mail (any case), or None."""
+
+    def can_see(self, person: Person, task: Task) -> bool:
+        """Whether ``person`` may see ``task`` (D10)."""
 
     def add_person(
         self,
