@@ -45,6 +45,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -217,6 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="first wait up to S seconds for the bot to accept TLS connections",
     )
+    check.add_argument(
+        "--fuzz",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="after the checks, send N tasks of generated forms (every field type) and print "
+        "each kind of failure (non-2xx, no answer, invalid reply) shrunk to a minimal task, as a "
+        "test; needs pip install 'pyrus-mock[fuzz]'",
+    )
     _add_set(check, " (delivery_timeout is --timeout)")
     return parser
 
@@ -274,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_dir=args.state_dir,
             wait_for_bot=args.wait_for_bot,
             settings=dict(args.settings),
+            fuzz=args.fuzz,
         )
     except UsageError as exc:
         print(exc, file=sys.stderr)

@@ -48,8 +48,9 @@ if TYPE_CHECKING:
     from ._httpclient import HttpResult
     from .backend import ApiCall
     from .bots import Bot
+    from .fuzz import FuzzReport
     from .mock import PyrusMock
-    from .model import Task
+    from .model import Form, Task
 
 __all__ = ["CHECKS", "CheckResult", "CheckStatus", "ConformanceReport", "check_bot"]
 
@@ -97,12 +98,14 @@ class ConformanceReport:
     Attributes:
         bot_id: the bot's id in the fake.
         bot_url: the URL that was checked.
-        checks: one result per check, in the order they ran.
+        checks: one result per check, in the order they ran (``fuzz`` last, when asked for).
+        fuzz: the fuzzing report (``check_bot(bot, fuzz=N)``), else None.
     """
 
     bot_id: int
     bot_url: str
     checks: list[CheckResult] = field(default_factory=list)
+    fuzz: FuzzReport | None = None
 
     @property
     def passed(self) -> bool:
@@ -161,6 +164,8 @@ class ConformanceReport:
         for check in self.checks:
             status = check.status.upper() if check.status == "fail" else check.status
             lines.append(f"  {check.name:<{width}}  {status:<6}  {check.reason}")
+        if self.fuzz is not None and not self.fuzz.passed:
+            lines.append(str(self.fuzz))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -221,6 +226,8 @@ def check_bot(
     latency_budget: float = 10.0,
     task: Task | None = None,
     progress: Callable[[str], object] | None = None,
+    fuzz: int = 0,
+    fuzz_form: Form | None = None,
 ) -> ConformanceReport:
     """Run every check in :data:`CHECKS` against ``bot`` at its URL.
 
@@ -236,6 +243,10 @@ def check_bot(
         task: the task the calls are about; by default a new one on a one-step form whose
             approver is the bot.
         progress: called with a line of text as each check starts and ends.
+        fuzz: also send this many generated tasks (:mod:`pyrus_mock.fuzz`, needs Hypothesis):
+            the report gets a ``fuzz`` check and ``report.fuzz`` holds the shrunk failures.
+        fuzz_form: the form of the generated tasks (default: the bot's form, else generated
+            forms).
 
     Returns:
         The report; ``report.passed`` is False when any check failed.
@@ -256,7 +267,31 @@ def check_bot(
             "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",
             "an enabled bot with a URL: bot.restore() / bot.enable() / bot.update(url=...)",
         )  # fmt: skip
-    return _Runner(mock, bot, on_key_reset, latency_budget, task, progress).run()
+    if fuzz:  # the bot's form, before the checks add theirs
+        from .fuzz import bots_form
+
+        fuzz_form = fuzz_form or bots_form(mock, bot)
+    report = _Runner(mock, bot, on_key_reset, latency_budget, task, progress).run()
+    if fuzz:
+        _add_fuzz(report, mock, bot, fuzz, fuzz_form, latency_budget, progress)
+    return report
+
+
+def _add_fuzz(report: ConformanceReport, mock: PyrusMock, bot: Bot, examples: int,
+              form: Form | None, budget: float, progress: Callable[[str], object] | None,
+              ) -> None:  # fmt: skip
+    from .fuzz import fuzz_bot
+
+    fuzzed = fuzz_bot(mock, bot, examples, form=form or "generated", latency_budget=budget,
+                      progress=progress)  # fmt: skip
+    report.fuzz = fuzzed
+    kinds = ", ".join(f"{f.kind} ({f.reason.splitlines()[0][:60]})" for f in fuzzed.failures)
+    reason = (f"{fuzzed.examples} generated tasks, " + (f"shrunk failures: {kinds}; the shrunk "
+              "tasks and tests follow the table" if kinds else "all answered 2xx with valid "
+              "replies"))  # fmt: skip
+    report.checks.append(
+        CheckResult("fuzz", "fail" if fuzzed.failures else "pass", reason, fuzzed.elapsed)
+    )
 
 
 # -- running ------------------------------------------------------------------------------------

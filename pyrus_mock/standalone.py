@@ -353,6 +353,7 @@ def check(
     settings: Mapping[str, Any] | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    fuzz: int = 0,
 ) -> int:
     """Run the conformance checks against the bot at ``url``.
 
@@ -380,6 +381,8 @@ def check(
             ``signature_case``; ``timeout`` sets ``delivery_timeout``.
         out: where progress and the table go (stdout by default).
         err: where errors go (stderr by default).
+        fuzz: then send this many tasks of generated forms (:mod:`pyrus_mock.fuzz`) and print
+            the shrunk tasks the bot failed on.
 
     Returns:
         0 when every check passed, 1 when one failed or the API could not be served.
@@ -448,7 +451,8 @@ def check(
             print("  " + text, file=out, flush=True)
 
         hook = _key_reset_hook(key_reset_command, timeout, out) if key_reset_command else None
-        report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout, progress=progress)
+        report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout,
+                           progress=progress, fuzz=fuzz)  # fmt: skip
     finally:
         mock.close()
         if directory is not None:  # its port is gone: a bot must not read a stale server.json

@@ -1,0 +1,387 @@
+"""Property-based fuzzing of a bot: generated tasks, signed calls, shrunk failures.
+
+:func:`fuzz_bot` (also ``check_bot(bot, fuzz=N)`` and ``pyrus-mock check --fuzz N``) sends the
+bot ``N`` calls about generated tasks (:mod:`pyrus_mock.strategies`): tasks of the bot's form
+when it has one (a form with the bot among a step's approvers, or ``form=``), otherwise tasks
+of generated forms whose first step the bot approves. Each call is built and signed exactly as
+the fake's deliveries are, and, as in the conformance checks, nothing is recorded or applied.
+
+A task fails when the bot answers non-2xx (``non_2xx``), does not answer in time or at all
+(``no_answer``), or replies with something that is not a valid CreateComment for the task
+(``invalid_reply``). Hypothesis shrinks each kind of failure to a minimal task, and the report
+prints it as a test that reproduces it (:meth:`FuzzFailure.to_test`). Needs Hypothesis
+(``pip install 'pyrus-mock[fuzz]'``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import _json
+
+if TYPE_CHECKING:
+    from .bots import Bot
+    from .mock import PyrusMock
+    from .model import Form, Task
+    from .strategies import FormSpec, TaskSpec
+
+__all__ = ["FAILURE_KINDS", "FuzzFailure", "FuzzReport", "fuzz_bot"]
+
+FAILURE_KINDS = ("non_2xx", "no_answer", "invalid_reply")
+"""What makes a generated task fail: see the module docstring."""
+
+_FUZZ_USER = "fuzz.user@example.com"
+
+
+@dataclass(frozen=True)
+class FuzzFailure:
+    """A minimal (shrunk) task the bot failed on.
+
+    Attributes:
+        kind: one of :data:`FAILURE_KINDS`.
+        reason: what the bot did, e.g. ``HTTP 500`` or the reply's first violations.
+        task: the shrunk task (text and field values).
+        form: the generated form it belongs to; None for the bot's own form.
+        form_name: the form's name (and id), for the bot's own form.
+        users: e-mails of users the task's person fields name (created by the fuzzer).
+    """
+
+    kind: str
+    reason: str
+    task: TaskSpec
+    form: FormSpec | None = None
+    form_name: str = ""
+    users: tuple[str, ...] = ()
+
+    def to_test(self) -> str:
+        """A pytest test that recreates the task and asserts the bot handles it."""
+        lines = [
+            f"def test_bot_handles_fuzzed_task_{self.kind}(pyrus_mock, bot_server):",
+            f"    # Found by pyrus-mock fuzzing, shrunk by Hypothesis: {self.kind}: "
+            + self.reason.split(" (")[0][:80],
+            '    bot = pyrus_mock.create_bot("Bot", bot_server(app))  # serve your bot as your '
+            "tests do",
+        ]
+        for email in self.users:
+            lines.append(f'    pyrus_mock.add_user("Fuzz", "User", email={email!r})')
+        if self.form is not None:
+            lines += ["    " + line for line in self.form.to_python().splitlines()]
+        else:
+            lines.append(
+                f"    form = ...  # the bot's form {self.form_name}, as your tests create it"
+            )
+        lines.append("    pyrus_mock.settings = pyrus_mock.settings.replace(auto_deliver=False)")
+        lines += ["    " + line for line in self.task.to_python().splitlines()]
+        lines += [
+            "    delivery = pyrus_mock.deliver(task, bot)",
+            "    assert delivery.ok, delivery.summary()",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(repr=False)
+class FuzzReport:
+    """The outcome of :func:`fuzz_bot`.
+
+    Attributes:
+        bot_id: the bot's id in the fake.
+        bot_url: the URL that was called.
+        examples: how many tasks were sent (generated and shrinking runs).
+        failing_examples: how many of them failed, per kind.
+        failures: one shrunk task per kind of failure found.
+        elapsed: wall seconds the run took.
+    """
+
+    bot_id: int
+    bot_url: str
+    examples: int = 0
+    failing_examples: Counter[str] = field(default_factory=Counter)
+    failures: list[FuzzFailure] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """No generated task made the bot fail."""
+        return not self.failures
+
+    def summary(self) -> str:
+        """One line: the bot, PASSED or FAILED, the counts."""
+        verdict = "PASSED" if self.passed else "FAILED"
+        failed = sum(self.failing_examples.values())
+        kinds = ", ".join(f.kind for f in self.failures)
+        found = f", shrunk failures: {kinds}" if kinds else ""
+        return (f"pyrus-mock fuzzing of bot {self.bot_id} at {self.bot_url}: {verdict} "
+                f"({self.examples} tasks sent, {failed} failed{found})")  # fmt: skip
+
+    def __str__(self) -> str:
+        parts = [self.summary()]
+        for failure in self.failures:
+            parts.append(f"\n{failure.kind}: {failure.reason}\nshrunk task: "
+                         f"text={failure.task.text!r} fields={failure.task.fields!r}\n"
+                         f"reproduce with:\n\n{failure.to_test()}\n")  # fmt: skip
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return f"<FuzzReport bot {self.bot_id}: {'PASSED' if self.passed else 'FAILED'}>"
+
+    def assert_passed(self) -> FuzzReport:
+        """Return this report when no task failed; else raise ``AssertionError(str(report))``."""
+        if not self.passed:
+            raise AssertionError(str(self))
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form of the report."""
+        return {
+            "bot_id": self.bot_id, "bot_url": self.bot_url, "passed": self.passed,
+            "examples": self.examples, "failing_examples": dict(self.failing_examples),
+            "failures": [{"kind": f.kind, "reason": f.reason, "text": f.task.text,
+                          "fields": f.task.fields, "test": f.to_test()} for f in self.failures],
+        }  # fmt: skip
+
+
+class _Failed(Exception):
+    """A task the bot failed on (one subclass per kind: Hypothesis shrinks each separately)."""
+
+    kind = ""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Non2xx(_Failed):
+    kind = "non_2xx"
+
+
+class _NoAnswer(_Failed):
+    kind = "no_answer"
+
+
+class _InvalidReply(_Failed):
+    kind = "invalid_reply"
+
+
+def fuzz_bot(
+    mock: PyrusMock,
+    bot: Bot,
+    examples: int,
+    *,
+    form: Form | Literal["generated"] | None = None,
+    latency_budget: float = 10.0,
+    seed: int | None = None,
+    progress: Callable[[str], object] | None = None,
+) -> FuzzReport:
+    """Send ``bot`` ``examples`` generated tasks; report the shrunk tasks it failed on.
+
+    Args:
+        mock: the fake the bot belongs to.
+        bot: the bot (``mock.create_bot(...)``), enabled, with a URL.
+        examples: how many generated tasks to send before shrinking (at least 1).
+        form: the form the tasks are of; by default the first form with the bot among a step's
+            approvers, or else generated forms (every field type but form_link);
+            ``"generated"`` for generated forms in any case.
+        latency_budget: seconds a call may take before it counts as ``no_answer``.
+        seed: a seed for a reproducible run (default: random).
+        progress: called with a line of text now and then.
+
+    Returns:
+        The report; ``report.passed`` is False when any task failed.
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import strategies as st
+    from hypothesis.control import current_build_context
+
+    from . import strategies as ps
+    from .conformance import _no_auto_delivery
+    from .errors import InvalidArgument
+
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise InvalidArgument("fuzz", repr(examples), "a number of tasks to send, at least 1")
+    started = time.perf_counter()
+    report = FuzzReport(bot.id, bot.url)
+    if form is None:
+        form = bots_form(mock, bot)
+    elif form == "generated":
+        form = None
+    sender = _Sender(mock, bot, latency_budget)
+    say = progress or (lambda line: None)
+    if form is not None:
+        say(f"fuzz: {examples} tasks of form {form.name!r} (id {form.id})")
+        strategy: Any = st.tuples(st.none(), st.just(form), ps.task_specs(mock, form))
+    else:
+        _fuzz_user(mock)
+        types = [t for t in ps.LEAF_FIELD_TYPES if t != "form_link"]
+        types += ["multiple_choice", "table", "title", "note", "step", "status", "author"]
+        say(f"fuzz: {examples} tasks of generated forms (the bot has no form)")
+
+        def with_form(spec: FormSpec) -> Any:
+            made = spec.create(mock, [bot])
+            return st.tuples(st.just(spec), st.just(made), ps.task_specs(mock, made))
+
+        strategy = ps.form_specs(types=types).flatmap(with_form)
+
+    def one(case: tuple[FormSpec | None, Form, TaskSpec]) -> None:
+        form_spec, target, task_spec = case
+        report.examples += 1
+        try:
+            with _no_auto_delivery(mock):
+                task = task_spec.create(mock, target)
+            sender.call(task)
+        except _Failed as failure:
+            report.failing_examples[failure.kind] += 1
+            if current_build_context().is_final:
+                users = tuple(sorted(_emails(task_spec.fields)))
+                name = "" if form is None else f"{form.name!r} (id {form.id})"
+                task_spec, failure = _trim(mock, sender, target, task_spec, failure)
+                users = tuple(sorted(_emails(task_spec.fields)))
+                report.failures.append(FuzzFailure(
+                    failure.kind, failure.reason, task_spec, form_spec, name,
+                    users if form is None else (),
+                ))  # fmt: skip
+                say(f"fuzz: {failure.kind}: {failure.reason}")
+            raise
+
+    run: Callable[[], None] = settings(
+        max_examples=examples, database=None, deadline=None, derandomize=False,
+        report_multiple_bugs=True, phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+    )(given(strategy)(one))  # type: ignore[no-untyped-call]  # fmt: skip
+    if seed is not None:
+        run = hypothesis_seed(seed)(run)
+    try:
+        run()
+    except Exception as exc:
+        if not _only_failures(exc):
+            raise
+    report.failures.sort(key=lambda f: FAILURE_KINDS.index(f.kind))
+    report.elapsed = time.perf_counter() - started
+    say(report.summary())
+    return report
+
+
+def _trim(mock: PyrusMock, sender: _Sender, form: Form, spec: TaskSpec,
+          failure: _Failed) -> tuple[TaskSpec, _Failed]:  # fmt: skip
+    """Finish Hypothesis's shrinking: drop each field (and the text) that the failure does not
+    need. Hypothesis sometimes keeps an optional key at its simplest value; one more call per
+    field makes the reported task minimal by fields."""
+    from .conformance import _no_auto_delivery
+    from .strategies import TaskSpec
+
+    current, kept = spec, failure
+    tries: list[Callable[[TaskSpec], TaskSpec]] = []
+    if spec.text:
+        tries.append(lambda s: TaskSpec("", s.fields))
+    for key in list(spec.fields):
+        tries.append(partial(_without, key))
+    for change in tries:
+        smaller = change(current)
+        if smaller == current:
+            continue
+        try:
+            with _no_auto_delivery(mock):
+                task = smaller.create(mock, form)
+            sender.call(task)
+        except _Failed as again:
+            if again.kind == failure.kind:
+                current, kept = smaller, again
+    return current, kept
+
+
+def _without(key: str | int, spec: TaskSpec) -> TaskSpec:
+    from .strategies import TaskSpec
+
+    return TaskSpec(spec.text, {k: v for k, v in spec.fields.items() if k != key})
+
+
+def _only_failures(exc: BaseException) -> bool:
+    """Whether ``exc`` is a bot failure, or a group of nothing else."""
+    if isinstance(exc, _Failed):
+        return True
+    inner = getattr(exc, "exceptions", None)
+    return isinstance(inner, (list, tuple)) and all(_only_failures(e) for e in inner)
+
+
+def bots_form(mock: PyrusMock, bot: Bot) -> Form | None:
+    """The first form with ``bot`` among the approvers of a step, or None."""
+    backend = mock.backend
+    with backend.lock:
+        for form in backend.forms():
+            if any(bot.id in step.approver_ids for step in form.steps):
+                return form
+    return None
+
+
+def _fuzz_user(mock: PyrusMock) -> None:
+    backend = mock.backend
+    with backend.lock:
+        if backend.find_person_by_email(_FUZZ_USER) is None:
+            mock.add_user("Fuzz", "User", email=_FUZZ_USER)
+
+
+def _emails(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["email"]} if isinstance(value.get("email"), str) and len(value) == 1 \
+            else set()  # fmt: skip
+        for item in value.values():
+            found |= _emails(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_emails(item) for item in value)) if value else set()
+    return set()
+
+
+class _Sender:
+    """Builds, signs and sends one call as a delivery would; raises :class:`_Failed`."""
+
+    def __init__(self, mock: PyrusMock, bot: Bot, budget: float) -> None:
+        self.mock = mock
+        self.bot = bot
+        self.budget = budget
+
+    def call(self, task: Task) -> None:
+        from .delivery import sign
+
+        mock, backend = self.mock, self.mock.backend
+        settings = backend.settings
+        body, _token = mock.dispatcher.build_body(task, backend.bot(self.bot.id))
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": settings.user_agent,
+            "X-Pyrus-Retry": f"1/{settings.max_attempts}",
+            "X-Pyrus-Sig": sign(self.bot.security_key, body, settings.signature_case),
+        }
+        result = mock.dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
+        if result.status is None:
+            raise _NoAnswer(f"{result.error_kind}: {result.error}")
+        if not result.ok:
+            raise _Non2xx(f"HTTP {result.status}" + (f" ({result.error})" if result.error else ""))
+        problem = self._reply_problem(task, result.body.strip())
+        if problem:
+            raise _InvalidReply(problem)
+
+    def _reply_problem(self, task: Task, raw: bytes) -> str:
+        if not raw:
+            return ""
+        try:
+            reply = _json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return f"the reply is not JSON: {raw[:80]!r}"
+        if not isinstance(reply, dict):
+            return f"the reply is a JSON {type(reply).__name__}, not a CreateComment object"
+        if not reply:
+            return ""
+        from .engine.validation import validate
+        from .engine.violations import errors_of
+
+        backend = self.mock.backend
+        with backend.lock:
+            errors = errors_of(validate(reply, task, backend.person(self.bot.id), backend))
+        listed = "; ".join(f"{v.path or '/'}: {v.error_code}: {v.message}" for v in errors[:3])
+        return f"the reply is not a valid CreateComment for the task: {listed}" if errors else ""
