@@ -1,4 +1,4 @@
-"""The ``pyrus-mock`` command: ``demo``, ``serve`` and ``check``.
+"""The ``pyrus-mock`` command: ``demo``, ``serve``, ``check`` and ``load``.
 
 ``main(argv)`` parses and dispatches; each command lives in its own module, imported only when
 it runs, so ``pyrus-mock --help`` stays fast. Usage errors print one line and exit with 2.
@@ -237,7 +237,82 @@ def build_parser() -> argparse.ArgumentParser:
         "test; needs pip install 'pyrus-mock[fuzz]'",
     )
     _add_set(check, " (delivery_timeout is --timeout)")
+    _add_load(commands)
     return parser
+
+
+def _delays(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of seconds like 61,122") from None
+    if any(not value >= 0 for value in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: delays are 0 seconds or more")
+    return values
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of calls per second") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (unthrottled) or more")
+    return value
+
+
+def _add_load(commands: Any) -> None:
+    load = commands.add_parser(
+        "load",
+        help="load-test a bot with Locust: signed deliveries, retries, checked replies",
+        description="Run Locust users that call the bot as Pyrus does (signed deliveries of "
+        "tasks, failed ones retried after --retry-delays with X-Pyrus-Retry) and check every "
+        "reply; print calls per second, p50/p95/p99 latency, error kinds and invalid replies. "
+        "Exit status 0 when no call failed. Needs pip install 'pyrus-mock[load]'. Distributed: "
+        "--workers N starts N local worker processes; --master waits for workers started on "
+        "other machines with --worker --master-host HOST.",
+    )
+    load.add_argument("url", help="the bot's https:// URL")
+    load.add_argument(
+        "--security-key",
+        metavar="KEY",
+        default=os.environ.get("PYRUS_SECURITY_KEY"),
+        help="the key the bot verifies calls with (default: $PYRUS_SECURITY_KEY)",
+    )
+    load.add_argument(
+        "--ca",
+        metavar="PEM",
+        help="CA certificates the bot's certificate chains to (default: the CA bundle of "
+        "requests, certifi's); verification is always on",
+    )
+    load.add_argument("--users", type=_count, default=10, metavar="N",
+                      help="concurrent users (default: 10)")  # fmt: skip
+    load.add_argument("--rate", type=_rate, default=0.0, metavar="R",
+                      help="deliveries per second in total (default: 0, as fast as the bot "
+                      "answers)")  # fmt: skip
+    load.add_argument("--duration", type=_positive, default=10.0, metavar="S",
+                      help="seconds to run (default: 10)")  # fmt: skip
+    load.add_argument("--timeout", type=_positive, default=60.0, metavar="S",
+                      help="seconds a call may take (default: 60, as Pyrus)")  # fmt: skip
+    load.add_argument("--retry-delays", type=_delays, default=(61.0, 122.0), metavar="S,S",
+                      help="seconds after the first attempt each retry of a failed call is "
+                      "sent (default: 61,122, as Pyrus)")  # fmt: skip
+    load.add_argument("--workers", type=_count, metavar="N",
+                      help="run a Locust master and N worker processes on this machine; with "
+                      "--master: the workers to wait for")  # fmt: skip
+    roles = load.add_mutually_exclusive_group()
+    roles.add_argument("--master", action="store_true",
+                       help="only the Locust master: wait for --workers workers started on "
+                       "other machines with --worker")  # fmt: skip
+    roles.add_argument("--worker", action="store_true",
+                       help="only a Locust worker for the master at --master-host")  # fmt: skip
+    load.add_argument("--master-host", default="127.0.0.1", metavar="HOST",
+                      help="--master: the address to listen on (0.0.0.0 for other machines); "
+                      "--worker: the master's address (default: 127.0.0.1)")  # fmt: skip
+    load.add_argument("--master-port", type=_port, default=5557, metavar="N",
+                      help="the master's port (default: 5557)")  # fmt: skip
+    load.add_argument("--worker-wait", type=_positive, default=60.0, metavar="S",
+                      help="--master: seconds to wait for the workers (default: 60)")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -253,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
         if args.command is None:
-            parser.error("choose a command: demo, serve or check")
+            parser.error("choose a command: demo, serve, check or load")
         if args.command == "demo":
             from . import demo
 
@@ -274,6 +349,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings=dict(args.settings),
                 cert_hosts=args.cert_hosts,
             )
+        if args.command == "load":
+            from .load.cli import load
+
+            return load(args)
         if any(name == "delivery_timeout" for name, _ in args.settings):
             raise UsageError(
                 "pyrus-mock check: error: --set delivery_timeout does not apply to check; use "
