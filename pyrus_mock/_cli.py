@@ -236,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
         "each kind of failure (non-2xx, no answer, invalid reply) shrunk to a minimal task, as a "
         "test; needs pip install 'pyrus-mock[fuzz]'",
     )
+    check.add_argument(
+        "--fuzz-seed",
+        type=int,
+        metavar="N",
+        help="seed of the generated tasks, for a run that can be repeated (default: random)",
+    )
     _add_set(check, " (delivery_timeout is --timeout)")
     _add_load(commands)
     return parser
@@ -373,6 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             wait_for_bot=args.wait_for_bot,
             settings=dict(args.settings),
             fuzz=args.fuzz,
+            fuzz_seed=args.fuzz_seed,
         )
     except UsageError as exc:
         print(exc, file=sys.stderr)

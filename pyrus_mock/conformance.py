@@ -228,6 +228,7 @@ def check_bot(
     progress: Callable[[str], object] | None = None,
     fuzz: int = 0,
     fuzz_form: Form | None = None,
+    fuzz_seed: int | None = None,
 ) -> ConformanceReport:
     """Run every check in :data:`CHECKS` against ``bot`` at its URL.
 
@@ -247,6 +248,7 @@ def check_bot(
             the report gets a ``fuzz`` check and ``report.fuzz`` holds the shrunk failures.
         fuzz_form: the form of the generated tasks (default: the bot's form, else generated
             forms).
+        fuzz_seed: a seed for a reproducible fuzzing run (default: random).
 
     Returns:
         The report; ``report.passed`` is False when any check failed.
@@ -273,17 +275,17 @@ def check_bot(
         fuzz_form = fuzz_form or bots_form(mock, bot)
     report = _Runner(mock, bot, on_key_reset, latency_budget, task, progress).run()
     if fuzz:
-        _add_fuzz(report, mock, bot, fuzz, fuzz_form, latency_budget, progress)
+        _add_fuzz(report, mock, bot, fuzz, fuzz_form, fuzz_seed, latency_budget, progress)
     return report
 
 
 def _add_fuzz(report: ConformanceReport, mock: PyrusMock, bot: Bot, examples: int,
-              form: Form | None, budget: float, progress: Callable[[str], object] | None,
-              ) -> None:  # fmt: skip
+              form: Form | None, seed: int | None, budget: float,
+              progress: Callable[[str], object] | None) -> None:  # fmt: skip
     from .fuzz import fuzz_bot
 
     fuzzed = fuzz_bot(mock, bot, examples, form=form or "generated", latency_budget=budget,
-                      progress=progress)  # fmt: skip
+                      seed=seed, progress=progress)  # fmt: skip
     report.fuzz = fuzzed
     kinds = ", ".join(f"{f.kind} ({f.reason.splitlines()[0][:60]})" for f in fuzzed.failures)
     reason = (f"{fuzzed.examples} generated tasks, " + (f"shrunk failures: {kinds}; the shrunk "

@@ -493,7 +493,9 @@ class PyrusMock(DataBuilders):
         Options: ``on_key_reset`` (a callable giving the bot its new key; without it the
         key-reset check is skipped), ``latency_budget`` (seconds, default 10), ``task`` (the
         task the calls are about; a new one by default), ``progress`` (called with a line per
-        check). ``assert pyrus_mock.check_bot(bot).passed, report`` prints a table on failure.
+        check), ``fuzz`` (also send that many generated tasks, :mod:`pyrus_mock.fuzz`), with
+        ``fuzz_form`` and ``fuzz_seed``. ``pyrus_mock.check_bot(bot).assert_passed()`` fails
+        with the table.
         """
         from .conformance import check_bot
 

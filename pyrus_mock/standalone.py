@@ -354,6 +354,7 @@ def check(
     out: TextIO | None = None,
     err: TextIO | None = None,
     fuzz: int = 0,
+    fuzz_seed: int | None = None,
 ) -> int:
     """Run the conformance checks against the bot at ``url``.
 
@@ -383,6 +384,7 @@ def check(
         err: where errors go (stderr by default).
         fuzz: then send this many tasks of generated forms (:mod:`pyrus_mock.fuzz`) and print
             the shrunk tasks the bot failed on.
+        fuzz_seed: a seed for a reproducible fuzzing run (default: random).
 
     Returns:
         0 when every check passed, 1 when one failed or the API could not be served.
@@ -452,7 +454,7 @@ def check(
 
         hook = _key_reset_hook(key_reset_command, timeout, out) if key_reset_command else None
         report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout,
-                           progress=progress, fuzz=fuzz)  # fmt: skip
+                           progress=progress, fuzz=fuzz, fuzz_seed=fuzz_seed)  # fmt: skip
     finally:
         mock.close()
         if directory is not None:  # its port is gone: a bot must not read a stale server.json

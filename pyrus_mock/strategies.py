@@ -352,7 +352,8 @@ def _number_values(fd: FieldDef) -> SearchStrategy[Any]:
     else:
         fraction = st.decimals(-(10**9), 10**9, places=places, allow_nan=False,
                                allow_infinity=False).map(float)  # fmt: skip
-    return whole | fraction
+    # An integral float is sent as the int it equals, so that shrinking ends on one value.
+    return whole | fraction.map(lambda v: int(v) if v.is_integer() else v)
 
 
 def _leaf_makers() -> dict[str, Callable[[FieldDef], SearchStrategy[Any]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from typing import Any
 
@@ -56,7 +57,7 @@ def _expense_bot(pyrus_mock: Any, bot_server: Any, bug: str) -> Any:
 def test_fuzzing_finds_the_planted_crash_and_shrinks_the_task(pyrus_mock, bot_server):
     bot = _expense_bot(pyrus_mock, bot_server, "amount")
 
-    report = pyrus_mock.check_bot(bot, fuzz=60)
+    report = pyrus_mock.check_bot(bot, fuzz=60, fuzz_seed=0)
 
     assert not report.passed
     assert report["fuzz"].status == "fail"
@@ -91,7 +92,7 @@ def test_the_printed_test_reproduces_the_failure(pyrus_mock, bot_server):
 
 def test_an_invalid_reply_is_a_failure(pyrus_mock, bot_server):
     bot = _expense_bot(pyrus_mock, bot_server, "reply")
-    report = fuzz_bot(pyrus_mock, bot, 40)
+    report = fuzz_bot(pyrus_mock, bot, 40, seed=0)
     [failure] = report.failures
     assert failure.kind == "invalid_reply"
     assert "invalid_field_code" in failure.reason
@@ -157,10 +158,47 @@ def test_check_command_fuzzes_a_bot_running_anywhere(capsys, tmp_path):
 
     with PyrusMock() as elsewhere, elsewhere.serve_bot(app) as url:
         status = main(["check", url, "--security-key", key, "--ca-file", elsewhere.ca_path,
-                       "--fuzz", "150", "--timeout", "5"])  # fmt: skip
+                       "--fuzz", "300", "--fuzz-seed", "1", "--timeout", "5"])  # fmt: skip
     out = capsys.readouterr().out
     assert status == 1, out
     assert re.search(r"^\s+fuzz\s+FAIL\s", out, re.M), out
     assert re.search(r"fields=\{'u_(number|money)_\d+': 1001\}", out), out
     assert "def test_bot_handles_fuzzed_task_non_2xx(pyrus_mock, bot_server):" in out
     assert "form = pyrus_mock.add_form(" in out
+
+
+def _hangs_up_on_big_amounts(sock: Any) -> None:
+    """A bot at the socket level: reads the request; hangs up without an answer on amounts
+    over 1000, answers 200 otherwise."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
+    while len(body) < length:
+        body += sock.recv(65536)
+    fields = json.loads(body)["task"].get("fields", [])
+    if any(f.get("code") == "u_amount" and (f.get("value") or 0) > 1000 for f in fields):
+        return  # closed by RawServer: no HTTP answer at all
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+def test_no_answer_is_a_failure(pyrus_mock):
+    from ._tls_helpers import RawServer
+
+    server = RawServer(_hangs_up_on_big_amounts, pyrus_mock.ca.server_context("127.0.0.1"))
+    try:
+        bot = pyrus_mock.create_bot("Hangs up", server.url)
+        pyrus_mock.add_form(
+            "Expense",
+            fields=[{"name": "Amount", "type": "money", "code": "u_amount"},
+                    {"name": "Note", "type": "text", "code": "u_note"}],
+            steps=[{"name": "Check", "approvers": [bot]}],
+        )  # fmt: skip
+        report = fuzz_bot(pyrus_mock, bot, 60, latency_budget=5, seed=0)
+    finally:
+        server.close()
+    [failure] = report.failures
+    assert failure.kind == "no_answer"
+    assert failure.task.fields == {"u_amount": 1001}
+    assert report.failing_examples["no_answer"] >= 1
