@@ -182,7 +182,8 @@ def fuzz_bot(
     Args:
         mock: the fake the bot belongs to.
         bot: the bot (``mock.create_bot(...)``), enabled, with a URL.
-        examples: how many generated tasks to send before shrinking (at least 1).
+        examples: how many generated tasks to send (at least 1; Hypothesis's ``max_examples``:
+            once a task fails it may stop generating early to shrink it).
         form: the form the tasks are of; by default the first form with the bot among a step's
             approvers, or else generated forms (every field type but form_link);
             ``"generated"`` for generated forms in any case.

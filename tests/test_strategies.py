@@ -75,6 +75,12 @@ def test_every_field_type_can_be_generated(fake: Any, ftype: str) -> None:
     assert ftype in seen
 
 
+def test_generated_forms_cover_every_field_type_of_the_fake() -> None:
+    covered = {*ps.LEAF_FIELD_TYPES, "multiple_choice", "table", "title", "note", "step",
+               "status", "author", "creation_date", "project"}  # fmt: skip
+    assert covered == FIELD_TYPES
+
+
 def test_unknown_types_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown field types"):
         ps.form_specs(types=["money", "hologram"])

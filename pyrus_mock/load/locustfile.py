@@ -140,7 +140,7 @@ class PyrusDeliveryUser(HttpUser):
         return waited
 
     def on_start(self) -> None:
-        """Take the process's fake and set TLS trust (``PYRUS_LOAD_CA``, else the system's)."""
+        """Take the process's fake; trust ``PYRUS_LOAD_CA``, else the CA bundle of requests."""
         self.world = _world(self.environment)
         self.client.verify = self.world.verify
         self.client.trust_env = False  # proxies and REQUESTS_CA_BUNDLE do not apply
