@@ -170,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="another DNS name or IP address the server certificate covers, besides localhost, "
         "127.0.0.1 and --host (repeatable), e.g. host.docker.internal for a bot in a container",
     )
+    serve.add_argument(
+        "--trust",
+        metavar="PEM|system",
+        action="append",
+        default=[],
+        help="also verify bots' certificates against these CAs: a PEM file of CA certificates "
+        "(a bundle), or 'system' for the system store (repeatable); the fake's own CA is always "
+        "trusted, and verification is never off",
+    )
     serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
     _add_set(serve, "; PATCH /_mock/settings changes them while the fake runs")
 
@@ -226,6 +235,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         metavar="S",
         help="first wait up to S seconds for the bot to accept TLS connections",
+    )
+    check.add_argument(
+        "--bot-settings",
+        metavar="TEXT|@FILE",
+        help="the bot's Settings text, sent as bot_settings in every call (@FILE reads a file)",
+    )
+    check.add_argument(
+        "--form",
+        metavar="FILE.json",
+        help="the bot's form, as real Pyrus answers GET /forms/{id} (saved to a file): the calls "
+        "are about a task of this form, whose step 1 the bot approves",
+    )
+    check.add_argument(
+        "--task",
+        metavar="FILE.json",
+        help="a task of that form, as real Pyrus answers GET /tasks/{id}: the calls are about a "
+        "task with its field values, at its current step, which the bot approves (needs --form)",
     )
     check.add_argument(
         "--fuzz",
@@ -354,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 settings=dict(args.settings),
                 cert_hosts=args.cert_hosts,
+                trust=args.trust,
             )
         if args.command == "load":
             from .load.cli import load
@@ -378,6 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_dir=args.state_dir,
             wait_for_bot=args.wait_for_bot,
             settings=dict(args.settings),
+            bot_settings=args.bot_settings,
+            form=args.form,
+            task=args.task,
             fuzz=args.fuzz,
             fuzz_seed=args.fuzz_seed,
         )

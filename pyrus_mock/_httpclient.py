@@ -639,7 +639,8 @@ def _classify_certificate(exc: ssl.SSLCertVerificationError, where: str) -> tupl
             f"(certificate verify failed: {reason}). Serve the bot with a certificate from "
             "the fake's CA (pyrus_mock.issue_cert(), or POST /_mock/certs under pyrus-mock "
             "serve), or make the fake trust the bot's CA (PyrusMock(trust=...), "
-            "@pytest.mark.pyrus_mock(trust=...), pyrus-mock check --ca-file)."
+            "@pytest.mark.pyrus_mock(trust=...), pyrus-mock serve --trust, pyrus-mock check "
+            "--ca-file)."
         )
     return "tls_handshake", (
         f"the certificate of the bot at {where} was rejected (certificate verify failed: "

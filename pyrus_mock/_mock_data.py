@@ -10,9 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .api.catalog_edits import SOURCE_TYPES
 from .builders import parse_fields, parse_steps
 from .errors import InvalidArgument
-from .model import Catalog, CatalogHeader, FieldDef, Form, FormStep, Person, Rights, Task
+from .model import (
+    Catalog,
+    CatalogHeader,
+    FieldDef,
+    Form,
+    FormStep,
+    Person,
+    Rights,
+    Task,
+    TaskList,
+)
 from .model_extra import Announcement, AnnouncementComment, CallIntegration, KbEntity, KbType
 from .orgchart import Department
 
@@ -141,6 +152,8 @@ class DataBuilders:
         name: str,
         fields: Sequence[FieldDef | Mapping[str, Any]] = (),
         steps: Sequence[str | Mapping[str, Any] | FormStep] = (),
+        *,
+        inbox_group: bool = False,
     ) -> Form:
         """Add a form template.
 
@@ -151,9 +164,15 @@ class DataBuilders:
                 or :class:`FieldDef` objects. Tables take ``columns``, titles ``fields``,
                 multiple_choice ``options`` (strings or ``{"choice_id", "choice_value"}``),
                 catalog fields ``catalog`` (the object from :meth:`add_catalog`) or
-                ``catalog_id``.
+                ``catalog_id``. ``default`` (a value as ``POST /tasks`` ``fields`` take it) is
+                written into tasks created with ``fill_defaults: true`` that give no value.
             steps: approval steps: names, or ``{"name": "Review", "approvers": [bot, user]}``;
                 approvers given here are the default approvers of tasks on this form.
+                ``"due_minutes": 60`` gives the step a deadline (minutes from entering it),
+                which the register's ``due_filter`` tests.
+            inbox_group: show this form's waiting tasks in the inbox as one group
+                (``task_groups`` of ``GET /inbox``, id and name of the form) rather than among
+                the inbox's ``tasks``.
         """
         if not isinstance(name, str) or not name:
             raise InvalidArgument("name", repr(name), "a non-empty string")
@@ -167,22 +186,80 @@ class DataBuilders:
                 lambda cid: self.backend.find_catalog(cid) is not None,
             )
             parsed_steps = parse_steps(list(steps), self.backend.resolve_person)
-            return self.backend.add_form(name, top, by_id, parsed_steps)
+            form = self.backend.add_form(name, top, by_id, parsed_steps)
+            form.inbox_group = bool(inbox_group)
+            return form
 
     def add_catalog(
         self,
         name: str,
         headers: Sequence[str | CatalogHeader],
         rows: Iterable[Sequence[str]] = (),
+        *,
+        supervisors: Sequence[PersonRef] = (),
+        source_type: str = "default",
     ) -> Catalog:
-        """Add a catalog: column names and rows of text values."""
+        """Add a catalog: column names and rows of text values.
+
+        Args:
+            name: the catalog's name.
+            headers: column names (or :class:`CatalogHeader` objects).
+            rows: one list of text values per item, one value per column.
+            supervisors: persons who may change the catalog through the API (sync, diff,
+                delete) without the Configuration manager right.
+            source_type: a value of the clients' SourceType enum (``"default"``,
+                ``"fill_table"``...).
+        """
         if not headers:
             raise InvalidArgument("headers", "a catalog needs at least one column", '["Name"]')
-        return self.backend.add_catalog(name, headers, rows)
+        if source_type not in SOURCE_TYPES:
+            raise InvalidArgument(
+                "source_type", repr(source_type), '"default", "fill_table" or another SourceType'
+            )
+        ids = [
+            self.backend.resolve_person(p, f"supervisors[{i}]") for i, p in enumerate(supervisors)
+        ]
+        return self.backend.add_catalog(
+            name, headers, rows, supervisors=ids, source_type=source_type
+        )
 
-    def add_list(self, name: str) -> Any:
-        """Add a list (project) tasks can be put in."""
-        return self.backend.add_list(name)
+    def add_list(
+        self,
+        name: str,
+        *,
+        parent: TaskList | int | None = None,
+        managers: Sequence[PersonRef] = (),
+        members: Sequence[PersonRef] = (),
+        private: bool = False,
+    ) -> TaskList:
+        """Add a list (project) tasks can be put in.
+
+        Args:
+            name: the list's name.
+            parent: the list (or its id) this one is a sub-list of.
+            managers: persons who may change or delete the list through the API.
+            members: persons who see the list when it is private.
+            private: a private list (``list_type: "private"``), seen only by its managers and
+                members; otherwise every member sees it (``"org_wide"``).
+        """
+        parent_id = getattr(parent, "id", parent)
+        if parent_id is not None and (
+            not isinstance(parent_id, int) or self.backend.find_list(parent_id) is None
+        ):
+            raise InvalidArgument(
+                "parent", f"{parent!r} is not a list of this fake", "a list from add_list()"
+            )
+        backend = self.backend
+        return backend.add_list(
+            name,
+            parent_id,
+            manager_ids=[
+                backend.resolve_person(p, f"managers[{i}]") for i, p in enumerate(managers)
+            ],
+            member_ids=[backend.resolve_person(p, f"members[{i}]") for i, p in enumerate(members)],
+            list_type="private" if private else "org_wide",
+            is_private=private,
+        )
 
     def _author(self) -> Person:
         if (
@@ -209,7 +286,13 @@ class DataBuilders:
         due: str | None = None,
         duration: int | None = None,
     ) -> Task:
-        """Create a task (a form task when ``form`` is given).
+        """Create a task (a form task when ``form`` is given), with its first comment.
+
+        As in Pyrus, the creation is recorded as the task's first comment, by its author: the
+        text, the responsible (``reassigned_to``), the participants who joined, the field
+        values set (``field_updates``), the approvers named in ``approvals``
+        (``approvals_added``). On a task without a form the responsible and the author become
+        participants. A bot reading ``task["comments"][-1]`` finds it on the first delivery.
 
         Args:
             form: the form (or its id).
@@ -217,10 +300,11 @@ class DataBuilders:
                 type (``{"u_amount": 120.5, "Due": "2026-02-01"}``).
             approvals: approvers per step, overriding the form's default approvers.
             responsible: who is responsible.
-            text: the task text (the first comment's text in Pyrus).
+            text: the task text (also the creation comment's text).
             subject: the subject.
             author: who created it; a default user when omitted.
-            participants: participants (simple tasks).
+            participants: more participants (simple tasks; after the responsible and the
+                author).
             subscribers: subscribers.
             due_date: ``YYYY-MM-DD``.
             list_ids: lists to add the task to.

@@ -116,6 +116,8 @@ class PluginSession:
         self._idle: dict[tuple[str, ...], list[TLSServer]] = {}
         self._pool: list[TLSServer] = []
         self._hosts: dict[TLSServer, tuple[str, ...]] = {}
+        self._asgi_idle: dict[tuple[str, ...], list[AsgiBotServer]] = {}
+        self._asgi_pool: dict[AsgiBotServer, tuple[str, ...]] = {}
         self.mock.start()
 
     @contextmanager
@@ -157,6 +159,7 @@ class PluginSession:
             # connections to any other bot (serve_bot, a URL of the test's own) are dropped, or
             # a long session would pile up connections to servers that no longer exist.
             pooled = {f"{server.host}:{server.port}" for server in self._pool}
+            pooled |= {urlsplit(server.url).netloc for server in self._asgi_pool}
             sent_to = {urlsplit(a.url).netloc for d in mock.dispatcher.deliveries
                        for a in d.attempts}  # fmt: skip
             if not sent_to <= pooled:
@@ -184,7 +187,9 @@ class PluginSession:
         if idle:
             server = idle.pop()
         else:
-            server = TLSServer(_vacant, self.mock.ca.server_context(*key), name="bot")
+            server = TLSServer(
+                _vacant, self.mock.ca.server_context(*key), name="bot", **self.mock._server_limits()
+            )
             server.start()
             self._pool.append(server)
             self._hosts[server] = key
@@ -209,12 +214,47 @@ class PluginSession:
         servers.remove(server)
         self._idle.setdefault(self._hosts[server], []).append(server)
 
+    def lease_asgi_server(self, app: Any, hosts: Sequence[str]) -> AsgiBotServer:
+        """A running uvicorn for ``hosts`` now serving the ASGI ``app``, from the session's pool.
+
+        Like :meth:`lease_server`: starting uvicorn per test costs far more than the test, so a
+        pooled server keeps running and only the app it forwards to changes. Pooled servers do
+        not run the app's lifespan events (their app changes from test to test).
+        """
+        from .asgi import AsgiBotServer, vacant_asgi_app
+
+        key = tuple(hosts)
+        idle = self._asgi_idle.setdefault(key, [])
+        if idle:
+            server = idle.pop()
+        else:
+            server = AsgiBotServer(vacant_asgi_app, self.cert(key), lifespan="off")
+            server.start()
+            self._asgi_pool[server] = key
+        server.clear_errors()
+        server.app = app
+        return server
+
+    def return_asgi_server(self, server: AsgiBotServer) -> None:
+        """Put a leased ASGI server back in the pool; until leased again it answers 503."""
+        from .asgi import vacant_asgi_app
+
+        server.app = vacant_asgi_app
+        self._asgi_idle.setdefault(self._asgi_pool[server], []).append(server)
+
     def close(self) -> None:
         """Stop the fake's server and the pooled bot servers, and remove the CA's files."""
         pool, self._pool, self._idle = self._pool, [], {}
+        asgi, self._asgi_pool, self._asgi_idle = list(self._asgi_pool), {}, {}
         try:
+            if asgi:
+                # Hang up the fake's keep-alive connections first, so that uvicorn closes its
+                # side while its event loop still runs (else: unclosed transport warnings).
+                self.mock.dispatcher.close()
             for server in pool:
                 server.stop()
+            for uvicorn_server in asgi:
+                uvicorn_server.stop()
         finally:
             self.mock.close()
 
@@ -223,8 +263,9 @@ class BotServers:
     """The bot servers one test starts: WSGI apps in-process, ASGI apps through uvicorn.
 
     No public constructor: the ``bot_server`` fixture makes one per test and hands the test
-    :meth:`serve`; :meth:`close` ends them all. WSGI apps are served by pooled servers of the
-    session (see :meth:`PluginSession.lease_server`), ASGI apps by a uvicorn each.
+    :meth:`serve`; :meth:`close` ends them all. Both are served by pooled servers of the
+    session (see :meth:`PluginSession.lease_server` and
+    :meth:`PluginSession.lease_asgi_server`), which answer 503 once the test has ended.
 
     Args:
         session: the plugin session whose fake and pool are used.
@@ -255,30 +296,26 @@ class BotServers:
         Returns:
             ``https://127.0.0.1:PORT/`` (plus ``path``), ready for ``create_bot(name, url)``.
         """
-        from .asgi import AsgiBotServer, is_asgi_app
+        from .asgi import is_asgi_app
 
         suffix = "/" + path.lstrip("/")
         if is_asgi_app(app):
-            server = AsgiBotServer(app, self._session.cert(hosts))
+            server = self._session.lease_asgi_server(app, hosts)
             self._asgi.append(server)
-            return server.start().rstrip("/") + suffix
+            return server.url.rstrip("/") + suffix
         leased = self._session.lease_server(app, hosts)
         self._leased.append(leased)
         return leased.url + suffix
 
     def close(self) -> None:
-        """Stop the ASGI servers and return the WSGI ones to the pool.
+        """Return the servers to the session's pool (they answer 503 until leased again).
 
         Errors in their threads are not raised here: strict mode reported them after the test
         (or the test opted out, or it failed and its transcript lists them).
         """
         asgi, self._asgi = self._asgi, []
-        if asgi:
-            # Hang up the fake's pooled keep-alive connections first, so that uvicorn closes its
-            # side while its event loop still runs (else: unclosed transport warnings).
-            self._session.mock.dispatcher.close()
         for server in asgi:
-            server.stop()
+            self._session.return_asgi_server(server)
         leased, self._leased = self._leased, []
         for tls in leased:
             self._session.return_server(tls)

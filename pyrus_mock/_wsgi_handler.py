@@ -5,31 +5,42 @@ and keeps the connection alive between requests (werkzeug's handler always close
 reply it makes itself is JSON ``{"error_code", "error"}`` (decision D10): a request it cannot
 parse, an oversized request line or header, HTTP/2, an app that raised. The server owns the
 socket, the threads and the record of errors; this module owns one request at a time.
+
+Framing is strict where lenient parsers let requests be smuggled (RFC 9112): exactly one of
+``Transfer-Encoding: chunked`` and ``Content-Length`` (repeated only with one value), no bare CR
+or NUL, no whitespace before a header's colon, no folded header lines; anything else is a JSON 400
+and the connection closes. Chunk extensions and trailers are accepted. A client that hangs up,
+stalls past the request deadline or breaks the framing while the app reads the body is the
+client's problem, never an app error. A reply sent before the body was read (e.g. a 413) is
+followed by a lingering close, so the client can read it instead of getting a reset.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import io
+import socket
 import ssl
 import sys
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from werkzeug.exceptions import ClientDisconnected
-from werkzeug.serving import DechunkedInput
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.wsgi import LimitedStream
 
+from ._http_io import ChunkedInput, ClientTimedOut, ConnectionStream, bad_field_line
 from ._version import __version__
+from .envelope import error_body
 from .ids import parse_decimal
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import WSGIEnvironment
 
-    from .server import TLSServer
+    from .server import TLSServer, _Connection
 
 __all__ = ["Address", "WSGIRequestHandler"]
 
@@ -37,6 +48,12 @@ Address = Any  # what socket.accept() returns as the peer address: a tuple for I
 
 _DRAIN_LIMIT = 1024 * 1024
 """Unread request bodies up to this size are drained to keep the connection; larger: close."""
+
+_LINGER_BYTES = 16 * 1024 * 1024
+"""Input read and dropped at most in a lingering close (after e.g. a 413, before closing)."""
+
+_LINGER_SECONDS = 2.0
+"""Seconds a lingering close waits at most for the client to stop sending."""
 
 _BODYLESS_STATUSES = frozenset({204, 304})
 
@@ -46,17 +63,18 @@ _TOKEN_CHARS = frozenset(
 """The characters of an HTTP method (a ``token``, RFC 9110 §5.6.2)."""
 
 _ERROR_CODES = {
-    400: "invalid_request",
+    400: "invalid_input",
     405: "method_not_allowed",
     408: "request_timeout",
-    413: "request_too_large",
-    414: "request_uri_too_long",
-    431: "request_header_too_large",
+    413: "too_large_request_length",
+    414: "too_large_request_length",
+    431: "too_large_request_length",
     500: "server_error",
     501: "not_implemented",
     505: "http_version_not_supported",
 }
-"""The ``error_code`` of the JSON replies the server makes itself, by status."""
+"""The ``error_code`` of the JSON replies the server makes itself, by status: codes the
+official clients know where one fits, else fake-only ones (``docs/error-codes.md`` lists both)."""
 
 _ADVICE = {
     400: "send 'METHOD /path HTTP/1.1', headers, a blank line, and a body framed by a numeric "
@@ -77,32 +95,132 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = f"pyrus-mock/{__version__}"
+    raw_requestline: bytes  # set by the standard library's handle_one_request()
 
-    def __init__(self, conn: ssl.SSLSocket, address: Address, owner: TLSServer) -> None:
+    def __init__(
+        self,
+        conn: ssl.SSLSocket,
+        address: Address,
+        owner: TLSServer,
+        state: _Connection,
+        *,
+        idle_timeout: float,
+        request_timeout: float,
+    ) -> None:
         # BaseRequestHandler.__init__ wants a socketserver.BaseServer and runs everything from
         # the constructor; set the same attributes and let the caller run serve().
         self.request = conn
         self.client_address = address
         self.owner = owner
+        self.state = state
+        self.stream = ConnectionStream(conn, idle_timeout, request_timeout)
+        self._body_length: int | None = 0  # of the current request; None: chunked
+        self._linger = False  # close with a lingering close (unread input may follow)
 
     def serve(self) -> None:
         self.setup()
         try:
             self.handle()
+            if self._linger:
+                self._lingering_close()
         finally:
             self.finish()
 
+    def setup(self) -> None:
+        # The stdlib's setup() reads and writes the socket directly; ours goes through the
+        # stream that keeps the request deadline and notes what the client did wrong.
+        self.connection = self.request
+        self.rfile = io.BufferedReader(self.stream)
+        self.wfile = cast("io.BufferedIOBase", self.stream)  # only write() is used: sendall
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.rfile.close()
+
     def parse_request(self) -> bool:
-        # Called once the request line has arrived: from here on the connection is busy.
-        self.owner._set_busy(self.connection, True)
-        return super().parse_request()
+        # Called once the request line has arrived; once the head is read the request is the
+        # app's: the connection is busy (not evicted for a new one, not cut at once by stop()).
+        line = self.raw_requestline
+        if b"\0" in line or b"\r" in line.rstrip(b"\r\n"):
+            self.send_error(400, "Bad request line: it holds a NUL or a bare CR")
+            return False
+        real, lines = self.rfile, _HeadLines(self.rfile)
+        self.rfile = cast("io.BufferedIOBase", lines)
+        try:
+            parsed = super().parse_request()
+        finally:
+            self.rfile = real
+        if not parsed:
+            return False
+        if lines.bad:
+            self.send_error(
+                400,
+                "Bad header line: each must be 'Name: value' with a token name right before the "
+                "colon, on one line, without a bare CR or a NUL",
+            )
+            return False
+        if not self._framing():
+            return False
+        self.owner._set_busy(self.state, True)
+        return True
+
+    def _framing(self) -> bool:
+        """Decide how the body is framed (RFC 9112 §6.3); answer 400 and return False if badly.
+
+        Exactly one way is accepted: ``Transfer-Encoding: chunked`` alone, or ``Content-Length``
+        (repeated only with the same value), or neither (no body). Anything else is how requests
+        are smuggled past a proxy, and is refused.
+        """
+        encodings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if encodings:
+            codings = [c.strip().lower() for c in ",".join(encodings).split(",")]
+            if codings != ["chunked"]:
+                shown = ", ".join(encodings)[:60]
+                self.send_error(
+                    400,
+                    f"Unsupported Transfer-Encoding {shown!r}: this server takes 'chunked' only",
+                )
+                return False
+            if lengths:
+                self.send_error(400, "Both Transfer-Encoding and Content-Length: send one of them")
+                return False
+            self._body_length = None
+            return True
+        values = {v.strip() for v in ",".join(lengths).split(",")} if lengths else {"0"}
+        if len(values) > 1:
+            self.send_error(400, f"Conflicting Content-Length values {', '.join(lengths)[:60]!r}")
+            return False
+        (value,) = values
+        length = parse_decimal(value)
+        if length is None:
+            self.send_error(400, f"Bad Content-Length {value[:40]!r}")
+            return False
+        self._body_length = length
+        return True
 
     def handle_one_request(self) -> None:
+        self.command = ""  # not the last request's method, should this one fail before its line
         try:
             super().handle_one_request()
+        except ClientTimedOut as exc:  # the head came too slowly
+            self._send_client_problem(exc)
+        except ClientDisconnected:  # the client left in the middle of its head
+            self.close_connection = True
         finally:
-            if self.owner._set_busy(self.connection, False):
+            self.stream.next_request()
+            if self.owner._set_busy(self.state, False):
                 self.close_connection = True  # the server is stopping: no next request
+
+    def _send_client_problem(self, exc: HTTPException) -> None:
+        """Answer a request the client broke (too slow, bad framing) with JSON, then close."""
+        code = exc.code or 400
+        self._send_json_error(
+            code,
+            self.responses.get(code, ("Error", ""))[0],
+            _ERROR_CODES.get(code, f"http_{code}"),
+            exc.description or str(exc),
+        )
 
     def version_string(self) -> str:
         return self.server_version
@@ -156,8 +274,9 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
     def _send_json_error(self, code: int, reason: str, error_code: str, text: str) -> None:
         """Send a complete ``{"error_code", "error"}`` reply with ``Connection: close``."""
         self.close_connection = True
-        body = json.dumps({"error_code": error_code, "error": text}, ensure_ascii=False)
-        data = body.encode("utf-8", "replace")
+        if not isinstance(self.stream.problem, (ClientDisconnected, ClientTimedOut)):
+            self._linger = True  # the rest of the request may still be on its way
+        data = error_body(error_code, text)
         length = len(data)  # what a GET would get, also for HEAD (RFC 9110 §8.6)
         if self.command == "HEAD" or code < 200 or code in _BODYLESS_STATUSES:
             data = b""
@@ -231,12 +350,26 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
                     close()
         except (_ClientGone, ClientDisconnected):
             self.close_connection = True
+            problem = self.stream.problem
+            if not sent and isinstance(problem, HTTPException) and problem.code != 400:
+                self._send_client_problem(problem)
             return
         except BaseException as exc:  # anything the app raised, including pytest.fail()
+            problem = self.stream.problem
+            if problem is not None:
+                # The client broke the request (hung up, too slow, bad framing) while the app
+                # read it: whatever the app made of the failed read is the client's problem.
+                self.close_connection = True
+                if not sent and isinstance(problem, HTTPException):
+                    self._send_client_problem(problem)
+                return
             self.owner._record(where, exc)
             self.close_connection = True
             if not sent:
                 self._send_500(exc)
+            return
+        if self.stream.problem is not None:
+            self.close_connection = True  # the request's framing is lost
             return
         if declared_length is not None and self.command != "HEAD" and written != declared_length:
             self.close_connection = True
@@ -286,24 +419,22 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         if target.scheme and target.netloc:
             environ["HTTP_HOST"] = target.netloc
 
-        transfer_encoding = self.headers.get("Transfer-Encoding", "").lower()
-        if "chunked" in transfer_encoding:
+        length = self._body_length  # checked by _framing()
+        if length is None:
             environ.pop("CONTENT_LENGTH", None)
             environ["wsgi.input_terminated"] = True
-            environ["wsgi.input"] = DechunkedInput(cast("IO[bytes]", self.rfile))
+            environ["wsgi.input"] = ChunkedInput(cast("io.BufferedReader", self.rfile), self.stream)
             return environ
-        length_header = environ.get("CONTENT_LENGTH", "0") or "0"
-        length = parse_decimal(length_header)
-        if length is None:
-            self.send_error(400, f"Bad Content-Length {length_header[:40]!r}")
-            self.close_connection = True
-            return None
+        if "CONTENT_LENGTH" in environ:
+            environ["CONTENT_LENGTH"] = str(length)
         environ["wsgi.input"] = LimitedStream(cast("IO[bytes]", self.rfile), length)
         return environ
 
     def _head(self, status: str, headers: list[tuple[str, str]]) -> tuple[bytes, bool, int | None]:
         """Render the status line and headers; decide on chunking and keep-alive."""
         code = int(status.split(None, 1)[0])
+        if self.stream.problem is not None:
+            self.close_connection = True  # the client broke its request: the framing is lost
         names = {name.lower() for name, _ in headers}
         declared: int | None = None
         if "content-length" in names:
@@ -349,20 +480,70 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         )
 
     def _drain(self, stream: Any) -> None:
-        """Read what the app left of the request body, so the next request starts in sync."""
-        if isinstance(stream, LimitedStream):
-            if stream.limit - stream.tell() > _DRAIN_LIMIT:
-                self.close_connection = True
-                return
-            stream.exhaust()
+        """Read what the app left of the request body, so the next request starts in sync.
+
+        Beyond ``_DRAIN_LIMIT`` the connection closes instead, with a lingering close, so that
+        the client still reads the reply (e.g. a 413) rather than a reset.
+        """
+        try:
+            if isinstance(stream, LimitedStream):
+                if stream.limit - stream.tell() <= _DRAIN_LIMIT:
+                    stream.exhaust()
+                    return
+            else:
+                drained = 0
+                while drained <= _DRAIN_LIMIT:
+                    chunk = stream.read(65536)
+                    if not chunk:
+                        return
+                    drained += len(chunk)
+        except (OSError, HTTPException):  # the client left, was too slow or broke the framing
+            self.close_connection = True
             return
-        drained = 0
-        while drained <= _DRAIN_LIMIT:
-            chunk = stream.read(65536)
-            if not chunk:
-                return
-            drained += len(chunk)
         self.close_connection = True
+        self._linger = True
+
+    def _lingering_close(self) -> None:
+        """Half-close after a reply the client may not have read yet, then discard its input.
+
+        Closing a socket with unread input makes the kernel send a reset, and a client still
+        sending its body then loses the reply it has not read. So: send FIN after the reply, and
+        read and drop what the client still sends, up to ``_LINGER_BYTES`` or
+        ``_LINGER_SECONDS``, or until it closes.
+        """
+        conn = self.connection
+        left = _LINGER_BYTES
+        deadline = time.monotonic() + _LINGER_SECONDS
+        with contextlib.suppress(OSError, ValueError):
+            socket.socket.shutdown(conn, socket.SHUT_WR)
+            while left > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                conn.settimeout(remaining)
+                data = conn.recv(65536)
+                if not data:
+                    return
+                left -= len(data)
+
+
+class _HeadLines:
+    """The handler's ``rfile`` while the standard library reads the header lines: notes any line
+    that is not a clean ``Name: value`` (see :func:`~pyrus_mock._http_io.bad_field_line`)."""
+
+    def __init__(self, rfile: Any) -> None:
+        self._rfile = rfile
+        self.bad = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._rfile.readline(limit)
+        if (
+            line not in (b"\r\n", b"\n", b"")
+            and bad_field_line(line)
+            and not 0 <= limit <= len(line)
+        ):
+            self.bad = True  # (an over-long line is the parser's 431)
+        return line
 
 
 class _ClientGone(Exception):
@@ -381,7 +562,7 @@ def _likely_cause(exc: BaseException) -> str:
     if "pyrus.com" in text:
         return (
             " (the bot called the real Pyrus: use the pyrus_requests fixture or "
-            "pyrus_mock.intercept() for requests-based clients, or give the bot "
+            "pyrus_mock.intercept() for requests- or httpx-based clients, or give the bot "
             "pyrus_mock.api_url)"
         )
     return ""

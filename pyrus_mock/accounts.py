@@ -15,7 +15,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from .api.errors import ApiError
+from .envelope import Refusal
 from .errors import BotLimitReached, BotUrlError, InvalidArgument, UnknownEntity
 from .model import BotAccount, Person, Token
 
@@ -88,42 +88,47 @@ class Accounts:
                 self._state.tokens.pop(_digest(old.value), None)
             return token
 
+    def token_values(self) -> list[str]:
+        """Every token the fake still knows (issued and not dropped), for masking them."""
+        with self.lock:
+            return [token.value for token in self._state.tokens.values()]
+
     def login(self, login: object, security_key: object, person_id: object = None) -> Token:
-        """``POST /auth``: a token for a login and security key, or an :class:`ApiError`."""
+        """``POST /auth``: a token for a login and security key, or a :class:`Refusal`."""
         if not isinstance(login, str) or not isinstance(security_key, str):
-            raise ApiError("invalid_credentials", "Invalid login/security key.")
+            raise Refusal("invalid_credentials", "Invalid login/security key.")
         with self.lock:
             person = self.find_person_by_email(login)
             if person is None or (person_id is not None and str(person.id) != str(person_id)):
-                raise ApiError("invalid_credentials", "Invalid login/security key.")
+                raise Refusal("invalid_credentials", "Invalid login/security key.")
             bot = self._state.bots.get(person.id)
             expected = bot.security_key if bot else self._state.user_keys.get(person.id, "")
             key_ok = hmac.compare_digest(expected.encode(), security_key.encode())
             if not key_ok or (bot is not None and bot.deleted) or person.fired:
-                raise ApiError("invalid_credentials", "Invalid login/security key.")
+                raise Refusal("invalid_credentials", "Invalid login/security key.")
             if person.banned or (bot is not None and bot.blocked):
-                raise ApiError("account_blocked", "The account is blocked.")
+                raise Refusal("account_blocked", "The account is blocked.")
             return self.issue_token(person.id)
 
     def resolve_token(self, value: str | None) -> tuple[Person, Token]:
-        """The person behind a Bearer token, or the 401 :class:`ApiError` Pyrus answers."""
+        """The person behind a Bearer token, or the :class:`Refusal` (401) Pyrus answers."""
         if not value:
-            raise ApiError("token_not_specified", "Access token is not specified.")
+            raise Refusal("token_not_specified", "Access token is not specified.")
         token = self._state.tokens.get(_digest(value))
         if token is None or not hmac.compare_digest(token.value, value):
-            raise ApiError("invalid_token", "Access token is invalid.")
+            raise Refusal("invalid_token", "Access token is invalid.")
         if token.revoked:
-            raise ApiError(token.revoked, "Access token has been revoked.")
+            raise Refusal(token.revoked, "Access token has been revoked.")
         if self.clock.time() >= token.expires_at:
-            raise ApiError("expired_token", "Access token has expired; get a new one at /auth.")
+            raise Refusal("expired_token", "Access token has expired; get a new one at /auth.")
         person = self._state.persons[token.person_id]
         bot = self._state.bots.get(person.id)
         if bot is not None and bot.deleted:
-            raise ApiError("revoked_token", "Access token has been revoked: the bot is deleted.")
+            raise Refusal("revoked_token", "Access token has been revoked: the bot is deleted.")
         if person.banned or (bot is not None and bot.blocked):
-            raise ApiError("account_blocked", "The account is blocked.")
+            raise Refusal("account_blocked", "The account is blocked.")
         if person.fired:
-            raise ApiError("revoked_token", "Access token has been revoked.")
+            raise Refusal("revoked_token", "Access token has been revoked.")
         return person, token
 
     def _revoke_tokens(

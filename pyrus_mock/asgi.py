@@ -13,14 +13,14 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import PyrusMockError
 
 if TYPE_CHECKING:
     from .tls import IssuedCert
 
-__all__ = ["AsgiBotServer", "is_asgi_app"]
+__all__ = ["AsgiBotServer", "is_asgi_app", "vacant_asgi_app"]
 
 _Scope = MutableMapping[str, Any]
 _Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -42,6 +42,16 @@ def is_asgi_app(app: object) -> bool:
     return inspect.iscoroutinefunction(type(app).__call__)
 
 
+async def vacant_asgi_app(scope: _Scope, receive: _Receive, send: _Send) -> None:
+    """What a pooled ASGI bot server answers between tests: 503 to every HTTP request."""
+    if scope.get("type") != "http":
+        return
+    body = b"no bot is served here: the test that served one has ended"
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class AsgiBotServer:
     """An ASGI app served over HTTPS by uvicorn from a daemon thread, on 127.0.0.1 port 0.
 
@@ -49,11 +59,16 @@ class AsgiBotServer:
     returns once uvicorn accepts connections, or raises after a bounded wait. Exceptions the
     app raises while handling requests are kept in :attr:`errors` (uvicorn answers them 500).
 
+    :attr:`app` may be replaced while the server runs: each request goes to the app set when it
+    arrives (the ``bot_server`` fixture pools servers per session this way).
+
     Args:
         app: the ASGI application.
         cert: a certificate for ``127.0.0.1``/``localhost``, e.g. ``PyrusMock.issue_cert()``.
         host: the address to listen on.
         startup_timeout: seconds to wait for uvicorn to start.
+        lifespan: uvicorn's ``lifespan`` option: ``"auto"`` runs the app's startup and
+            shutdown events; a pooled server, whose app changes, passes ``"off"``.
     """
 
     def __init__(
@@ -63,12 +78,14 @@ class AsgiBotServer:
         *,
         host: str = "127.0.0.1",
         startup_timeout: float = _STARTUP_TIMEOUT,
+        lifespan: Literal["auto", "on", "off"] = "auto",
     ) -> None:
         self.app = app
         self.name = "asgi-bot"
         self._cert = cert
         self._host = host
         self._startup_timeout = startup_timeout
+        self._lifespan = lifespan
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._server: Any = None
@@ -81,6 +98,11 @@ class AsgiBotServer:
         """Exceptions the app raised while handling requests, oldest first (a copy)."""
         with self._lock:
             return list(self._errors)
+
+    def clear_errors(self) -> None:
+        """Forget the captured errors (a pooled server's errors belong to the test leasing it)."""
+        with self._lock:
+            self._errors.clear()
 
     async def _guarded(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         try:
@@ -105,6 +127,9 @@ class AsgiBotServer:
                 "pip install 'pyrus-mock[asgi]', or serve the bot as a WSGI app"
             ) from exc
         sock = socket.create_server((self._host, 0))
+        # Accepted connections inherit TCP_NODELAY; without it uvicorn's reply (headers, then
+        # body, over TLS) waits ~40 ms for the client's delayed ACK on every request.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         port = sock.getsockname()[1]
         config = uvicorn.Config(
             self._guarded,
@@ -115,7 +140,7 @@ class AsgiBotServer:
             log_config=None,  # never reconfigure the test process's logging
             log_level="warning",
             access_log=False,
-            lifespan="auto",
+            lifespan=self._lifespan,
             interface="asgi3",
             timeout_graceful_shutdown=1,
         )

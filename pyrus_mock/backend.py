@@ -117,7 +117,10 @@ class _State:
     departments: dict[int, Department] = field(default_factory=dict)
     form_permissions: dict[int, dict[int, str]] = field(default_factory=dict)
     rates: dict[int, _Rate] = field(default_factory=dict)
-    api_calls: list[ApiCall] = field(default_factory=list)
+    api_calls: deque[ApiCall] = field(default_factory=deque)
+    #: API calls recorded since the reset, dropped ones included (a mark for "calls since").
+    api_calls_total: int = 0
+    api_calls_dropped: int = 0
     extra: ExtraStore = field(default_factory=ExtraStore)
 
 
@@ -269,11 +272,29 @@ class PyrusBackend(Accounts, OrgAdmin):
     # -- forms, catalogs, lists, files ---------------------------------------------------------
 
     def add_form(
-        self, name: str, fields: list[FieldDef], by_id: dict[int, FieldDef], steps: list[FormStep]
+        self,
+        name: str,
+        fields: list[FieldDef],
+        by_id: dict[int, FieldDef],
+        steps: list[FormStep],
+        *,
+        form_id: int | None = None,
     ) -> Form:
-        """Add a form built by :mod:`pyrus_mock.builders`."""
+        """Add a form built by :mod:`pyrus_mock.builders`; ``form_id`` keeps a saved form's id.
+
+        Raises:
+            InvalidArgument: ``form_id`` is the id of a form already there.
+        """
         with self.lock:
-            form = Form(self.ids.next("form"), name, fields, steps, by_id=by_id)
+            if form_id is None:
+                form_id = self.ids.next("form")
+                while form_id in self._state.forms:  # past a kept id
+                    form_id = self.ids.next("form")
+            elif form_id in self._state.forms:
+                raise InvalidArgument(
+                    "form_id", f"the fake already has a form {form_id}", "an id no form has"
+                )
+            form = Form(form_id, name, fields, steps, by_id=by_id)
             self._state.forms[form.id] = form
             return form
 
@@ -286,12 +307,17 @@ class PyrusBackend(Accounts, OrgAdmin):
         return list(self._state.forms.values())
 
     def add_catalog(
-        self, name: str, headers: Sequence[str | CatalogHeader], rows: Iterable[Sequence[str]]
+        self,
+        name: str,
+        headers: Sequence[str | CatalogHeader],
+        rows: Iterable[Sequence[str]],
+        **attributes: Any,
     ) -> Catalog:
-        """Add a catalog with headers and rows of text values."""
+        """Add a catalog with headers and rows of text values; ``attributes`` set more
+        :class:`Catalog` members (``source_type``, ``supervisors``, ``external_id``...)."""
         with self.lock:
             hdrs = [h if isinstance(h, CatalogHeader) else CatalogHeader(str(h)) for h in headers]
-            catalog = Catalog(self.ids.next("catalog"), name, hdrs)
+            catalog = Catalog(self.ids.next("catalog"), name, hdrs, **attributes)
             for index, row in enumerate(rows):
                 values = [str(v) for v in row]
                 if len(values) != len(hdrs):
@@ -312,20 +338,26 @@ class PyrusBackend(Accounts, OrgAdmin):
         """Every catalog."""
         return list(self._state.catalogs.values())
 
-    def add_list(self, name: str, parent_id: int | None = None) -> TaskList:
-        """Add a list (project)."""
+    def add_list(self, name: str, parent_id: int | None = None, **attributes: Any) -> TaskList:
+        """Add a list (project); ``attributes`` set more :class:`TaskList` members
+        (``list_type``, ``manager_ids``, ``member_ids``, ``color``...)."""
         with self.lock:
-            lst = TaskList(self.ids.next("list"), name, parent_id)
+            lst = TaskList(self.ids.next("list"), name, parent_id, **attributes)
             self._state.lists[lst.id] = lst
             return lst
 
     def lists(self) -> list[TaskList]:
-        """Every list."""
+        """Every list, deleted ones included."""
         return list(self._state.lists.values())
 
+    def find_list(self, list_id: int) -> TaskList | None:
+        """A list by id (deleted ones too), or None."""
+        return self._state.lists.get(list_id)
+
     def list_exists(self, list_id: int) -> bool:
-        """Whether the list exists."""
-        return list_id in self._state.lists
+        """Whether the list exists and is not deleted (tasks can be put in it)."""
+        lst = self._state.lists.get(list_id)
+        return lst is not None and not lst.deleted
 
     def upload(self, name: str, content: bytes, uploader_id: int) -> FileRecord:
         """Store an uploaded file; attach it later by its guid."""
@@ -387,7 +419,13 @@ class PyrusBackend(Accounts, OrgAdmin):
         emit: bool = True,
         as_author: bool = False,
     ) -> Task:
-        """Create a task; field values are validated by the comment engine.
+        """Create a task, with its first comment; field values are validated by the comment
+        engine.
+
+        The creation comment is the author's and records what the creation set; on a task
+        without a form the responsible and the author become participants
+        (:mod:`pyrus_mock.engine.creation`). ``approvals`` given here are the comment's
+        ``approvals_added``; without them a form task takes its steps' default approvers.
 
         With ``as_author`` (``POST /tasks``) field values may only link tasks and attach files
         the author may see (D10); without it (the test-data builders) anything may be linked.
@@ -395,6 +433,16 @@ class PyrusBackend(Accounts, OrgAdmin):
         Raises:
             CommentRejected: a field value Pyrus would refuse.
         """
+        from .engine.creation import creation_comment, simple_task_participants
+
+        explicit_approvals = approvals
+        participants_added: list[int] = []
+        if form is None:
+            participants_added = simple_task_participants(
+                responsible_id, author_id, participant_ids
+            )
+            participant_ids = participants_added
+        snapshots: list[tuple[int, Any, int | None]] = []
         with self.lock:
             now = self.now()
             task = Task(
@@ -438,12 +486,25 @@ class PyrusBackend(Accounts, OrgAdmin):
                     directory: Directory = self
                     if as_author:
                         directory = SeenBy(self, self.person(author_id), task)
-                    problems = write_initial_fields(task, form, fields, directory)
+                    problems = write_initial_fields(
+                        task, form, fields, directory, snapshots=snapshots
+                    )
                     errors = errors_of(problems)
                     if errors:
                         from .errors import CommentRejected
 
                         raise CommentRejected(errors)
+            task.comments.append(
+                creation_comment(
+                    task,
+                    self.ids.next("comment"),
+                    now,
+                    participants_added=participants_added,
+                    field_updates=snapshots,
+                    approvals_added=explicit_approvals,
+                    subscribers_added=subscriber_ids,
+                )
+            )
             self._state.tasks[task.id] = task
         if emit:
             self._emit(TaskEvent("created", task, author_id))
@@ -572,6 +633,28 @@ class PyrusBackend(Accounts, OrgAdmin):
         self._emit(TaskEvent("comment", task, author.id, comment, closed, depth, before))
         return comment
 
+    def comment_many(
+        self, items: Sequence[tuple[Task, Mapping[str, Any]]], author: Person
+    ) -> list[Comment]:
+        """Apply CreateComment requests on several tasks as ``author``: all or none
+        (:mod:`pyrus_mock.engine.batch`); bots hear of each comment after the lock is released.
+
+        Raises:
+            CommentRejected: a request has errors (paths ``/comments/<i>/comment/...``).
+        """
+        from .engine.batch import apply_all
+
+        with self.lock:
+            before = [(t.is_closed, self.inbox_ids(t)) for t, _ in items]
+            comments = apply_all(items, author, self)
+            events = [
+                TaskEvent("comment", t, author.id, c, t.is_closed and not was, 0, inbox)
+                for (t, _), c, (was, inbox) in zip(items, comments, before, strict=True)
+            ]
+        for event in events:
+            self._emit(event)
+        return comments
+
     def rate_check(self, person_id: int) -> RateState:
         """Count one request for ``person_id`` against the rate limit (D11)."""
         limit, window = self.settings.rate_limit, self.settings.rate_window
@@ -585,10 +668,47 @@ class PyrusBackend(Accounts, OrgAdmin):
             return RateState(limit, max(0, limit - rate.count), reset, rate.count > limit)
 
     def record_api_call(self, call: ApiCall) -> None:
-        """Remember an API request for transcripts."""
-        self._state.api_calls.append(call)
+        """Remember an API request for transcripts.
+
+        At most ``max_api_calls_recorded`` calls are kept: the oldest are dropped and counted
+        (:attr:`api_calls_dropped`), so a long run or a flood of requests keeps memory flat.
+        """
+        with self.lock:
+            state = self._state
+            state.api_calls.append(call)
+            state.api_calls_total += 1
+            excess = len(state.api_calls) - self.settings.max_api_calls_recorded
+            for _ in range(max(0, excess)):
+                state.api_calls.popleft()
+            state.api_calls_dropped += max(0, excess)
 
     @property
     def api_calls(self) -> list[ApiCall]:
-        """Every API request served since the last reset, in order."""
-        return self._state.api_calls
+        """The API requests served since the last reset, oldest first (a copy).
+
+        Only the newest ``max_api_calls_recorded`` are kept; :attr:`api_calls_dropped` counts
+        the older ones.
+        """
+        with self.lock:
+            return list(self._state.api_calls)
+
+    @property
+    def api_calls_dropped(self) -> int:
+        """How many older API calls were dropped from :attr:`api_calls` (setting
+        ``max_api_calls_recorded``) since the last reset."""
+        return self._state.api_calls_dropped
+
+    @property
+    def api_calls_total(self) -> int:
+        """How many API calls were recorded since the last reset, dropped ones included: a mark
+        to pass to :meth:`api_calls_since`."""
+        return self._state.api_calls_total
+
+    def api_calls_since(self, mark: int) -> list[ApiCall]:
+        """The recorded API calls made after :attr:`api_calls_total` was ``mark`` (those still
+        kept)."""
+        with self.lock:
+            state = self._state
+            count = min(len(state.api_calls), max(0, state.api_calls_total - mark))
+            calls = state.api_calls
+            return [calls[i] for i in range(len(calls) - count, len(calls))]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import InvalidArgument
-from .model import FIELD_TYPES, Choice, FieldDef, FormStep
+from .model import FIELD_TYPES, READ_ONLY_TYPES, Choice, FieldDef, FormStep
 
 __all__ = ["parse_fields", "parse_steps"]
 
@@ -38,6 +38,7 @@ _FIELD_KEYS = {
     "multiline",
     "text",
     "value",
+    "default",
 }
 
 
@@ -137,6 +138,14 @@ def _parse_field(
         text=str(spec.get("text", spec.get("value", "")) if ftype == "note" else ""),
     )
     _register(fd, by_id, used_ids)
+    if spec.get("default") is not None:
+        if ftype in READ_ONLY_TYPES or ftype in ("table", "title") or table_id is not None:
+            raise InvalidArgument(
+                f"{where}.default",
+                f"a {ftype} field{' in a table' if table_id is not None else ''} takes no default",
+                "defaults on writable fields outside tables (text, number, choice, person, ...)",
+            )
+        fd.default = spec["default"]
     if ftype == "catalog":
         catalog = spec.get("catalog", spec.get("catalog_id", info.get("catalog_id")))
         catalog_id = getattr(catalog, "id", catalog)
@@ -276,7 +285,12 @@ def parse_steps(
             if not isinstance(approvers, (list, tuple)):
                 approvers = [approvers]
             ids = [resolve_person(p, f"{where}.approvers[{i}]") for i, p in enumerate(approvers)]
-            out.append(FormStep(int(step.get("step", number)), str(name), ids))
+            due = step.get("due_minutes")
+            if due is not None and (not isinstance(due, int) or isinstance(due, bool) or due < 1):
+                raise InvalidArgument(
+                    f"{where}.due_minutes", repr(due), "minutes allowed on the step, an int >= 1"
+                )
+            out.append(FormStep(int(step.get("step", number)), str(name), ids, due))
         else:
             raise InvalidArgument(
                 where, repr(step), '"Step name" or {"name": "Review", "approvers": [bot]}'

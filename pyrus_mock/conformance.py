@@ -37,7 +37,7 @@ import json
 import secrets
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -224,8 +224,10 @@ def check_bot(
     *,
     on_key_reset: Callable[[str], object] | None = None,
     latency_budget: float = 10.0,
-    task: Task | None = None,
+    task: Task | Mapping[str, Any] | None = None,
     progress: Callable[[str], object] | None = None,
+    form: Form | Mapping[str, Any] | None = None,
+    bot_settings: str | None = None,
     fuzz: int = 0,
     fuzz_form: Form | None = None,
     fuzz_seed: int | None = None,
@@ -241,13 +243,20 @@ def check_bot(
             ``key_reset`` check is skipped. Afterwards the bot keeps the new key.
         latency_budget: seconds a genuine call may take (Pyrus allows 60; the default is
             stricter). Also the timeout of every call.
-        task: the task the calls are about; by default a new one on a one-step form whose
-            approver is the bot.
+        task: the task the calls are about: a Task, or the JSON of ``GET /tasks/{id}`` saved
+            from real Pyrus (loaded with its field values, see :mod:`pyrus_mock.saved`; the bot
+            approves its current step). By default a new one on a one-step form whose approver
+            is the bot.
         progress: called with a line of text as each check starts and ends.
+        form: the task's form, for a bot that needs its own: a Form, or the JSON of
+            ``GET /forms/{id}`` saved from real Pyrus (loaded keeping its ids). Without
+            ``task``, the calls are about a new task of this form with no values.
+        bot_settings: the bot's Settings text for the calls (``bot_settings`` in the payload);
+            the bot keeps it afterwards.
         fuzz: also send this many generated tasks (:mod:`pyrus_mock.fuzz`, needs Hypothesis):
             the report gets a ``fuzz`` check and ``report.fuzz`` holds the shrunk failures.
-        fuzz_form: the form of the generated tasks (default: the bot's form, else generated
-            forms).
+        fuzz_form: the form of the generated tasks (default: the form of ``task`` or ``form``,
+            else the first form with the bot among a step's approvers, else generated forms).
         fuzz_seed: a seed for a reproducible fuzzing run (default: random).
 
     Returns:
@@ -255,6 +264,7 @@ def check_bot(
 
     Raises:
         InvalidArgument: ``bot`` is not a bot of ``mock``, or ``latency_budget`` is not positive.
+        SavedJsonError: a saved form or task the fake cannot load (the message says where).
     """
     from .errors import InvalidArgument
 
@@ -269,11 +279,17 @@ def check_bot(
             "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",
             "an enabled bot with a URL: bot.restore() / bot.enable() / bot.update(url=...)",
         )  # fmt: skip
-    if fuzz:  # the bot's form, before the checks add theirs
+    if bot_settings is not None:
+        bot.update(settings=bot_settings)
+    from .saved import task_for_check
+
+    chosen = task_for_check(mock, bot, form=form, task=task)
+    if fuzz and fuzz_form is None:  # the form of the given task, else the bot's form
         from .fuzz import bots_form
 
-        fuzz_form = fuzz_form or bots_form(mock, bot)
-    report = _Runner(mock, bot, on_key_reset, latency_budget, task, progress).run()
+        found = mock.backend.find_form(chosen.form_id) if chosen and chosen.form_id else None
+        fuzz_form = found or bots_form(mock, bot)  # before the checks add their own form
+    report = _Runner(mock, bot, on_key_reset, latency_budget, chosen, progress).run()
     if fuzz:
         _add_fuzz(report, mock, bot, fuzz, fuzz_form, fuzz_seed, latency_budget, progress)
     return report
@@ -410,10 +426,10 @@ class _Runner:
     def _post(self, body: bytes, token: str, headers: dict[str, str]) -> _Exchange:
         backend = self.mock.backend
         with backend.lock:
-            before = len(backend.api_calls)
+            before = backend.api_calls_total
         result = self.mock.dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
         with backend.lock:
-            during = list(backend.api_calls[before:])
+            during = backend.api_calls_since(before)
         tail = token[-4:]
         mine = [
             c for c in during

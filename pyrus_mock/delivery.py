@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import _json, serialize
 from ._httpclient import BotHttpClient, HttpResult
 from .engine.violations import Violation, errors_of
+from .envelope import Refusal
 from .errors import CommentRejected
 
 if TYPE_CHECKING:
@@ -185,6 +186,10 @@ class Dispatcher:
         self._http = BotHttpClient()
         self._lock = threading.Lock()
         self.deliveries: list[Delivery] = []
+        #: Older deliveries dropped from :attr:`deliveries` (setting ``max_deliveries_recorded``).
+        self.deliveries_dropped = 0
+        #: Attempts made since the reset (dropped deliveries' included).
+        self.attempts_made = 0
         self._seq = 0
         # Keyed by the delivery itself (identity), not its id: ids start over after reset().
         self._retries: dict[Delivery, Scheduled] = {}
@@ -198,7 +203,19 @@ class Dispatcher:
                 scheduled.cancel()
             self._retries = {}
             self.deliveries = []
+            self.deliveries_dropped = 0
+            self.attempts_made = 0
             self._seq = 0
+
+    @property
+    def last_id(self) -> int:
+        """The id of the newest delivery (0 before the first): a mark for :meth:`since`."""
+        return self._seq
+
+    def since(self, mark: int) -> list[Delivery]:
+        """The recorded deliveries made after :attr:`last_id` was ``mark`` (those still kept)."""
+        with self._lock:
+            return [d for d in self.deliveries if d.id > mark]
 
     def close(self) -> None:
         """Close pooled connections to bots."""
@@ -265,7 +282,7 @@ class Dispatcher:
                     now=backend.clock.time(),
                 ),
             }
-            if bot.settings:
+            if bot.settings or not settings.omit_empty_bot_settings:
                 payload["bot_settings"] = bot.settings
             if not value:
                 del payload["access_token"]
@@ -335,6 +352,8 @@ class Dispatcher:
         if number == 1:
             delivery.first_attempt_at = backend.clock.time()  # exact: now() drops fractions
         delivery.attempts.append(attempt)
+        with self._lock:
+            self.attempts_made += 1
         delivery.state = "in_flight"
         try:
             result: HttpResult = self._http.post(
@@ -390,11 +409,9 @@ class Dispatcher:
     def _refresh_token(self, delivery: Delivery, task: Task, bot: BotAccount) -> None:
         """A retry must carry a token that still works: after a key reset with
         ``revoke_tokens_on_reset`` (or an expiry) the body is rebuilt with a fresh token."""
-        from .api.errors import ApiError
-
         try:
             self.backend.resolve_token(delivery.access_token)
-        except ApiError:
+        except Refusal:
             delivery.body, delivery.access_token = self.build_body(
                 task, bot, event=delivery.event, depth=delivery.depth
             )
@@ -506,6 +523,10 @@ class Dispatcher:
                 retry_delays=retry_delays,
             )
             self.deliveries.append(delivery)
+            excess = len(self.deliveries) - self.backend.settings.max_deliveries_recorded
+            if excess > 0:  # the oldest go; a pending retry of one still runs
+                del self.deliveries[:excess]
+                self.deliveries_dropped += excess
         return delivery
 
     def _record_chain_limit(self, task: Task, bot: BotAccount, kind: str, depth: int) -> Delivery:

@@ -24,8 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .api.control_json import delivery_json
 from .clock import VirtualClock
+from .control.wire import delivery_json
 from .examples.bot import ExampleBot
 from .mock import PyrusMock
 
@@ -227,7 +227,7 @@ def _check(condition: bool, problem: str) -> None:
 
 
 def _bot_api_calls(mock: PyrusMock, bot: Bot, since: int) -> list[Any]:
-    return [c for c in mock.backend.api_calls[since:] if c.person_id == bot.id]
+    return [c for c in mock.backend.api_calls_since(since) if c.person_id == bot.id]
 
 
 def run(
@@ -314,7 +314,7 @@ def _scenario(
     )
     p.heading("A task reaches the bot")
     p(f"form “{form.name}”: step 1 “Bot check” → {bot.name}, step 2 “Accounting” → Ivan Petrov")
-    calls_before = len(mock.backend.api_calls)
+    calls_before = mock.backend.api_calls_total
     task = mock.create_task(
         form=form,
         fields={"u_amount": 120.5, "u_purpose": "Team lunch"},

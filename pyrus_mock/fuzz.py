@@ -49,6 +49,8 @@ class FuzzFailure:
         form: the generated form it belongs to; None for the bot's own form.
         form_name: the form's name (and id), for the bot's own form.
         users: e-mails of users the task's person fields name (created by the fuzzer).
+        bot_approves: the task was created with ``approvals=[[bot]]`` (the form's step 1 is
+            not the bot's by default).
     """
 
     kind: str
@@ -57,6 +59,7 @@ class FuzzFailure:
     form: FormSpec | None = None
     form_name: str = ""
     users: tuple[str, ...] = ()
+    bot_approves: bool = False
 
     def to_test(self) -> str:
         """A pytest test that recreates the task and asserts the bot handles it."""
@@ -76,7 +79,8 @@ class FuzzFailure:
                 f"    form = ...  # the bot's form {self.form_name}, as your tests create it"
             )
         lines.append("    pyrus_mock.settings = pyrus_mock.settings.replace(auto_deliver=False)")
-        lines += ["    " + line for line in self.task.to_python().splitlines()]
+        approvals = "[[bot]]" if self.bot_approves else None
+        lines += ["    " + line for line in self.task.to_python(approvals=approvals).splitlines()]
         lines += [
             "    delivery = pyrus_mock.deliver(task, bot)",
             "    assert delivery.ok, delivery.summary()",
@@ -233,7 +237,7 @@ def fuzz_bot(
         report.examples += 1
         try:
             with _no_auto_delivery(mock):
-                task = task_spec.create(mock, target)
+                task = task_spec.create(mock, target, **_approver(target, bot))
             sender.call(task)
         except _Failed as failure:
             report.failing_examples[failure.kind] += 1
@@ -244,7 +248,7 @@ def fuzz_bot(
                 users = tuple(sorted(_emails(task_spec.fields)))
                 report.failures.append(FuzzFailure(
                     failure.kind, failure.reason, task_spec, form_spec, name,
-                    users if form is None else (),
+                    users if form is None else (), bool(_approver(target, bot)),
                 ))  # fmt: skip
                 say(f"fuzz: {failure.kind}: {failure.reason}")
             raise
@@ -267,6 +271,15 @@ def fuzz_bot(
     return report
 
 
+def _approver(form: Form, bot: Bot) -> dict[str, Any]:
+    """``approvals=[[bot]]`` when the bot does not approve step 1 of ``form`` by default (a
+    form given by the test, or loaded from real Pyrus): Pyrus calls a bot whose step it is."""
+    first = next((step for step in form.steps if step.number == 1), None)
+    if first is not None and bot.id in first.approver_ids:
+        return {}
+    return {"approvals": [[bot]]}
+
+
 def _trim(mock: PyrusMock, sender: _Sender, form: Form, spec: TaskSpec,
           failure: _Failed) -> tuple[TaskSpec, _Failed]:  # fmt: skip
     """Finish Hypothesis's shrinking: drop each field (and the text) that the failure does not
@@ -287,7 +300,7 @@ def _trim(mock: PyrusMock, sender: _Sender, form: Form, spec: TaskSpec,
             continue
         try:
             with _no_auto_delivery(mock):
-                task = smaller.create(mock, form)
+                task = smaller.create(mock, form, **_approver(form, sender.bot))
             sender.call(task)
         except _Failed as again:
             if again.kind == failure.kind:

@@ -1,4 +1,4 @@
-"""Serve ``requests`` calls to Pyrus's cloud hosts from the fake, in-process.
+"""Serve ``requests`` and ``httpx`` calls to Pyrus's cloud hosts from the fake, in-process.
 
 :class:`Interceptor` holds a **private** ``responses.RequestsMock`` (never responses' module-level
 default mock). While it is active, every request ``requests`` sends to ``api.pyrus.com``,
@@ -19,6 +19,14 @@ Living with your own ``responses`` mocks:
 * The patch is process-wide, like every ``responses`` mock: requests sent by other threads while
   the interceptor is active (a bot's server thread, say) are intercepted too, which is what a bot
   calling Pyrus back needs. The app is thread-safe.
+
+``httpx`` (sync and async clients; aiopyrus is built on it) is covered too when it is installed,
+by patching its two default transport classes for the intercepted hosts only (see
+:mod:`pyrus_mock._intercept_httpx` for how and why). httpx stays optional: it is imported when an
+interceptor starts, and nothing happens without it. Both libraries go through one function,
+:func:`call_wsgi`, so a reply is the same whichever client asked. Pyrus URLs are answered
+before httpcore is reached, so a ``respx`` mock (its default mocker patches httpcore) only sees
+the other URLs.
 """
 
 from __future__ import annotations
@@ -35,12 +43,14 @@ from urllib.parse import unquote_to_bytes, urlsplit
 import responses
 from requests.adapters import HTTPAdapter
 
+from ._intercept_httpx import HttpxPatch
+
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
     from requests import PreparedRequest
 
-__all__ = ["PYRUS_HOSTS", "Interceptor"]
+__all__ = ["PYRUS_HOSTS", "Interceptor", "call_wsgi", "wsgi_environ"]
 
 #: The host names of Pyrus's cloud that are served by the fake.
 PYRUS_HOSTS = ("api.pyrus.com", "accounts.pyrus.com", "files.pyrus.com")
@@ -69,7 +79,7 @@ def _body_bytes(body: object) -> bytes:
 
 
 class Interceptor:
-    """Route ``requests`` traffic for Pyrus's hosts to a WSGI app, in-process.
+    """Route ``requests`` and ``httpx`` traffic for Pyrus's hosts to a WSGI app, in-process.
 
     A context manager; also :meth:`start` / :meth:`stop`. Usually obtained from
     :meth:`pyrus_mock.PyrusMock.intercept`::
@@ -95,6 +105,7 @@ class Interceptor:
         self._other_url = re.compile(rf"(?!{pyrus})", re.IGNORECASE)
         self._lock = threading.Lock()
         self._mock: responses.RequestsMock | None = None
+        self._httpx = HttpxPatch(self._pyrus_url.match, self._serve_httpx)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -103,11 +114,18 @@ class Interceptor:
         """Whether requests are being intercepted now."""
         return self._mock is not None
 
+    @property
+    def clients(self) -> tuple[str, ...]:
+        """The HTTP libraries intercepted now: ``requests``, plus ``httpx`` when installed."""
+        if self._mock is None:
+            return ()
+        return ("requests", "httpx") if self._httpx.active else ("requests",)
+
     def start(self) -> Interceptor:
         """Start intercepting (idempotent); returns self.
 
         The ``send`` found now (requests' own, or another active ``responses`` mock's) is where
-        non-Pyrus URLs are passed on to.
+        non-Pyrus URLs are passed on to; likewise httpx's transport methods found now.
         """
         with self._lock:
             if self._mock is not None:
@@ -121,12 +139,14 @@ class Interceptor:
             mock.add_passthru(self._other_url)
             mock.start()
             self._mock = mock
+            self._httpx.start()
         return self
 
     def stop(self) -> None:
         """Stop intercepting (idempotent)."""
         with self._lock:
             mock, self._mock = self._mock, None
+            self._httpx.stop()
         if mock is not None:
             mock.stop(allow_assert=False)
             mock.reset()
@@ -144,66 +164,98 @@ class Interceptor:
 
     # -- serving -------------------------------------------------------------------------------
 
-    def _environ(self, request: PreparedRequest) -> WSGIEnvironment:
-        """A PEP 3333 environ for ``request``, built by hand (EnvironBuilder is ~10x slower)."""
-        url = urlsplit(request.url or "")
-        scheme = (url.scheme or "https").lower()
-        data = _body_bytes(request.body)
-        environ: WSGIEnvironment = {
-            "REQUEST_METHOD": (request.method or "GET").upper(),
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote_to_bytes(url.path or "/").decode("latin-1"),
-            "QUERY_STRING": url.query,
-            "SERVER_NAME": url.hostname or "",
-            "SERVER_PORT": str(url.port) if url.port else _DEFAULT_PORTS.get(scheme, "443"),
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_HOST": url.netloc,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": scheme,
-            "wsgi.input": io.BytesIO(data),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-        chunked = False
-        for name, value in request.headers.items():
-            key = name.upper().replace("-", "_")
-            if key == "TRANSFER_ENCODING" and "chunked" in value.lower():
-                chunked = True
-            if key not in _SPECIAL_HEADERS:
-                key = "HTTP_" + key
-                if key == "HTTP_HOST":
-                    continue
-            environ[key] = value
-        if chunked:
-            # As a real server does: no length, the stream ends where the body ends.
-            environ.pop("CONTENT_LENGTH", None)
-            environ["wsgi.input_terminated"] = True
-        else:
-            environ["CONTENT_LENGTH"] = str(len(data))
-        return environ
-
     def _serve(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         """The responses callback: run the app and hand back status, headers and body."""
-        reply: list[Any] = []
-
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
-        ) -> Any:
-            reply[:] = [status, headers]
-            return None
-
-        result = self.app(self._environ(request), start_response)
-        try:
-            payload = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        status, headers = reply
-        if request.method == "HEAD":
-            payload = b""  # as a server sends it: the headers of GET, no body
+        status, headers, payload = call_wsgi(
+            self.app,
+            request.method or "GET",
+            request.url or "",
+            request.headers.items(),
+            _body_bytes(request.body),
+        )
         # The app never repeats a header name, so a dict (what responses types) loses nothing.
-        return int(status.split(" ", 1)[0]), dict(headers), payload
+        return status, dict(headers), payload
+
+    def _serve_httpx(
+        self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The httpx transports' hook: the same WSGI call as :meth:`_serve`."""
+        return call_wsgi(self.app, method, url, headers, body)
+
+
+def wsgi_environ(
+    method: str, url: str, headers: Iterable[tuple[str, str]], data: bytes
+) -> WSGIEnvironment:
+    """A PEP 3333 environ for one request, built by hand (EnvironBuilder is ~10x slower)."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "https").lower()
+    environ: WSGIEnvironment = {
+        "REQUEST_METHOD": (method or "GET").upper(),
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"),
+        "QUERY_STRING": parts.query,
+        "SERVER_NAME": parts.hostname or "",
+        "SERVER_PORT": str(parts.port) if parts.port else _DEFAULT_PORTS.get(scheme, "443"),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": parts.netloc,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    chunked = False
+    for name, value in headers:
+        key = name.upper().replace("-", "_")
+        if key == "TRANSFER_ENCODING" and "chunked" in value.lower():
+            chunked = True
+        if key not in _SPECIAL_HEADERS:
+            key = "HTTP_" + key
+            if key == "HTTP_HOST":
+                continue
+            if key in environ:  # a repeated header: joined, as a server does
+                value = f"{environ[key]},{value}"
+        environ[key] = value
+    if chunked:
+        # As a real server does: no length, the stream ends where the body ends.
+        environ.pop("CONTENT_LENGTH", None)
+        environ["wsgi.input_terminated"] = True
+    else:
+        environ["CONTENT_LENGTH"] = str(len(data))
+    return environ
+
+
+def call_wsgi(
+    app: WSGIApplication,
+    method: str,
+    url: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Run ``app`` on one request in this thread; returns status, headers and the whole body.
+
+    The one code path of every in-process client (``requests`` through responses, ``httpx``
+    through its transports). A ``HEAD`` reply carries no body, as a server sends it.
+    """
+    reply: list[Any] = []
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Any:
+        reply[:] = [status, headers]
+        return None
+
+    result = app(wsgi_environ(method, url, headers, body), start_response)
+    try:
+        payload = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status, reply_headers = reply
+    if method.upper() == "HEAD":
+        payload = b""
+    return int(status.split(" ", 1)[0]), list(reply_headers), payload

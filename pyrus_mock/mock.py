@@ -7,7 +7,7 @@ It owns one :class:`~pyrus_mock.backend.PyrusBackend` (all state), builds test d
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._mock_data import DataBuilders, parse_rights
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     import trustme
+    from _typeshed.wsgi import WSGIApplication
 
     from .bots import Bot
     from .conformance import ConformanceReport
@@ -86,7 +87,7 @@ class PyrusMock(DataBuilders):
         self._trust_context: ssl.SSLContext | None = self._checked_trust(trust)
         self._bot_servers: list[TLSServer] = []
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
-        self._started_with: tuple[str, int, str | None, tuple[str, ...]] = ("", 0, None, ())
+        self._started_with: tuple[Any, ...] = ("", 0, (), ())
         self.dispatcher = Dispatcher(
             self.backend, self._bot_client_context, self._payload_files_url
         )
@@ -141,8 +142,8 @@ class PyrusMock(DataBuilders):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        admin_token: str | None = None,
         cert_hosts: Sequence[str] = (),
+        mounts: Mapping[str, WSGIApplication] | None = None,
     ) -> PyrusMock:
         """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self.
 
@@ -152,24 +153,25 @@ class PyrusMock(DataBuilders):
         Args:
             host: the address to listen on (``pyrus-mock serve --host``).
             port: the port; 0 picks a free one.
-            admin_token: also serve the control plane under ``/_mock/`` behind this token
-                (what ``pyrus-mock serve`` does); see :mod:`pyrus_mock.api.control`.
             cert_hosts: more names or addresses the server certificate covers, besides
                 ``localhost``, ``127.0.0.1`` and ``host`` (``pyrus-mock serve --cert-host``), e.g.
                 ``"host.docker.internal"`` for a bot in a container; see :attr:`cert_hosts`.
+            mounts: more WSGI apps served beside the API, by path prefix (werkzeug's
+                ``DispatcherMiddleware``), e.g. ``{"/_mock": ControlPlane(fake, token)}`` for
+                the control plane (:mod:`pyrus_mock.control`, what ``pyrus-mock serve`` does).
 
         Raises:
             InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address, or
                 the server already runs with other arguments.
         """
-        wanted = (host, port, admin_token, tuple(cert_hosts))
+        wanted = (host, port, tuple(cert_hosts), tuple((mounts or {}).items()))
         if self._server is not None and wanted != self._started_with:
             running = self._server
             raise InvalidArgument(
                 "start",
                 f"the server already runs on {running.host}:{running.port} (started with host="
                 f"{self._started_with[0]!r}, port={self._started_with[1]}, cert_hosts="
-                f"{list(self._started_with[3])}), so host={host!r}, port={port}, cert_hosts="
+                f"{list(self._started_with[2])}), so host={host!r}, port={port}, cert_hosts="
                 f"{list(cert_hosts)} would not apply",
                 "call stop() first, then start(...) with the new arguments",
             )
@@ -178,13 +180,14 @@ class PyrusMock(DataBuilders):
 
             hosts = server_hosts(host, [check_cert_host(name) for name in cert_hosts])
             context = self.ca.server_context(*hosts)
-            if admin_token is not None:
-                from .api import create_app
-                from .api.control import ControlPlane
+            app: WSGIApplication = self.app
+            if mounts:
+                from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-                self._app = create_app(self.backend, control=ControlPlane(self, admin_token))
-            app = self.app
-            server = TLSServer(app, context, host=host, port=port, name="pyrus-api")
+                app = DispatcherMiddleware(app, dict(mounts))
+            server = TLSServer(
+                app, context, host=host, port=port, name="pyrus-api", **self._server_limits()
+            )
             server.start()  # a failed bind leaves the fake unstarted, not holding a dead server
             self._server = server
             self._cert_hosts = hosts
@@ -235,7 +238,8 @@ class PyrusMock(DataBuilders):
 
             raise PyrusMockError(
                 "the HTTPS server is not running; call pyrus_mock.start() (or use "
-                "`with PyrusMock() as pyrus_mock:`), or use pyrus_mock.intercept() for requests"
+                "`with PyrusMock() as pyrus_mock:`), or use pyrus_mock.intercept() for requests "
+                "or httpx"
             )
         return self._server
 
@@ -260,10 +264,12 @@ class PyrusMock(DataBuilders):
         return self.base_url + "/"
 
     def intercept(self) -> Interceptor:
-        """Route ``requests`` calls to api/accounts/files.pyrus.com to this fake, in-process.
+        """Route ``requests`` and ``httpx`` calls to api/accounts/files.pyrus.com here, in-process.
 
-        A context manager holding a private ``responses.RequestsMock``; every other URL passes
-        through untouched. ``with pyrus_mock.intercept(): PyrusAPI(login, key).get_task(id)``.
+        A context manager holding a private ``responses.RequestsMock`` and, when httpx is
+        installed, patching httpx's default transports (sync and async clients, aiopyrus
+        included); every other URL passes through untouched.
+        ``with pyrus_mock.intercept(): PyrusAPI(login, key).get_task(id)``.
         """
         from .intercept import Interceptor
 
@@ -412,8 +418,21 @@ class PyrusMock(DataBuilders):
 
     @property
     def deliveries(self) -> list[Delivery]:
-        """Every delivery since the last reset, in order."""
+        """The deliveries since the last reset, in order: the newest ``max_deliveries_recorded``
+        (:attr:`deliveries_dropped` counts the older ones)."""
         return list(self.dispatcher.deliveries)
+
+    @property
+    def deliveries_dropped(self) -> int:
+        """Older deliveries dropped from :attr:`deliveries` since the last reset (setting
+        ``max_deliveries_recorded``); the transcript says so too."""
+        return self.dispatcher.deliveries_dropped
+
+    @property
+    def api_calls_dropped(self) -> int:
+        """Older API calls dropped from ``backend.api_calls`` since the last reset (setting
+        ``max_api_calls_recorded``); the transcript says so too."""
+        return self.backend.api_calls_dropped
 
     def deliver(self, task: Task | int, to: Bot | int, *, event: str = "comment") -> Delivery:
         """Call the bot ``to`` about ``task`` now (attempt 1); retries run on the clock.
@@ -444,7 +463,9 @@ class PyrusMock(DataBuilders):
 
         @contextmanager
         def serving() -> Iterator[str]:
-            server = TLSServer(app, self.ca.server_context(*hosts), name="bot")
+            server = TLSServer(
+                app, self.ca.server_context(*hosts), name="bot", **self._server_limits()
+            )
             server.start()
             self._bot_servers.append(server)
             try:
@@ -455,6 +476,14 @@ class PyrusMock(DataBuilders):
                 server.stop(raise_errors=True)
 
         return serving()
+
+    def _server_limits(self) -> dict[str, Any]:
+        """The settings a new HTTPS server of this fake takes (cap and request deadline)."""
+        settings = self.settings
+        return {
+            "max_connections": settings.server_max_connections,
+            "request_timeout": settings.server_request_timeout,
+        }
 
     def stop_bot_servers(self) -> None:
         """Stop every server started by :meth:`serve_bot` that is still running."""
@@ -492,10 +521,11 @@ class PyrusMock(DataBuilders):
 
         Options: ``on_key_reset`` (a callable giving the bot its new key; without it the
         key-reset check is skipped), ``latency_budget`` (seconds, default 10), ``task`` (the
-        task the calls are about; a new one by default), ``progress`` (called with a line per
-        check), ``fuzz`` (also send that many generated tasks, :mod:`pyrus_mock.fuzz`), with
-        ``fuzz_form`` and ``fuzz_seed``. ``pyrus_mock.check_bot(bot).assert_passed()`` fails
-        with the table.
+        task the calls are about, or saved ``GET /tasks/{id}`` JSON; a new one by default),
+        ``form`` (the bot's form, or saved ``GET /forms/{id}`` JSON), ``bot_settings`` (the
+        Settings text sent), ``progress`` (called with a line per check), ``fuzz`` (also send
+        that many generated tasks, :mod:`pyrus_mock.fuzz`), with ``fuzz_form`` and
+        ``fuzz_seed``. ``pyrus_mock.check_bot(bot).assert_passed()`` fails with the table.
         """
         from .conformance import check_bot
 

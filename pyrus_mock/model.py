@@ -301,6 +301,10 @@ class FieldDef:
     text: str = ""
     #: Set on table columns: the table's id (cells are written through the table).
     table_id: int | None = None
+    #: The template's default value, in the write shape of ``POST /tasks`` ``fields``: written
+    #: into tasks created with ``fill_defaults`` that give the field no value. The fake's own
+    #: (never serialised: the clients' FormFieldInfo has no such member). None: no default.
+    default: Any = None
 
     def __repr__(self) -> str:
         code = f" code={self.code}" if self.code else ""
@@ -314,6 +318,9 @@ class FormStep:
     number: int
     name: str
     approver_ids: list[int] = field(default_factory=list)
+    #: Minutes a task may spend on this step from entering it; past that it is overdue on the
+    #: step (the register's ``due_filter``). None: the step has no deadline.
+    due_minutes: int | None = None
 
 
 @dataclass(slots=True, eq=False, repr=False)
@@ -325,6 +332,9 @@ class Form:
     fields: list[FieldDef] = field(default_factory=list)
     steps: list[FormStep] = field(default_factory=list)
     deleted_or_closed: bool = False
+    #: Waiting tasks of this form show in the inbox as one group (``task_groups`` of
+    #: ``GET /inbox``, named after the form) instead of among the inbox's own ``tasks``.
+    inbox_group: bool = False
     #: Every field, nested ones included, by id (kept in sync by the backend).
     by_id: dict[int, FieldDef] = field(default_factory=dict)
 
@@ -374,6 +384,11 @@ class Catalog:
     items: list[CatalogItem] = field(default_factory=list)
     version: int = 1
     deleted: bool = False
+    source_type: str = "default"  # a value of the clients' SourceType enums
+    external_id: str = ""
+    external_version: int = 0
+    #: Who may change the catalog besides Configuration managers.
+    supervisors: list[int] = field(default_factory=list)
 
     def item(self, item_id: int) -> CatalogItem | None:
         """The item with that id, if present."""
@@ -592,8 +607,18 @@ class Task:
 
 @dataclass(slots=True, eq=False)
 class TaskList:
-    """A list (project) tasks can be added to."""
+    """A list (project) tasks can be added to; deleted ones are kept, flagged."""
 
     id: int
     name: str
     parent_id: int | None = None
+    deleted: bool = False
+    list_type: str = "org_wide"  # or "private"
+    #: Who may change the list besides holders of ``EDIT_ORGANIZATION_PROJECTS``.
+    manager_ids: list[int] = field(default_factory=list)
+    member_ids: list[int] = field(default_factory=list)
+    color: str = ""
+    is_private: bool = False
+    version: int = 1
+    external_id: int | None = None
+    external_version: int | None = None

@@ -8,8 +8,8 @@ Fixtures:
   running, empty at the start of every test (one fake per session or xdist worker, reset).
 * ``bot_server`` (function): ``url = bot_server(app)`` serves a WSGI app (or an ASGI app, with
   ``pip install 'pyrus-mock[asgi]'``) over HTTPS until the test ends.
-* ``pyrus_requests`` (function): ``requests`` calls to the Pyrus hosts go to the fake
-  in-process for the test; yields the interceptor.
+* ``pyrus_requests`` (function): ``requests`` and ``httpx`` calls to the Pyrus hosts go to the
+  fake in-process for the test; yields the interceptor.
 
 Strict mode fails a test after it passed when the fake saw a reply with error-severity
 violations, a retry still pending, or an exception in a server thread; the
@@ -155,7 +155,7 @@ def bot_server(
 
 @pytest.fixture
 def pyrus_requests(pyrus_mock: PyrusMock) -> Iterator[Interceptor]:
-    """``requests`` to api/accounts/files.pyrus.com reach the fake in-process for this test."""
+    """``requests``/``httpx`` calls to api/accounts/files.pyrus.com reach the fake in-process."""
     with pyrus_mock.intercept() as interceptor:
         yield interceptor
 

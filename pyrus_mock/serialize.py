@@ -1,7 +1,9 @@
 """The one serialisation layer: domain records to Pyrus JSON shapes (contract §6).
 
 Conventions (D3, D11): empty values are omitted, never sent as ``null``; timestamps are exactly
-``YYYY-MM-DDThh:mm:ssZ``; dates ``YYYY-MM-DD``; ids are ints.
+``YYYY-MM-DDThh:mm:ssZ``; dates ``YYYY-MM-DD``; ids are ints. A ``creation_date`` field's
+value is a date by default (every official client parses it; the Python client parses nothing
+else), a timestamp with the setting ``creation_date_format="datetime"``.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ from typing import Any, Protocol
 from .model import (
     BotAccount,
     Catalog,
+    CatalogItem,
     Comment,
     FieldDef,
     FileRecord,
     Form,
     Person,
     Task,
+    TaskList,
 )
 
 __all__ = [
     "Lookup",
     "bot",
     "catalog",
+    "catalog_item",
     "comment",
     "field_def",
     "file",
@@ -33,6 +38,7 @@ __all__ = [
     "role",
     "task",
     "task_header",
+    "task_list",
     "timestamp",
 ]
 
@@ -58,6 +64,10 @@ class Lookup(Protocol):
 
     def find_task(self, task_id: int) -> Task | None:
         """The task with that id, or None."""
+        ...
+
+    def find_list(self, list_id: int) -> TaskList | None:
+        """The list (project) with that id, or None."""
         ...
 
 
@@ -143,20 +153,51 @@ def file(f: FileRecord, files_url: str = "") -> dict[str, Any]:
     return data
 
 
-def catalog(c: Catalog, *, items: Iterable[Any] | None = None) -> dict[str, Any]:
-    """A catalog with headers and items."""
+def catalog(c: Catalog, *, items: Iterable[CatalogItem] | None = None) -> dict[str, Any]:
+    """A catalog with headers and items (every item, deleted ones too, unless ``items``)."""
     chosen = c.items if items is None else list(items)
-    return {
+    data = {
         "catalog_id": c.id,
         "name": c.name,
         "version": c.version,
         "deleted": c.deleted,
-        "source_type": "user",
+        "source_type": c.source_type,
         "catalog_headers": [{"name": h.name, "type": h.type} for h in c.headers],
-        "items": [
-            {"item_id": i.id, "values": list(i.values), "deleted": i.deleted} for i in chosen
-        ],
+        "items": [catalog_item(i) for i in chosen],
     }
+    data.update(
+        _prune(
+            {
+                "external_id": c.external_id,
+                "external_version": c.external_version or None,
+                "supervisors": list(c.supervisors),
+            }
+        )
+    )
+    return data
+
+
+def catalog_item(i: CatalogItem) -> dict[str, Any]:
+    """A CatalogItem: ``{item_id, values, deleted}``."""
+    return {"item_id": i.id, "values": list(i.values), "deleted": i.deleted}
+
+
+def task_list(lst: TaskList) -> dict[str, Any]:
+    """A PlainTaskList; ``deleted``, ``list_type``, ``manager_ids`` and ``version`` always."""
+    data: dict[str, Any] = {
+        "id": lst.id,
+        "name": lst.name,
+        "deleted": lst.deleted,
+        "list_type": lst.list_type,
+        "has_form": False,
+        "manager_ids": list(lst.manager_ids),
+        "member_ids": list(lst.member_ids),
+        "version": lst.version,
+        "is_private": lst.is_private,
+    }
+    extra = {"parent_id": lst.parent_id, "color": lst.color, "external_id": lst.external_id}
+    data.update(_prune({**extra, "external_version": lst.external_version}))
+    return data
 
 
 def field_def(fd: FieldDef) -> dict[str, Any]:
@@ -218,16 +259,21 @@ def form(f: Form) -> dict[str, Any]:
     )
 
 
-def bot(b: BotAccount, p: Person) -> dict[str, Any]:
-    """A Bot object of the bots API (contract §1.4); the security key is never included."""
+def bot(b: BotAccount, p: Person, *, omit_empty_bot_settings: bool = False) -> dict[str, Any]:
+    """A Bot object of the bots API (contract §1.4); the security key is never included.
+
+    ``bot_settings`` is always present (``""`` when unset) unless ``omit_empty_bot_settings``
+    (the setting of that name).
+    """
+    settings = {} if omit_empty_bot_settings and not b.settings else {"bot_settings": b.settings}
     return {
+        **settings,
         **_prune(
             {
                 "id": p.id,
                 "name": p.first_name,
                 "hook_url": b.hook_url,
                 "login": b.login,
-                "bot_settings": b.settings,
                 "description": b.description,
                 "external_id": b.external_id,
                 "locale": b.locale,
@@ -280,7 +326,9 @@ def _value(
     if t == "note":
         return fd.text or None
     if t == "project":
-        return None
+        projects = [_project(ctx.lookup, i) for i in task.list_ids]
+        known = [p for p in projects if p is not None]
+        return {"projects": known} if known else None
     if t == "title":
         children = _fields(ctx, fd.children, values, durations, row_id)
         return _prune({"checkmark": raw, "fields": children}) or None
@@ -342,6 +390,19 @@ def _value(
     return raw
 
 
+def _project(lookup: Lookup, list_id: int, depth: int = 0) -> dict[str, Any] | None:
+    """A Project (``{id, name, parent?}``, the parent chain nested) for a list the task is in."""
+    lst = lookup.find_list(list_id)
+    if lst is None:
+        return None
+    data: dict[str, Any] = {"id": lst.id, "name": lst.name}
+    if lst.parent_id is not None and depth < 64:  # a cycle cannot recurse forever
+        parent = _project(lookup, lst.parent_id, depth + 1)
+        if parent is not None:
+            data["parent"] = parent
+    return data
+
+
 def _field(
     ctx: _Ctx,
     fd: FieldDef,
@@ -381,7 +442,7 @@ def task_fields(
     form_: Form,
     *,
     files_url: str = "",
-    creation_date_format: str = "datetime",
+    creation_date_format: str = "date",
 ) -> list[dict[str, Any]]:
     """The ``fields`` of a form task, with values (nested title/choice/table fields inline)."""
     ctx = _Ctx(lookup, t, files_url, creation_date_format)
@@ -415,7 +476,7 @@ def comment(
     t: Task,
     *,
     files_url: str = "",
-    creation_date_format: str = "datetime",
+    creation_date_format: str = "date",
 ) -> dict[str, Any]:
     """A TaskComment, with output names (``reassigned_to``, ``changed_step``, ...)."""
     field_updates: list[dict[str, Any]] = []
@@ -502,7 +563,7 @@ def task(
     comments: bool = True,
     only_last_comment: bool = False,
     files_url: str = "",
-    creation_date_format: str = "datetime",
+    creation_date_format: str = "date",
     now: float | None = None,
 ) -> dict[str, Any]:
     """A Task (``comments=False``) or TaskWithComments (contract §6.4)."""

@@ -11,11 +11,21 @@ written as a WSGI app. It is built for test speed:
 * :meth:`TLSServer.stop` wakes the accept loop through a socket pair instead of waiting for a
   poll interval, and shuts down idle keep-alive connections, so it takes a few milliseconds.
 
+It also holds up under abuse, with bounded threads and memory:
+
+* at most ``max_connections`` connections (256) are open: at the cap a new one takes the place of
+  the oldest that has no request with the app (idle keep-alive, in its handshake, or still
+  sending its head), so thousands of slow clients (slowloris) cannot lock others out; when every
+  connection has a request with the app, the new one is closed at once;
+* a client has ``request_timeout`` seconds (30) from the first byte of a request until its head
+  and body are in (a JSON 408 after that); the idle keep-alive timeout is separate;
+* a connection the system has no thread for is closed, and the accept loop goes on.
+
 Exceptions raised by the app are answered with a 500 and kept in :attr:`TLSServer.errors`; clients
 that disconnect, send garbage or fail the handshake are the client's problem and are ignored.
 
 Every reply the server makes itself is JSON, ``{"error_code", "error"}`` (decision D10), never the
-standard library's HTML error page: a request it cannot parse (400 ``invalid_request``), a request
+standard library's HTML error page: a request it cannot parse (400 ``invalid_input``), a request
 line or header over 64 KiB (414, 431), HTTP/2 (505), an app that raised (500 ``server_error``).
 Every syntactically valid method, ``BREW`` included, goes to the app, which answers methods it
 does not serve (the fake's API: a JSON 405). One request at a time on a connection is handled by
@@ -50,7 +60,23 @@ _HANDSHAKE_TIMEOUT = 10.0
 """Seconds a client gets to complete the TLS handshake."""
 
 _IDLE_TIMEOUT = 300.0
-"""Seconds a connection may sit between two requests (or inside one) before it is dropped."""
+"""Seconds a keep-alive connection may sit between two requests before it is dropped."""
+
+MAX_CONNECTIONS = 256
+"""Default cap on open connections (the setting ``server_max_connections``)."""
+
+REQUEST_TIMEOUT = 30.0
+"""Default seconds a client has to send one request, head and body (``server_request_timeout``)."""
+
+
+class _Connection:
+    """One accepted connection, as the server tracks it: its socket and whether the app has it."""
+
+    __slots__ = ("busy", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock  # the TCP socket, then the TLS socket that took over its descriptor
+        self.busy = False  # a request is with the app (not merely arriving)
 
 
 class TLSServer:
@@ -75,6 +101,14 @@ class TLSServer:
         host: Address to listen on.
         port: Port to listen on; 0 (the default) lets the OS choose a free one.
         name: Prefix of the thread names, to find them in a debugger.
+        max_connections: Open connections at most. At the cap a new connection takes the
+            place of the oldest one that has no request with the app (idle keep-alive, in the
+            TLS handshake, or still sending its head); when every connection has a request
+            with the app, the new one is accepted and closed at once.
+        request_timeout: Seconds a client has from the first byte of a request until its head
+            and body are in; slower clients get a JSON 408 and are disconnected. The TLS
+            handshake gets as long, at most 10 s. The idle keep-alive timeout (300 s between
+            requests) is separate.
     """
 
     def __init__(
@@ -85,8 +119,16 @@ class TLSServer:
         host: str = "127.0.0.1",
         port: int = 0,
         name: str = "pyrus-mock",
+        max_connections: int = MAX_CONNECTIONS,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, not {max_connections!r}")
+        if not request_timeout > 0:
+            raise ValueError(f"request_timeout must be positive, not {request_timeout!r}")
         self.app = app
+        self.max_connections = max_connections
+        self.request_timeout = request_timeout
         self.ssl_context = ssl_context
         self.name = name
         self._host = host
@@ -98,11 +140,12 @@ class TLSServer:
         self._wake_w: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
         self._stopping = False
-        self._connections: set[ssl.SSLSocket] = set()
-        self._busy: set[ssl.SSLSocket] = set()  # connections with a request in flight
+        self._connections: dict[_Connection, None] = {}  # open connections, oldest first
         self._threads: set[threading.Thread] = set()
         self._failures: list[tuple[str, BaseException]] = []
         self._accepted = 0
+        self._refused = 0
+        self._evicted = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -206,6 +249,28 @@ class TLSServer:
         """How many TCP connections were accepted so far (keep-alive makes this small)."""
         return self._accepted
 
+    @property
+    def refused_connections(self) -> int:
+        """Connections closed at once: at the cap with every slot busy, or no thread to serve."""
+        return self._refused
+
+    @property
+    def evicted_connections(self) -> int:
+        """Connections closed to make room for a new one at the cap (idle or slow ones)."""
+        return self._evicted
+
+    @property
+    def busy_connections(self) -> int:
+        """Open connections with a request in the app now (these are never evicted)."""
+        with self._lock:
+            return sum(1 for c in self._connections if c.busy)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now (at most ``max_connections``)."""
+        with self._lock:
+            return len(self._connections)
+
     # -- errors ------------------------------------------------------------------------------
 
     @property
@@ -256,7 +321,11 @@ class TLSServer:
                 for key, _ in events:
                     if key.fileobj is wake_r:
                         return
-                backoff = self._accept_ready(listener)
+                try:
+                    backoff = self._accept_ready(listener)
+                except Exception as exc:  # a bug here must not end the accept loop
+                    self._record("accepting connections (server internals)", exc)
+                    backoff = 0.05
 
     def _accept_ready(self, listener: socket.socket) -> float | None:
         """Accept every pending connection; return a select timeout to back off with, if any."""
@@ -271,40 +340,73 @@ class TLSServer:
                 # Out of file descriptors or memory: wait a little instead of spinning.
                 return 0.05
             self._accepted += 1
+            state = self._admit(raw)
+            if state is None:
+                continue
             thread = threading.Thread(
                 target=self._serve_connection,
-                args=(raw, address),
+                args=(state, address),
                 name=f"{self.name}-conn-{self._port}-{self._accepted}",
                 daemon=True,
             )
             with self._lock:
                 self._threads.add(thread)
-            thread.start()
+            try:
+                thread.start()
+            except RuntimeError:  # "can't start new thread": out of threads or memory
+                with self._lock:
+                    self._threads.discard(thread)
+                    self._connections.pop(state, None)
+                self._refused += 1
+                raw.close()
+                return 0.05  # give running connections a moment to finish and free threads
 
-    def _serve_connection(self, raw: socket.socket, address: Address) -> None:
+    def _admit(self, raw: socket.socket) -> _Connection | None:
+        """Register a new connection, making room at the cap; None when it is refused (closed)."""
+        state = _Connection(raw)
+        with self._lock:
+            if len(self._connections) >= self.max_connections:
+                victim = next((c for c in self._connections if not c.busy), None)
+                if victim is None:  # every connection has a request with the app
+                    self._refused += 1
+                    raw.close()
+                    return None
+                del self._connections[victim]
+                self._evicted += 1
+                # Its thread sees EOF and ends; it no longer counts against the cap.
+                _shutdown(victim.sock, socket.SHUT_RDWR)
+            self._connections[state] = None
+        return state
+
+    def _serve_connection(self, state: _Connection, address: Address) -> None:
+        raw = state.sock
         conn: ssl.SSLSocket | None = None
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            raw.settimeout(_HANDSHAKE_TIMEOUT)
-            conn = self.ssl_context.wrap_socket(
-                raw, server_side=True, do_handshake_on_connect=False
-            )
+            raw.settimeout(min(_HANDSHAKE_TIMEOUT, self.request_timeout))
             with self._lock:
-                if self._stopping:
-                    return
-                self._connections.add(conn)
+                if self._stopping or state not in self._connections:
+                    return  # stopping, or evicted before it started
+                conn = self.ssl_context.wrap_socket(
+                    raw, server_side=True, do_handshake_on_connect=False
+                )
+                state.sock = conn
             conn.do_handshake()
-            conn.settimeout(_IDLE_TIMEOUT)
-            WSGIRequestHandler(conn, address, self).serve()
+            WSGIRequestHandler(
+                conn,
+                address,
+                self,
+                state,
+                idle_timeout=_IDLE_TIMEOUT,
+                request_timeout=self.request_timeout,
+            ).serve()
         except (OSError, ClientDisconnected):
             pass  # the client hung up, failed the handshake, or timed out: its problem
         except BaseException as exc:  # a bug in this module, not in the app
             self._record(f"a connection from {_format_address(address)} (server internals)", exc)
         finally:
             with self._lock:
-                if conn is not None:
-                    self._connections.discard(conn)
-                    self._busy.discard(conn)
+                self._connections.pop(state, None)
                 self._threads.discard(threading.current_thread())
             if conn is not None:
                 conn.close()
@@ -313,7 +415,7 @@ class TLSServer:
 
     def _close_connections(self, timeout: float) -> None:
         with self._lock:
-            idle = [conn for conn in self._connections if conn not in self._busy]
+            idle = [c.sock for c in self._connections if not c.busy]
             threads = list(self._threads)
         # Idle connections (waiting for a request, or in the handshake) are cut at once: their
         # threads see EOF and exit. A request in flight finishes its reply and then closes, as
@@ -325,7 +427,7 @@ class TLSServer:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
-            stuck = list(self._connections)
+            stuck = [c.sock for c in self._connections]
             threads = list(self._threads)
         for conn in stuck:
             _shutdown(conn, socket.SHUT_RDWR)
@@ -334,13 +436,11 @@ class TLSServer:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _set_busy(self, conn: ssl.SSLSocket, busy: bool) -> bool:
-        """Mark a connection as handling a request (or not); return whether the server stops."""
+    def _set_busy(self, state: _Connection, busy: bool) -> bool:
+        """Mark a connection as having a request with the app (or not); return whether the
+        server stops."""
         with self._lock:
-            if busy:
-                self._busy.add(conn)
-            else:
-                self._busy.discard(conn)
+            state.busy = busy
             return self._stopping
 
 

@@ -40,8 +40,12 @@ class Settings:
         rate_window: the rate-limit interval in seconds.
         max_request_bytes: API request bodies above this answer 413.
         max_upload_bytes: file uploads above this answer 413.
-        creation_date_format: ``datetime`` (D11) or ``date`` (what the official Python client
-            parses) for the value of ``creation_date`` fields.
+        creation_date_format: the value shape of ``creation_date`` fields. ``date``
+            (default): ``YYYY-MM-DD``, the shape every official client parses (the Python
+            client reads it with ``%Y-%m-%d`` and raises ``ValueError`` on anything else; the
+            C# and TypeScript clients parse any ISO date). ``datetime``:
+            ``YYYY-MM-DDThh:mm:ssZ``, what the current Pyrus field reference shows (D11); the
+            official Python client cannot read a form task that has such a field.
         max_bots: bots per organisation (D8).
         on_rejection: what ``approval_choice: rejected`` does to an open form task (Pyrus
             documents no rule, contract §10 item 18). ``close`` (default): the task closes at
@@ -58,6 +62,29 @@ class Settings:
             ``duration_is_too_long``; Pyrus publishes no number (default one year, 525,600).
         max_text_field_length: the most characters a ``text`` field holds before
             ``text_field_value_limit_exceeded``; Pyrus publishes no number (default 100,000).
+        omit_empty_bot_settings: leave ``bot_settings`` out of deliveries and Bot objects when
+            the bot has no Settings text. Default False: ``bot_settings`` is always present,
+            ``""`` when unset, because the official samples and bots read it unconditionally
+            (e.g. ``IsNullOrWhiteSpace(request.BotSettings)`` after deserialising); this
+            overrules the contract's earlier "omitted when empty" (D3). True restores that
+            omission, for code that tells "absent" from "empty".
+        server_max_connections: open connections each HTTPS server of the fake (the API's and
+            ``serve_bot``'s) keeps at most (default 256). At the cap a new connection replaces
+            the oldest one without a request in the app (idle, in its TLS handshake, or still
+            sending its head); when all have one, the new connection is closed at once. Read
+            when a server starts.
+        server_request_timeout: seconds a client has from the first byte of a request until
+            its head and body are in (default 30); slower clients get a JSON 408
+            ``request_timeout`` and are disconnected. Separate from the 300 s idle keep-alive
+            timeout. Read when a server starts.
+        max_comment_text_length: the most characters of a comment's (or a new task's) ``text``
+            or ``formatted_text`` before ``max_text_length_exceeded``; Pyrus publishes no
+            number (default 100,000).
+        max_api_calls_recorded: API calls kept for transcripts (``backend.api_calls``); older
+            ones are dropped and counted (``api_calls_dropped``), so memory stays flat.
+        max_deliveries_recorded: deliveries kept in ``mock.deliveries``; older ones are
+            dropped and counted (``deliveries_dropped``). A dropped delivery's pending retry
+            still runs.
     """
 
     signature_case: Literal["upper", "lower"] = "upper"
@@ -74,13 +101,19 @@ class Settings:
     rate_window: float = 600.0
     max_request_bytes: int = 10 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
-    creation_date_format: Literal["datetime", "date"] = "datetime"
+    creation_date_format: Literal["datetime", "date"] = "date"
     max_bots: int = 100
     on_rejection: Literal["close", "reset_to_first_step", "reset_to_previous_step"] = "close"
     acknowledged_counts_as_approval: bool = True
     auto_reopen: bool = True
     max_duration_minutes: int = 365 * 24 * 60
     max_text_field_length: int = 100_000
+    omit_empty_bot_settings: bool = False
+    server_max_connections: int = 256
+    server_request_timeout: float = 30.0
+    max_comment_text_length: int = 100_000
+    max_api_calls_recorded: int = 10_000
+    max_deliveries_recorded: int = 10_000
 
     @property
     def max_attempts(self) -> int:

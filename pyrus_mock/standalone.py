@@ -2,7 +2,7 @@
 
 :func:`serve` runs the fake as a standalone HTTPS server for bots and tests written in any
 language: the API v4, plus the control plane under ``/_mock/`` (see
-:mod:`pyrus_mock.api.control`) behind an admin token. It writes the TLS material and the token
+:mod:`pyrus_mock.control`) behind an admin token. It writes the TLS material and the token
 to a state directory, prints the URLs, and stops cleanly on SIGINT or SIGTERM.
 
 :func:`check` runs the conformance checks (:mod:`pyrus_mock.conformance`) against a bot that
@@ -34,6 +34,7 @@ from types import FrameType
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from ._standalone_inputs import TrustError, bot_trust, saved_inputs, saved_task, trust_line
 from ._version import __version__
 from .backend import PyrusBackend
 from .clock import Clock, RealClock, VirtualClock
@@ -120,7 +121,12 @@ def _listen(
                 f"cannot use the state directory {str(directory)!r}: "
                 f"{exc.strerror or exc}; choose one you can write to"
             ) from exc
-    mock.start(host=host, port=port, admin_token=admin_token, cert_hosts=cert_hosts)
+    mounts = None
+    if admin_token is not None:
+        from .control import CONTROL_PREFIX, ControlPlane
+
+        mounts = {CONTROL_PREFIX: ControlPlane(mock, admin_token)}
+    mock.start(host=host, port=port, cert_hosts=cert_hosts, mounts=mounts)
 
 
 class _StateDirError(Exception):
@@ -181,6 +187,7 @@ def serve(
     seed: int = 0,
     settings: Mapping[str, Any] | None = None,
     cert_hosts: Sequence[str] = (),
+    trust: Sequence[str] = (),
     out: TextIO | None = None,
     err: TextIO | None = None,
     stop: threading.Event | None = None,
@@ -200,6 +207,10 @@ def serve(
             API reads and changes them at ``/_mock/settings``.
         cert_hosts: more names the server certificate covers (``--cert-host``), for clients
             that reach the fake by another name, e.g. from a container.
+        trust: more CAs bots' certificates are verified against (``--trust``), in addition to
+            the fake's own CA: paths of PEM files (CA bundles) and ``"system"`` (the system
+            store). Verification stays on; a bot whose certificate chains to none of them is
+            refused with a ``tls_untrusted`` delivery.
         out: where the URLs go (stdout by default).
         err: where warnings and errors go (stderr by default).
         stop: set it to stop the server (for embedding and tests); signal handlers are only
@@ -207,7 +218,7 @@ def serve(
 
     Returns:
         0 after a clean stop; 1 when the server could not start; 2 when a ``cert_hosts`` name
-        cannot go into a certificate.
+        cannot go into a certificate or a ``trust`` entry cannot be loaded.
 
     Raises:
         InvalidArgument: ``settings`` names no setting or holds a value it does not take.
@@ -227,6 +238,8 @@ def serve(
     previous = _install_signals(stop)
     try:
         try:
+            if trust:
+                mock.trust = bot_trust(mock, trust)
             _listen(mock, host, port, directory, admin_token=token, cert_hosts=cert_hosts)
         except _StateDirError as exc:
             print(f"pyrus-mock serve: {exc}", file=err)
@@ -234,7 +247,7 @@ def serve(
         except OSError as exc:
             print(f"pyrus-mock serve: {_listen_error(exc, host, port, '--port')}", file=err)
             return 1
-        except InvalidArgument as exc:
+        except (InvalidArgument, TrustError) as exc:
             print(f"pyrus-mock serve: error: {exc}", file=err)
             return 2
         token_path = directory / "admin-token"
@@ -246,7 +259,7 @@ def serve(
                   "the admin token). The server certificate covers "
                   f"{', '.join(mock.cert_hosts)}: clients must connect by one of these names "
                   "(--cert-host NAME adds one).", file=err, flush=True)  # fmt: skip
-        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings)
+        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings, trust)
         stop.wait()
         print("pyrus-mock serve: stopping…", file=out, flush=True)
         return 0
@@ -271,6 +284,7 @@ def _print_banner(
     seed: int,
     temporary: bool,
     settings: Settings,
+    trust: Sequence[str] = (),
 ) -> None:
     delays = ", ".join(f"{d:g} s" for d in settings.retry_delays) or "none"
     retries = (
@@ -288,6 +302,7 @@ def _print_banner(
         f"  CA           {urls['ca_path']}",
         f"  Admin token  {token}",
         f"  State dir    {where}",
+        *trust_line(trust),
         *_changed_settings(settings),
         "Control calls need 'Authorization: Bearer <admin token>' (the token is also in "
         f"{urls['admin_token_path']}); {retries}.",
@@ -351,6 +366,9 @@ def check(
     state_dir: str | os.PathLike[str] | None = None,
     wait_for_bot: float | None = None,
     settings: Mapping[str, Any] | None = None,
+    bot_settings: str | None = None,
+    form: str | Path | None = None,
+    task: str | Path | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
     fuzz: int = 0,
@@ -380,17 +398,24 @@ def check(
             (polling), for a bot started once ``server.json`` appears.
         settings: :class:`~pyrus_mock.Settings` overrides (``--set NAME=VALUE``), e.g.
             ``signature_case``; ``timeout`` sets ``delivery_timeout``.
+        bot_settings: the bot's Settings text (``bot_settings`` in every call); ``@PATH``
+            reads it from a file.
+        form: a JSON file of the bot's form as real Pyrus answers ``GET /forms/{id}``: the
+            calls are about a task of that form (see :mod:`pyrus_mock.saved`).
+        task: a JSON file of a task of that form as ``GET /tasks/{id}`` answers: the calls are
+            about a task with its field values and current step. Needs ``form``.
         out: where progress and the table go (stdout by default).
         err: where errors go (stderr by default).
-        fuzz: then send this many tasks of generated forms (:mod:`pyrus_mock.fuzz`) and print
-            the shrunk tasks the bot failed on.
+        fuzz: then send this many generated tasks (:mod:`pyrus_mock.fuzz`) of the ``form``
+            (or generated forms without it) and print the shrunk tasks the bot failed on.
         fuzz_seed: a seed for a reproducible fuzzing run (default: random).
 
     Returns:
         0 when every check passed, 1 when one failed or the API could not be served.
 
     Raises:
-        UsageError: the arguments cannot work (no key, not https, no such CA file).
+        UsageError: the arguments cannot work (no key, not https, no such CA file, a bot
+            settings file, form or task that cannot be read or loaded).
         InvalidArgument: ``settings`` names no setting or holds a value it does not take.
     """
     from ._cli import UsageError
@@ -416,6 +441,7 @@ def check(
             f"pyrus-mock check: error: --ca-file {ca_file!r} holds no usable CA certificate "
             f"({exc}); give the PEM file of the CA that issued the bot's certificate"
         ) from None
+    saved_settings, form_json, task_json = saved_inputs(bot_settings, form, task)
     from .conformance import check_bot
 
     host = "127.0.0.1"
@@ -437,9 +463,12 @@ def check(
             _print_api(out, mock, ca_path, directory / "server.json")
         elif api_port is not None:
             _print_api(out, mock, f"{mock.ca_path} (temporary, removed on exit)", None)
-        bot = mock.create_bot("Bot under test", url, security_key=security_key)
+        bot = mock.create_bot(
+            "Bot under test", url, security_key=security_key, settings=saved_settings
+        )
         if login:
             _set_login(mock, bot.id, login)
+        the_task = saved_task(mock, bot, form, form_json, task, task_json)
         if wait_for_bot is not None:
             _wait_and_say(url, trust, wait_for_bot, out)
         print(f"pyrus-mock check: calling {url} as Pyrus would (fake API at {mock.api_url})",
@@ -454,7 +483,8 @@ def check(
 
         hook = _key_reset_hook(key_reset_command, timeout, out) if key_reset_command else None
         report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout,
-                           progress=progress, fuzz=fuzz, fuzz_seed=fuzz_seed)  # fmt: skip
+                           progress=progress, task=the_task, fuzz=fuzz,
+                           fuzz_seed=fuzz_seed)  # fmt: skip
     finally:
         mock.close()
         if directory is not None:  # its port is gone: a bot must not read a stale server.json

@@ -420,10 +420,15 @@ class TaskSpec:
         """``mock.create_task(form=form, text=..., fields=..., **options)``."""
         return mock.create_task(form=form, text=self.text, fields=self.fields, **options)
 
-    def to_python(self, mock: str = "pyrus_mock", form: str = "form") -> str:
+    def to_python(
+        self, mock: str = "pyrus_mock", form: str = "form", approvals: str | None = None
+    ) -> str:
         """The ``create_task`` call that makes this task, as Python source."""
-        return (f"task = {mock}.create_task(\n    form={form},\n    text={self.text!r},\n"
-                f"    fields={self.fields!r},\n)")  # fmt: skip
+        extra = f"    approvals={approvals},\n" if approvals else ""
+        return (
+            f"task = {mock}.create_task(\n    form={form},\n{extra}    text={self.text!r},\n"
+            f"    fields={self.fields!r},\n)"
+        )
 
 
 def task_specs(

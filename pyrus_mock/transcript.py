@@ -7,8 +7,15 @@ calls, errors raised in server threads, and the clock with its pending retries.
 :func:`transcript` renders the same data as text for a test report.
 
 Secrets never appear whole: access tokens and security keys are cut to their last four
-characters (``…a1B2``), inside JSON bodies too. The ``X-Pyrus-Sig`` signature is not a secret and
-is shown as sent.
+characters (``…a1B2``), inside JSON bodies too, and every token and key the fake knows is masked
+wherever else it appears (headers, reply text, messages). The ``X-Pyrus-Sig`` signature is not a
+secret and is shown as sent.
+
+The report stays small whatever the bots send: a body larger than 8 KB is shown as its first
+2,000 characters and a marker with its full size (``… (1048576 bytes in all)``); the text shows
+the newest 100 deliveries and 200 other API calls, and says how many it left out, and how many
+older records the fake dropped (settings ``max_deliveries_recorded``,
+``max_api_calls_recorded``).
 
 Nothing here runs unless asked: the pytest plugin renders a transcript only for failed tests.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,14 +38,33 @@ if TYPE_CHECKING:
     from .delivery import Attempt, Delivery
     from .mock import PyrusMock
 
-__all__ = ["SECRET_KEYS", "ServerLike", "mask", "servers_of", "transcript", "transcript_json"]
+__all__ = [
+    "SECRET_KEYS",
+    "ServerLike",
+    "mask",
+    "mask_query",
+    "servers_of",
+    "transcript",
+    "transcript_json",
+]
 
 SECRET_KEYS = frozenset({"access_token", "security_key", "securitykey", "token", "password"})
 """JSON object keys whose string values are masked wherever they appear in a body."""
 
 _MAX_JSON_LINES = 60
 _MAX_TEXT_CHARS = 2000
+_MAX_PARSED_BYTES = 8 * 1024
+"""Bodies up to this size are parsed and shown as (masked) JSON; larger ones as cut text."""
+_MAX_LINE_CHARS = 500
+_MAX_MESSAGE_CHARS = 1000
+_MAX_TEXT_DELIVERIES = 100
+_MAX_TEXT_CALLS = 200
 _ELLIPSIS = "\u2026"
+_SECRET_MEMBER = re.compile(
+    r'("(?:' + "|".join(sorted(SECRET_KEYS)) + r')"\s*:\s*")([^"\\]*)', re.IGNORECASE
+)
+_SECRET_PARAM = re.compile(r"((?:^|[?&;])(?:" + "|".join(sorted(SECRET_KEYS)) + r")=)([^&;#]*)",
+                           re.IGNORECASE)  # fmt: skip
 
 
 class ServerLike(Protocol):
@@ -69,14 +96,22 @@ def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict
     backend = mock.backend
     with backend.lock:
         deliveries = list(mock.dispatcher.deliveries)
-        calls = list(backend.api_calls)
+        calls = backend.api_calls
         bots = backend.bots()
+        dropped = {
+            "deliveries": mock.dispatcher.deliveries_dropped,
+            "api_calls": backend.api_calls_dropped,
+        }
+    secrets = _secrets(mock, deliveries)
     owner = _attribute_calls(deliveries, calls)
     call_dicts = [_call_json(call, owner.get(index)) for index, call in enumerate(calls)]
-    delivery_dicts = []
-    for delivery in deliveries:
-        mine = [call_dicts[i] for i, d in owner.items() if d == delivery.id]
-        delivery_dicts.append(_delivery_json(mock, delivery, mine))
+    by_delivery: dict[int, list[dict[str, Any]]] = {}
+    for index, delivery_id in owner.items():
+        by_delivery.setdefault(delivery_id, []).append(call_dicts[index])
+    delivery_dicts = [
+        _delivery_json(mock, delivery, by_delivery.get(delivery.id, []), secrets)
+        for delivery in deliveries
+    ]
     clock = mock.clock
     now = clock.time()
     result: dict[str, Any] = {
@@ -105,13 +140,13 @@ def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict
         ],
         "deliveries": delivery_dicts,
         "api_calls": call_dicts,
+        "dropped": dropped,
         "server_errors": [
-            {"server": server.name, "error": f"{type(exc).__name__}: {exc}"}
+            {"server": server.name, "error": _cut_text(f"{type(exc).__name__}: {exc}", secrets)}
             for server in servers_of(mock, servers)
             for exc in server.errors
         ],
     }
-    secrets = _secrets(mock, deliveries)
     scrubbed: dict[str, Any] = json.loads(_scrub(json.dumps(result, ensure_ascii=False), secrets))
     return scrubbed
 
@@ -136,6 +171,13 @@ def transcript(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> str:
         f"{_plural(len(deliveries), 'delivery', 'deliveries')}, "
         f"{_plural(len(calls), 'API call', 'API calls')}"
     )
+    dropped = data["dropped"]
+    if dropped["deliveries"] or dropped["api_calls"]:
+        lines.append(
+            f"  older records dropped: {dropped['deliveries']} deliveries (setting "
+            f"max_deliveries_recorded), {dropped['api_calls']} API calls (setting "
+            "max_api_calls_recorded)"
+        )
     for item in clock["pending"]:
         lines.append(f"  pending: {item['label']} due {item['due']} (in {item['in_seconds']:g} s)")
     if clock["pending"]:
@@ -151,12 +193,18 @@ def transcript(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> str:
                 f"  bot {bot['id']} {bot['name']!r} {bot['login']} key {bot['security_key']} "
                 f"{bot['state']} url {bot['url'] or '(none)'}"
             )
-    for delivery in deliveries:
+    if len(deliveries) > _MAX_TEXT_DELIVERIES:
+        lines.append(f"{len(deliveries) - _MAX_TEXT_DELIVERIES} older deliveries not shown "
+                     "(transcript_json() has them all)")  # fmt: skip
+    for delivery in deliveries[-_MAX_TEXT_DELIVERIES:]:
         lines.extend(_delivery_lines(delivery))
     others = [call for call in calls if call["delivery_id"] is None]
     if others:
         lines.append("API calls not made with a delivery's token:")
-        lines.extend("  " + _call_line(call) for call in others)
+        if len(others) > _MAX_TEXT_CALLS:
+            lines.append(f"  {len(others) - _MAX_TEXT_CALLS} older calls not shown "
+                         "(transcript_json() has them all)")  # fmt: skip
+        lines.extend("  " + _call_line(call) for call in others[-_MAX_TEXT_CALLS:])
     if data["server_errors"]:
         lines.append("errors raised in server threads:")
         lines.extend(f"  {e['server']}: {e['error']}" for e in data["server_errors"])
@@ -186,14 +234,18 @@ def _attribute_calls(deliveries: Sequence[Delivery], calls: Sequence[ApiCall]) -
 
 
 def _delivery_json(
-    mock: PyrusMock, delivery: Delivery, calls: list[dict[str, Any]]
+    mock: PyrusMock, delivery: Delivery, calls: list[dict[str, Any]], secrets: Sequence[str]
 ) -> dict[str, Any]:
     attempts = []
     for index, attempt in enumerate(delivery.attempts):
         start = attempt.sent_at.timestamp()
         later = delivery.attempts[index + 1 :]
         end = later[0].sent_at.timestamp() if later else None
-        attempts.append(_attempt_json(attempt, start, end, calls))
+        attempts.append(_attempt_json(attempt, start, end, calls, secrets))
+    last = delivery.last_attempt
+    reply: Any = _masked(delivery.reply)
+    if last is not None and len(last.reply_body) > _MAX_PARSED_BYTES:
+        reply = f"{_ELLIPSIS} ({len(last.reply_body)} bytes in all; see the attempt's reply_body)"
     # Calls older than the first attempt cannot happen; keep any such oddity visible anyway.
     placed = {id(c) for a in attempts for c in a["api_calls"]}
     if attempts:
@@ -213,13 +265,13 @@ def _delivery_json(
             _stamp(delivery.next_attempt_at) if delivery.next_attempt_at is not None else None
         ),
         "attempts": attempts,
-        "reply": _masked(delivery.reply),
+        "reply": reply,
         "violations": [
             {
                 "severity": v.severity,
-                "path": v.path,
+                "path": _cut_text(v.path, secrets),
                 "error_code": v.error_code,
-                "message": v.message,
+                "message": _cut_text(v.message, secrets, _MAX_MESSAGE_CHARS),
             }
             for v in delivery.violations
         ],
@@ -229,7 +281,11 @@ def _delivery_json(
 
 
 def _attempt_json(
-    attempt: Attempt, start: float, end: float | None, calls: list[dict[str, Any]]
+    attempt: Attempt,
+    start: float,
+    end: float | None,
+    calls: list[dict[str, Any]],
+    secrets: Sequence[str],
 ) -> dict[str, Any]:
     return {
         "number": attempt.number,
@@ -237,14 +293,17 @@ def _attempt_json(
         "url": attempt.url,
         "headers": dict(attempt.request_headers),
         "body_size": len(attempt.body),
-        "body": _body_json(attempt.body),
+        "body": _body_json(attempt.body, secrets),
         "status": attempt.status,
         "elapsed_ms": round(attempt.elapsed * 1000, 1),
         "error_kind": attempt.error_kind,
-        "error": attempt.error,
-        "reply_headers": dict(attempt.reply_headers),
+        "error": _cut_text(attempt.error, secrets, _MAX_MESSAGE_CHARS) if attempt.error else None,
+        "reply_headers": {
+            _cut_text(name, secrets, _MAX_LINE_CHARS): _cut_text(value, secrets, _MAX_LINE_CHARS)
+            for name, value in attempt.reply_headers
+        },
         "reply_size": len(attempt.reply_body),
-        "reply_body": _body_json(attempt.reply_body),
+        "reply_body": _body_json(attempt.reply_body, secrets),
         "api_calls": [
             c for c in calls if c["at_epoch"] >= start and (end is None or c["at_epoch"] < end)
         ],
@@ -266,17 +325,39 @@ def _call_json(call: ApiCall, delivery_id: int | None) -> dict[str, Any]:
     }
 
 
-def _body_json(raw: bytes) -> Any:
-    """A body as masked JSON when it parses, as text (cut) otherwise."""
+def _body_json(raw: bytes, secrets: Sequence[str]) -> Any:
+    """A body as masked JSON when it parses and is at most 8 KB, as masked text (cut to 2,000
+    characters, with a marker giving the full size) otherwise."""
     if not raw:
         return None
-    try:
-        return _masked(_json.loads(raw))
-    except (ValueError, UnicodeDecodeError):
-        text = raw.decode("utf-8", "replace")
-        if len(text) > _MAX_TEXT_CHARS:
-            text = text[:_MAX_TEXT_CHARS] + f"{_ELLIPSIS} ({len(raw)} bytes in all)"
-        return text
+    if len(raw) <= _MAX_PARSED_BYTES:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            return _masked(_json.loads(raw))
+    # Decode only what is shown, plus room for a secret that straddles the cut (masked whole).
+    room = max((len(s) for s in secrets), default=0) * 4 + 4
+    prefix = raw[: _MAX_TEXT_CHARS * 4 + room]
+    text = _SECRET_MEMBER.sub(_mask_match, _scrub(prefix.decode("utf-8", "replace"), secrets))
+    if len(raw) > len(prefix) or len(text) > _MAX_TEXT_CHARS:
+        text = text[:_MAX_TEXT_CHARS] + f"{_ELLIPSIS} ({len(raw)} bytes in all)"
+    return text
+
+
+def _cut_text(text: str, secrets: Sequence[str], limit: int = _MAX_TEXT_CHARS) -> str:
+    """``text`` with secrets masked, cut to ``limit`` characters with a marker."""
+    if len(text) > limit:
+        room = max((len(s) for s in secrets), default=0)
+        shown = _scrub(text[: limit + room], secrets)
+        return shown[:limit] + f"{_ELLIPSIS} ({len(text)} characters in all)"
+    return text
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    return match.group(1) + mask(match.group(2))
+
+
+def mask_query(path: str) -> str:
+    """``path`` with the values of secret query parameters (``access_token=...``) masked."""
+    return _SECRET_PARAM.sub(_mask_match, path) if "=" in path else path
 
 
 def _masked(value: Any) -> Any:
@@ -295,6 +376,7 @@ def _secrets(mock: PyrusMock, deliveries: Sequence[Delivery]) -> list[str]:
     """Every token and key the text could contain, to scrub whatever the key masking missed."""
     backend = mock.backend
     found = {d.access_token for d in deliveries}
+    found.update(backend.token_values())
     found.update(bot.security_key for bot in backend.bots())
     for person in backend.persons():
         if person.type == "user":
@@ -407,8 +489,14 @@ def _call_line(call: dict[str, Any]) -> str:
 def _pretty(value: Any) -> list[str]:
     if value is None:
         return []
-    text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
-    lines = text.splitlines() or [""]
+    if isinstance(value, str):  # a text body, already cut (with its marker)
+        lines = value.splitlines() or [""]
+    else:  # JSON of at most 8 KB: a long string value is cut at the end of its line
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        lines = [
+            line if len(line) <= _MAX_LINE_CHARS else line[:_MAX_LINE_CHARS] + _ELLIPSIS
+            for line in text.splitlines()
+        ]
     if len(lines) > _MAX_JSON_LINES:
         more = len(lines) - _MAX_JSON_LINES
         lines = [*lines[:_MAX_JSON_LINES], f"{_ELLIPSIS} ({more} more lines)"]

@@ -252,6 +252,10 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         "POST", "/tasks/{task}/comments", json_body={"text": "Looks good"}
     ),
     ("POST", "/tasks"): Sample("POST", "/tasks", json_body={"text": "New task"}),
+    ("GET", "/tasksbyapprover/<int:person_id>"): Sample("GET", "/tasksbyapprover/{bot}"),
+    # Both task ids are filled in by send_sample().
+    ("POST", "/tasks/comments"): Sample("POST", "/tasks/comments", json_body={"comments": []}),
+    ("POST", "/tasks//comments"): Sample("POST", "/tasks//comments", json_body={"comments": []}),
     ("GET", "/forms"): Sample("GET", "/forms"),
     ("GET", "/forms/<int:form_id>"): Sample("GET", "/forms/{form}"),
     ("GET", "/forms/<int:form_id>/register"): Sample("GET", "/forms/{form}/register"),
@@ -262,10 +266,48 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/members/<int:member_id>"): Sample("GET", "/members/{member}"),
     ("GET", "/profile"): Sample("GET", "/profile"),
     ("GET", "/contacts"): Sample("GET", "/contacts"),
-    ("GET", "/catalogs"): Sample("GET", "/catalogs"),
-    ("GET", "/catalogs/<int:catalog_id>"): Sample("GET", "/catalogs/{catalog}"),
     ("GET", "/inbox"): Sample("GET", "/inbox"),
+    # Catalogs and lists; "{catalog}" and "{list}" in bodies become the world's ids.
+    ("GET", "/catalogs"): Sample("GET", "/catalogs"),
+    ("PUT", "/catalogs"): Sample(
+        "PUT", "/catalogs", json_body={"name": "Sizes", "catalog_headers": ["Size"]}
+    ),
+    ("GET", "/catalogs/<int:catalog_id>"): Sample("GET", "/catalogs/{catalog}"),
+    ("POST", "/catalogs/<int:catalog_id>"): Sample(
+        "POST",
+        "/catalogs/{catalog}",
+        who="manager",
+        json_body={"apply": True, "catalog_headers": ["Name", "Code"], "items": []},
+    ),
+    ("POST", "/catalogs/<int:catalog_id>/diff"): Sample(
+        "POST", "/catalogs/{catalog}/diff", who="manager", json_body={"delete": ["Red"]}
+    ),
+    ("PUT", "/catalogs/bulk"): Sample(
+        "PUT", "/catalogs/bulk", json_body=[{"name": "Sizes", "catalog_headers": ["Size"]}]
+    ),
+    ("POST", "/catalogs/bulk"): Sample(
+        "POST",
+        "/catalogs/bulk",
+        who="manager",
+        json_body=[{"id": "{catalog}", "catalog_headers": ["Name", "Code"]}],
+    ),
+    ("DELETE", "/catalogs/bulk"): Sample(
+        "DELETE", "/catalogs/bulk", who="manager", json_body=[{"id": "{catalog}"}]
+    ),
     ("GET", "/lists"): Sample("GET", "/lists"),
+    ("PUT", "/lists"): Sample("PUT", "/lists", json_body={"name": "New list"}),
+    ("GET", "/lists/<int:list_id>"): Sample("GET", "/lists/{list}"),
+    ("POST", "/lists/<int:list_id>"): Sample(
+        "POST", "/lists/{list}", who="supervisor", json_body={"name": "Renamed"}
+    ),
+    ("DELETE", "/lists/<int:list_id>"): Sample("DELETE", "/lists/{list}", who="supervisor"),
+    ("PUT", "/lists/bulk"): Sample("PUT", "/lists/bulk", json_body=[{"name": "New list"}]),
+    ("POST", "/lists/bulk"): Sample(
+        "POST", "/lists/bulk", who="supervisor", json_body=[{"id": "{list}", "name": "Renamed"}]
+    ),
+    ("DELETE", "/lists/bulk"): Sample(
+        "DELETE", "/lists/bulk", who="supervisor", json_body=[{"id": "{list}"}]
+    ),
     ("GET", "/lists/<int:list_id>/tasks"): Sample("GET", "/lists/{list}/tasks", who="author"),
     ("POST", "/lists/<int:list_id>/tasks"): Sample(
         "POST", "/lists/{list}/tasks", who="author", json_body={"item_count": 5}
@@ -434,6 +476,7 @@ def send_sample(
         body = {"login": world.bot.login, "security_key": world.bot.security_key}
     if sample.path.startswith("/bots/") and sample.method == "DELETE":
         body = {"task_receiver_id": world.manager.id}
+    body = fill_ids(world, body)
     if body == {"guid": "{guid}"}:
         body = {"guid": world.file.guid}
     if body == {"permissions": {"{member}": "member"}}:
@@ -443,6 +486,14 @@ def send_sample(
             body = json.loads(json.dumps(body).replace(f'"{{{kind}}}"', str(world.made_id(kind))))
     if sample.path == "/integrations/attachcallrecord" and body is not None:
         body = {**body, "record_file": world.file.guid}
+    if sample.path in ("/tasks/comments", "/tasks//comments"):
+        other = world.mock.create_task(text="second", author=world.author, responsible=world.bot)
+        body = {
+            "comments": [
+                {"task_id": world.task.id, "comment": {"text": "one"}},
+                {"task_id": other.id, "comment": {"text": "two"}},
+            ]
+        }
     if sample.multipart:
         kwargs.setdefault("data", upload_data())
     return world.call(
@@ -452,4 +503,17 @@ def send_sample(
         json_body=body,
         raw_ok=sample.raw,
         **kwargs,
+    )
+
+
+def fill_ids(world: World, body: Any) -> Any:
+    """``body`` with the strings ``"{catalog}"`` and ``"{list}"`` replaced by the world's ids."""
+    if isinstance(body, list):
+        return [fill_ids(world, item) for item in body]
+    if isinstance(body, dict):
+        return {key: fill_ids(world, value) for key, value in body.items()}
+    return (
+        {"{catalog}": world.catalog.id, "{list}": world.lst.id}.get(body, body)
+        if isinstance(body, str)
+        else body
     )

@@ -86,7 +86,7 @@ def test_failing_sides(world: World) -> None:
 @pytest.mark.parametrize("count", ["0", "10001", "many"])
 def test_item_count_outside_the_clients_range(count: str) -> None:
     world = make_world()
-    world.fail("GET", f"/v4/announcements?item_count={count}", 400, "invalid_request")
+    world.fail("GET", f"/v4/announcements?item_count={count}", 400, "invalid_value_format")
 
 
 def test_wrong_member_type_names_the_member() -> None:

@@ -202,6 +202,8 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/auth"): {"login": 5, "security_key": "x"},
     ("POST", "/tasks/<int:task_id>/comments"): {"text": 5},
     ("POST", "/tasks"): {"text": ["a"]},
+    ("POST", "/tasks/comments"): {"comments": "all"},
+    ("POST", "/tasks//comments"): {"comments": "all"},
     ("POST", "/forms/<int:form_id>/register"): {"steps": "one"},
     ("POST", "/lists/<int:list_id>/tasks"): {"item_count": True},
     ("POST", "/bots"): {"name": 5},
@@ -230,6 +232,17 @@ WRONG_TYPES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/knowledgebase/<entity_id>/permissions"): {"readers": ["me"]},
     ("POST", "/integrations/call"): {"account_id": 5},
     ("POST", "/integrations/attachcallrecord"): {"record_file": "g", "task_id": "1"},
+    ("PUT", "/catalogs"): {"name": "x", "catalog_headers": "Name"},
+    ("POST", "/catalogs/<int:catalog_id>"): {"apply": "yes", "catalog_headers": ["Name"]},
+    ("POST", "/catalogs/<int:catalog_id>/diff"): {"upsert": [{"values": [1, 2]}]},
+    ("PUT", "/catalogs/bulk"): [{"name": ["x"], "catalog_headers": ["A"]}],
+    ("POST", "/catalogs/bulk"): [{"id": "one"}],
+    ("DELETE", "/catalogs/bulk"): [{"id": True}],
+    ("PUT", "/lists"): {"name": "x", "added_managers": ["me"]},
+    ("POST", "/lists/<int:list_id>"): {"is_private": "no"},
+    ("PUT", "/lists/bulk"): [{"name": "x", "parent_id": "root"}],
+    ("POST", "/lists/bulk"): [{"id": 1.5}],
+    ("DELETE", "/lists/bulk"): [{"id": "x"}],
 }
 
 
@@ -313,18 +326,17 @@ def test_control_routes_below_an_api_prefix_are_404() -> None:
     from werkzeug.test import Client
 
     from pyrus_mock import PyrusMock
-    from pyrus_mock.api import create_app
-    from pyrus_mock.api.control import ControlPlane
+    from pyrus_mock.control import with_control
 
     mock = PyrusMock()
     try:
-        app = create_app(mock.backend, control=ControlPlane(mock, "a" * 32))
+        app = with_control(mock, "a" * 32)
         client = Client(app)
         for method in ("GET", "POST"):
             response = client.open("/v4/_mock/reset", method=method)
             assert response.status_code == 404, response.get_data()
             assert check_reply(response)["error_code"] == "not_found"
-        assert app.errors == []
+        assert mock.app.errors == []
     finally:
         mock.close()
 
@@ -342,13 +354,18 @@ def test_413_on_content_length(small: World, pair: tuple[Endpoint, str]) -> None
             "POST",
             sample.url(small),
             413,
-            "request_too_large",
+            "too_large_request_length",
             data={"file": (io.BytesIO(b"x" * 400), "big.bin")},
         )
     else:
         big = json.dumps({"text": "x" * 300}).encode()
         body = small.fail(
-            sample.method, sample.url(small), 413, "request_too_large", who=sample.who, data=big
+            sample.method,
+            sample.url(small),
+            413,
+            "too_large_request_length",
+            who=sample.who,
+            data=big,
         )
     assert "bytes" in body["error"]
 
@@ -373,7 +390,7 @@ def test_413_on_chunked_json_body(small: World) -> None:
     assert _chunked(small, "POST", path, ok, "application/json")[0] == 200
     big = json.dumps({"text": "x" * 300}).encode()
     status, body = _chunked(small, "POST", path, big, "application/json")
-    assert (status, body["error_code"]) == (413, "request_too_large")
+    assert (status, body["error_code"]) == (413, "too_large_request_length")
 
 
 def test_413_on_chunked_upload(small: World) -> None:
@@ -385,7 +402,7 @@ def test_413_on_chunked_upload(small: World) -> None:
     status, body = _chunked(
         small, "POST", "/v4/files/upload", data, f"multipart/form-data; boundary={boundary}"
     )
-    assert (status, body["error_code"]) == (413, "request_too_large")
+    assert (status, body["error_code"]) == (413, "too_large_request_length")
 
 
 def test_429_after_the_rate_limit() -> None:
@@ -476,9 +493,17 @@ def test_over_https(served: World) -> None:
         check(session.post(f"{base}/v4/tasks", data=b"{", headers=auth), 400, "invalid_json")
         check(session.post(f"{base}/v4/tasks", data=b"", headers=auth), 400, "empty_body")
         big = json.dumps({"text": "x" * 1000})
-        check(session.post(f"{base}/v4/tasks", data=big, headers=auth), 413, "request_too_large")
+        check(
+            session.post(f"{base}/v4/tasks", data=big, headers=auth),
+            413,
+            "too_large_request_length",
+        )
         chunks = iter([b'{"text": "', b"x" * 1000, b'"}'])
-        check(session.post(f"{base}/v4/tasks", data=chunks, headers=auth), 413, "request_too_large")
+        check(
+            session.post(f"{base}/v4/tasks", data=chunks, headers=auth),
+            413,
+            "too_large_request_length",
+        )
         check(session.post(f"{base}/v4/tasks", json={"text": "ok"}, headers=auth), 200, None)
     mock.server.raise_errors()
     served.app.raise_errors()

@@ -166,8 +166,10 @@ def test_delete_member_fires(world: World) -> None:
     body = world.ok("DELETE", f"/v4/members/{world.outsider.id}", who="admin")
     assert body["fired"] is True
     world.fail("GET", "/v4/profile", 401, "revoked_token", who="outsider")
-    fired = [m for m in world.ok("GET", "/v4/members")["members"] if m["fired"]]
-    assert [m["id"] for m in fired] == [world.outsider.id]
+    everyone = world.ok("GET", "/v4/members?include_fired=true")["members"]
+    assert [m["id"] for m in everyone if m["fired"]] == [world.outsider.id]
+    listed = [m["id"] for m in world.ok("GET", "/v4/members")["members"]]
+    assert world.outsider.id not in listed  # fired people only with include_fired
     world.fail("DELETE", f"/v4/members/{world.admin.id}", 400, "cannot_be_fired", who="admin")
     world.fail("DELETE", f"/v4/members/{world.bot.id}", 400, "invalid_person_id", who="admin")
     world.fail("DELETE", "/v4/members/999999", 403, "access_denied_person", who="admin")

@@ -96,8 +96,10 @@ def test_register_field_ids_and_visibility(register_world: World) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"format": "csv"}, 501, "not_implemented"),
-        ({"due_filter": "overdue"}, 501, "not_implemented"),
+        ({"due_filter": "late"}, 400, "invalid_value_format"),
+        ({"due_filter": {"overdue_steps": "x"}}, 400, "invalid_json"),
+        ({"format": "csv", "delimiter": ";;"}, 400, "invalid_value_format"),
+        ({"format": "csv", "encoding": "klingon"}, 400, "invalid_value_format"),
         ({"steps": ["x"]}, 400, "invalid_json"),
         ({"item_count": 0}, 400, "invalid_json"),
         ({"fld987654": "1"}, 400, "invalid_field_id"),
@@ -119,7 +121,7 @@ def test_members(world: World) -> None:
     assert by_id[world.bot.id]["last_name"] == ""
     assert by_id[world.manager.id]["rights"] == 1600
     world.bot.delete()
-    members = world.ok("GET", "/v4/members", who="author")["members"]
+    members = world.ok("GET", "/v4/members?include_fired=True", who="author")["members"]
     assert {m["id"]: m for m in members}[world.bot.id]["fired"] is True
     member = world.ok("GET", f"/v4/members/{world.author.id}", who="author")
     assert (member["first_name"], member["email"]) == ("Ann", world.author.email)
@@ -152,7 +154,7 @@ def test_profile(world: World) -> None:
     active = world.ok("GET", "/v4/profile")["organization"]["persons"]
     every = world.ok("GET", "/v4/profile?include_inactive=True")["organization"]["persons"]
     assert len(every) == len(active) + 1
-    world.fail("GET", "/v4/profile?withinactive=perhaps", 400, "invalid_request")
+    world.fail("GET", "/v4/profile?withinactive=perhaps", 400, "invalid_value_format")
 
 
 def test_contacts(world: World) -> None:
@@ -197,10 +199,12 @@ def test_catalog_filters(world: World, query: str, names: list[str]) -> None:
 
 
 def test_catalog_filter_errors(world: World) -> None:
-    world.fail(
-        "GET", f"/v4/catalogs/{world.catalog.id}?column=Nope&value=x", 400, "invalid_request"
-    )
-    world.fail("GET", f"/v4/catalogs/{world.catalog.id}?column=Name", 400, "invalid_request")
+    url = f"/v4/catalogs/{world.catalog.id}"
+    body = world.fail("GET", url + "?column=Nope&value=x", 400, "catalog_column_not_found")
+    assert "'Nope'" in body["error"]
+    assert "Name, Code" in body["error"]
+    world.fail("GET", url + "?column=Name", 400, "invalid_catalog_item_filter")
+    world.fail("GET", url + "?include_deleted=perhaps", 400, "invalid_value_format")
 
 
 # -- inbox and lists -------------------------------------------------------------------------------
@@ -210,18 +214,19 @@ def test_inbox(world: World) -> None:
     inbox = world.ok("GET", "/v4/inbox?item_count=50&group_item_count=50")
     assert [t["id"] for t in inbox["tasks"]] == [world.task.id]
     assert inbox["has_more"] is False
-    assert world.ok("GET", "/v4/inbox", who="outsider") == {"tasks": [], "has_more": False}
+    assert world.ok("GET", "/v4/inbox", who="outsider")["tasks"] == []
     world.mock.create_task(text="second", author=world.author, responsible=world.bot)
     inbox = world.ok("GET", "/v4/inbox?item_count=1")
     assert (len(inbox["tasks"]), inbox["has_more"]) == (1, True)
-    world.fail("GET", "/v4/inbox?item_count=many", 400, "invalid_request")
+    world.fail("GET", "/v4/inbox?item_count=many", 400, "invalid_value_format")
 
 
 def test_lists(world: World) -> None:
     child = world.mock.backend.add_list("Child", parent_id=world.lst.id)
     lists = world.ok("GET", "/v4/lists")["lists"]
-    assert lists == [
-        {"id": world.lst.id, "name": "Projects", "children": [{"id": child.id, "name": "Child"}]}
+    assert [(lst["id"], lst["name"]) for lst in lists] == [(world.lst.id, "Projects")]
+    assert [(c["id"], c["name"], c["parent_id"]) for c in lists[0]["children"]] == [
+        (child.id, "Child", world.lst.id)
     ]
     tasks = world.ok("GET", f"/v4/lists/{world.lst.id}/tasks", who="author")
     assert [t["id"] for t in tasks["tasks"]] == [world.task.id]
@@ -255,7 +260,7 @@ def test_upload_refusals(world: World) -> None:
     world.fail("POST", "/v4/files/upload", 400, "file_is_missing", data={"field": "text only"})
     world.fail("POST", "/v4/files/upload", 400, "file_is_missing", json_body={"file": "x"})
     two = {"a": (io.BytesIO(b"1"), "a.txt"), "b": (io.BytesIO(b"2"), "b.txt")}
-    body = world.fail("POST", "/v4/files/upload", 400, "too_many_files", data=two)
+    body = world.fail("POST", "/v4/files/upload", 400, "too_many_attachments", data=two)
     assert "a, b" in body["error"]
 
 
@@ -413,7 +418,7 @@ def test_bot_limit() -> None:
         "POST",
         "/v4/bots",
         400,
-        "bots_limit_exceeded",
+        "limit_exceeded",
         who="manager",
         json_body={"name": "one too many"},
     )
@@ -508,7 +513,7 @@ def test_wildcard_matching_agrees_with_the_regular_expression() -> None:
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from pyrus_mock.api.views_directory import _glob
+    from pyrus_mock.api.views_catalogs import _glob
 
     @given(st.text("ab*", max_size=7), st.text("ab", max_size=9))
     def agree(pattern: str, text: str) -> None:

@@ -156,13 +156,44 @@ def test_create_a_simple_task(world: World) -> None:
     assert task["text"] == "Call the client"
     assert task["subject"] == "Call"
     assert task["responsible"]["id"] == world.author.id
-    assert [p["id"] for p in task["participants"]] == [world.outsider.id]
+    # The responsible (here also the author) and the given participants, once each.
+    assert [p["id"] for p in task["participants"]] == [world.author.id, world.outsider.id]
     assert [s["person"]["id"] for s in task["subscribers"]] == [world.supervisor.id]
     assert task["due_date"] == "2026-03-01"
     assert task["list_ids"] == [world.lst.id]
     assert task["parent_task_id"] == world.simple_task.id
     assert task["author"]["id"] == world.author.id
+    # The creation is the first comment, as in the API reference's GET /tasks/{id} example.
+    [created] = task["comments"]
+    assert task["last_note_id"] == created["id"]
+    assert created["author"]["id"] == world.author.id
+    assert created["create_date"] == task["create_date"]
+    assert created["text"] == "Call the client"
+    assert created["reassigned_to"]["id"] == world.author.id
+    assert [p["id"] for p in created["participants_added"]] == [
+        world.author.id,
+        world.outsider.id,
+    ]
+    assert [p["id"] for p in created["subscribers_added"]] == [world.supervisor.id]
+    assert (created["due_date"], created["added_list_ids"]) == ("2026-03-01", [world.lst.id])
+    assert "field_updates" not in created
+    assert "approvals_added" not in created
     world.ok("GET", f"/v4/tasks/{task['id']}", who="outsider")
+
+
+def test_a_new_simple_task_takes_in_its_responsible_and_author(world: World) -> None:
+    body = {"text": "Help with printer", "responsible": {"id": world.outsider.id}}
+    task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
+    assert [p["id"] for p in task["participants"]] == [world.outsider.id, world.author.id]
+    [created] = task["comments"]
+    assert created["reassigned_to"]["id"] == world.outsider.id
+    assert [p["id"] for p in created["participants_added"]] == [
+        world.outsider.id,
+        world.author.id,
+    ]
+    for who in ("author", "outsider"):
+        world.ok("GET", f"/v4/tasks/{task['id']}", who=who)
+    world.fail("GET", f"/v4/tasks/{task['id']}", 403, "access_denied_task", who="manager")
 
 
 def test_create_a_form_task(world: World) -> None:
@@ -188,6 +219,25 @@ def test_create_a_form_task(world: World) -> None:
     assert task["approvals"][1][0]["person"]["id"] == world.supervisor.id
     assert (task["due"], task["duration"]) == ("2026-03-01T10:00:00Z", 30)
     assert task["current_step"] == 1
+    # The creation comment: every value set, the approvers named; a form task has no
+    # participants of its own.
+    [created] = task["comments"]
+    assert created["author"]["id"] == world.author.id
+    assert {f["code"]: f["value"] for f in created["field_updates"]} == {
+        "u_amount": 10,
+        "u_note": "lunch",
+        "u_colour": _field(task, "u_colour")["value"],
+    }
+    assert [[a["person"]["id"] for a in step] for step in created["approvals_added"]] == [
+        [world.bot.id],
+        [world.supervisor.id],
+    ]
+    assert [[a["step"] for a in step] for step in created["approvals_added"]] == [[1], [2]]
+    assert (created["due"], created["duration"]) == ("2026-03-01T10:00:00Z", 30)
+    assert "participants" not in task
+    assert "participants_added" not in created
+    assert "text" not in created
+    assert "reassigned_to" not in created
 
 
 def test_create_with_an_attachment(world: World) -> None:

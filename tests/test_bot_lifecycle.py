@@ -140,7 +140,9 @@ def test_deleted_bot(fake: PyrusMock, via: str) -> None:
     assert auth(fake, bot.login, bot.security_key).json()["error_code"] == "invalid_credentials"
     assert fake.deliver(fake.create_task(text="t"), to=bot).state == "skipped"
     members = api(fake, "GET", "members", admin_token).json()["members"]
-    me = next(m for m in members if m["id"] == bot.id)
+    assert bot.id not in [m["id"] for m in members], "fired members only on request"
+    members = api(fake, "GET", "members", admin_token, params={"include_fired": "True"}).json()
+    me = next(m for m in members["members"] if m["id"] == bot.id)
     assert me["fired"] is True
     listed = api(fake, "GET", "bots", admin_token, params={"include_fired": "True"}).json()
     assert any(b["id"] == bot.id and b["fired"] for b in listed["bots"])

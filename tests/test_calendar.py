@@ -126,11 +126,14 @@ def test_the_csharp_query_string() -> None:
             "start_date_utc=2026-03-02T00:00:00Z&end_date_utc=2026-03-01T00:00:00Z",
             "invalid_value_format",
         ),
-        ("start_date_utc=2026-03-01&end_date_utc=2026-03-02&item_count=0", "invalid_request"),
-        ("start_date_utc=2026-03-01&end_date_utc=2026-03-02&filter_mask=16", "invalid_request"),
+        ("start_date_utc=2026-03-01&end_date_utc=2026-03-02&item_count=0", "invalid_value_format"),
+        (
+            "start_date_utc=2026-03-01&end_date_utc=2026-03-02&filter_mask=16",
+            "invalid_value_format",
+        ),
         (
             "start_date_utc=2026-03-01&end_date_utc=2026-03-02&all_accessed_tasks=maybe",
-            "invalid_request",
+            "invalid_value_format",
         ),
     ],
 )

@@ -38,7 +38,10 @@ def test_correct_bot_passes_every_check(pyrus_mock: PyrusMock, bot_server: BotSe
     assert app.key == bot.security_key  # the bot followed the reset
     # The checks observe only: no delivery recorded, nothing applied to the task.
     assert pyrus_mock.deliveries == []
-    assert all(task.comments == [] for task in pyrus_mock.backend.tasks())
+    assert all(
+        [c.author_id for c in task.comments] == [task.author_id]  # the creation comment only
+        for task in pyrus_mock.backend.tasks()
+    )
 
 
 def test_bot_skipping_verification_fails_the_forged_calls(

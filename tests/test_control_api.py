@@ -13,8 +13,7 @@ import pytest
 from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock, RealClock, Settings
-from pyrus_mock.api import create_app
-from pyrus_mock.api.control import CONTROL_ENDPOINTS, ControlPlane
+from pyrus_mock.control import CONTROL_ENDPOINTS, ControlPlane, with_control
 from pyrus_mock.errors import InvalidArgument
 
 from ._bots import RecordingBot
@@ -31,7 +30,7 @@ def fake() -> Iterator[PyrusMock]:
 
 @pytest.fixture
 def client(fake: PyrusMock) -> Client:
-    return Client(create_app(fake.backend, control=ControlPlane(fake, TOKEN)))
+    return Client(with_control(fake, TOKEN))
 
 
 def call(
@@ -304,7 +303,7 @@ def test_retries_wait_for_the_virtual_clock(client: Client, fake: PyrusMock) -> 
 def test_the_real_clock_cannot_be_advanced() -> None:
     mock = PyrusMock(clock=RealClock())
     try:
-        client = Client(create_app(mock.backend, control=ControlPlane(mock, TOKEN)))
+        client = Client(with_control(mock, TOKEN))
         status, body = call(client, "POST", "/_mock/clock/advance", {"seconds": 61})
         assert status == 409
         assert body["error_code"] == "clock_not_virtual"
@@ -547,7 +546,7 @@ def test_a_comment_pyrus_would_refuse_lists_the_violations(client: Client, fake:
 def test_an_oversized_body_answers_413() -> None:
     mock = PyrusMock(max_request_bytes=1024)
     try:
-        client = Client(create_app(mock.backend, control=ControlPlane(mock, TOKEN)))
+        client = Client(with_control(mock, TOKEN))
         status, body = call(client, "POST", "/_mock/bots", {"name": "x" * 2000})
         assert status == 413
         assert body["error_code"] == "http_413"

@@ -106,7 +106,7 @@ def test_invalid_reply_is_recorded_not_applied(fake: PyrusMock) -> None:
     codes = {(v.error_code, v.severity) for v in delivery.violations}
     assert ("both_text_and_formatted_text_specified", "error") in codes
     assert any(v.severity == "warning" and v.path == "/bogus" for v in delivery.violations)
-    assert task.comments == []
+    assert [c.author_id for c in task.comments] == [task.author_id], "the creation comment only"
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_reply_bodies_that_apply_nothing(fake: PyrusMock, raw: bytes, warned: bo
         task = fake.create_task(text="t", responsible=bot)
     delivery = fake.deliveries[0]
     assert delivery.ok
-    assert task.comments == []
+    assert [c.author_id for c in task.comments] == [task.author_id], "the creation comment only"
     assert bool(delivery.violations) is warned
     assert all(v.severity == "warning" for v in delivery.violations)
 
@@ -346,8 +346,8 @@ def test_concurrent_deliveries_and_api_calls_keep_state_consistent() -> None:
         assert sorted(d.id for d in deliveries) == list(range(1, 201))
         assert all(d.ok for d in deliveries)
         comments = [c for t in tasks for c in t.comments]
-        assert len(comments) == 220
-        assert len({c.id for c in comments}) == 220
+        assert len(comments) == 4 + 220  # each task's creation comment, then the new ones
+        assert len({c.id for c in comments}) == 4 + 220
 
 
 def test_a_form_held_by_bots_closes_by_routing_alone(fake: PyrusMock) -> None:
@@ -362,4 +362,6 @@ def test_a_form_held_by_bots_closes_by_routing_alone(fake: PyrusMock) -> None:
     assert [d.bot_id for d in fake.deliveries] == [b.id for b in bots]
     assert [d.trigger for d in fake.deliveries] == ["created", "approval_step", "approval_step"]
     assert task.is_closed
-    assert [c.changed_step for c in task.comments][:2] == [2, 3]
+    created, *replies = task.comments
+    assert created.author_id == task.author_id
+    assert [c.changed_step for c in replies][:2] == [2, 3]

@@ -189,7 +189,9 @@ def test_subscribers_participants_lists_dates_time(w: World) -> None:
     }
     comment = w.comment(task, request, w.bob)
     assert [s.person_id for s in task.subscribers] == [w.eve.id]
-    assert task.participant_ids == [w.cid.id]
+    # The responsible and the author took part from the creation on; cid joins.
+    assert task.participant_ids == [w.bob.id, task.author_id, w.cid.id]
+    assert comment.participants_added == [w.cid.id]
     assert task.list_ids == [w.project.id]
     assert (task.due, task.duration, task.due_date) == ("2026-02-01T10:00:00Z", 30, None)
     assert task.scheduled_date == "2026-01-10"
@@ -205,9 +207,20 @@ def test_subscribers_participants_lists_dates_time(w: World) -> None:
     assert task.subscribers == []
 
 
+def test_reassigning_a_form_task_keeps_the_previous_responsible_in_it(w: World) -> None:
+    task = w.new_task(responsible=w.bot)
+    assert task.participant_ids == [], "a form task has no participants of its own"
+    comment = w.comment(task, {"text": "yours", "reassign_to": {"id": w.eve.id}}, w.bot)
+    assert (task.responsible_id, comment.reassigned_to) == (w.eve.id, w.eve.id)
+    assert task.participant_ids == [w.bot.id, w.eve.id]
+    assert comment.participants_added == [w.bot.id, w.eve.id]
+    assert w.backend.can_see(w.bot, task), "the bot still sees the task it handed on"
+
+
 def test_edit_comment(w: World) -> None:
     task = w.task
-    first = task.comments[0]
+    first = task.comments[-1]  # Ann's "first"; comments[0] records the task's creation
+    assert (first.text, first.author_id) == ("first", w.ann.id)
     edit = w.comment(task, {"edit_comment_id": first.id, "text": "first (edited)"}, w.ann)
     assert first.text == "first (edited)"
     assert edit.edit_comment_id == first.id
@@ -298,11 +311,15 @@ def test_write_initial_fields_by_code_name_and_id(w: World) -> None:
         w.f("u_time").id: "10:30",
         str(w.f("u_flag").id): "checked",
     }
-    problems = write_initial_fields(task, w.form, values, w.backend)
+    created = list(task.comments)  # the creation comment only (nothing was written then)
+    assert [c.field_updates for c in created] == [[]]
+    snapshots: list[tuple[int, Any, int | None]] = []
+    problems = write_initial_fields(task, w.form, values, w.backend, snapshots=snapshots)
     assert problems == []
     assert task.values == {w.f("u_qty").id: 3, w.f("u_start").id: "2026-02-01",
                            w.f("u_time").id: "10:30", w.f("u_flag").id: "checked"}  # fmt: skip
-    assert task.comments == []
+    assert task.comments == created, "writing initial values adds no comment"
+    assert sorted(s[0] for s in snapshots) == sorted(task.values)
     bad = write_initial_fields(task, w.form, {"u_qty": "three", "Nope": 1}, w.backend)
     assert [(v.path, v.error_code) for v in bad] == [
         ("/fields/u_qty", "invalid_value_format"),

@@ -104,8 +104,15 @@ def _chose(choice: str, step: int) -> dict[str, Any]:
 
 
 def _responsible(w: World, name: str) -> dict[str, Any]:
+    """Reassigning the form task, which has no responsible and no participants yet: the new
+    responsible also joins the participants."""
     person_id = getattr(w, name).id
-    return {"task.responsible_id": person_id, "comment.reassigned_to": person_id}
+    return {
+        "task.responsible_id": person_id,
+        "comment.reassigned_to": person_id,
+        "task.participant_ids": [person_id],
+        "comment.participants_added": [person_id],
+    }
 
 
 def _attached(*file_ids: int) -> dict[str, Any]:
@@ -214,11 +221,18 @@ VALID = [
         "task.subscribers": [(w.eve.id, None)], "comment.subscribers_added": _ids(w, "eve"),
         "comment.subscribers_removed": _ids(w, "cid"),
         "comment.subscribers_rerequested": _ids(w, "cid")}),
+    # The simple task's participants: bob (responsible) and its author, from its creation.
     case("participants", lambda w: {"participants_added": [_pid(w, "eve")],
                                     "participants_removed": [_pid(w, "bob")]}, on="simple",
          effect=lambda w: {
-        "task.participant_ids": _ids(w, "eve"), "comment.participants_added": _ids(w, "eve"),
+        "task.participant_ids": [w.task.author_id, w.eve.id],
+        "comment.participants_added": _ids(w, "eve"),
         "comment.participants_removed": _ids(w, "bob")}),
+    case("reassign-keeps-the-previous-responsible", lambda w: {"reassign_to": _pid(w, "eve")},
+         on="simple", effect=lambda w: {
+        "task.responsible_id": w.eve.id, "comment.reassigned_to": w.eve.id,
+        "task.participant_ids": [w.bob.id, w.task.author_id, w.eve.id],
+        "comment.participants_added": _ids(w, "eve")}),
     case("due-date", {"due_date": "2026-02-01"}, on="dated", effect={
         "task.due_date": "2026-02-01", "task.due": None, "task.duration": None,
         "comment.due_date": "2026-02-01"}),
@@ -255,10 +269,11 @@ VALID = [
                         "skip_auto_reopen": False},
          effect={"comment.text": "quiet", "comment.skip_satisfaction": True,
                  "comment.skip_notification": True, "comment.skip_auto_reopen": False}),
-    case("edit-own-comment", lambda w: {"edit_comment_id": w.task.comments[0].id,
+    # comments[0] records the task's creation (by its author); comments[1] is Ann's "first".
+    case("edit-own-comment", lambda w: {"edit_comment_id": w.task.comments[1].id,
                                         "text": "edited"}, effect=lambda w: {
-        "task.comments.0.text": "edited", "comment.text": "edited",
-        "comment.edit_comment_id": w.task.comments[0].id}),
+        "task.comments.1.text": "edited", "comment.text": "edited",
+        "comment.edit_comment_id": w.task.comments[1].id}),
     case("comment-as-roles", lambda w: {"text": "for accounting", "comment_as_roles":
                                         [_pid(w, "role")]}, who="eve",
          effect=lambda w: {"comment.text": "for accounting",
@@ -452,7 +467,7 @@ INVALID = [
     case("edit-foreign-comment", lambda w: {"edit_comment_id": w.task.comments[0].id,
                                             "text": "x"}, "access_denied", "/edit_comment_id",
          who="bob"),
-    case("edit-without-text", lambda w: {"edit_comment_id": w.task.comments[0].id},
+    case("edit-without-text", lambda w: {"edit_comment_id": w.task.comments[1].id},
          "text_missing", "/edit_comment_id"),
     # -- field identity ------------------------------------------------------------------------
     case("field-updates-not-list", {"field_updates": {"code": "u_qty"}}, "invalid_value_format",

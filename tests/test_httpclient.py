@@ -14,6 +14,7 @@ import pytest
 import responses
 import trustme
 
+from pyrus_mock import _httpclient
 from pyrus_mock._httpclient import ERROR_KINDS, BotHttpClient, HttpResult
 from pyrus_mock.server import TLSServer
 from pyrus_mock.tls import CertificateAuthority
@@ -418,3 +419,41 @@ def test_interim_1xx_replies_are_skipped(client: BotHttpClient, ca: CertificateA
         result = post(client, ca, server.url)
     assert result.ok, result.error
     assert (result.status, result.body) == (200, b'{"text":"ok"}')
+
+
+@pytest.mark.parametrize("liveness_check", [True, False], ids=["checked", "unchecked"])
+def test_an_idle_connection_the_bot_closed_is_replaced_and_the_request_sent_once(
+    client: BotHttpClient,
+    ca: CertificateAuthority,
+    monkeypatch: pytest.MonkeyPatch,
+    liveness_check: bool,
+) -> None:
+    """The bot closes a kept-alive connection while it is idle in the pool (its keep-alive
+    timeout): the next POST goes out on a fresh connection, and the bot receives it once.
+
+    "unchecked" turns off the look at an idle connection before reuse, as when the bot closes
+    it just after that look: then the failed send on the stale connection is retried once.
+    """
+    if not liveness_check:
+        monkeypatch.setattr(_httpclient, "_looks_dropped", lambda sock: False)
+    received: list[bytes] = []
+    connections: list[int] = []
+    hung_up = threading.Event()
+
+    def handler(sock: socket.socket) -> None:
+        connections.append(1)
+        request = read_request(sock)
+        if request:
+            received.append(request.partition(b"\r\n")[0])
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        if len(connections) == 1:
+            sock.shutdown(socket.SHUT_RDWR)  # idle keep-alive connection closed by the bot
+            hung_up.set()
+
+    with RawServer(handler, ca.server_context()) as server:
+        assert post(client, ca, server.url, b"one").ok
+        assert hung_up.wait(5)
+        second = post(client, ca, server.url, b"two")
+        assert second.ok, second.error
+        assert len(received) == 2  # the second POST reached the bot exactly once
+        assert len(connections) == 2

@@ -99,7 +99,7 @@ def test_request_bodies_chunked_and_not(world: World) -> None:
         assert reply.json()["task"]["comments"][-1]["text"] == "chunked"
         big = iter([b'{"text": "', b"x" * 400, b'"}'])
         reply = requests.post(url, data=big, headers=headers)
-        assert (reply.status_code, reply.json()["error_code"]) == (413, "request_too_large")
+        assert (reply.status_code, reply.json()["error_code"]) == (413, "too_large_request_length")
         reply = requests.post(url, data='{"text": "str body"}', headers=headers)
         assert reply.status_code == 200
 

@@ -13,7 +13,8 @@ def test_reprs_are_short_and_say_what_matters() -> None:
     text = "Looks fine to me, let us go ahead with the purchase"
     comment = w.comment(task, {"approval_choice": "approved", "text": text}, w.ann)
 
-    assert repr(task) == f"<Task {task.id} form={w.form.id} step=2 open comments=2>"
+    # The creation comment, Ann's "first", and this one.
+    assert repr(task) == f"<Task {task.id} form={w.form.id} step=2 open comments=3>"
     assert repr(comment) == (
         f"<Comment {comment.id} by {w.ann.id}: 'Looks fine to me, let us go a\u2026' "
         "approved step 1 changed_step=2>"
@@ -27,7 +28,7 @@ def test_reprs_are_short_and_say_what_matters() -> None:
     assert repr(w.upload) == f"<FileRecord {w.upload.id} 'scan.pdf' 13 bytes v1>"
 
     simple = w.simple_task()
-    assert repr(simple) == f"<Task {simple.id} 'Buy milk' open responsible={w.bob.id} comments=0>"
+    assert repr(simple) == f"<Task {simple.id} 'Buy milk' open responsible={w.bob.id} comments=1>"
     assert len(repr([task, simple])) < 120, "fits in an assertion message"
 
 

@@ -8,6 +8,7 @@ uses module-level ``requests`` calls, so it trusts the fake's CA through ``REQUE
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,39 @@ def test_get_task(world: World, api: client.PyrusAPI) -> None:
         "Note": "taxi",
     }
     assert task.comments[-1].attachments[0].name == "receipt.txt"
+
+
+def _task_with_creation_date(world: World) -> int:
+    """A form task whose form has a ``creation_date`` field the bot may read."""
+    form = world.mock.add_form(
+        "Dated",
+        [{"name": "Created", "type": "creation_date"}, {"name": "Note", "type": "text"}],
+        steps=[{"name": "Review", "approvers": [world.bot]}],
+    )
+    return world.mock.create_task(form=form, fields={"Note": "hello"}, author=world.author).id
+
+
+def test_get_task_with_a_creation_date_field_default_settings(
+    world: World, api: client.PyrusAPI
+) -> None:
+    task_id = _task_with_creation_date(world)
+    reply = api.get_task(task_id)
+    assert reply.error_code is None, reply.error
+    created = next(f for f in reply.task.fields if f.type == "creation_date")
+    made = world.mock.task(task_id).create_date
+    assert created.value == datetime(made.year, made.month, made.day, tzinfo=timezone.utc)
+
+
+def test_the_datetime_creation_date_setting_is_what_the_client_cannot_parse(
+    world: World, api: client.PyrusAPI
+) -> None:
+    task_id = _task_with_creation_date(world)
+    world.mock.settings = world.mock.settings.replace(creation_date_format="datetime")
+    raw = world.ok("GET", f"/v4/tasks/{task_id}")["task"]
+    value = next(f for f in raw["fields"] if f["type"] == "creation_date")["value"]
+    assert value == world.mock.task(task_id).create_date.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with pytest.raises(ValueError, match="unconverted data remains: T"):
+        api.get_task(task_id)
 
 
 def test_errors_reach_the_client_as_codes(world: World, api: client.PyrusAPI) -> None:

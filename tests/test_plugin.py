@@ -569,3 +569,58 @@ def test_a_test_that_restarts_the_server_does_not_break_the_next(suite: pytest.P
         """
     )
     suite.runpytest().assert_outcomes(passed=2)
+
+
+NAMED_ASGI_BOT = """
+import json
+
+class NamedBot:
+    def __init__(self, name):
+        self.name = name
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        reply = json.dumps({"text": self.name}).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(reply)).encode())]})
+        await send({"type": "http.response.body", "body": reply})
+"""
+
+
+def test_asgi_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> None:
+    pytest.importorskip("uvicorn")
+    suite.makepyfile(namedbot=NAMED_ASGI_BOT)
+    suite.makepyfile(
+        """
+        from namedbot import NamedBot
+
+        URLS = []
+
+        def answer(pyrus_mock, url):
+            bot = pyrus_mock.create_bot("Async", url)
+            task = pyrus_mock.create_task(text="t", responsible=bot)
+            assert pyrus_mock.deliveries[0].ok, pyrus_mock.deliveries[0].summary()
+            return task.comments[-1].text
+
+        def test_a_first_app(pyrus_mock, bot_server):
+            URLS.append(bot_server(NamedBot("first")))
+            assert answer(pyrus_mock, URLS[-1]) == "first"
+
+        def test_b_second_app_on_the_same_server(pyrus_mock, bot_server):
+            URLS.append(bot_server(NamedBot("second")))
+            assert URLS[1] == URLS[0]  # the pooled uvicorn, now forwarding to this test's app
+            assert answer(pyrus_mock, URLS[-1]) == "second"
+
+        def test_c_the_released_url_answers_503(pyrus_mock):
+            bot = pyrus_mock.create_bot("Stale", URLS[0])
+            pyrus_mock.create_task(text="t", responsible=bot)
+            pyrus_mock.clock.advance(122)
+            attempt = pyrus_mock.deliveries[0].attempts[0]
+            assert attempt.status == 503
+            assert b"the test that served one has ended" in attempt.reply_body
+        """
+    )
+    suite.runpytest().assert_outcomes(passed=3)

@@ -150,12 +150,12 @@ def test_reports_need_the_supervisor_right(path: str, code: str) -> None:
 @pytest.mark.parametrize(
     ("path", "code"),
     [
-        ("/taskaccesshistory?after=-1&count=10", "invalid_request"),
-        ("/taskaccesshistory?after=0&count=0", "invalid_request"),
-        ("/eventhistory?after=0&count=10001", "invalid_request"),
-        ("/fileaccesshistory?after=x", "invalid_request"),
+        ("/taskaccesshistory?after=-1&count=10", "invalid_value_format"),
+        ("/taskaccesshistory?after=0&count=0", "invalid_value_format"),
+        ("/eventhistory?after=0&count=10001", "invalid_value_format"),
+        ("/fileaccesshistory?after=x", "invalid_value_format"),
         ("/handlingtime?sd=01.02.2026", "invalid_value_format"),
-        ("/handlingtime?formId=abc", "invalid_request"),
+        ("/handlingtime?formId=abc", "invalid_value_format"),
     ],
 )
 def test_bad_parameters(path: str, code: str) -> None:

@@ -149,7 +149,15 @@ def test_the_official_client_parses_the_task(world: World, payload: dict[str, An
 
     approvals = [[a.approval_choice for a in step] for step in task.approvals]
     assert approvals == [["approved"], ["waiting", "waiting", "waiting"], ["waiting"]]
-    comments = task.comments
+    # comments[0] records the task's creation (its author, the initial values, the
+    # subscriber); then Ann's "first", "filling in", the approval, the rejection, the reopening.
+    created, *comments = task.comments
+    assert created.author.id == payload["author"]["id"]
+    assert created.create_date == task.create_date
+    assert [s.id for s in created.subscribers_added] == [world.cid.id]
+    initial = {f.code: f for f in created.field_updates if getattr(f, "code", None)}
+    assert initial["u_title"].value == "Laptop"
+    assert isinstance(initial["u_items"].value, Table)
     assert [c.approval_choice for c in comments] == [None, None, "approved", "rejected", None]
     approved = comments[2]
     assert approved.changed_step == 2

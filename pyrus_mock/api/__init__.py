@@ -11,25 +11,22 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..backend import PyrusBackend
     from .app import PyrusApp
-    from .control import ControlPlane
 
 __all__ = ["create_app"]
 
 
-def create_app(backend: PyrusBackend, *, control: ControlPlane | None = None) -> PyrusApp:
+def create_app(backend: PyrusBackend) -> PyrusApp:
     """The WSGI application serving the Pyrus API v4 from ``backend``.
 
-    Imported lazily: :mod:`pyrus_mock.backend` imports :mod:`pyrus_mock.api.errors`, and the app
-    imports the backend.
+    The control plane (``/_mock/``, :mod:`pyrus_mock.control`) is a separate WSGI app mounted
+    beside this one by whoever serves both (``pyrus-mock serve``).
 
     Args:
         backend: the fake's state.
-        control: also serve the control plane under ``/_mock/`` (``pyrus-mock serve``); without
-            it those paths answer 404 like any unknown route.
 
     Returns:
         A thread-safe WSGI callable; see :class:`~pyrus_mock.api.app.PyrusApp`.
     """
     from .app import PyrusApp
 
-    return PyrusApp(backend, control=control)
+    return PyrusApp(backend)

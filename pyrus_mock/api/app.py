@@ -29,7 +29,9 @@ from werkzeug.routing import MapAdapter, Rule
 from werkzeug.wrappers import Request
 
 from ..backend import ApiCall
+from ..envelope import Refusal, error_body
 from ..errors import ServerThreadError
+from ..transcript import mask_query
 from . import auth, body, routes
 from .call import Call, RawReply, Reply
 from .errors import ApiError
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from ..backend import PyrusBackend, RateState
-    from .control import ControlPlane
 
 __all__ = ["PyrusApp"]
 
@@ -85,9 +86,9 @@ def _from_werkzeug(exc: HTTPException) -> ApiError:
     """A werkzeug HTTP error raised while reading the request, as a Pyrus JSON error."""
     code = exc.code or 500
     if code == 413:
-        return ApiError("request_too_large", "the request body is too large", status=413)
+        return ApiError("too_large_request_length", "the request body is too large", status=413)
     text = exc.description or HTTP_STATUS_CODES.get(code, "error")
-    return ApiError("invalid_request" if code == 400 else f"http_{code}", text, status=code)
+    return ApiError("invalid_input" if code == 400 else f"http_{code}", text, status=code)
 
 
 class PyrusApp:
@@ -95,26 +96,16 @@ class PyrusApp:
 
     Args:
         backend: the state the API reads and changes.
-        control: also serve the control plane under ``/_mock/`` (``pyrus-mock serve``); its
-            rules join the one route table, and it answers its own requests (admin token, no
-            rate limit, not in the API log).
 
     Attributes:
         backend: the backend.
-        control: the control plane, or None.
         url_map: the werkzeug ``Map`` of :data:`pyrus_mock.api.routes.ENDPOINTS` (shared by
-            every app without a control plane).
+            every app).
     """
 
-    def __init__(self, backend: PyrusBackend, *, control: ControlPlane | None = None) -> None:
+    def __init__(self, backend: PyrusBackend) -> None:
         self.backend = backend
-        self.control = control
-        if control is None:
-            self.url_map = routes.default_map()
-        else:
-            from .control import control_rules
-
-            self.url_map = routes.build_map(extra=control_rules())
+        self.url_map = routes.default_map()
         # Bound once; every request passes its own path and method, so matching is pure. Made
         # directly rather than with Map.bind, which IDNA-encodes the (ASCII) server name and so
         # loads the idna codec (about 1 ms) into a fake that may never need it.
@@ -170,17 +161,15 @@ class PyrusApp:
         started = time.perf_counter()
         # Not stored in the environ: that would make a reference cycle per request.
         request = _Request(environ, populate_request=False)
-        control = self.control
-        if control is not None and control.handles(request.path):
-            return self._control(control, request, environ, start_response)
         trace = _Trace()
         error_code: str | None = None
         try:
             try:
                 status, headers, payload = self._render(self._dispatch(request, trace))
-            except ApiError as exc:
-                error_code = exc.error_code
-                status, headers, payload = self._render_error(exc)
+            except Refusal as exc:  # ApiError included
+                failure = ApiError.from_refusal(exc)
+                error_code = failure.error_code
+                status, headers, payload = self._render_error(failure)
             except HTTPException as exc:
                 failure = _from_werkzeug(exc)
                 error_code = failure.error_code
@@ -200,34 +189,7 @@ class PyrusApp:
         except Exception as exc:  # the error path itself failed; still answer JSON
             self._keep(f"{request.method} {request.path} (error path)", exc)
             status = 500
-            payload = _dump({"error_code": "server_error", "error": "the fake failed"})
-            headers = [("Content-Type", _JSON), ("Content-Length", str(len(payload)))]
-        finally:
-            request.close()
-        start_response(_status_line(status), headers)
-        return [payload]
-
-    def _control(
-        self,
-        control: ControlPlane,
-        request: Request,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-    ) -> Iterable[bytes]:
-        """A control-plane request: the plane answers it (and never raises, it says)."""
-        try:
-            response = control.dispatch(self._adapter, request)
-            status, headers = response.status_code, list(response.headers.items())
-            payload = response.get_data()
-        except Exception as exc:
-            self._keep(f"{request.method} {request.path} (control plane)", exc)
-            status = 500
-            payload = _dump(
-                {
-                    "error_code": "server_error",
-                    "error": f"the control plane raised {type(exc).__name__}: {exc}",
-                }
-            )
+            payload = error_body("server_error", "the fake failed")
             headers = [("Content-Type", _JSON), ("Content-Length", str(len(payload)))]
         finally:
             request.close()
@@ -259,8 +221,6 @@ class PyrusApp:
             raise MethodNotAllowed(valid_methods=allowed) from None
         except HTTPException:
             return None
-        # Only API rules carry a spec: control-plane rules (/_mock/...) share the route table
-        # but never answer below an API prefix (/v4/_mock/reset).
         spec = getattr(rule, "spec", None)
         if not isinstance(spec, routes.Endpoint) or prefix not in spec.prefixes:
             return None
@@ -329,7 +289,7 @@ class PyrusApp:
 
     @staticmethod
     def _render_error(err: ApiError) -> tuple[int, list[tuple[str, str]], bytes]:
-        payload = _dump(err.payload())
+        payload = error_body(err.error_code, err.error, err.extra)
         headers = [("Content-Type", _JSON), ("Content-Length", str(len(payload)))]
         headers.extend(err.extra_headers.items())
         return int(err.code or 500), headers, payload
@@ -356,8 +316,11 @@ class PyrusApp:
             backend.record_api_call(
                 ApiCall(
                     at=backend.clock.time(),
-                    method=request.method,
-                    path=request.path + (f"?{query}" if query else ""),
+                    method=_cut(request.method, _MAX_LOGGED_METHOD),
+                    path=_cut(
+                        mask_query(request.path + (f"?{query}" if query else "")),
+                        _MAX_LOGGED_PATH,
+                    ),
                     status=status,
                     error_code=error_code,
                     person_id=trace.person_id,
@@ -365,6 +328,19 @@ class PyrusApp:
                     elapsed=time.perf_counter() - started,
                 )
             )
+
+
+_MAX_LOGGED_PATH = 256
+"""Characters of a request's path and query kept in the API log (a flood of long unknown URLs
+must not grow memory); longer ones end in a marker with the full length."""
+_MAX_LOGGED_METHOD = 16
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and a marker with the full length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} chars in all)"  # ASCII: half the memory
 
 
 def _unimplemented(method: str, path: str) -> str | None:

@@ -2,8 +2,8 @@
 
 Everything here raises :class:`~pyrus_mock.api.errors.ApiError`:
 
-* 413 ``request_too_large``: a body over the limit (checked on ``Content-Length`` before anything
-  is read, and while reading a chunked body);
+* 413 ``too_large_request_length``: a body over the limit (checked on ``Content-Length``
+  before anything is read, and while reading a chunked body);
 * 400 ``empty_body``: no body where one is required;
 * 400 ``invalid_request_encoding``: a body that is not UTF-8;
 * 400 ``invalid_json``: a body that is not JSON, or JSON of the wrong shape (a list where an
@@ -29,19 +29,21 @@ __all__ = [
     "get_list",
     "get_object",
     "get_str",
+    "json_array",
     "json_object",
     "query_bool",
     "query_int",
     "read_body",
     "too_large",
     "type_name",
+    "wrong",
 ]
 
 
 def too_large(limit: int, what: str = "request body") -> ApiError:
     """The 413 answered for a body over ``limit`` bytes."""
     return ApiError(
-        "request_too_large",
+        "too_large_request_length",
         f"the {what} is larger than {limit} bytes (the fake's max_request_bytes / "
         "max_upload_bytes setting)",
         status=413,
@@ -99,7 +101,8 @@ def type_name(value: object) -> str:
     return type(value).__name__
 
 
-def _wrong(path: str, expected: str, value: object) -> ApiError:
+def wrong(path: str, expected: str, value: object) -> ApiError:
+    """The 400 ``invalid_json`` for a member of the wrong type: ``/a/0 must be X, got Y``."""
     return ApiError("invalid_json", f"{path or '/'} must be {expected}, got {type_name(value)}")
 
 
@@ -116,6 +119,28 @@ def json_object(request: Request, limit: int, *, required: bool = True) -> dict[
         if required:
             raise ApiError("empty_body", "the request body is empty; send a JSON object")
         return {}
+    data = _parse(raw)
+    if not isinstance(data, dict):
+        raise wrong("", "a JSON object", data)
+    return data
+
+
+def json_array(request: Request, limit: int) -> list[dict[str, Any]]:
+    """The body as a JSON array of objects (the ``/bulk`` endpoints); empty_body when empty."""
+    raw = read_body(request, limit)
+    if not raw.strip():
+        raise ApiError("empty_body", "the request body is empty; send a JSON array of objects")
+    data = _parse(raw)
+    if not isinstance(data, list):
+        raise wrong("", "a JSON array", data)
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise wrong(f"/{index}", "an object", item)
+    return data
+
+
+def _parse(raw: bytes) -> Any:
+    """UTF-8 JSON text to a value (400 ``invalid_request_encoding`` / ``invalid_json``)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -126,8 +151,6 @@ def json_object(request: Request, limit: int, *, required: bool = True) -> dict[
         data = _json.loads(text)
     except ValueError as exc:
         raise ApiError("invalid_json", f"the request body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise _wrong("", "a JSON object", data)
     return data
 
 
@@ -136,7 +159,7 @@ def get_str(obj: Mapping[str, Any], key: str, *, path: str = "") -> str | None:
     value = obj.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise _wrong(f"{path}/{key}", "a string", value)
+    raise wrong(f"{path}/{key}", "a string", value)
 
 
 def get_int(obj: Mapping[str, Any], key: str, *, path: str = "") -> int | None:
@@ -145,7 +168,7 @@ def get_int(obj: Mapping[str, Any], key: str, *, path: str = "") -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _wrong(f"{path}/{key}", "an integer", value)
+        raise wrong(f"{path}/{key}", "an integer", value)
     return value
 
 
@@ -154,7 +177,7 @@ def get_bool(obj: Mapping[str, Any], key: str, *, path: str = "") -> bool | None
     value = obj.get(key)
     if value is None or isinstance(value, bool):
         return value
-    raise _wrong(f"{path}/{key}", "a boolean", value)
+    raise wrong(f"{path}/{key}", "a boolean", value)
 
 
 def get_list(obj: Mapping[str, Any], key: str, *, path: str = "") -> list[Any] | None:
@@ -162,7 +185,7 @@ def get_list(obj: Mapping[str, Any], key: str, *, path: str = "") -> list[Any] |
     value = obj.get(key)
     if value is None or isinstance(value, list):
         return value
-    raise _wrong(f"{path}/{key}", "an array", value)
+    raise wrong(f"{path}/{key}", "an array", value)
 
 
 def get_object(obj: Mapping[str, Any], key: str, *, path: str = "") -> dict[str, Any] | None:
@@ -170,7 +193,7 @@ def get_object(obj: Mapping[str, Any], key: str, *, path: str = "") -> dict[str,
     value = obj.get(key)
     if value is None or isinstance(value, dict):
         return value
-    raise _wrong(f"{path}/{key}", "an object", value)
+    raise wrong(f"{path}/{key}", "an object", value)
 
 
 def get_int_list(obj: Mapping[str, Any], key: str, *, path: str = "") -> list[int] | None:
@@ -180,7 +203,7 @@ def get_int_list(obj: Mapping[str, Any], key: str, *, path: str = "") -> list[in
         return None
     for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, int):
-            raise _wrong(f"{path}/{key}/{index}", "an integer", item)
+            raise wrong(f"{path}/{key}/{index}", "an integer", item)
     return items
 
 
@@ -197,7 +220,7 @@ def query_bool(value: str | None, name: str, default: bool = False) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ApiError("invalid_request", f"query parameter {name}={value!r} is not a boolean")
+    raise ApiError("invalid_value_format", f"query parameter {name}={value!r} is not a boolean")
 
 
 def query_int(value: str | None, name: str, default: int) -> int:
@@ -208,5 +231,5 @@ def query_int(value: str | None, name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ApiError(
-            "invalid_request", f"query parameter {name}={value!r} is not an integer"
+            "invalid_value_format", f"query parameter {name}={value!r} is not an integer"
         ) from None

@@ -7,11 +7,12 @@ never raised to test authors; see :mod:`pyrus_mock.errors` for those.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.response import Response as SansIOResponse
+
+from ..envelope import CONTENT_TYPE, Refusal, error_body
 
 __all__ = ["ApiError", "status_for"]
 
@@ -28,7 +29,7 @@ _STATUS_BY_CODE = {
     "server_error": 500,
     "not_found": 404,
     "method_not_allowed": 405,
-    "request_too_large": 413,
+    "too_large_request_length": 413,
 }
 
 
@@ -41,8 +42,8 @@ def status_for(error_code: str) -> int:
     return 400
 
 
-class ApiError(HTTPException):
-    """A Pyrus API error.
+class ApiError(HTTPException, Refusal):
+    """A Pyrus API error: a :class:`~pyrus_mock.envelope.Refusal` with its HTTP status.
 
     Args:
         error_code: the stable Pyrus code, e.g. ``access_denied_task``.
@@ -61,24 +62,28 @@ class ApiError(HTTPException):
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(description=error)
+        # Not HTTPException.__init__: its super().__init__() would reach Refusal's without
+        # arguments. What it sets is set here.
+        Refusal.__init__(self, error_code, error, extra=extra)
+        self.description = error
+        self.response = None
         self.code = status if status is not None else status_for(error_code)
-        self.error_code = error_code
-        self.error = error
-        self.extra = extra or {}
         self.extra_headers = headers or {}
 
-    def payload(self) -> dict[str, Any]:
-        """The JSON body as a dict."""
-        return {"error_code": self.error_code, "error": self.error, **self.extra}
+    @classmethod
+    def from_refusal(cls, refusal: Refusal) -> ApiError:
+        """The API's answer to a domain :class:`~pyrus_mock.envelope.Refusal`."""
+        if isinstance(refusal, ApiError):
+            return refusal
+        return cls(refusal.error_code, refusal.error, extra=refusal.extra)
 
     def get_body(self, environ: Any = None, scope: Any = None) -> str:
         """The Pyrus JSON envelope."""
-        return json.dumps(self.payload(), ensure_ascii=False)
+        return error_body(self.error_code, self.error, self.extra).decode("utf-8")
 
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         """JSON content type plus any extra headers."""
-        return [("Content-Type", "application/json; charset=utf-8"), *self.extra_headers.items()]
+        return [("Content-Type", CONTENT_TYPE), *self.extra_headers.items()]
 
     def get_response(self, environ: Any = None, scope: Any = None) -> SansIOResponse:  # type: ignore[override]
         """A response carrying the JSON envelope."""

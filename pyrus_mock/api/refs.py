@@ -108,8 +108,10 @@ def rejected(violations: Sequence[Violation]) -> ApiError:
     ``error_code`` is the first error's code; ``error`` lists every problem as
     ``path: message``; the extension member ``violations`` carries them all, structured.
     """
-    errors = [v for v in violations if v.severity == "error"] or list(violations)
-    first = errors[0].error_code if errors else "invalid_json"
+    errors = [v for v in violations if v.severity == "error"]
+    # Warning codes (unknown_parameter, ...) are the fake's own: never the top-level code.
+    first = errors[0].error_code if errors else "validation_error"
+    errors = errors or list(violations)
     text = "; ".join(f"{v.path or '/'}: {v.message}" for v in errors) or "the request is invalid"
     return ApiError(
         first,

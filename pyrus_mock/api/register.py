@@ -18,11 +18,17 @@ Filters come from the query string (``GET``) or the JSON body (``POST``, PY's
 ``include_text``            substring of the text or subject (case-insensitive)
 ``field_ids``               only these fields in each task
 ``sort``                    accepted; tasks are always in id order
+``due_filter``              open tasks past a deadline: ``overdue`` (the task's ``due`` /
+                            ``due_date``, or a top-level ``due_date`` / ``due_date_time``
+                            field value, has passed), ``overdue_on_step`` (longer on the
+                            current step than its ``due_minutes``), ``past_due`` (either), or
+                            ``{"overdue_steps": [2, 3]}`` (overdue on one of these steps)
+``format=csv``              the tasks as CSV (:mod:`.register_csv`), with ``delimiter``,
+                            ``encoding`` and ``simple_format``
 ==========================  ================================================================
 
-``format=csv`` and ``due_filter`` answer 501 ``not_implemented``. Visibility: the caller sees
-the tasks of the form it could open with ``GET /tasks/{id}`` (form permissions are not
-modelled).
+Visibility: the caller sees the tasks of the form it could open with ``GET /tasks/{id}`` (form
+permissions are not modelled).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..engine.common import parse_date, parse_timestamp
 from ..ids import parse_decimal
 from ..model import FieldDef, Form, Person, Task
 from .errors import ApiError
@@ -57,6 +64,7 @@ REGISTER_FILTERS = (
     "delimiter",
     "simple_format",
     "encoding",
+    "due_filter",
 )
 
 _MAX_ITEMS = 20000
@@ -158,6 +166,56 @@ def _field_test(field_id: int, match: Callable[[list[str]], bool]) -> Callable[[
     return lambda task: match(_scalar(task.values.get(field_id)))
 
 
+_DUE_FILTERS = ("overdue", "overdue_on_step", "past_due")
+
+
+def _overdue(task: Task, form: Form, now: datetime) -> bool:
+    """The task's own deadline, or a top-level due field's, has passed."""
+    dates = [task.due_date] + [task.values.get(f.id) for f in form.fields if f.type == "due_date"]
+    moments = [task.due] + [task.values.get(f.id) for f in form.fields if f.type == "due_date_time"]
+    for value in dates:
+        day = parse_date(value) if value else None
+        if day is not None and day < now.date():
+            return True
+    for value in moments:
+        moment = parse_timestamp(value) if value else None
+        if moment is not None and moment < now:
+            return True
+    return False
+
+
+def _overdue_on_step(task: Task, form: Form, now: datetime, steps: set[int] | None) -> bool:
+    """Longer on the current step (one of ``steps``, if given) than the step allows."""
+    number = task.current_step
+    step = form.step(number) if number is not None else None
+    entered = task.step_entered_at.get(number) if number is not None else None
+    if step is None or step.due_minutes is None or entered is None:
+        return False
+    if steps is not None and step.number not in steps:
+        return False
+    return now.timestamp() - entered > step.due_minutes * 60
+
+
+def _due_test(spec: Any, form: Form, now: datetime) -> Callable[[Task], bool]:
+    """The ``due_filter`` predicate (open tasks only)."""
+    if isinstance(spec, dict) and set(spec) == {"overdue_steps"}:
+        steps = set(_ints(spec["overdue_steps"], "due_filter/overdue_steps"))
+        return lambda t: not t.is_closed and _overdue_on_step(t, form, now, steps)
+    if spec == "overdue":
+        return lambda t: not t.is_closed and _overdue(t, form, now)
+    if spec == "overdue_on_step":
+        return lambda t: not t.is_closed and _overdue_on_step(t, form, now, None)
+    if spec == "past_due":
+        return lambda t: (
+            not t.is_closed and (_overdue(t, form, now) or _overdue_on_step(t, form, now, None))
+        )
+    raise ApiError(
+        "invalid_value_format",
+        f"due_filter {spec!r} is none of {', '.join(_DUE_FILTERS)} or "
+        '{"overdue_steps": [step numbers]}',
+    )
+
+
 def _field(form: Form, field_id: int, name: str) -> FieldDef:
     fd = form.by_id.get(field_id)
     if fd is None or fd.table_id is not None:
@@ -171,21 +229,16 @@ def select(
     viewer: Person,
     can_see: Callable[[Person, Task], bool],
     params: dict[str, Any],
+    now: datetime | None = None,
 ) -> tuple[list[Task], list[int] | None]:
-    """The tasks of ``form`` that ``params`` select, and the ``field_ids`` to keep (or None)."""
-    if str(params.get("format", "json")).lower() == "csv":
-        raise ApiError(
-            "not_implemented",
-            "format=csv is not implemented by pyrus-mock; see COVERAGE.md",
-            status=501,
-        )
-    if params.get("due_filter") not in (None, "", []):
-        raise ApiError(
-            "not_implemented",
-            "due_filter is not implemented by pyrus-mock; see COVERAGE.md",
-            status=501,
-        )
+    """The tasks of ``form`` that ``params`` select, and the ``field_ids`` to keep (or None).
+
+    ``now`` is the fake's time, for ``due_filter`` (default: the wall clock).
+    """
     tests: list[Callable[[Task], bool]] = []
+    if params.get("due_filter") not in (None, "", []):
+        moment = now or datetime.now(timezone.utc)
+        tests.append(_due_test(params["due_filter"], form, moment))
     archived = _flag(params.get("include_archived", False), "include_archived")
     if "steps" in params:
         steps = set(_ints(params["steps"], "steps"))

@@ -21,10 +21,12 @@ from . import (
     views_announcements,
     views_bots,
     views_calendar,
+    views_catalogs,
     views_directory,
     views_files,
     views_integrations,
     views_knowledge,
+    views_lists,
     views_members,
     views_meta,
     views_orgchart,
@@ -32,6 +34,7 @@ from . import (
     views_reports,
     views_roles,
     views_tasks,
+    views_tasks_bulk,
 )
 from .call import View
 
@@ -163,7 +166,30 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_tasks.create_task,
         "text or formatted_text, subject, form_id, fields, approvals, responsible, "
         "participants, subscribers, due_date/due/duration, scheduled_date/"
-        "scheduled_datetime_utc, list_ids, parent_task_id, attachments (not fill_defaults)",
+        "scheduled_datetime_utc, list_ids, parent_task_id, attachments, fill_defaults (the "
+        "`default` values of the form's fields)",
+    ),
+    # -- task endpoints over several tasks (views_tasks_bulk) --
+    Endpoint(
+        ("GET",),
+        "/tasksbyapprover/<int:person_id>",
+        views_tasks_bulk.get_tasks_by_approver,
+        "TaskHeaders of the open tasks the caller sees that wait for that person's approval "
+        "on their current step",
+    ),
+    Endpoint(
+        ("POST",),
+        "/tasks/comments",
+        views_tasks_bulk.comment_tasks,
+        "`{no_tasks_in_response?, comments: [{task_id, previous_note_id?, comment}]}` on two or "
+        "more tasks, all applied or none (each checked as a single comment); stale "
+        "`previous_note_id` → 409 `conflict`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/tasks//comments",
+        views_tasks_bulk.comment_tasks_double_slash,
+        "the same, as the C# client spells it (`CommentMultipleTasksInOneTransaction`)",
     ),
     Endpoint(
         ("GET",),
@@ -183,10 +209,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         views_directory.get_register,
         "filters `steps`, `include_archived`, `task_ids`, `id`, `fld<ID>` (equals, "
         "`a,b`, `gt`, `lt`, `empty`, `*`), `item_count`, `modified_/created_/closed_"
-        "before/after`, `include_text`, `field_ids`; no CSV, no `due_filter`",
+        "before/after`, `include_text`, `field_ids`, `due_filter` (`overdue`, "
+        "`overdue_on_step`, `past_due`, `{overdue_steps}`); `format=csv` answers `text/csv` "
+        "(`delimiter`, `encoding`)",
     ),
     Endpoint(
-        ("GET",), "/members", views_directory.get_members, "users and bots, fired ones flagged"
+        ("GET",),
+        "/members",
+        views_directory.get_members,
+        "users and bots; fired ones (deleted bots) only with `include_fired`",
     ),
     Endpoint(
         ("GET",), "/members/<int:member_id>", views_directory.get_member, "Person at the top level"
@@ -200,26 +231,121 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         ("GET",), "/contacts", views_directory.get_contacts, "one organisation (`include_inactive`)"
     ),
-    Endpoint(("GET",), "/catalogs", views_directory.get_catalogs, "every catalog"),
-    Endpoint(
-        ("GET",),
-        "/catalogs/<int:catalog_id>",
-        views_directory.get_catalog,
-        "headers and items; `column`/`value` filters with `use_wildcard`",
-    ),
     Endpoint(
         ("GET",),
         "/inbox",
         views_directory.get_inbox,
-        "tasks waiting for the caller; `item_count`; no task groups",
+        "tasks waiting for the caller; `item_count`; `task_groups` (one per form added with "
+        "`inbox_group=True`) with `group_item_count`",
     ),
-    Endpoint(("GET",), "/lists", views_directory.get_lists, "lists nested by parent"),
+    # -- catalogs and lists (views_catalogs, views_lists) --
+    Endpoint(
+        ("GET",),
+        "/catalogs",
+        views_catalogs.get_catalogs,
+        "every catalog (deleted ones flagged), live items",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/catalogs",
+        views_catalogs.create_catalog,
+        "`{name, catalog_headers, items?, source_type?, add_supervisors?}` → Catalog; "
+        "the caller becomes a supervisor",
+    ),
+    Endpoint(
+        ("GET",),
+        "/catalogs/<int:catalog_id>",
+        views_catalogs.get_catalog,
+        "headers and items; `include_deleted`; `column`/`value` filters with `use_wildcard`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/catalogs/<int:catalog_id>",
+        views_catalogs.sync_catalog,
+        "sync: the request's headers and items replace the catalog's (keyed by the first "
+        "column); `apply: false` is a dry run; Configuration manager or catalog supervisor",
+    ),
+    Endpoint(
+        ("POST",),
+        "/catalogs/<int:catalog_id>/diff",
+        views_catalogs.update_catalog_items,
+        "`{upsert, delete}` by first-column key; deleted items stay readable",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/catalogs/bulk",
+        views_catalogs.create_catalogs,
+        "`[CreateCatalogRequest]` → `{catalogs}`; all checked before any is created",
+    ),
+    Endpoint(
+        ("POST",),
+        "/catalogs/bulk",
+        views_catalogs.sync_catalogs,
+        "`[SyncCatalogRequest + id]` → `{catalogs: [SyncCatalogResponse]}`; all or nothing",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/catalogs/bulk",
+        views_catalogs.delete_catalogs,
+        "`[{id}]` → `{}`; catalogs flagged deleted, still readable",
+    ),
+    Endpoint(
+        ("GET",),
+        "/lists",
+        views_lists.get_lists,
+        "TaskLists nested by parent; `with_deleted` (`with_forms` accepted, form lists not "
+        "modelled); private lists only for their managers and members",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/lists",
+        views_lists.create_list,
+        "CreateListRequest → PlainTaskList; the caller becomes a manager",
+    ),
+    Endpoint(
+        ("GET",),
+        "/lists/<int:list_id>",
+        views_lists.get_list,
+        "TaskList with children; `with_deleted`",
+    ),
+    Endpoint(
+        ("POST",),
+        "/lists/<int:list_id>",
+        views_lists.update_list,
+        "UpdateListRequest (managers/members added and removed) → PlainTaskList, "
+        "`version` + 1; list manager or EDIT_ORGANIZATION_PROJECTS right",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/lists/<int:list_id>",
+        views_lists.delete_list,
+        "`{}`; the list and its sub-lists flagged deleted",
+    ),
+    Endpoint(
+        ("PUT",),
+        "/lists/bulk",
+        views_lists.create_lists,
+        "`[CreateListRequest]` → `{lists}`; all checked before any is created",
+    ),
+    Endpoint(
+        ("POST",),
+        "/lists/bulk",
+        views_lists.update_lists,
+        "`[UpdateListRequest]` → `{lists}`; all or nothing",
+    ),
+    Endpoint(
+        ("DELETE",),
+        "/lists/bulk",
+        views_lists.delete_lists,
+        "`[{id}]` → `{}`; all or nothing",
+    ),
     Endpoint(
         ("GET", "POST"),
         "/lists/<int:list_id>/tasks",
-        views_directory.get_list_tasks,
+        views_lists.get_list_tasks,
         "TaskHeaders; `item_count`, `include_archived`",
     ),
+    # -- end of catalogs and lists --
     Endpoint(
         ("POST",),
         "/files/upload",
@@ -545,16 +671,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 #: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
 NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
-    ("PUT", "/catalogs", "PY create_catalog"),
-    ("POST", "/catalogs/{id}", "PY sync_catalog"),
-    ("POST", "/catalogs/{id}/diff", "PY update_catalog_items"),
-    ("POST|PUT|DELETE", "/catalogs/bulk", "CS, TS"),
-    ("GET", "/lists/{id}", "CS, TS"),
-    ("POST|PUT|DELETE", "/lists...", "CS, TS list CRUD"),
-    ("GET", "/tasksbyapprover/{id}", "CS, TS"),
     ("DELETE", "/tasks/{id}", "AIO"),
     ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
-    ("POST", "/forms/{id}/register with format=csv", "PY get_registry (CSV)"),
 )
 
 
@@ -585,8 +703,7 @@ def build_map(endpoints: Iterable[Endpoint] = ENDPOINTS, extra: Iterable[Rule] =
 
     Args:
         endpoints: the API endpoints.
-        extra: more rules in the same table, e.g. the control plane's
-            (:func:`pyrus_mock.api.control.control_rules`).
+        extra: more rules in the same table.
     """
     # One rule per endpoint: the prefix is split off before matching (:func:`split_prefix`) and
     # checked against the endpoint's prefixes afterwards, so the table is a third the size.
@@ -608,7 +725,7 @@ _LONGEST_FIRST = sorted(API_PREFIXES, key=len, reverse=True)
 
 def default_map() -> Map:
     """The ``Map`` of :data:`ENDPOINTS`, built once when this module is imported and shared by
-    every app without a control plane.
+    every app.
 
     Building compiles every rule (a few ms for this table), so it is done with the import rather
     than when the first fake starts; a built ``Map`` holds no request state and is only read
@@ -658,8 +775,7 @@ def coverage_markdown() -> str:
         "",
         "## Not implemented",
         "",
-        "Known Pyrus endpoints (contract §7.1) the fake does not serve: they answer 404 "
-        "(`format=csv` on the register answers 501 `not_implemented`).",
+        "Known Pyrus endpoints (contract §7.1) the fake does not serve: they answer 404.",
         "",
         "| Method | Path | Used by |",
         "|---|---|---|",

@@ -108,7 +108,8 @@ def get_announcements(call: Call) -> dict[str, Any]:
     count = body.query_int(call.arg("item_count"), "item_count", 100)
     if not 1 <= count <= MAX_ITEM_COUNT:
         raise ApiError(
-            "invalid_request", f"item_count={count} is outside 1..{MAX_ITEM_COUNT} (the clients')"
+            "invalid_value_format",
+            f"item_count={count} is outside 1..{MAX_ITEM_COUNT} (the clients')",
         )
     backend = call.backend
     with backend.lock:

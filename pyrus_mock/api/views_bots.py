@@ -33,7 +33,8 @@ def _require_manager(call: Call) -> None:
 
 def _bot_json(call: Call, bot: BotAccount) -> dict[str, Any]:
     person = call.backend.person(bot.person_id)
-    return serialize.bot(bot, person)
+    omit = call.backend.settings.omit_empty_bot_settings
+    return serialize.bot(bot, person, omit_empty_bot_settings=omit)
 
 
 def _invalid(exc: InvalidArgument) -> ApiError:
@@ -62,7 +63,7 @@ def create_bot(call: Call) -> dict[str, Any]:
     except InvalidArgument as exc:
         raise _invalid(exc) from None
     except BotLimitReached as exc:
-        raise ApiError("bots_limit_exceeded", str(exc)) from None
+        raise ApiError("limit_exceeded", str(exc)) from None
     with call.backend.lock:
         data = _bot_json(call, bot)
         data["security_key"] = bot.security_key

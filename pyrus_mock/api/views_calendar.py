@@ -90,12 +90,12 @@ def get_calendar(call: Call) -> dict[str, Any]:
         raise ApiError("invalid_value_format", "end_date_utc is before start_date_utc")
     count = body.query_int(call.arg("item_count"), "item_count", 50)
     if count < 1:
-        raise ApiError("invalid_request", f"item_count={count}: give 1 to {MAX_ITEM_COUNT}")
+        raise ApiError("invalid_value_format", f"item_count={count}: give 1 to {MAX_ITEM_COUNT}")
     count = min(count, MAX_ITEM_COUNT)
     everything = body.query_bool(call.arg("all_accessed_tasks"), "all_accessed_tasks")
     mask = body.query_int(call.arg("filter_mask"), "filter_mask", 0b0111)
     if not 0 <= mask <= 0b1111:
-        raise ApiError("invalid_request", f"filter_mask={mask} is not a 4-bit mask (0 to 15)")
+        raise ApiError("invalid_value_format", f"filter_mask={mask} is not a 4-bit mask (0 to 15)")
     body.query_bool(call.arg("include_meetings"), "include_meetings")  # checked, not modelled
     backend = call.backend
     me = call.me

@@ -1,4 +1,6 @@
-"""Directory views: forms, the register, members, profile, contacts, catalogs, inbox, lists.
+"""Directory views: forms, the register, members, profile, contacts, inbox.
+
+Catalogs are in :mod:`.views_catalogs`, lists in :mod:`.views_lists`.
 
 All of them only read, so each runs under ``backend.lock`` as a whole. Entities are rendered by
 :mod:`pyrus_mock.serialize`; the views only assemble the response envelopes.
@@ -9,20 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from .. import serialize
-from ..model import Catalog, CatalogItem, Person, TaskList
-from . import body, register
-from .call import Call
+from ..model import Person, Task
+from . import body, register, register_csv
+from .call import Call, Reply
 from .errors import ApiError
 
 __all__ = [
-    "get_catalog",
-    "get_catalogs",
     "get_contacts",
     "get_form",
     "get_forms",
     "get_inbox",
-    "get_list_tasks",
-    "get_lists",
     "get_member",
     "get_members",
     "get_profile",
@@ -48,8 +46,9 @@ def get_form(call: Call, form_id: int) -> dict[str, Any]:
         return serialize.form(form)
 
 
-def get_register(call: Call, form_id: int) -> dict[str, Any]:
-    """``GET|POST /forms/{id}/register``: ``{"tasks": [Task]}`` (see :mod:`.register`)."""
+def get_register(call: Call, form_id: int) -> Reply:
+    """``GET|POST /forms/{id}/register``: ``{"tasks": [Task]}`` (see :mod:`.register`), or
+    with ``format=csv`` the same tasks as ``text/csv`` (see :mod:`.register_csv`)."""
     params: dict[str, Any] = dict(call.request.args.items())
     if call.request.method == "POST":
         params.update(call.json(required=False))
@@ -58,7 +57,19 @@ def get_register(call: Call, form_id: int) -> dict[str, Any]:
         form = backend.find_form(form_id)
         if form is None:
             raise ApiError("access_denied_form", f"form {form_id} does not exist")
-        tasks, field_ids = register.select(form, backend.tasks(), call.me, backend.can_see, params)
+        tasks, field_ids = register.select(
+            form, backend.tasks(), call.me, backend.can_see, params, backend.now()
+        )
+        if str(params.get("format") or "json").lower() == "csv":
+            return register_csv.render(
+                backend,
+                form,
+                tasks,
+                field_ids,
+                params,
+                files_url=call.files_url,
+                creation_date_format=backend.settings.creation_date_format,
+            )
         rendered = []
         for task in tasks:
             data = serialize.task(
@@ -98,9 +109,15 @@ def _organization(call: Call, include_inactive: bool) -> dict[str, Any]:
 
 
 def get_members(call: Call) -> dict[str, Any]:
-    """``GET /members``: every user and bot of the organisation, fired ones flagged."""
+    """``GET /members[?include_fired=true]``: the users and bots of the organisation.
+
+    Fired persons (deleted bots among them) are listed, flagged ``fired``, only with
+    ``include_fired`` (the C# client sends ``True``/``False``, the TypeScript one
+    ``true``/``false``; the Python client sends nothing, so it sees active members only).
+    """
+    fired = body.query_bool(call.arg("include_fired"), "include_fired")
     with call.backend.lock:
-        return {"members": [serialize.person(p, full=True) for p in _members(call, True)]}
+        return {"members": [serialize.person(p, full=True) for p in _members(call, fired)]}
 
 
 def get_member(call: Call, member_id: int) -> dict[str, Any]:
@@ -137,145 +154,49 @@ def get_contacts(call: Call) -> dict[str, Any]:
         return {"organizations": [_organization(call, inactive)]}
 
 
-# -- catalogs ------------------------------------------------------------------------------------
-
-
-def get_catalogs(call: Call) -> dict[str, Any]:
-    """``GET /catalogs``: every catalog, with headers and items."""
-    with call.backend.lock:
-        return {"catalogs": [serialize.catalog(c) for c in call.backend.catalogs()]}
-
-
-def _catalog_items(call: Call, catalog: Catalog) -> list[CatalogItem] | None:
-    """Items selected by ``column=…&value=…[&use_wildcard=True]`` pairs, or None (all)."""
-    args = call.request.args
-    columns, values = args.getlist("column"), args.getlist("value")
-    if not columns and not values:
-        return None
-    if len(columns) != len(values):
-        raise ApiError("invalid_request", "give column and value in pairs")
-    wildcard = body.query_bool(call.arg("use_wildcard"), "use_wildcard")
-    names = [h.name.lower() for h in catalog.headers]
-    tests = []
-    for column, value in zip(columns, values, strict=True):
-        if column.lower() not in names:
-            raise ApiError(
-                "invalid_request",
-                f"catalog {catalog.id} has no column {column!r}; columns: "
-                + ", ".join(h.name for h in catalog.headers),
-            )
-        index = names.index(column.lower())
-        parts = value.casefold().split("*") if wildcard else [value.casefold()]
-        tests.append((index, parts))
-    return [
-        item
-        for item in catalog.items
-        if all(
-            _glob(parts, item.values[i].casefold()) for i, parts in tests if i < len(item.values)
-        )
-    ]
-
-
-def _glob(parts: list[str], text: str) -> bool:
-    """Whether ``text`` matches the pattern ``"*".join(parts)`` whole, ``*`` matching any run.
-
-    Linear: each literal part is found left to right (the leftmost place is always a right one
-    for ``*``-only patterns), where a regex of ``.*`` runs backtracks exponentially on
-    ``a*a*a*...`` against a long value and would hold the backend lock meanwhile.
-    """
-    first, *middle_and_last = parts
-    if not middle_and_last:
-        return text == first
-    *middle, last = middle_and_last
-    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
-        return False
-    position, end = len(first), len(text) - len(last)
-    for part in middle:
-        found = text.find(part, position, end)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
-
-
-def get_catalog(call: Call, catalog_id: int) -> dict[str, Any]:
-    """``GET /catalogs/{id}[?column=&value=[&use_wildcard=True]]``.
-
-    Unknown catalogs answer 403 ``access_denied_catalog``.
-    """
-    with call.backend.lock:
-        catalog = call.backend.find_catalog(catalog_id)
-        if catalog is None:
-            raise ApiError("access_denied_catalog", f"catalog {catalog_id} does not exist")
-        return serialize.catalog(catalog, items=_catalog_items(call, catalog))
-
-
-# -- inbox and lists -----------------------------------------------------------------------------
+# -- inbox ---------------------------------------------------------------------------------------
 
 
 def get_inbox(call: Call) -> dict[str, Any]:
-    """``GET /inbox[?item_count=50]``: open tasks waiting for the caller (responsible, or an
-    approver of the current step who has not answered). No task groups."""
-    count = body.query_int(call.arg("item_count"), "item_count", 50)
-    backend = call.backend
-    me = call.me
-    with backend.lock:
-        waiting = [t for t in backend.tasks() if me.id in backend.inbox_ids(t)]
-        chosen = waiting[: max(count, 0)]
-        return {
-            "tasks": [serialize.task_header(backend, t) for t in chosen],
-            "has_more": len(waiting) > len(chosen),
-        }
+    """``GET /inbox[?item_count=50&group_item_count=50]``: open tasks waiting for the caller
+    (responsible, or an approver of the current step who has not answered).
 
-
-def _list_tree(lists: list[TaskList], parent: int | None) -> list[dict[str, Any]]:
-    """TaskLists nested by parent (contract §6.10: ``{id, name, children}``)."""
-    out = []
-    for lst in lists:
-        if lst.parent_id == parent:
-            data: dict[str, Any] = {"id": lst.id, "name": lst.name}
-            children = _list_tree(lists, lst.id)
-            if children:
-                data["children"] = children
-            out.append(data)
-    return out
-
-
-def get_lists(call: Call) -> dict[str, Any]:
-    """``GET /lists``: every list (project), nested."""
-    with call.backend.lock:
-        return {"lists": _list_tree(call.backend.lists(), None)}
-
-
-def get_list_tasks(call: Call, list_id: int) -> dict[str, Any]:
-    """``GET|POST /lists/{id}/tasks``: the caller's visible tasks in the list, as headers.
-
-    Filters: ``item_count`` (default 200) and ``include_archived`` (``"y"``), in the query
-    string or the JSON body.
+    Tasks of a form added with ``inbox_group=True`` are not among ``tasks``: they form one
+    TaskGroup per such form in ``task_groups`` (``id`` and ``name`` of the form, its waiting
+    tasks, at most ``group_item_count`` of them, and ``has_more``). Every other waiting task is
+    in ``tasks``, at most ``item_count`` of them. Both counts default to 50 as the official
+    clients send them; ``task_groups`` is always present (``[]`` when no group has a task).
     """
-    params: dict[str, Any] = dict(call.request.args.items())
-    if call.request.method == "POST":
-        params.update(call.json(required=False))
-    count_raw = params.get("item_count", 200)
-    if isinstance(count_raw, bool) or not isinstance(count_raw, (int, str)):
-        raise ApiError("invalid_json", "item_count must be an integer")
-    count = body.query_int(str(count_raw), "item_count", 200)
-    archived_raw = params.get("include_archived")
-    archived = archived_raw is True or (
-        isinstance(archived_raw, str) and body.query_bool(archived_raw, "include_archived")
-    )
+    count = body.query_int(call.arg("item_count"), "item_count", 50)
+    group_count = body.query_int(call.arg("group_item_count"), "group_item_count", 50)
     backend = call.backend
     me = call.me
     with backend.lock:
-        if not backend.list_exists(list_id):
-            raise ApiError("access_denied_project", f"list {list_id} does not exist")
-        found = [
-            t
-            for t in backend.tasks()
-            if list_id in t.list_ids and (archived or not t.is_closed) and backend.can_see(me, t)
-        ]
-        chosen = found[: max(count, 0)]
+        loose: list[Task] = []
+        groups: dict[int, list[Task]] = {}
+        for task in backend.tasks():
+            if me.id not in backend.inbox_ids(task):
+                continue
+            form = backend.find_form(task.form_id) if task.form_id else None
+            if form is not None and form.inbox_group:
+                groups.setdefault(form.id, []).append(task)
+            else:
+                loose.append(task)
+        chosen = loose[: max(count, 0)]
+        task_groups = []
+        for form_id, waiting in groups.items():
+            form = backend.find_form(form_id)
+            shown = waiting[: max(group_count, 0)]
+            task_groups.append(
+                {
+                    "id": form_id,
+                    "name": form.name if form is not None else "",
+                    "has_more": len(waiting) > len(shown),
+                    "tasks": [serialize.task_header(backend, t) for t in shown],
+                }
+            )
         return {
             "tasks": [serialize.task_header(backend, t) for t in chosen],
-            "has_more": len(found) > len(chosen),
+            "has_more": len(loose) > len(chosen),
+            "task_groups": task_groups,
         }

@@ -30,7 +30,7 @@ def upload(call: Call) -> dict[str, Any]:
     if len(parts) != 1:
         names = ", ".join(name for name, _ in parts)
         raise ApiError(
-            "file_is_missing" if not parts else "too_many_files",
+            "file_is_missing" if not parts else "too_many_attachments",
             f"send exactly one file part (any part name); got {len(parts)}"
             + (f": {names}" if names else ""),
         )

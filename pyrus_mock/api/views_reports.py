@@ -115,7 +115,7 @@ def _history(call: Call, name: str, code: str, columns: Sequence[str], pick: Ext
     count = body.query_int(call.arg("count"), "count", MAX_COUNT)
     if after < 0 or not 1 <= count <= MAX_COUNT:
         raise ApiError(
-            "invalid_request", f"after={after}, count={count}: give after >= 0, count 1..10000"
+            "invalid_value_format", f"after={after}, count={count}: give after >= 0, count 1..10000"
         )
     backend = call.backend
     rows: list[Sequence[object]] = []

@@ -67,6 +67,21 @@ def _fields(data: dict[str, Any]) -> dict[str | int, Any] | None:
     return out
 
 
+def _with_defaults(form: Form, fields: dict[str | int, Any] | None) -> dict[str | int, Any]:
+    """``fields`` plus the form's default values (``FieldDef.default``) of the fields they do
+    not name (by id, code or name, as the engine resolves keys)."""
+    out: dict[str | int, Any] = dict(fields or {})
+    named: set[int] = set()
+    for key in out:
+        for fd in form.by_id.values():
+            if key == fd.id or (isinstance(key, str) and key in (fd.code, fd.name, str(fd.id))):
+                named.add(fd.id)
+    for fd in form.all_fields():
+        if fd.default is not None and fd.id not in named:
+            out[fd.id] = fd.default
+    return out
+
+
 def _dates(
     data: dict[str, Any], max_minutes: int, now: datetime
 ) -> tuple[str | None, str | None, int | None, str | None, str | None]:
@@ -110,8 +125,10 @@ def create_task(call: Call) -> dict[str, Any]:
     (``[{id|code|name, value}]``), ``approvals`` (``[[person ref]]``, form tasks),
     ``responsible``, ``participants``, ``subscribers``, ``due_date`` / ``due`` + ``duration``,
     ``scheduled_date`` / ``scheduled_datetime_utc``, ``list_ids``, ``parent_task_id``,
-    ``attachments`` (guids or NewFile objects). ``fill_defaults`` is ignored (the fake models
-    no default values).
+    ``attachments`` (guids or NewFile objects). ``fill_defaults: true`` writes the form's
+    default values (``default`` of :meth:`PyrusMock.add_form` fields) into the fields the
+    request gives no value, through the same checks as given values.
+    The new task's first comment records its creation (:mod:`pyrus_mock.engine.creation`).
     """
     data = call.json()
     backend = call.backend
@@ -122,9 +139,16 @@ def create_task(call: Call) -> dict[str, Any]:
         raise ApiError(
             "both_text_and_formatted_text_specified", "give text or formatted_text, not both"
         )
+    from ..engine.common import text_problem  # the engine loads on first use
+
+    for key, value in (("text", text), ("formatted_text", formatted_text)):
+        problem = text_problem(key, value, backend.settings.max_comment_text_length)
+        if problem is not None:
+            raise ApiError(*problem)
     subject = body.get_str(data, "subject") or ""
     form_id = body.get_int(data, "form_id")
     fields = _fields(data)
+    fill_defaults = body.get_bool(data, "fill_defaults") or False
     approvals_raw = body.get_list(data, "approvals")
     due_date, due, duration, scheduled_date, scheduled_datetime_utc = _dates(
         data, backend.settings.max_duration_minutes, backend.now()
@@ -140,6 +164,8 @@ def create_task(call: Call) -> dict[str, Any]:
             form = backend.find_form(form_id)
             if form is None:
                 raise ApiError("access_denied_form", f"form {form_id} does not exist")
+            if fill_defaults:
+                fields = _with_defaults(form, fields)
         else:
             if not text.strip() and not formatted_text.strip() and not subject.strip():
                 raise ApiError(

@@ -13,7 +13,9 @@ of contract §4.4, and changes the task:
   makes the upload the next version of ``root_id``. Files written to a file field are the
   field's, not task attachments.
 * Workflow (approvals, steps, closing, reopening): see :mod:`.workflow`.
-* ``reassign_to`` -> ``responsible`` and ``reassigned_to``; ``subject``; subscribers and
+* ``reassign_to`` -> ``responsible`` and ``reassigned_to``; the new responsible joins the
+  participants and the previous one stays among them (``participants_added`` records who
+  joined, :func:`.creation.keep_participants`); ``subject``; subscribers and
   participants (removing someone absent changes nothing); ``due_date`` / ``due`` +
   ``duration`` replace each other, ``cancel_due`` clears all three; ``scheduled_date`` /
   ``scheduled_datetime_utc`` replace each other, ``cancel_schedule`` clears both; lists;
@@ -36,6 +38,7 @@ from ..ids import parse_decimal
 from ..model import Comment, FileRecord, Form, Person, Subscriber, TableRow, Task
 from .common import Report, is_int
 from .context import Directory
+from .creation import keep_participants
 from .fieldupdates import FieldContext, update_one
 from .plan import FileRef, Plan, TableWrite, ValueWrite
 from .validation import check
@@ -90,7 +93,12 @@ def apply(
 
 
 def write_initial_fields(
-    task: Task, form: Form, values: Mapping[str | int, Any], directory: Directory
+    task: Task,
+    form: Form,
+    values: Mapping[str | int, Any],
+    directory: Directory,
+    *,
+    snapshots: list[tuple[int, Any, int | None]] | None = None,
 ) -> list[Violation]:
     """Write field values of a new task (no comment is added).
 
@@ -100,6 +108,8 @@ def write_initial_fields(
         values: write-shape values keyed by field code, name or id (an int or a numeric
             string). Codes are tried before names.
         directory: lookups.
+        snapshots: when given, receives a comment's ``field_updates`` snapshot of every field
+            written (for the task's creation comment).
 
     Returns:
         The violations, with paths ``/fields/<key>``. Nothing is written when one of them is an
@@ -125,7 +135,9 @@ def write_initial_fields(
     if report.errors:
         return violations
     for write in ctx.writes:
-        _write(task, write, directory, task.author_id)
+        snapshot = _write(task, write, directory, task.author_id)
+        if snapshots is not None:
+            snapshots.append(snapshot)
     return violations
 
 
@@ -146,6 +158,7 @@ def _carry_out(plan: Plan, task: Task, author: Person, directory: Directory, com
                now: datetime) -> None:  # fmt: skip
     if plan.subject is not None:
         task.subject = comment.subject = plan.subject
+    previous_responsible = task.responsible_id
     if plan.reassign_to is not None:
         task.responsible_id = comment.reassigned_to = plan.reassign_to
     for write in plan.writes:
@@ -157,6 +170,8 @@ def _carry_out(plan: Plan, task: Task, author: Person, directory: Directory, com
         comment.attachments.append(file_id)
     _workflow(plan, task, comment, now)
     _people(plan, task, comment)
+    if plan.reassign_to is not None:
+        keep_participants(task, previous_responsible, plan.reassign_to, comment)
     _dates(plan, task, comment)
     for list_id in plan.added_list_ids:
         if list_id not in task.list_ids:

@@ -9,6 +9,9 @@ guess, chosen so that realistic bots never hit it while runaway ones do):
 * :attr:`Settings.max_text_field_length <pyrus_mock.Settings.max_text_field_length>`: a
   ``text`` field value above it (default 100,000 characters) is
   ``text_field_value_limit_exceeded``.
+* :attr:`Settings.max_comment_text_length <pyrus_mock.Settings.max_comment_text_length>`: a
+  comment's or new task's ``text`` / ``formatted_text`` above it (default 100,000 characters)
+  is ``max_text_length_exceeded`` (the clients' ``ErrorCodeType.MaxTextLengthExceeded``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ __all__ = [
     "parse_date",
     "parse_time",
     "parse_timestamp",
+    "text_problem",
 ]
 
 
@@ -193,6 +197,17 @@ def duration_problem(minutes: int, limit: int) -> tuple[str, str] | None:
     if minutes > limit:
         return "duration_is_too_long", (
             f"duration is at most {limit} minutes (setting max_duration_minutes), got {minutes}"
+        )
+    return None
+
+
+def text_problem(key: str, text: str, limit: int) -> tuple[str, str] | None:
+    """Why a comment's (or new task's) ``text`` / ``formatted_text`` cannot be ``text``: an error
+    code and a message, or None. The message gives the length, not the text."""
+    if len(text) > limit:
+        return "max_text_length_exceeded", (
+            f"{key} is at most {limit} characters (setting max_comment_text_length), "
+            f"got {len(text)}"
         )
     return None
 

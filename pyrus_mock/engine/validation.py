@@ -52,6 +52,7 @@ from .common import (
     is_int,
     parse_moment,
     schedule_problem,
+    text_problem,
 )
 from .context import Directory, SeenBy
 from .fieldupdates import FieldContext, missing_required, update_list
@@ -273,6 +274,10 @@ class _Validator:
                 "both_text_and_formatted_text_specified",
                 "give either text (plain) or formatted_text (HTML), not both",
             )
+            return
+        problem = text_problem(key, text, self.directory.settings.max_comment_text_length)
+        if problem is not None:
+            self.report.error(path, *problem)
             return
         if key == "text":
             self.plan.text = text

@@ -1,10 +1,10 @@
 """The views of the control plane: one function per route of the control route table.
 
-Each view takes a :class:`~pyrus_mock.api.control_json.ControlCall` (plus the URL's arguments),
+Each view takes a :class:`~pyrus_mock.control.wire.ControlCall` (plus the URL's arguments),
 acts on the fake and answers a JSON object (or a ``Response``); errors are raised as
-:class:`~pyrus_mock.api.control_json.ControlError` or the fake's own exceptions, which
-:meth:`ControlPlane.respond <pyrus_mock.api.control.ControlPlane.respond>` renders. The route
-table and the admin token live in :mod:`pyrus_mock.api.control`.
+:class:`~pyrus_mock.control.wire.ControlError` or the fake's own exceptions, which
+:meth:`ControlPlane.respond <pyrus_mock.control.plane.ControlPlane.respond>` renders. The route
+table and the admin token live in :mod:`pyrus_mock.control`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from .. import serialize
 from .._setting_values import install, setting_from_json, settings_json
 from ..clock import VirtualClock
-from .control_json import (
+from .wire import (
     CONTROL_PREFIX,
     ControlCall,
     ControlError,
@@ -121,13 +121,15 @@ def create_user(call: ControlCall) -> dict[str, Any]:
 
 
 def create_form(call: ControlCall) -> dict[str, Any]:
-    """Create a form: ``{name, fields: [...], steps: [name | {name, approvers}]}``."""
+    """Create a form: ``{name, fields: [...], steps: [name | {name, approvers, due_minutes?}],
+    inbox_group?}`` (fields may carry a ``default``; see ``PyrusMock.add_form``)."""
     data = call.json()
-    only_members(data, ("name", "fields", "steps"))
+    only_members(data, ("name", "fields", "steps", "inbox_group"))
     form = call.mock.add_form(
         str_member(data, "name", required=True) or "",
         list_member(data, "fields") or [],
         list_member(data, "steps") or [],
+        inbox_group=bool_member(data, "inbox_group") or False,
     )
     reply = serialize.form(form)
     reply["approvers"] = {str(s.number): s.approver_ids for s in form.steps}
@@ -266,7 +268,7 @@ def create_task(call: ControlCall) -> dict[str, Any]:
     approvals = list_member(data, "approvals")
     if approvals is not None and not all(isinstance(step, list) for step in approvals):
         raise bad_argument("approvals", "must be an array of steps, each an array of person ids")
-    before = len(mock.dispatcher.deliveries)
+    before = mock.dispatcher.last_id
     task = mock.create_task(
         form=form_id,
         fields=fields,
@@ -280,7 +282,7 @@ def create_task(call: ControlCall) -> dict[str, Any]:
         due_date=str_member(data, "due_date"),
         list_ids=list_ids,
     )
-    new = mock.dispatcher.deliveries[before:]
+    new = mock.dispatcher.since(before)
     return {"task": _task_reply(call, task.id), "deliveries": [delivery_json(d) for d in new]}
 
 
@@ -299,9 +301,9 @@ def comment_task(call: ControlCall, task_id: int) -> dict[str, Any]:
     if author_ref is None:
         raise bad_argument("author", "is required: the id or e-mail of the person commenting")
     author = backend.person(backend.resolve_person(author_ref, "author"))
-    before = len(mock.dispatcher.deliveries)
+    before = mock.dispatcher.last_id
     comment = backend.comment(backend.task(task_id), data, author)
-    new = mock.dispatcher.deliveries[before:]
+    new = mock.dispatcher.since(before)
     return {
         "comment_id": comment.id,
         "task": _task_reply(call, task_id),
@@ -333,7 +335,10 @@ def list_deliveries(call: ControlCall) -> dict[str, Any]:
         and (task_id is None or d.task_id == task_id)
         and (state is None or d.state == state)
     ]
-    return {"deliveries": [delivery_json(d) for d in chosen]}
+    return {
+        "deliveries": [delivery_json(d) for d in chosen],
+        "dropped": call.mock.dispatcher.deliveries_dropped,
+    }
 
 
 def get_delivery(call: ControlCall, delivery_id: int) -> dict[str, Any]:
@@ -341,6 +346,11 @@ def get_delivery(call: ControlCall, delivery_id: int) -> dict[str, Any]:
     for delivery in call.mock.deliveries:
         if delivery.id == delivery_id:
             return delivery_json(delivery)
+    dispatcher = call.mock.dispatcher
+    if 0 < delivery_id <= dispatcher.last_id:
+        raise ControlError(404, "not_found", f"delivery {delivery_id} was dropped: only the "
+                           f"newest {call.mock.settings.max_deliveries_recorded} are kept "
+                           "(setting max_deliveries_recorded)")  # fmt: skip
     raise ControlError(404, "not_found", f"no delivery with id {delivery_id}; list them with "
                        f"GET {CONTROL_PREFIX}/deliveries")  # fmt: skip
 
@@ -363,8 +373,10 @@ def transcript(call: ControlCall) -> dict[str, Any] | Response:
 
 
 def api_calls(call: ControlCall) -> dict[str, Any]:
-    """Every API request the fake served: method, path, status, error code, caller."""
+    """The API requests the fake served (the newest ``max_api_calls_recorded``): method, path,
+    status, error code, caller; ``dropped`` counts the older ones."""
     return {
+        "dropped": call.mock.backend.api_calls_dropped,
         "api_calls": [
             {"at": epoch_timestamp(c.at), "method": c.method, "path": c.path, "status": c.status,
              "error_code": c.error_code, "person_id": c.person_id,
@@ -393,14 +405,13 @@ def advance_clock(call: ControlCall) -> dict[str, Any]:
         )  # fmt: skip
     if seconds < 0:
         raise bad_argument("seconds", f"{seconds} is negative; the clock only moves forward")
-    before = len(call.mock.deliveries)
-    attempts_before = sum(len(d.attempts) for d in call.mock.deliveries)
+    dispatcher = call.mock.dispatcher
+    before, attempts_before = dispatcher.last_id, dispatcher.attempts_made
     clock.advance(seconds)
-    deliveries = call.mock.deliveries
     return {
         **clock_json(call.mock),
-        "attempts_made": sum(len(d.attempts) for d in deliveries) - attempts_before,
-        "new_deliveries": len(deliveries) - before,
+        "attempts_made": dispatcher.attempts_made - attempts_before,
+        "new_deliveries": dispatcher.last_id - before,
     }
 
 

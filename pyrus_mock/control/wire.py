@@ -1,4 +1,4 @@
-"""Request parsing and response shaping for the control plane (:mod:`pyrus_mock.api.control`).
+"""Request parsing and response shaping for the control plane (:mod:`pyrus_mock.control`).
 
 :class:`ControlCall` reads a control request's JSON body and query; the ``*_member`` readers
 check one member of that body and raise :class:`ControlError` (400 ``invalid_argument``, naming
@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 from .. import _json as json_input
 from .. import serialize
 from ..clock import VirtualClock
+from ..envelope import CONTENT_TYPE, error_body, error_payload
 
 if TYPE_CHECKING:
     from ..bots import Bot
@@ -38,6 +39,7 @@ __all__ = [
     "clock_json",
     "delivery_json",
     "epoch_timestamp",
+    "error_response",
     "int_member",
     "json_response",
     "list_member",
@@ -81,13 +83,15 @@ class ControlError(Exception):
         self.field = field
         self.extra = dict(extra or {})
 
-    def payload(self) -> dict[str, Any]:
-        """The JSON body."""
-        data: dict[str, Any] = {"error_code": self.error_code, "error": self.error}
-        if self.field is not None:
-            data["field"] = self.field
+    def members(self) -> dict[str, Any]:
+        """The envelope's members besides ``error_code`` and ``error``."""
+        data: dict[str, Any] = {} if self.field is None else {"field": self.field}
         data.update(self.extra)
         return data
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body."""
+        return error_payload(self.error_code, self.error, self.members())
 
 
 def bad_argument(field: str, problem: str) -> ControlError:
@@ -247,6 +251,22 @@ def json_response(data: Mapping[str, Any], status: int, *, unauthorized: bool = 
         status,
         content_type="application/json; charset=utf-8",
     )
+    if unauthorized:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="pyrus-mock control"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_response(
+    status: int,
+    error_code: str,
+    error: str,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    unauthorized: bool = False,
+) -> Response:
+    """A control error reply: the Pyrus envelope (:func:`pyrus_mock.envelope.error_body`)."""
+    response = Response(error_body(error_code, error, extra), status, content_type=CONTENT_TYPE)
     if unauthorized:
         response.headers["WWW-Authenticate"] = 'Bearer realm="pyrus-mock control"'
     response.headers["Cache-Control"] = "no-store"

@@ -22,13 +22,14 @@ one member of the body is at fault:
 
 ``GET /_mock/`` lists every route with a one-line description.
 
-The routes are declared once, in :data:`CONTROL_ENDPOINTS`; the API app adds them to its one
-route table (:func:`pyrus_mock.api.routes.build_map`) only when it is created with a control
-plane, so an ordinary fake answers ``/_mock/...`` like any unknown route.
+The routes are declared once, in :data:`CONTROL_ENDPOINTS`. The plane is a WSGI app of its
+own (:class:`ControlPlane`), mounted beside the API app at ``/_mock`` with werkzeug's
+``DispatcherMiddleware`` (:func:`with_control`); the API app knows nothing of it, so a fake
+without the plane answers ``/_mock/...`` like any unknown route.
 
 This module holds the plane (admin token, dispatch, error rendering) and the route table; the
-views are in :mod:`pyrus_mock.api.control_views`, request parsing and the JSON shapes in
-:mod:`pyrus_mock.api.control_json`.
+views are in :mod:`pyrus_mock.control.views`, request parsing and the JSON shapes in
+:mod:`pyrus_mock.control.wire`.
 """
 
 from __future__ import annotations
@@ -39,12 +40,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import MapAdapter
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ..api.errors import ApiError
+from ..envelope import Refusal
 from ..errors import BotLimitReached, CommentRejected, InvalidArgument, UnknownEntity
-from . import control_views as views
-from .control_json import (
+from . import views
+from .wire import (
     CONTROL_PREFIX,
     ControlCall,
     ControlError,
@@ -52,13 +56,14 @@ from .control_json import (
     bot_json,
     clock_json,
     delivery_json,
+    error_response,
     json_response,
     violation_json,
 )
-from .errors import ApiError
-from .routes import LazyBuilderRule
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
     from ..mock import PyrusMock
 
 __all__ = [
@@ -73,6 +78,7 @@ __all__ = [
     "bot_json",
     "control_rules",
     "delivery_json",
+    "with_control",
 ]
 
 #: A control view: ``view(call, **url_arguments)`` answers a JSON object, or a ``Response``.
@@ -94,7 +100,7 @@ class ControlEndpoint:
         return f"{'|'.join(self.methods)} {CONTROL_PREFIX}{self.path}"
 
 
-class ControlRule(LazyBuilderRule):
+class ControlRule(Rule):
     """A werkzeug rule for a control route; ``rule.control`` is its :class:`ControlEndpoint`."""
 
     def __init__(self, string: str, *, control: ControlEndpoint) -> None:
@@ -124,63 +130,145 @@ def index(call: ControlCall) -> dict[str, Any]:
 #: Every control route, in the order ``GET /_mock/`` lists them.
 CONTROL_ENDPOINTS: tuple[ControlEndpoint, ...] = (
     ControlEndpoint(("GET",), "/", index, "this list, the API URLs and the clock"),
-    ControlEndpoint(("POST",), "/users", views.create_user,
-                    "{first_name, last_name?, email?, security_key?, rights?} -> user + key"),
-    ControlEndpoint(("POST",), "/forms", views.create_form,
-                    "{name, fields: [...], steps: [name | {name, approvers: [id]}]} -> form"),
-    ControlEndpoint(("POST",), "/catalogs", views.create_catalog,
-                    "{name, headers: [...], rows: [[...]]} -> catalog"),
+    ControlEndpoint(
+        ("POST",),
+        "/users",
+        views.create_user,
+        "{first_name, last_name?, email?, security_key?, rights?} -> user + key",
+    ),
+    ControlEndpoint(
+        ("POST",),
+        "/forms",
+        views.create_form,
+        "{name, fields: [...], steps: [name | {name, approvers: [id]}]} -> form",
+    ),
+    ControlEndpoint(
+        ("POST",),
+        "/catalogs",
+        views.create_catalog,
+        "{name, headers: [...], rows: [[...]]} -> catalog",
+    ),
     ControlEndpoint(("GET",), "/bots", views.list_bots, "every bot with credentials and status"),
-    ControlEndpoint(("POST",), "/bots", views.create_bot,
-                    "{name, url, settings?, security_key?, ...} -> id, login, security_key, "
-                    "client_id"),
+    ControlEndpoint(
+        ("POST",),
+        "/bots",
+        views.create_bot,
+        "{name, url, settings?, security_key?, ...} -> id, login, security_key, client_id",
+    ),
     ControlEndpoint(("GET",), "/bots/<int:bot_id>", views.get_bot, "one bot"),
-    ControlEndpoint(("PATCH",), "/bots/<int:bot_id>", views.update_bot,
-                    "{url?, name?, settings?, enabled?, ...} -> bot"),
-    ControlEndpoint(("DELETE",), "/bots/<int:bot_id>", views.delete_bot,
-                    "delete (fire) the bot; tokens revoked"),
-    ControlEndpoint(("POST",), "/bots/<int:bot_id>/reset-key", views.reset_key,
-                    "new security key -> bot"),
-    ControlEndpoint(("POST",), "/bots/<int:bot_id>/disable", views.disable_bot,
-                    "no deliveries (skipped); auth works"),
+    ControlEndpoint(
+        ("PATCH",),
+        "/bots/<int:bot_id>",
+        views.update_bot,
+        "{url?, name?, settings?, enabled?, ...} -> bot",
+    ),
+    ControlEndpoint(
+        ("DELETE",), "/bots/<int:bot_id>", views.delete_bot, "delete (fire) the bot; tokens revoked"
+    ),
+    ControlEndpoint(
+        ("POST",), "/bots/<int:bot_id>/reset-key", views.reset_key, "new security key -> bot"
+    ),
+    ControlEndpoint(
+        ("POST",),
+        "/bots/<int:bot_id>/disable",
+        views.disable_bot,
+        "no deliveries (skipped); auth works",
+    ),
     ControlEndpoint(("POST",), "/bots/<int:bot_id>/enable", views.enable_bot, "enable again"),
-    ControlEndpoint(("POST",), "/bots/<int:bot_id>/block", views.block_bot,
-                    "no deliveries; auth answers account_blocked"),
-    ControlEndpoint(("POST",), "/bots/<int:bot_id>/restore", views.restore_bot,
-                    "undo block or delete"),
-    ControlEndpoint(("POST",), "/bots/<int:bot_id>/token", views.bot_token,
-                    "a fresh API access token for the bot"),
-    ControlEndpoint(("POST",), "/tasks", views.create_task,
-                    "{form_id?, fields?, approvals?, responsible?, text?, author?, ...} -> "
-                    "task + deliveries it caused"),
+    ControlEndpoint(
+        ("POST",),
+        "/bots/<int:bot_id>/block",
+        views.block_bot,
+        "no deliveries; auth answers account_blocked",
+    ),
+    ControlEndpoint(
+        ("POST",), "/bots/<int:bot_id>/restore", views.restore_bot, "undo block or delete"
+    ),
+    ControlEndpoint(
+        ("POST",),
+        "/bots/<int:bot_id>/token",
+        views.bot_token,
+        "a fresh API access token for the bot",
+    ),
+    ControlEndpoint(
+        ("POST",),
+        "/tasks",
+        views.create_task,
+        "{form_id?, fields?, approvals?, responsible?, text?, author?, ...} -> "
+        "task + deliveries it caused",
+    ),
     ControlEndpoint(("GET",), "/tasks/<int:task_id>", views.get_task, "the task with comments"),
-    ControlEndpoint(("POST",), "/tasks/<int:task_id>/comments", views.comment_task,
-                    "{author, ...CreateComment} as a person -> comment_id, task, deliveries"),
-    ControlEndpoint(("POST",), "/deliveries", views.deliver,
-                    "{task_id, bot_id, event?}: call the bot now -> delivery"),
-    ControlEndpoint(("GET",), "/deliveries", views.list_deliveries,
-                    "deliveries with transcripts; ?bot_id= ?task_id= ?state="),
+    ControlEndpoint(
+        ("POST",),
+        "/tasks/<int:task_id>/comments",
+        views.comment_task,
+        "{author, ...CreateComment} as a person -> comment_id, task, deliveries",
+    ),
+    ControlEndpoint(
+        ("POST",),
+        "/deliveries",
+        views.deliver,
+        "{task_id, bot_id, event?}: call the bot now -> delivery",
+    ),
+    ControlEndpoint(
+        ("GET",),
+        "/deliveries",
+        views.list_deliveries,
+        "deliveries with transcripts; ?bot_id= ?task_id= ?state=",
+    ),
     ControlEndpoint(("GET",), "/deliveries/<int:delivery_id>", views.get_delivery, "one delivery"),
-    ControlEndpoint(("GET",), "/transcript", views.transcript,
-                    "readable transcript (text; ?format=json for JSON)"),
+    ControlEndpoint(
+        ("GET",),
+        "/transcript",
+        views.transcript,
+        "readable transcript (text; ?format=json for JSON)",
+    ),
     ControlEndpoint(("GET",), "/api-calls", views.api_calls, "every API request served"),
     ControlEndpoint(("GET",), "/clock", views.get_clock, "clock kind, time, pending retries"),
-    ControlEndpoint(("POST",), "/clock/advance", views.advance_clock,
-                    "{seconds}: move the virtual clock, run due retries"),
-    ControlEndpoint(("POST",), "/certs", views.issue_cert,
-                    "{hosts: [...]} -> cert_pem, key_pem, ca_pem for serving a bot"),
-    ControlEndpoint(("GET",), "/settings", views.get_settings,
-                    "every setting (pyrus_mock.Settings) with its value"),
-    ControlEndpoint(("PATCH",), "/settings", views.update_settings,
-                    "{name: value, ...}: change settings (checked; 400 names a bad one) -> all"),
-    ControlEndpoint(("POST",), "/reset", views.reset,
-                    "{seed?}: forget all state; settings go back to those at start"),
-)  # fmt: skip
+    ControlEndpoint(
+        ("POST",),
+        "/clock/advance",
+        views.advance_clock,
+        "{seconds}: move the virtual clock, run due retries",
+    ),
+    ControlEndpoint(
+        ("POST",),
+        "/certs",
+        views.issue_cert,
+        "{hosts: [...]} -> cert_pem, key_pem, ca_pem for serving a bot",
+    ),
+    ControlEndpoint(
+        ("GET",),
+        "/settings",
+        views.get_settings,
+        "every setting (pyrus_mock.Settings) with its value",
+    ),
+    ControlEndpoint(
+        ("PATCH",),
+        "/settings",
+        views.update_settings,
+        "{name: value, ...}: change settings (checked; 400 names a bad one) -> all",
+    ),
+    ControlEndpoint(
+        ("POST",),
+        "/reset",
+        views.reset,
+        "{seed?}: forget all state; settings go back to those at start",
+    ),
+)
 
 
 def control_rules(endpoints: Iterable[ControlEndpoint] = CONTROL_ENDPOINTS) -> list[ControlRule]:
-    """werkzeug rules for the control routes, to add to the API's route table."""
-    return [ControlRule(CONTROL_PREFIX + ep.path, control=ep) for ep in endpoints]
+    """werkzeug rules for the control routes, paths relative to the mount point ``/_mock``."""
+    return [ControlRule(ep.path, control=ep) for ep in endpoints]
+
+
+def with_control(mock: PyrusMock, admin_token: str) -> WSGIApplication:
+    """``mock``'s API app with the control plane mounted at ``/_mock`` (what ``serve`` runs).
+
+    For ``PyrusMock.start(mounts=...)`` use ``{CONTROL_PREFIX: ControlPlane(mock, token)}``.
+    """
+    return DispatcherMiddleware(mock.app, {CONTROL_PREFIX: ControlPlane(mock, admin_token)})
 
 
 # -- the plane -----------------------------------------------------------------------------------
@@ -189,8 +277,9 @@ def control_rules(endpoints: Iterable[ControlEndpoint] = CONTROL_ENDPOINTS) -> l
 class ControlPlane:
     """Serves the control routes of one fake, behind an admin token.
 
-    Views act on ``mock``; the plane only keeps the token and the exceptions views raised
-    (:attr:`errors`). The API app hands it every request under ``/_mock`` (:meth:`dispatch`).
+    A WSGI app for the paths below ``/_mock`` (mount it there with ``DispatcherMiddleware``,
+    see :func:`with_control`). Views act on ``mock``; the plane only keeps the token, its route
+    table and the exceptions views raised (:attr:`errors`).
 
     Args:
         mock: the fake to control.
@@ -200,25 +289,35 @@ class ControlPlane:
     def __init__(self, mock: PyrusMock, admin_token: str) -> None:
         if not isinstance(admin_token, str) or len(admin_token) < 16:
             raise InvalidArgument(
-                "admin_token", "must be a string of at least 16 characters",
+                "admin_token",
+                "must be a string of at least 16 characters",
                 "secrets.token_urlsafe(32)",
-            )  # fmt: skip
+            )
         self.mock = mock
         self.startup_settings = mock.settings
         self._token = admin_token.encode("utf-8")
         self.errors: list[BaseException] = []
+        self.url_map = Map(control_rules(), strict_slashes=False, redirect_defaults=False)
 
-    @staticmethod
-    def handles(path: str) -> bool:
-        """Whether ``path`` belongs to the control plane (``/_mock`` and below)."""
-        return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one control request (WSGI; never raises)."""
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except Exception as exc:  # dispatch answers its own failures; this is the last guard
+            self.errors.append(exc)
+            response = error_response(
+                500, "server_error", f"the control plane raised {type(exc).__name__}: {exc}"
+            )
+        finally:
+            request.close()
+        return response(environ, start_response)
 
-    def dispatch(self, adapter: MapAdapter, request: Request) -> Response:
+    def dispatch(self, request: Request) -> Response:
         """Serve a control request: the admin token first, then the route, then the view.
 
         Args:
-            adapter: the API app's bound route table, which holds the :class:`ControlRule` s.
-            request: the request, whose path :meth:`handles`.
+            request: the request; its path is relative to the mount point (``/bots/1``).
 
         Returns:
             The JSON (or text) response; never raises. A view's unexpected exception answers
@@ -227,30 +326,41 @@ class ControlPlane:
         try:
             self._check_token(request)
         except ControlError as exc:  # before matching: no route is revealed without the token
-            return json_response(exc.payload(), exc.status, unauthorized=True)
+            return error_response(
+                exc.status, exc.error_code, exc.error, exc.members(), unauthorized=True
+            )
+        adapter = self.url_map.bind_to_environ(request.environ)
+        shown = request.script_root + request.path  # /_mock/bots/1, as the client sent it
         try:
             rule, args = adapter.match(request.path, request.method, return_rule=True)
         except MethodNotAllowed as exc:
             allowed = ", ".join(exc.valid_methods or ())
-            response = json_response({"error_code": "method_not_allowed",
-                              "error": f"{request.method} is not allowed on {request.path}; "
-                                       f"allowed: {allowed}"}, 405)  # fmt: skip
+            response = error_response(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed on {shown}; allowed: {allowed}",
+            )
             response.headers["Allow"] = allowed
             return response
         except HTTPException:
             rule, args = None, {}
         if not isinstance(rule, ControlRule):
             routes = ", ".join(ep.label for ep in CONTROL_ENDPOINTS)
-            return json_response({"error_code": "not_found",
-                          "error": f"no control endpoint {request.method} {request.path}; "
-                                   f"the control routes are: {routes}"}, 404)  # fmt: skip
+            return error_response(
+                404,
+                "not_found",
+                f"no control endpoint {request.method} {shown}; the control routes are: {routes}",
+            )
         try:
             return self.respond(rule.control.view, request, args)
         except Exception as exc:
             self.errors.append(exc)
-            return json_response({"error_code": "server_error",
-                          "error": f"the control view raised {type(exc).__name__}: {exc} (a bug "
-                                   "in pyrus-mock; the server keeps running)"}, 500)  # fmt: skip
+            return error_response(
+                500,
+                "server_error",
+                f"the control view raised {type(exc).__name__}: {exc} (a bug "
+                "in pyrus-mock; the server keeps running)",
+            )
 
     def authorized(self, request: Request) -> bool:
         """Whether ``request`` carries the admin token (Bearer or ``X-Pyrus-Mock-Admin``)."""
@@ -268,17 +378,19 @@ class ControlPlane:
         presented = (header or "").strip().encode("utf-8", "surrogateescape")
         if not presented:
             raise ControlError(
-                401, "admin_token_required",
+                401,
+                "admin_token_required",
                 "this is the fake's control API: send the admin token printed by "
                 "`pyrus-mock serve` (also in STATE_DIR/admin-token) as "
                 "'Authorization: Bearer <token>' or 'X-Pyrus-Mock-Admin: <token>'",
-            )  # fmt: skip
+            )
         if not hmac.compare_digest(presented, self._token):
             raise ControlError(
-                401, "invalid_admin_token",
+                401,
+                "invalid_admin_token",
                 "the admin token is wrong; use the one `pyrus-mock serve` printed "
                 "(also in STATE_DIR/admin-token)",
-            )  # fmt: skip
+            )
 
     def respond(self, view: ControlView, request: Request, args: Mapping[str, Any]) -> Response:
         """Check the admin token, run ``view`` and render its JSON (or the error)."""
@@ -287,28 +399,26 @@ class ControlPlane:
             self._check_token(request)
             result = view(ControlCall(self.mock, request, self.startup_settings), **args)
         except ControlError as exc:
-            return json_response(exc.payload(), exc.status, unauthorized=exc.status == 401)
-        except UnknownEntity as exc:
-            return json_response({"error_code": "not_found", "error": str(exc)}, 404)
-        except InvalidArgument as exc:  # BotUrlError included
-            return json_response(
-                {"error_code": "invalid_argument", "error": str(exc), "field": exc.argument}, 400
+            return error_response(
+                exc.status, exc.error_code, exc.error, exc.members(), unauthorized=exc.status == 401
             )
+        except UnknownEntity as exc:
+            return error_response(404, "not_found", str(exc))
+        except InvalidArgument as exc:  # BotUrlError included
+            return error_response(400, "invalid_argument", str(exc), {"field": exc.argument})
         except CommentRejected as exc:
             violations = [violation_json(v) for v in exc.violations]
-            return json_response(
-                {"error_code": "comment_rejected", "error": str(exc), "violations": violations},
-                400,
-            )
+            return error_response(400, "comment_rejected", str(exc), {"violations": violations})
         except BotLimitReached as exc:
-            return json_response({"error_code": "bot_limit_reached", "error": str(exc)}, 409)
-        except ApiError as exc:
-            return json_response(exc.payload(), exc.code or 400)
+            return error_response(409, "bot_limit_reached", str(exc))
+        except Refusal as exc:  # ApiError included
+            failure = ApiError.from_refusal(exc)
+            return error_response(
+                int(failure.code or 400), failure.error_code, failure.error, failure.extra
+            )
         except HTTPException as exc:  # e.g. a body over max_request_bytes
             code = exc.code or 400
-            return json_response(
-                {"error_code": f"http_{code}", "error": exc.description or ""}, code
-            )
+            return error_response(code, f"http_{code}", exc.description or "")
         if isinstance(result, Response):
             return result
         return json_response(result, 200)
