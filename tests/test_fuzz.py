@@ -202,3 +202,38 @@ def test_no_answer_is_a_failure(pyrus_mock):
     assert failure.kind == "no_answer"
     assert failure.task.fields == {"u_amount": 1001}
     assert report.failing_examples["no_answer"] >= 1
+
+
+def test_check_command_fuzzes_the_saved_form_it_is_given(capsys, tmp_path):
+    from pyrus_mock import PyrusMock
+    from pyrus_mock._cli import main
+
+    key = "F" * 40
+    form = {"id": 4242, "name": "Expense", "steps": {"1": "Bot", "2": "Accounting"}, "fields": [
+        {"id": 7, "type": "money", "name": "Amount", "info": {"code": "u_amount"}},
+        {"id": 8, "type": "text", "name": "Note", "info": {"code": "u_note"}},
+    ]}  # fmt: skip
+    form_file = tmp_path / "form.json"
+    form_file.write_text(json.dumps(form), encoding="utf-8")
+    app = Flask(__name__)
+
+    @app.post("/")
+    def webhook() -> Any:
+        body = request.get_data()
+        expected = hmac.new(key.encode(), body, hashlib.sha1).hexdigest()
+        if not hmac.compare_digest(expected, request.headers.get("X-Pyrus-Sig", "").lower()):
+            abort(403)
+        values = {f["id"]: f.get("value") for f in request.get_json()["task"].get("fields", [])}
+        if (values.get(7) or 0) > 1000:
+            raise RuntimeError("planted bug")
+        return {"approval_choice": "approved"}  # valid: the bot approves step 1
+
+    with PyrusMock() as elsewhere, elsewhere.serve_bot(app) as url:
+        status = main(["check", url, "--security-key", key, "--ca-file", elsewhere.ca_path,
+                       "--form", str(form_file), "--fuzz", "60", "--fuzz-seed", "0"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert "fuzz: 60 tasks of form 'Expense' (id 4242)" in out
+    assert "fields={'u_amount': 1001}" in out
+    assert "approvals=[[bot]]," in out
+    assert re.search(r"^\s+reply_contract\s+pass\s", out, re.M), out
