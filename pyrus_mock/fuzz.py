@@ -95,7 +95,8 @@ class FuzzReport:
     Attributes:
         bot_id: the bot's id in the fake.
         bot_url: the URL that was called.
-        examples: how many tasks were sent (generated and shrinking runs).
+        examples: how many tasks were sent (generating, shrinking, and dropping the fields a
+            failure does not need).
         failing_examples: how many of them failed, per kind.
         failures: one shrunk task per kind of failure found.
         elapsed: wall seconds the run took.
@@ -244,7 +245,8 @@ def fuzz_bot(
             if current_build_context().is_final:
                 users = tuple(sorted(_emails(task_spec.fields)))
                 name = "" if form is None else f"{form.name!r} (id {form.id})"
-                task_spec, failure = _trim(mock, sender, target, task_spec, failure)
+                task_spec, failure, sent = _trim(mock, sender, target, task_spec, failure)
+                report.examples += sent
                 users = tuple(sorted(_emails(task_spec.fields)))
                 report.failures.append(FuzzFailure(
                     failure.kind, failure.reason, task_spec, form_spec, name,
@@ -281,14 +283,14 @@ def _approver(form: Form, bot: Bot) -> dict[str, Any]:
 
 
 def _trim(mock: PyrusMock, sender: _Sender, form: Form, spec: TaskSpec,
-          failure: _Failed) -> tuple[TaskSpec, _Failed]:  # fmt: skip
+          failure: _Failed) -> tuple[TaskSpec, _Failed, int]:  # fmt: skip
     """Finish Hypothesis's shrinking: drop each field (and the text) that the failure does not
     need. Hypothesis sometimes keeps an optional key at its simplest value; one more call per
     field makes the reported task minimal by fields."""
     from .conformance import _no_auto_delivery
     from .strategies import TaskSpec
 
-    current, kept = spec, failure
+    current, kept, sent = spec, failure, 0
     tries: list[Callable[[TaskSpec], TaskSpec]] = []
     if spec.text:
         tries.append(lambda s: TaskSpec("", s.fields))
@@ -298,6 +300,7 @@ def _trim(mock: PyrusMock, sender: _Sender, form: Form, spec: TaskSpec,
         smaller = change(current)
         if smaller == current:
             continue
+        sent += 1
         try:
             with _no_auto_delivery(mock):
                 task = smaller.create(mock, form, **_approver(form, sender.bot))
@@ -305,7 +308,7 @@ def _trim(mock: PyrusMock, sender: _Sender, form: Form, spec: TaskSpec,
         except _Failed as again:
             if again.kind == failure.kind:
                 current, kept = smaller, again
-    return current, kept
+    return current, kept, sent
 
 
 def _without(key: str | int, spec: TaskSpec) -> TaskSpec:

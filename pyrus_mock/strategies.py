@@ -138,7 +138,7 @@ class FormSpec:
                 f"{list(catalog.headers)!r}, {rows!r})"
             )
         names = {c.name: f"catalog_{i}" for i, c in enumerate(self.catalogs)}
-        fields = _pyrepr([_catalog_vars(spec, names) for spec in self.fields])
+        fields = repr([_catalog_vars(spec, names) for spec in self.fields])
         steps = [f'{{"name": {self.steps[0]!r}, "approvers": [{approver}]}}']
         steps += [repr(s) for s in self.steps[1:]]
         lines.append(f"form = {mock}.add_form(\n    {self.name!r},\n    fields={fields},\n"
@@ -172,10 +172,6 @@ def _resolve_catalogs(spec: dict[str, Any], made: Mapping[str, Any]) -> dict[str
         if key in out:
             out[key] = [_resolve_catalogs(s, made) for s in out[key]]
     return out
-
-
-def _pyrepr(value: Any) -> str:
-    return repr(value)
 
 
 def form_specs(
@@ -301,7 +297,7 @@ def field_values(
         if not columns:
             return None
         row = st.fixed_dictionaries({}, optional={_key(c): s for c, s in columns}).map(
-            lambda cells: {"cells": [{_ident_of(fd, k): k, "value": v} for k, v in cells.items()]}
+            lambda cells: {"cells": [{_key_name(k): k, "value": v} for k, v in cells.items()]}
         )
         return st.lists(row, min_size=1, max_size=3)
     return None
@@ -326,7 +322,7 @@ def _ident(fd: FieldDef) -> str:
     return "code" if fd.code else "id"
 
 
-def _ident_of(table: FieldDef, key: str | int) -> str:
+def _key_name(key: str | int) -> str:
     return "id" if isinstance(key, int) else "code"
 
 
