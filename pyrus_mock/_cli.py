@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from ._usage import UsageError
 from ._version import __version__
 
 __all__ = ["main"]
@@ -22,10 +23,6 @@ _DESCRIPTION = "A fake Pyrus (pyrus.com) for testing Pyrus bots, on this machine
 _EPILOG = """\
 Start with 'pyrus-mock demo'. Run 'pyrus-mock COMMAND --help' for a command's options.
 """
-
-
-class UsageError(Exception):
-    """A command line the program cannot run; printed as one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -85,7 +85,7 @@ class DataBuilders:
         if not isinstance(name, str) or not name.strip():
             raise InvalidArgument("name", repr(name), "a non-empty string")
         ids = [self.backend.resolve_person(m, f"members[{i}]") for i, m in enumerate(members)]
-        return self.backend.create_role(name, ids, external_id)
+        return self.backend.org.create_role(name, ids, external_id)
 
     def add_department(
         self,
@@ -111,18 +111,20 @@ class DataBuilders:
         with backend.lock:
             parent_id = getattr(parent, "id", parent)
             if parent_id is not None and (
-                not isinstance(parent_id, int) or backend.find_department(parent_id) is None
+                not isinstance(parent_id, int) or backend.org.find_department(parent_id) is None
             ):
                 raise InvalidArgument(
                     "parent", f"{parent!r} is not a department of this fake", "add_department()"
                 )
             manager_id = None if manager is None else backend.resolve_person(manager, "manager")
             placed = [backend.resolve_person(m, f"members[{i}]") for i, m in enumerate(members)]
-            department = backend.create_department(
+            department = backend.org.create_department(
                 name, parent_id=parent_id, manager_id=manager_id, external_id=external_id
             )
             for person_id in placed:
-                backend.update_member(backend.person(person_id), {"department_id": department.id})
+                backend.org.update_member(
+                    backend.person(person_id), {"department_id": department.id}
+                )
             return department
 
     def set_form_permissions(
@@ -145,7 +147,7 @@ class DataBuilders:
                     f"permissions[{ref!r}]", repr(level), " / ".join(PERMISSION_LEVELS)
                 )
             changes[backend.resolve_person(ref, f"permissions[{ref!r}]")] = level
-        return backend.set_form_permissions(form_id, changes)
+        return backend.org.set_form_permissions(form_id, changes)
 
     def add_form(
         self,

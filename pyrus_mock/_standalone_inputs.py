@@ -72,7 +72,7 @@ def saved_inputs(
     Raises:
         UsageError: a file that cannot be read, JSON that is not JSON, --task without --form.
     """
-    from ._cli import UsageError
+    from ._usage import UsageError
     from .saved import SavedJsonError, read_json
 
     if task is not None and form is None:
@@ -107,7 +107,7 @@ def saved_task(
     Raises:
         UsageError: the JSON is not a form or task the fake can load (one line, naming why).
     """
-    from ._cli import UsageError
+    from ._usage import UsageError
     from .saved import SavedJsonError, task_for_check
 
     try:

@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from werkzeug.exceptions import ClientDisconnected, HTTPException
@@ -38,13 +38,48 @@ from .ids import parse_decimal
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
-    from _typeshed.wsgi import WSGIEnvironment
+    from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
 
-    from .server import TLSServer, _Connection
 
-__all__ = ["Address", "WSGIRequestHandler"]
+__all__ = ["Address", "Connection", "HandlerHost", "WSGIRequestHandler"]
 
 Address = Any  # what socket.accept() returns as the peer address: a tuple for IP sockets
+
+
+class Connection:
+    """One accepted connection, as the server tracks it: its socket and whether the app has it
+    (a request is with the app, not merely arriving)."""
+
+    __slots__ = ("busy", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock  # the TCP socket, then the TLS socket that took over its descriptor
+        self.busy = False  # a request is with the app (not merely arriving)
+
+
+class HandlerHost(Protocol):
+    """What a :class:`WSGIRequestHandler` needs of the server that runs it
+    (:class:`pyrus_mock.server.TLSServer` is one)."""
+
+    @property
+    def app(self) -> WSGIApplication:
+        """The WSGI app to hand requests to."""
+
+    @property
+    def host(self) -> str:
+        """The address listened on (``SERVER_NAME``)."""
+
+    @property
+    def port(self) -> int:
+        """The port listened on (``SERVER_PORT``)."""
+
+    def set_busy(self, state: Connection, busy: bool) -> bool:
+        """Note that a request on ``state`` is (or no longer is) with the app; True when the
+        server is stopping (the connection should close)."""
+
+    def record_error(self, where: str, exc: BaseException) -> None:
+        """Keep an exception the handler could not answer otherwise."""
+
 
 _DRAIN_LIMIT = 1024 * 1024
 """Unread request bodies up to this size are drained to keep the connection; larger: close."""
@@ -101,8 +136,8 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         self,
         conn: ssl.SSLSocket,
         address: Address,
-        owner: TLSServer,
-        state: _Connection,
+        owner: HandlerHost,
+        state: Connection,
         *,
         idle_timeout: float,
         request_timeout: float,
@@ -161,7 +196,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             return False
         if not self._framing():
             return False
-        self.owner._set_busy(self.state, True)
+        self.owner.set_busy(self.state, True)
         return True
 
     def _framing(self) -> bool:
@@ -209,7 +244,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             self.stream.next_request()
-            if self.owner._set_busy(self.state, False):
+            if self.owner.set_busy(self.state, False):
                 self.close_connection = True  # the server is stopping: no next request
 
     def _send_client_problem(self, exc: HTTPException) -> None:
@@ -363,7 +398,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
                 if not sent and isinstance(problem, HTTPException):
                     self._send_client_problem(problem)
                 return
-            self.owner._record(where, exc)
+            self.owner.record_error(where, exc)
             self.close_connection = True
             if not sent:
                 self._send_500(exc)
@@ -373,7 +408,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             return
         if declared_length is not None and self.command != "HEAD" and written != declared_length:
             self.close_connection = True
-            self.owner._record(
+            self.owner.record_error(
                 where,
                 AssertionError(
                     f"the app declared Content-Length: {declared_length} but sent {written} bytes"

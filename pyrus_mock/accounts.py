@@ -1,6 +1,7 @@
 """Logins, tokens and bots: the account half of :class:`~pyrus_mock.backend.PyrusBackend`.
 
-A mixin, so the backend stays one object with one lock and one state (decisions D7 to D9):
+A component of the backend (``backend.accounts``), working on its one lock and one state through
+:class:`~pyrus_mock.state.Core` (decisions D7 to D9):
 ``POST /auth`` and Bearer tokens, and the bot lifecycle (create, update, reset the key, block,
 restore, delete).
 """
@@ -10,20 +11,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .envelope import Refusal
 from .errors import BotLimitReached, BotUrlError, InvalidArgument, UnknownEntity
 from .model import BotAccount, Person, Token
+from .state import Core
 
 if TYPE_CHECKING:
-    from .backend import _State
-    from .clock import Clock
-    from .ids import IdSource
-    from .settings import Settings
+    pass
 
 __all__ = ["Accounts"]
 
@@ -35,74 +33,58 @@ def _digest(token: str) -> bytes:
 
 
 class Accounts:
-    """Login, tokens and the bot lifecycle, on the backend's state (mixed into it)."""
+    """Login, tokens and the bot lifecycle, on the backend's state (``backend.accounts``).
 
-    lock: threading.RLock
-    clock: Clock
-    ids: IdSource
-    settings: Settings
-    _state: _State
+    Args:
+        core: the backend whose lock, clock, settings, state and persons it works with.
+    """
 
-    if TYPE_CHECKING:  # provided by PyrusBackend
-
-        def find_person_by_email(self, email: str) -> Person | None: ...
-
-        def person(self, person_id: int) -> Person: ...
-
-        def add_person(
-            self,
-            first_name: str,
-            last_name: str = "",
-            *,
-            email: str | None = None,
-            type: Literal["user", "bot", "role"] = "user",
-            rights: int = 0,
-            security_key: str | None = None,
-            **extra: Any,
-        ) -> Person: ...
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
     # -- auth and tokens ---------------------------------------------------------------------
 
     @staticmethod
-    def _new_key() -> str:
+    def new_key() -> str:
+        """A fresh security key (96 characters)."""
         # 256 is a multiple of the 64-character alphabet, so byte % 64 stays uniform.
         return "".join(_KEY_ALPHABET[b % 64] for b in secrets.token_bytes(96))
 
     def issue_token(self, person_id: int) -> Token:
         """A fresh token for ``person_id``; past the per-person cap the oldest is dropped."""
-        with self.lock:
-            now = self.clock.time()
-            bot = self._state.bots.get(person_id)
+        with self._core.lock:
+            now = self._core.clock.time()
+            bot = self._core.state.bots.get(person_id)
             token = Token(
                 value=secrets.token_urlsafe(48),
                 person_id=person_id,
                 issued_at=now,
-                expires_at=now + self.settings.token_lifetime,
+                expires_at=now + self._core.settings.token_lifetime,
                 key_generation=bot.key_generation if bot else 0,
             )
-            self._state.tokens[_digest(token.value)] = token
-            owned = self._state.tokens_by_person.setdefault(person_id, deque())
+            self._core.state.tokens[_digest(token.value)] = token
+            owned = self._core.state.tokens_by_person.setdefault(person_id, deque())
             owned.append(token)
-            while len(owned) > self.settings.max_tokens_per_person:
+            while len(owned) > self._core.settings.max_tokens_per_person:
                 old = owned.popleft()
-                self._state.tokens.pop(_digest(old.value), None)
+                self._core.state.tokens.pop(_digest(old.value), None)
             return token
 
     def token_values(self) -> list[str]:
         """Every token the fake still knows (issued and not dropped), for masking them."""
-        with self.lock:
-            return [token.value for token in self._state.tokens.values()]
+        with self._core.lock:
+            return [token.value for token in self._core.state.tokens.values()]
 
     def login(self, login: object, security_key: object, person_id: object = None) -> Token:
         """``POST /auth``: a token for a login and security key, or a :class:`Refusal`."""
         if not isinstance(login, str) or not isinstance(security_key, str):
             raise Refusal("invalid_credentials", "Invalid login/security key.")
-        with self.lock:
-            person = self.find_person_by_email(login)
+        with self._core.lock:
+            person = self._core.find_person_by_email(login)
             if person is None or (person_id is not None and str(person.id) != str(person_id)):
                 raise Refusal("invalid_credentials", "Invalid login/security key.")
-            bot = self._state.bots.get(person.id)
-            expected = bot.security_key if bot else self._state.user_keys.get(person.id, "")
+            bot = self._core.state.bots.get(person.id)
+            expected = bot.security_key if bot else self._core.state.user_keys.get(person.id, "")
             key_ok = hmac.compare_digest(expected.encode(), security_key.encode())
             if not key_ok or (bot is not None and bot.deleted) or person.fired:
                 raise Refusal("invalid_credentials", "Invalid login/security key.")
@@ -114,15 +96,15 @@ class Accounts:
         """The person behind a Bearer token, or the :class:`Refusal` (401) Pyrus answers."""
         if not value:
             raise Refusal("token_not_specified", "Access token is not specified.")
-        token = self._state.tokens.get(_digest(value))
+        token = self._core.state.tokens.get(_digest(value))
         if token is None or not hmac.compare_digest(token.value, value):
             raise Refusal("invalid_token", "Access token is invalid.")
         if token.revoked:
             raise Refusal(token.revoked, "Access token has been revoked.")
-        if self.clock.time() >= token.expires_at:
+        if self._core.clock.time() >= token.expires_at:
             raise Refusal("expired_token", "Access token has expired; get a new one at /auth.")
-        person = self._state.persons[token.person_id]
-        bot = self._state.bots.get(person.id)
+        person = self._core.state.persons[token.person_id]
+        bot = self._core.state.bots.get(person.id)
         if bot is not None and bot.deleted:
             raise Refusal("revoked_token", "Access token has been revoked: the bot is deleted.")
         if person.banned or (bot is not None and bot.blocked):
@@ -135,7 +117,7 @@ class Accounts:
         self, person_id: int, code: str, before_generation: int | None = None
     ) -> int:
         count = 0
-        for token in self._state.tokens_by_person.get(person_id, ()):
+        for token in self._core.state.tokens_by_person.get(person_id, ()):
             older = before_generation is None or token.key_generation < before_generation
             if older and token.revoked is None:
                 token.revoked = code
@@ -194,15 +176,15 @@ class Accounts:
         self.check_bot_url(url)
         if security_key is not None and (not isinstance(security_key, str) or not security_key):
             raise InvalidArgument("security_key", repr(security_key), "a non-empty string or None")
-        with self.lock:
-            live = sum(1 for b in self._state.bots.values() if not b.deleted)
-            if live >= self.settings.max_bots:
+        with self._core.lock:
+            live = sum(1 for b in self._core.state.bots.values() if not b.deleted)
+            if live >= self._core.settings.max_bots:
                 raise BotLimitReached(
                     f"this organisation already has {live} bots; Pyrus allows "
-                    f"{self.settings.max_bots}. Delete one first (bot.delete())."
+                    f"{self._core.settings.max_bots}. Delete one first (bot.delete())."
                 )
-            login = f"bot@{self.ids.uuid()}"
-            person = self.add_person(
+            login = f"bot@{self._core.ids.uuid()}"
+            person = self._core.add_person(
                 name,
                 "",
                 email=login,
@@ -214,8 +196,8 @@ class Accounts:
             bot = BotAccount(
                 person_id=person.id,
                 login=login,
-                security_key=security_key or self._new_key(),
-                client_id=self.ids.uuid(),
+                security_key=security_key or self.new_key(),
+                client_id=self._core.ids.uuid(),
                 hook_url=url,
                 settings=settings or "",
                 enabled=enabled,
@@ -225,23 +207,23 @@ class Accounts:
                 description=description,
                 external_id=external_id,
             )
-            self._state.bots[person.id] = bot
+            self._core.state.bots[person.id] = bot
             return bot
 
     def bot(self, bot_id: int) -> BotAccount:
         """A bot by its person id; raises :class:`UnknownEntity`."""
-        bot = self._state.bots.get(bot_id)
+        bot = self._core.state.bots.get(bot_id)
         if bot is None:
             raise UnknownEntity("bot", bot_id, "create one with create_bot()")
         return bot
 
     def find_bot(self, bot_id: int) -> BotAccount | None:
         """A bot by its person id, or None."""
-        return self._state.bots.get(bot_id)
+        return self._core.state.bots.get(bot_id)
 
     def bots(self, include_fired: bool = True) -> list[BotAccount]:
         """Every bot (deleted ones too unless ``include_fired`` is False)."""
-        return [b for b in self._state.bots.values() if include_fired or not b.deleted]
+        return [b for b in self._core.state.bots.values() if include_fired or not b.deleted]
 
     _UPDATABLE = {
         "name",
@@ -266,9 +248,9 @@ class Accounts:
             raise InvalidArgument(
                 ", ".join(sorted(unknown)), "cannot be changed", ", ".join(sorted(self._UPDATABLE))
             )
-        with self.lock:
+        with self._core.lock:
             bot = self.bot(bot_id)
-            person = self.person(bot_id)
+            person = self._core.person(bot_id)
             for key, value in changes.items():
                 if key in ("url", "hook_url"):
                     bot.hook_url = self.check_bot_url(value, key)
@@ -297,38 +279,38 @@ class Accounts:
     def reset_bot_key(self, bot_id: int) -> str:
         """A new security key (D7): the old one no longer logs in; old tokens keep working
         unless ``revoke_tokens_on_reset`` is set."""
-        with self.lock:
+        with self._core.lock:
             bot = self.bot(bot_id)
-            bot.security_key = self._new_key()
+            bot.security_key = self.new_key()
             bot.key_generation += 1
-            if self.settings.revoke_tokens_on_reset:
+            if self._core.settings.revoke_tokens_on_reset:
                 self._revoke_tokens(bot_id, "revoked_token", bot.key_generation)
             return bot.security_key
 
     def block_bot(self, bot_id: int) -> None:
         """Block: no deliveries; ``/auth`` and tokens answer ``account_blocked`` (D8)."""
-        with self.lock:
+        with self._core.lock:
             self.bot(bot_id).blocked = True
-            self.person(bot_id).banned = True
+            self._core.person(bot_id).banned = True
 
     def restore_bot(self, bot_id: int) -> None:
         """Restore a blocked or deleted bot with its key, URL and settings as they were."""
-        with self.lock:
+        with self._core.lock:
             bot = self.bot(bot_id)
             if bot.deleted:
-                live = sum(1 for b in self._state.bots.values() if not b.deleted)
-                if live >= self.settings.max_bots:
+                live = sum(1 for b in self._core.state.bots.values() if not b.deleted)
+                if live >= self._core.settings.max_bots:
                     raise BotLimitReached(
                         f"cannot restore: the organisation already has {live} bots"
                     )
             bot.blocked = bot.deleted = False
-            person = self.person(bot_id)
+            person = self._core.person(bot_id)
             person.banned = person.fired = False
 
     def delete_bot(self, bot_id: int) -> None:
         """Delete: the person is fired, tokens answer ``revoked_token`` (D8)."""
-        with self.lock:
+        with self._core.lock:
             bot = self.bot(bot_id)
             bot.deleted = True
-            self.person(bot_id).fired = True
+            self._core.person(bot_id).fired = True
             self._revoke_tokens(bot_id, "revoked_token")

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,7 +23,6 @@ from .extra_store import ExtraStore
 from .ids import IdSource
 from .model import (
     Approval,
-    BotAccount,
     Catalog,
     CatalogHeader,
     CatalogItem,
@@ -39,11 +37,10 @@ from .model import (
     Subscriber,
     Task,
     TaskList,
-    Token,
 )
 from .org_admin import OrgAdmin
-from .orgchart import Department
 from .settings import Settings
+from .state import ApiCall, Rate, State
 
 __all__ = ["ApiCall", "PyrusBackend", "RateState", "TaskEvent"]
 
@@ -71,20 +68,6 @@ class TaskEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class ApiCall:
-    """One API request the fake served (for transcripts)."""
-
-    at: float
-    method: str
-    path: str
-    status: int
-    error_code: str | None
-    person_id: int | None
-    token_tail: str = ""
-    elapsed: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
 class RateState:
     """Rate-limit counters for one person (D11)."""
 
@@ -94,37 +77,7 @@ class RateState:
     exceeded: bool
 
 
-@dataclass(slots=True)
-class _Rate:
-    window_start: float
-    count: int = 0
-
-
-@dataclass(slots=True)
-class _State:
-    organisation: Organisation
-    persons: dict[int, Person] = field(default_factory=dict)
-    user_keys: dict[int, str] = field(default_factory=dict)
-    bots: dict[int, BotAccount] = field(default_factory=dict)
-    forms: dict[int, Form] = field(default_factory=dict)
-    tasks: dict[int, Task] = field(default_factory=dict)
-    catalogs: dict[int, Catalog] = field(default_factory=dict)
-    files: dict[int, FileRecord] = field(default_factory=dict)
-    files_by_guid: dict[str, FileRecord] = field(default_factory=dict)
-    tokens: dict[bytes, Token] = field(default_factory=dict)
-    tokens_by_person: dict[int, deque[Token]] = field(default_factory=dict)
-    lists: dict[int, TaskList] = field(default_factory=dict)
-    departments: dict[int, Department] = field(default_factory=dict)
-    form_permissions: dict[int, dict[int, str]] = field(default_factory=dict)
-    rates: dict[int, _Rate] = field(default_factory=dict)
-    api_calls: deque[ApiCall] = field(default_factory=deque)
-    #: API calls recorded since the reset, dropped ones included (a mark for "calls since").
-    api_calls_total: int = 0
-    api_calls_dropped: int = 0
-    extra: ExtraStore = field(default_factory=ExtraStore)
-
-
-class PyrusBackend(Accounts, OrgAdmin):
+class PyrusBackend:
     """The state of one fake organisation.
 
     Args:
@@ -147,11 +100,21 @@ class PyrusBackend(Accounts, OrgAdmin):
         self.listeners: list[Callable[[TaskEvent], None]] = []
         self._state = self._new_state()
         self._last_now = datetime.min
+        #: Logins, tokens and the bot lifecycle (:class:`~pyrus_mock.accounts.Accounts`).
+        self.accounts = Accounts(self)
+        #: Roles, members, departments, form permissions (:class:`~pyrus_mock.org_admin.OrgAdmin`).
+        self.org = OrgAdmin(self)
+
+    @property
+    def state(self) -> State:
+        """The current state (:class:`~pyrus_mock.state.State`); read and change it under
+        :attr:`lock`."""
+        return self._state
 
     # -- state -----------------------------------------------------------------------------
 
-    def _new_state(self) -> _State:
-        return _State(organisation=Organisation(self.ids.next("organisation"), "Test organisation"))
+    def _new_state(self) -> State:
+        return State(organisation=Organisation(self.ids.next("organisation"), "Test organisation"))
 
     def reset(self) -> None:
         """Forget everything: persons, forms, tasks, bots, tokens, files, the API log."""
@@ -221,7 +184,7 @@ class PyrusBackend(Accounts, OrgAdmin):
             )
             self._state.persons[pid] = person
             if type == "user":
-                self._state.user_keys[pid] = security_key or self._new_key()
+                self._state.user_keys[pid] = security_key or self.accounts.new_key()
             return person
 
     def user_key(self, person_id: int) -> str:
@@ -662,7 +625,7 @@ class PyrusBackend(Accounts, OrgAdmin):
             now = self.clock.time()
             rate = self._state.rates.get(person_id)
             if rate is None or now >= rate.window_start + window:
-                rate = self._state.rates[person_id] = _Rate(now)
+                rate = self._state.rates[person_id] = Rate(now)
             rate.count += 1
             reset = max(0, int(rate.window_start + window - now))
             return RateState(limit, max(0, limit - rate.count), reset, rate.count > limit)

@@ -28,7 +28,7 @@ class Bot:
 
     @property
     def _account(self) -> BotAccount:
-        return self._backend.bot(self.id)
+        return self._backend.accounts.bot(self.id)
 
     @property
     def person(self) -> Person:
@@ -122,7 +122,7 @@ class Bot:
             from ._mock_data import parse_rights
 
             changes["rights"] = parse_rights(changes["rights"])
-        self._backend.update_bot(self.id, **changes)
+        self._backend.accounts.update_bot(self.id, **changes)
         return self
 
     def disable(self) -> Bot:
@@ -135,17 +135,17 @@ class Bot:
 
     def block(self) -> Bot:
         """Block: no deliveries; ``/auth`` and tokens answer 401 ``account_blocked`` (D8)."""
-        self._backend.block_bot(self.id)
+        self._backend.accounts.block_bot(self.id)
         return self
 
     def restore(self) -> Bot:
         """Restore a blocked or deleted bot, with key, URL and settings as before (D8)."""
-        self._backend.restore_bot(self.id)
+        self._backend.accounts.restore_bot(self.id)
         return self
 
     def delete(self) -> Bot:
         """Delete: the person is fired, tokens answer ``revoked_token``, ``/auth`` refuses (D8)."""
-        self._backend.delete_bot(self.id)
+        self._backend.accounts.delete_bot(self.id)
         return self
 
     def reset_security_key(self) -> str:
@@ -154,11 +154,11 @@ class Bot:
         ``/auth`` with the old key now fails; tokens issued before keep working unless the
         setting ``revoke_tokens_on_reset`` is on; deliveries are signed with the new key.
         """
-        return self._backend.reset_bot_key(self.id)
+        return self._backend.accounts.reset_bot_key(self.id)
 
     def token(self) -> str:
         """A fresh API access token for this bot (as ``/auth`` would give)."""
-        return self._backend.issue_token(self.id).value
+        return self._backend.accounts.issue_token(self.id).value
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Bot) and other.id == self.id and other._backend is self._backend
@@ -167,7 +167,7 @@ class Bot:
         return hash(self.id)
 
     def __repr__(self) -> str:
-        account = self._backend.find_bot(self.id)
+        account = self._backend.accounts.find_bot(self.id)
         if account is None:
             return f"<Bot {self.id} (gone)>"
         state = (

@@ -270,10 +270,13 @@ def check_bot(
 
     if not latency_budget > 0:
         raise InvalidArgument("latency_budget", repr(latency_budget), "seconds > 0, e.g. 10")
-    if getattr(bot, "_backend", None) is not mock.backend or mock.backend.find_bot(bot.id) is None:
+    if (
+        getattr(bot, "_backend", None) is not mock.backend
+        or mock.backend.accounts.find_bot(bot.id) is None
+    ):
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
                               "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
-    reason = mock.dispatcher.undeliverable_reason(mock.backend.bot(bot.id))
+    reason = mock.dispatcher.undeliverable_reason(mock.backend.accounts.bot(bot.id))
     if reason:
         raise InvalidArgument(
             "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",
@@ -405,7 +408,7 @@ class _Runner:
 
     def _body(self) -> tuple[bytes, str]:
         backend = self.mock.backend
-        return self.mock.dispatcher.build_body(self.task, backend.bot(self.bot.id))
+        return self.mock.dispatcher.build_body(self.task, backend.accounts.bot(self.bot.id))
 
     def _headers(self, signature: str | None, attempt: int = 1) -> dict[str, str]:
         headers = {

@@ -264,7 +264,7 @@ class Dispatcher:
         with backend.lock:
             value = ""
             if token:
-                issued = backend.issue_token(bot.person_id)
+                issued = backend.accounts.issue_token(bot.person_id)
                 issued.chain_depth = depth + 1
                 issued.task_id = task.id
                 value = issued.value
@@ -329,7 +329,7 @@ class Dispatcher:
     def _attempt(self, delivery: Delivery) -> None:
         backend = self.backend
         settings = backend.settings
-        bot = backend.find_bot(delivery.bot_id)
+        bot = backend.accounts.find_bot(delivery.bot_id)
         task = backend.find_task(delivery.task_id)
         if bot is None or task is None:
             self._skip(delivery, "the bot or the task no longer exists")
@@ -410,7 +410,7 @@ class Dispatcher:
         """A retry must carry a token that still works: after a key reset with
         ``revoke_tokens_on_reset`` (or an expiry) the body is rebuilt with a fresh token."""
         try:
-            self.backend.resolve_token(delivery.access_token)
+            self.backend.accounts.resolve_token(delivery.access_token)
         except Refusal:
             delivery.body, delivery.access_token = self.build_body(
                 task, bot, event=delivery.event, depth=delivery.depth
@@ -472,11 +472,11 @@ class Dispatcher:
             targets: list[tuple[BotAccount, str, str]] = []
             if event.closed:
                 for pid in sorted(event.inbox_before):
-                    bot = backend.find_bot(pid)
+                    bot = backend.accounts.find_bot(pid)
                     if bot is not None and pid != event.actor_id:
                         targets.append((bot, "close", "closed"))
             for pid in sorted(inbox):
-                bot = backend.find_bot(pid)
+                bot = backend.accounts.find_bot(pid)
                 if bot is None or pid == event.actor_id:
                     continue  # a bot's own comment never calls that same bot
                 trigger = self._trigger(task, pid, event)

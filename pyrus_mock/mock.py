@@ -393,7 +393,7 @@ class PyrusMock(DataBuilders):
         """
         from .bots import Bot
 
-        account = self.backend.create_bot(
+        account = self.backend.accounts.create_bot(
             name,
             url,
             settings=settings,
@@ -410,7 +410,7 @@ class PyrusMock(DataBuilders):
         """The bot with that id (raises :class:`~pyrus_mock.errors.UnknownEntity`)."""
         from .bots import Bot
 
-        self.backend.bot(bot_id)
+        self.backend.accounts.bot(bot_id)
         return Bot(self.backend, bot_id, self._all_deliveries)
 
     def _all_deliveries(self) -> list[Delivery]:
@@ -442,13 +442,13 @@ class PyrusMock(DataBuilders):
         """
         task_obj = self.backend.task(getattr(task, "id", task))  # type: ignore[arg-type]
         bot_id = getattr(to, "id", to)
-        if not isinstance(bot_id, int) or self.backend.find_bot(bot_id) is None:
+        if not isinstance(bot_id, int) or self.backend.accounts.find_bot(bot_id) is None:
             raise InvalidArgument(
                 "to", f"{to!r} is not a bot of this fake", "a Bot from create_bot() or its id"
             )
         if event not in ("comment", "close"):
             raise InvalidArgument("event", repr(event), "'comment', 'close'")
-        return self.dispatcher.deliver(task_obj, self.backend.bot(bot_id), event=event)
+        return self.dispatcher.deliver(task_obj, self.backend.accounts.bot(bot_id), event=event)
 
     def serve_bot(self, app: Any, *, hosts: Sequence[str] = ("localhost", "127.0.0.1")) -> Any:
         """Serve a WSGI app over HTTPS with a certificate from the fake's CA.

@@ -1,50 +1,37 @@
 """Roles, members, the org chart and form permissions: the directory-administration half of
 :class:`~pyrus_mock.backend.PyrusBackend`.
 
-A mixin like :class:`~pyrus_mock.accounts.Accounts`, so the backend stays one object with one
-lock and one state. The methods here change state that the API views have already validated
+A component of the backend (``backend.org``) like :class:`~pyrus_mock.accounts.Accounts`, on its
+one lock and one state. The methods here change state that the API views have already validated
 (ids exist, types are right); they only keep derived data consistent (a member's
 ``department_name``, a role's member list).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .model import Person
 from .orgchart import Department
+from .state import Core
 
 if TYPE_CHECKING:
-    from .backend import _State
-    from .ids import IdSource
+    pass
 
 __all__ = ["OrgAdmin"]
 
 
 class OrgAdmin:
-    """Roles, members, departments and form permissions, on the backend's state."""
+    """Roles, members, departments and form permissions, on the backend's state
+    (``backend.org``).
 
-    lock: threading.RLock
-    ids: IdSource
-    _state: _State
+    Args:
+        core: the backend whose lock, ids, state and persons it works with.
+    """
 
-    if TYPE_CHECKING:  # provided by PyrusBackend
-
-        def find_person(self, person_id: int) -> Person | None: ...
-
-        def add_person(
-            self,
-            first_name: str,
-            last_name: str = "",
-            *,
-            email: str | None = None,
-            type: Literal["user", "bot", "role"] = "user",
-            rights: int = 0,
-            security_key: str | None = None,
-            **extra: Any,
-        ) -> Person: ...
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
     # -- roles -----------------------------------------------------------------------------
 
@@ -52,21 +39,21 @@ class OrgAdmin:
         """Every role (persons of type ``role``), deleted ones only with ``include_fired``."""
         return [
             p
-            for p in self._state.persons.values()
+            for p in self._core.state.persons.values()
             if p.type == "role" and (include_fired or not p.fired)
         ]
 
     def find_role(self, role_id: int) -> Person | None:
         """A role by id, or None (also for users and bots)."""
-        person = self._state.persons.get(role_id)
+        person = self._core.state.persons.get(role_id)
         return person if person is not None and person.type == "role" else None
 
     def create_role(
         self, name: str, member_ids: Iterable[int] = (), external_id: str = ""
     ) -> Person:
         """A new role with these members (duplicates dropped, order kept)."""
-        with self.lock:
-            role = self.add_person(name, "", type="role", external_id=external_id)
+        with self._core.lock:
+            role = self._core.add_person(name, "", type="role", external_id=external_id)
             role.member_ids = list(dict.fromkeys(member_ids))
             return role
 
@@ -81,7 +68,7 @@ class OrgAdmin:
         remove: Iterable[int] = (),
     ) -> Person:
         """Rename, ban or unban a role, add and remove members (removals after additions)."""
-        with self.lock:
+        with self._core.lock:
             if name is not None:
                 role.first_name = name
             if external_id is not None:
@@ -98,7 +85,7 @@ class OrgAdmin:
     def update_member(self, person: Person, changes: Mapping[str, Any]) -> Person:
         """Set ``Person`` attributes (already validated); a department change also sets the
         ``department_name``, ``department_id=None`` drops the department."""
-        with self.lock:
+        with self._core.lock:
             for key, value in changes.items():
                 if key == "department_id":
                     self._place(person, value)
@@ -107,13 +94,13 @@ class OrgAdmin:
             return person
 
     def _place(self, person: Person, department_id: int | None) -> None:
-        department = self._state.departments.get(department_id) if department_id else None
+        department = self._core.state.departments.get(department_id) if department_id else None
         person.department_id = department.id if department else None
         person.department_name = department.name if department else ""
 
     def fire_person(self, person: Person) -> Person:
         """A member leaves: fired; ``/auth`` refuses it and its tokens answer ``revoked_token``."""
-        with self.lock:
+        with self._core.lock:
             person.fired = True
             return person
 
@@ -121,11 +108,11 @@ class OrgAdmin:
 
     def departments(self) -> list[Department]:
         """Every department of the org chart, in id order."""
-        return list(self._state.departments.values())
+        return list(self._core.state.departments.values())
 
     def find_department(self, department_id: int) -> Department | None:
         """A department by id, or None."""
-        return self._state.departments.get(department_id)
+        return self._core.state.departments.get(department_id)
 
     def create_department(
         self,
@@ -136,30 +123,30 @@ class OrgAdmin:
         external_id: int | None = None,
     ) -> Department:
         """A new department (parent and manager already checked)."""
-        with self.lock:
+        with self._core.lock:
             department = Department(
-                self.ids.next("department"), name, parent_id, manager_id, external_id
+                self._core.ids.next("department"), name, parent_id, manager_id, external_id
             )
-            self._state.departments[department.id] = department
+            self._core.state.departments[department.id] = department
             return department
 
     def update_department(self, department: Department, changes: Mapping[str, Any]) -> Department:
         """Set ``name``, ``parent_id``, ``manager_id``, ``external_id``; a new name reaches the
         ``department_name`` of its members."""
-        with self.lock:
+        with self._core.lock:
             for key, value in changes.items():
                 setattr(department, key, value)
             if "name" in changes:
-                for person in self._state.persons.values():
+                for person in self._core.state.persons.values():
                     if person.department_id == department.id:
                         person.department_name = department.name
             return department
 
     def delete_department(self, department: Department) -> None:
         """Remove a department (without sub-departments); its members lose their department."""
-        with self.lock:
-            del self._state.departments[department.id]
-            for person in self._state.persons.values():
+        with self._core.lock:
+            del self._core.state.departments[department.id]
+            for person in self._core.state.persons.values():
                 if person.department_id == department.id:
                     self._place(person, None)
 
@@ -167,12 +154,12 @@ class OrgAdmin:
 
     def form_permissions(self, form_id: int) -> dict[int, str]:
         """``{person_id: level}`` of a form (a copy); levels as in ``PERMISSION_LEVELS``."""
-        return dict(self._state.form_permissions.get(form_id, {}))
+        return dict(self._core.state.form_permissions.get(form_id, {}))
 
     def set_form_permissions(self, form_id: int, changes: Mapping[int, str]) -> dict[int, str]:
         """Apply ``{person_id: level}``; ``none`` removes the person. Returns the new table."""
-        with self.lock:
-            table = self._state.form_permissions.setdefault(form_id, {})
+        with self._core.lock:
+            table = self._core.state.form_permissions.setdefault(form_id, {})
             for person_id, level in changes.items():
                 if level == "none":
                     table.pop(person_id, None)

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import ClientDisconnected
 
-from ._wsgi_handler import Address, WSGIRequestHandler
+from ._wsgi_handler import Address, Connection, WSGIRequestHandler
 from .errors import ServerThreadError
 
 if TYPE_CHECKING:
@@ -67,16 +67,6 @@ MAX_CONNECTIONS = 256
 
 REQUEST_TIMEOUT = 30.0
 """Default seconds a client has to send one request, head and body (``server_request_timeout``)."""
-
-
-class _Connection:
-    """One accepted connection, as the server tracks it: its socket and whether the app has it."""
-
-    __slots__ = ("busy", "sock")
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock  # the TCP socket, then the TLS socket that took over its descriptor
-        self.busy = False  # a request is with the app (not merely arriving)
 
 
 class TLSServer:
@@ -140,7 +130,7 @@ class TLSServer:
         self._wake_w: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
         self._stopping = False
-        self._connections: dict[_Connection, None] = {}  # open connections, oldest first
+        self._connections: dict[Connection, None] = {}  # open connections, oldest first
         self._threads: set[threading.Thread] = set()
         self._failures: list[tuple[str, BaseException]] = []
         self._accepted = 0
@@ -302,7 +292,8 @@ class TLSServer:
             "provoked this on purpose."
         ) from exc
 
-    def _record(self, where: str, exc: BaseException) -> None:
+    def record_error(self, where: str, exc: BaseException) -> None:
+        """Keep an exception raised while serving ``where``; :meth:`raise_errors` raises it."""
         with self._lock:
             self._failures.append((where, exc))
 
@@ -324,7 +315,7 @@ class TLSServer:
                 try:
                     backoff = self._accept_ready(listener)
                 except Exception as exc:  # a bug here must not end the accept loop
-                    self._record("accepting connections (server internals)", exc)
+                    self.record_error("accepting connections (server internals)", exc)
                     backoff = 0.05
 
     def _accept_ready(self, listener: socket.socket) -> float | None:
@@ -361,9 +352,9 @@ class TLSServer:
                 raw.close()
                 return 0.05  # give running connections a moment to finish and free threads
 
-    def _admit(self, raw: socket.socket) -> _Connection | None:
+    def _admit(self, raw: socket.socket) -> Connection | None:
         """Register a new connection, making room at the cap; None when it is refused (closed)."""
-        state = _Connection(raw)
+        state = Connection(raw)
         with self._lock:
             if len(self._connections) >= self.max_connections:
                 victim = next((c for c in self._connections if not c.busy), None)
@@ -378,7 +369,7 @@ class TLSServer:
             self._connections[state] = None
         return state
 
-    def _serve_connection(self, state: _Connection, address: Address) -> None:
+    def _serve_connection(self, state: Connection, address: Address) -> None:
         raw = state.sock
         conn: ssl.SSLSocket | None = None
         try:
@@ -403,7 +394,9 @@ class TLSServer:
         except (OSError, ClientDisconnected):
             pass  # the client hung up, failed the handshake, or timed out: its problem
         except BaseException as exc:  # a bug in this module, not in the app
-            self._record(f"a connection from {_format_address(address)} (server internals)", exc)
+            self.record_error(
+                f"a connection from {_format_address(address)} (server internals)", exc
+            )
         finally:
             with self._lock:
                 self._connections.pop(state, None)
@@ -436,7 +429,7 @@ class TLSServer:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _set_busy(self, state: _Connection, busy: bool) -> bool:
+    def set_busy(self, state: Connection, busy: bool) -> bool:
         """Mark a connection as having a request with the app (or not); return whether the
         server stops."""
         with self._lock:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from ._standalone_inputs import TrustError, bot_trust, saved_inputs, saved_task, trust_line
 from ._version import __version__
-from .backend import PyrusBackend
+from .accounts import Accounts
 from .clock import Clock, RealClock, VirtualClock
 from .errors import BotUrlError, InvalidArgument
 from .mock import PyrusMock
@@ -418,7 +418,7 @@ def check(
             settings file, form or task that cannot be read or loaded).
         InvalidArgument: ``settings`` names no setting or holds a value it does not take.
     """
-    from ._cli import UsageError
+    from ._usage import UsageError
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -428,7 +428,7 @@ def check(
             "it is the key the bot verifies calls with"
         )
     try:
-        PyrusBackend.check_bot_url(url, "URL")  # the same rule as create_bot, before any work
+        Accounts.check_bot_url(url, "URL")  # the same rule as create_bot, before any work
     except BotUrlError as exc:
         raise UsageError(f"pyrus-mock check: error: {exc}") from None
     if ca_file is not None and not os.path.isfile(ca_file):
@@ -565,10 +565,10 @@ def _set_login(mock: PyrusMock, bot_id: int, login: str) -> None:
     with backend.lock:
         other = backend.find_person_by_email(login)
         if other is not None and other.id != bot_id:
-            from ._cli import UsageError
+            from ._usage import UsageError
 
             raise UsageError(f"pyrus-mock check: error: --login {login!r} is already taken")
-        backend.bot(bot_id).login = login
+        backend.accounts.bot(bot_id).login = login
         backend.person(bot_id).email = login
 
 

@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _json
 from .clock import VirtualClock
-from .model import mask
+from .masking import mask, masked_json, scrub, scrub_json_members
 
 if TYPE_CHECKING:
     from .backend import ApiCall
@@ -39,17 +38,11 @@ if TYPE_CHECKING:
     from .mock import PyrusMock
 
 __all__ = [
-    "SECRET_KEYS",
     "ServerLike",
-    "mask",
-    "mask_query",
     "servers_of",
     "transcript",
     "transcript_json",
 ]
-
-SECRET_KEYS = frozenset({"access_token", "security_key", "securitykey", "token", "password"})
-"""JSON object keys whose string values are masked wherever they appear in a body."""
 
 _MAX_JSON_LINES = 60
 _MAX_TEXT_CHARS = 2000
@@ -60,11 +53,6 @@ _MAX_MESSAGE_CHARS = 1000
 _MAX_TEXT_DELIVERIES = 100
 _MAX_TEXT_CALLS = 200
 _ELLIPSIS = "\u2026"
-_SECRET_MEMBER = re.compile(
-    r'("(?:' + "|".join(sorted(SECRET_KEYS)) + r')"\s*:\s*")([^"\\]*)', re.IGNORECASE
-)
-_SECRET_PARAM = re.compile(r"((?:^|[?&;])(?:" + "|".join(sorted(SECRET_KEYS)) + r")=)([^&;#]*)",
-                           re.IGNORECASE)  # fmt: skip
 
 
 class ServerLike(Protocol):
@@ -97,7 +85,7 @@ def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict
     with backend.lock:
         deliveries = list(mock.dispatcher.deliveries)
         calls = backend.api_calls
-        bots = backend.bots()
+        bots = backend.accounts.bots()
         dropped = {
             "deliveries": mock.dispatcher.deliveries_dropped,
             "api_calls": backend.api_calls_dropped,
@@ -147,7 +135,7 @@ def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict
             for exc in server.errors
         ],
     }
-    scrubbed: dict[str, Any] = json.loads(_scrub(json.dumps(result, ensure_ascii=False), secrets))
+    scrubbed: dict[str, Any] = json.loads(scrub(json.dumps(result, ensure_ascii=False), secrets))
     return scrubbed
 
 
@@ -243,7 +231,7 @@ def _delivery_json(
         end = later[0].sent_at.timestamp() if later else None
         attempts.append(_attempt_json(attempt, start, end, calls, secrets))
     last = delivery.last_attempt
-    reply: Any = _masked(delivery.reply)
+    reply: Any = masked_json(delivery.reply)
     if last is not None and len(last.reply_body) > _MAX_PARSED_BYTES:
         reply = f"{_ELLIPSIS} ({len(last.reply_body)} bytes in all; see the attempt's reply_body)"
     # Calls older than the first attempt cannot happen; keep any such oddity visible anyway.
@@ -332,11 +320,11 @@ def _body_json(raw: bytes, secrets: Sequence[str]) -> Any:
         return None
     if len(raw) <= _MAX_PARSED_BYTES:
         with contextlib.suppress(ValueError, UnicodeDecodeError):
-            return _masked(_json.loads(raw))
+            return masked_json(_json.loads(raw))
     # Decode only what is shown, plus room for a secret that straddles the cut (masked whole).
     room = max((len(s) for s in secrets), default=0) * 4 + 4
     prefix = raw[: _MAX_TEXT_CHARS * 4 + room]
-    text = _SECRET_MEMBER.sub(_mask_match, _scrub(prefix.decode("utf-8", "replace"), secrets))
+    text = scrub_json_members(scrub(prefix.decode("utf-8", "replace"), secrets))
     if len(raw) > len(prefix) or len(text) > _MAX_TEXT_CHARS:
         text = text[:_MAX_TEXT_CHARS] + f"{_ELLIPSIS} ({len(raw)} bytes in all)"
     return text
@@ -346,51 +334,23 @@ def _cut_text(text: str, secrets: Sequence[str], limit: int = _MAX_TEXT_CHARS) -
     """``text`` with secrets masked, cut to ``limit`` characters with a marker."""
     if len(text) > limit:
         room = max((len(s) for s in secrets), default=0)
-        shown = _scrub(text[: limit + room], secrets)
+        shown = scrub(text[: limit + room], secrets)
         return shown[:limit] + f"{_ELLIPSIS} ({len(text)} characters in all)"
     return text
-
-
-def _mask_match(match: re.Match[str]) -> str:
-    return match.group(1) + mask(match.group(2))
-
-
-def mask_query(path: str) -> str:
-    """``path`` with the values of secret query parameters (``access_token=...``) masked."""
-    return _SECRET_PARAM.sub(_mask_match, path) if "=" in path else path
-
-
-def _masked(value: Any) -> Any:
-    """``value`` with the strings under :data:`SECRET_KEYS` masked, recursively."""
-    if isinstance(value, dict):
-        return {
-            k: mask(v) if isinstance(v, str) and k.lower() in SECRET_KEYS else _masked(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    return value
 
 
 def _secrets(mock: PyrusMock, deliveries: Sequence[Delivery]) -> list[str]:
     """Every token and key the text could contain, to scrub whatever the key masking missed."""
     backend = mock.backend
     found = {d.access_token for d in deliveries}
-    found.update(backend.token_values())
-    found.update(bot.security_key for bot in backend.bots())
+    found.update(backend.accounts.token_values())
+    found.update(bot.security_key for bot in backend.accounts.bots())
     for person in backend.persons():
         if person.type == "user":
             with contextlib.suppress(KeyError):
                 found.add(backend.user_key(person.id))
     # Short strings would scrub ordinary words; real keys and tokens are long.
     return sorted((s for s in found if len(s) >= 12), key=len, reverse=True)
-
-
-def _scrub(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, mask(secret))
-    return text
 
 
 def servers_of(mock: PyrusMock, extra: Iterable[ServerLike]) -> list[ServerLike]:

@@ -5,9 +5,9 @@ Usage::
     python scripts/coverage.py           # rewrite COVERAGE.md
     python scripts/coverage.py --check   # exit 1 when COVERAGE.md is out of date
 
-The text comes from :func:`pyrus_mock.api.routes.coverage_markdown`: the implemented endpoints
+The text comes from :func:`pyrus_mock.api.coverage.coverage_markdown`: the implemented endpoints
 of :data:`~pyrus_mock.api.routes.ENDPOINTS` and the known Pyrus endpoints of
-:data:`~pyrus_mock.api.routes.NOT_IMPLEMENTED`.
+:data:`~pyrus_mock.api.coverage.NOT_IMPLEMENTED`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyrus_mock.api.routes import coverage_markdown
+from pyrus_mock.api.coverage import coverage_markdown
 
 COVERAGE = Path(__file__).resolve().parent.parent / "COVERAGE.md"
 

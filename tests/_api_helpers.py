@@ -91,7 +91,7 @@ class World:
         """A token for ``author``, ``outsider``, ``supervisor``, ``manager`` or ``bot``."""
         if who not in self.tokens:
             person_id = self.bot.id if who == "bot" else getattr(self, who).id
-            self.tokens[who] = self.mock.backend.issue_token(person_id).value
+            self.tokens[who] = self.mock.backend.accounts.issue_token(person_id).value
         return self.tokens[who]
 
     def headers(self, who: str | None = "bot", **extra: str) -> dict[str, str]:

@@ -147,7 +147,7 @@ def build_world(**settings: Any) -> World:
     eve = mock.add_user("Eve", "Evans", email="eve@example.com")
     fred = mock.add_user("Fred", "Fired", email="fred@example.com")
     fred.fired = True
-    bot = be.person(be.create_bot("Helper", "https://bot.example.com/hook").person_id)
+    bot = be.person(be.accounts.create_bot("Helper", "https://bot.example.com/hook").person_id)
     role = mock.add_role("Accounting", [eve])
     catalog = mock.add_catalog(
         "Cities", ["Name", "Country"],

@@ -445,7 +445,7 @@ def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
         payslip = fake.backend.upload("payslip.pdf", b"SECRET", bob.id)
         fake.backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
         client = Client(fake.app)
-        token = fake.backend.issue_token(ann.id).value
+        token = fake.backend.accounts.issue_token(ann.id).value
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         def post(path: str, body: dict[str, Any]) -> Any:

@@ -168,7 +168,7 @@ def test_refusals_change_nothing(world: World) -> None:
         who="admin",
         json_body=[{"id": b.id}, {"id": 4242}],
     )
-    assert len(world.mock.backend.departments()) == 2
+    assert len(world.mock.backend.org.departments()) == 2
     world.fail(
         "PUT",
         "/v4/orgchart",

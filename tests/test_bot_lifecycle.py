@@ -88,7 +88,7 @@ def test_revoke_tokens_on_reset_setting() -> None:
 def test_disabled_bot_gets_no_deliveries_but_auth_works(fake: PyrusMock) -> None:
     bot_app = RecordingBot(verify=None)
     admin = fake.add_user("Ada", "Admin", rights=["configuration_manager"])
-    admin_token = fake.backend.issue_token(admin.id).value
+    admin_token = fake.backend.accounts.issue_token(admin.id).value
     with fake.serve_bot(bot_app) as url:
         bot = fake.create_bot("Bot", url)
         reply = api(fake, "PUT", f"bots/{bot.id}", admin_token, json={"is_enabled": False})
@@ -124,7 +124,7 @@ def test_blocked_then_restored(fake: PyrusMock) -> None:
 @pytest.mark.parametrize("via", ["python", "http"])
 def test_deleted_bot(fake: PyrusMock, via: str) -> None:
     admin = fake.add_user("Ada", "Admin", rights=["configuration_manager"])
-    admin_token = fake.backend.issue_token(admin.id).value
+    admin_token = fake.backend.accounts.issue_token(admin.id).value
     bot = fake.create_bot("Bot", "https://localhost:1/")
     token = auth(fake, bot.login, bot.security_key).json()["access_token"]
     if via == "python":

@@ -312,7 +312,7 @@ def test_a_form_round_trips_through_saved_json() -> None:
 
 def _get(fake: PyrusMock, path: str) -> Any:
     reader = fake.add_user("Sue", "Visor", rights=Rights.SUPERVISOR)
-    token = fake.backend.issue_token(reader.id).value
+    token = fake.backend.accounts.issue_token(reader.id).value
     reply = Client(fake.app).get(path, headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 200, reply.get_data(as_text=True)
     return reply.get_json()

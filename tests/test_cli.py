@@ -362,13 +362,13 @@ def test_check_without_trusting_the_bots_ca_fails_the_calls(
 
 
 def test_login_gives_the_bot_the_login_it_knows(elsewhere: PyrusMock) -> None:
-    from pyrus_mock._cli import UsageError
+    from pyrus_mock._usage import UsageError
     from pyrus_mock.standalone import _set_login
 
     bot = elsewhere.create_bot("Bot", "https://127.0.0.1:9/", security_key=KEY)
     _set_login(elsewhere, bot.id, "bot@00000000-0000-4000-8000-000000000001")
     assert bot.login == "bot@00000000-0000-4000-8000-000000000001"
-    token = elsewhere.backend.login(bot.login, KEY)
+    token = elsewhere.backend.accounts.login(bot.login, KEY)
     assert token.person_id == bot.id
     user = elsewhere.add_user(email="taken@example.com")
     with pytest.raises(UsageError, match="already taken"):

@@ -175,7 +175,7 @@ def test_official_client_reads_project_values(world: World, api: client.PyrusAPI
 
 def _payload(world: World, bot_id: int) -> dict[str, object]:
     mock = world.mock
-    body, _ = mock.dispatcher.build_body(world.task, mock.backend.bot(bot_id), token=False)
+    body, _ = mock.dispatcher.build_body(world.task, mock.backend.accounts.bot(bot_id), token=False)
     return dict(json.loads(body))
 
 

@@ -310,7 +310,7 @@ def test_concurrent_deliveries_and_api_calls_keep_state_consistent() -> None:
     with PyrusMock(auto_deliver=False) as fake, fake.serve_bot(bot_app) as url:
         bot = fake.create_bot("Bot", url)
         user = fake.add_user("Ann", "Lee")
-        token = fake.backend.issue_token(user.id).value
+        token = fake.backend.accounts.issue_token(user.id).value
         tasks = [fake.create_task(text=f"t{i}", author=user) for i in range(4)]
         errors: list[BaseException] = []
 

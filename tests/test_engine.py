@@ -409,7 +409,7 @@ def test_a_deleted_bot_can_be_taken_off_a_task_it_waits_on() -> None:
         },
         w.ann,
     )
-    w.backend.delete_bot(w.bot.id)
+    w.backend.accounts.delete_bot(w.bot.id)
     with pytest.raises(CommentRejected, match="terminated"):
         w.comment(t, {"approvals_added": [[], [{"id": w.bot.id}]]}, w.ann)
     w.comment(t, {"approvals_removed": [[{"id": w.bot.id}]]}, w.ann)

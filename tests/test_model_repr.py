@@ -34,8 +34,8 @@ def test_reprs_are_short_and_say_what_matters() -> None:
 
 def test_secrets_are_masked() -> None:
     w = build_world()
-    bot = w.backend.bot(w.bot.id)
-    token = w.backend.issue_token(w.bot.id)
+    bot = w.backend.accounts.bot(w.bot.id)
+    token = w.backend.accounts.issue_token(w.bot.id)
 
     bot_repr = repr(bot)
     assert bot.security_key not in bot_repr

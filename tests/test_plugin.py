@@ -20,7 +20,7 @@ import pyrus_mock.asgi
 import pyrus_mock.intercept
 import pyrus_mock.strict
 import pyrus_mock.transcript  # noqa: F401
-from pyrus_mock.transcript import mask
+from pyrus_mock.masking import mask
 
 from . import _bots
 
@@ -96,7 +96,8 @@ def test_no_state_leaks_from_one_test_to_the_next(suite: pytest.Pytester) -> Non
         def test_b_sees_an_empty_fake(pyrus_mock):
             from pyrus_mock.clock import DEFAULT_START
             backend = pyrus_mock.backend
-            assert backend.persons() == [] and backend.tasks() == [] and backend.bots() == []
+            assert backend.persons() == [] and backend.tasks() == []
+            assert backend.accounts.bots() == []
             assert pyrus_mock.deliveries == [] and backend.api_calls == []
             assert pyrus_mock.clock.now() == DEFAULT_START
             assert pyrus_mock.add_user("Ann", "Lee").id == IDS["user"]  # ids start over

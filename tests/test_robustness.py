@@ -50,7 +50,7 @@ def test_deeply_nested_api_body_answers_400_json() -> None:
     reply = client.post(
         f"/v4/tasks/{task.id}/comments",
         data=b"[" * 100_000,
-        headers={"Authorization": f"Bearer {fake.backend.issue_token(user.id).value}"},
+        headers={"Authorization": f"Bearer {fake.backend.accounts.issue_token(user.id).value}"},
         content_type="application/json",
     )
     assert reply.status_code == 400
@@ -79,7 +79,7 @@ def test_malformed_bot_url_through_the_api_is_a_400() -> None:
     reply = client.post(
         "/v4/bots",
         json={"name": "Bot", "hook_url": "https://a:99999/"},
-        headers={"Authorization": f"Bearer {fake.backend.issue_token(admin.id).value}"},
+        headers={"Authorization": f"Bearer {fake.backend.accounts.issue_token(admin.id).value}"},
     )
     assert reply.status_code == 400
     assert reply.get_json()["error_code"]

@@ -31,9 +31,11 @@ from werkzeug.wrappers import Request
 from ..backend import ApiCall
 from ..envelope import Refusal, error_body
 from ..errors import ServerThreadError
-from ..transcript import mask_query
+from ..masking import mask_query
 from . import auth, body, routes
 from .call import Call, RawReply, Reply
+from .coverage import unimplemented
+from .endpoint import Endpoint, route_summary, split_prefix
 from .errors import ApiError
 
 if TYPE_CHECKING:
@@ -201,7 +203,7 @@ class PyrusApp:
 
     def _endpoint(
         self, prefix: str, below: str, method: str
-    ) -> tuple[routes.Endpoint, Mapping[str, Any]] | None:
+    ) -> tuple[Endpoint, Mapping[str, Any]] | None:
         """The endpoint answering ``method`` on ``below`` under ``prefix``, or None.
 
         Raises:
@@ -222,13 +224,13 @@ class PyrusApp:
         except HTTPException:
             return None
         spec = getattr(rule, "spec", None)
-        if not isinstance(spec, routes.Endpoint) or prefix not in spec.prefixes:
+        if not isinstance(spec, Endpoint) or prefix not in spec.prefixes:
             return None
         return spec, args
 
     def _dispatch(self, request: Request, trace: _Trace) -> Reply:
         method, path = request.method, request.path
-        prefix, below = routes.split_prefix(path)
+        prefix, below = split_prefix(path)
         try:
             found = self._endpoint(prefix, below, method)
         except MethodNotAllowed as exc:
@@ -256,7 +258,7 @@ class PyrusApp:
         limit = settings.max_upload_bytes if spec.upload else settings.max_request_bytes
         body.check_length(request, limit, "upload" if spec.upload else "request body")
         api_url, files_url = auth.origins(request)
-        call = Call(backend, request, api_url, files_url, limit)
+        call = Call(backend, request, api_url, files_url, limit, endpoints=routes.ENDPOINTS)
         if spec.public:
             try:
                 return spec.view(call, **args)
@@ -345,11 +347,11 @@ def _cut(text: str, limit: int) -> str:
 
 def _unimplemented(method: str, path: str) -> str | None:
     """The Pyrus endpoint the fake lacks that ``path`` (under an API prefix) names, if any."""
-    prefix, rest = routes.split_prefix(path)
-    return routes.unimplemented(method, rest) if prefix else None
+    prefix, rest = split_prefix(path)
+    return unimplemented(method, rest) if prefix else None
 
 
 @functools.cache
 def _route_summary() -> str:
     """The implemented routes in one line (for 404s), made on the first 404 and kept."""
-    return routes.route_summary()
+    return route_summary(routes.ENDPOINTS)

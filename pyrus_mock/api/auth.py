@@ -43,7 +43,7 @@ def authenticate(backend: PyrusBackend, request: Request) -> tuple[Person, Token
     """The caller, or the 401 :class:`ApiError` Pyrus answers (D9)."""
     value = bearer_token(request)
     with backend.lock:
-        return backend.resolve_token(value)
+        return backend.accounts.resolve_token(value)
 
 
 _VALID_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
@@ -84,7 +84,7 @@ def login(call: Call) -> dict[str, Any]:
     if not user or not key:
         raise ApiError("invalid_credentials", "Invalid login/security key.")
     backend = call.backend
-    token = backend.login(user, key, person_id)
+    token = backend.accounts.login(user, key, person_id)
     call.token = token
     call.person = backend.find_person(token.person_id)
     return {"access_token": token.value, "api_url": call.api_url, "files_url": call.files_url}

@@ -15,6 +15,7 @@ from .errors import ApiError
 if TYPE_CHECKING:
     from ..backend import PyrusBackend, RateState
     from ..model import Person, Task, Token
+    from .endpoint import Endpoint
 
 __all__ = ["Call", "RawReply", "Reply", "View"]
 
@@ -54,6 +55,8 @@ class Call:
         person: who is calling (None only on ``/auth`` before the login succeeded).
         token: the Bearer token used (None on ``/auth``).
         rate: the rate-limit counters counted for this request.
+        endpoints: the route table that dispatched the request (for views that describe the
+            API, e.g. ``GET /openapi.json``).
     """
 
     backend: PyrusBackend
@@ -64,6 +67,7 @@ class Call:
     person: Person | None = None
     token: Token | None = None
     rate: RateState | None = field(default=None)
+    endpoints: tuple[Endpoint, ...] = ()
 
     @property
     def me(self) -> Person:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .._version import __version__
 from ..schema import load as load_schema
-from .routes import API_PREFIXES, ENDPOINTS, Endpoint
+from .endpoint import API_PREFIXES, Endpoint
 
 __all__ = ["ERROR_SCHEMA", "openapi_spec"]
 
@@ -112,11 +112,11 @@ def _operation(endpoint: Endpoint, method: str, parameters: list[dict[str, Any]]
     return operation
 
 
-def openapi_spec(endpoints: Iterable[Endpoint] = ENDPOINTS) -> dict[str, Any]:
+def openapi_spec(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``endpoints`` (a new dict on every call).
 
     Args:
-        endpoints: the route table to describe; the fake's own by default.
+        endpoints: the route table to describe (:data:`pyrus_mock.api.routes.ENDPOINTS`).
     """
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:

@@ -1,20 +1,15 @@
 """THE route table of the fake Pyrus API v4, and the source of ``COVERAGE.md``.
 
-Every endpoint is one :class:`Endpoint` in :data:`ENDPOINTS`; :func:`build_map` turns the table
-into a werkzeug ``Map`` whose rule endpoints are the view callables themselves, so grep and
-mypy can follow the dispatch. :data:`NOT_IMPLEMENTED` lists the Pyrus endpoints the fake does
-not serve (contract §7.1), and :func:`coverage_markdown` renders both as ``COVERAGE.md``
-(``python scripts/coverage.py`` writes it; a test checks it is current).
+Every endpoint is one :class:`~pyrus_mock.api.endpoint.Endpoint` in :data:`ENDPOINTS`;
+:func:`~pyrus_mock.api.endpoint.build_map` turns the table into a werkzeug ``Map`` whose rule
+endpoints are the view callables themselves, so grep and mypy can follow the dispatch.
+:mod:`pyrus_mock.api.coverage` lists the Pyrus endpoints the fake does not serve and renders
+both as ``COVERAGE.md``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
-
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map
 
 from . import (
     auth,
@@ -36,102 +31,9 @@ from . import (
     views_tasks,
     views_tasks_bulk,
 )
-from .call import View
+from .endpoint import _ANY_PREFIX, Endpoint, build_map
 
-__all__ = [
-    "API_PREFIXES",
-    "ENDPOINTS",
-    "NOT_IMPLEMENTED",
-    "Endpoint",
-    "EndpointRule",
-    "LazyBuilderRule",
-    "build_map",
-    "coverage_markdown",
-    "default_map",
-    "route_summary",
-    "unimplemented",
-]
-
-#: Where API endpoints answer (D12): the cloud form ``/v4/...`` and the on-premise ``/api/v4/``.
-API_PREFIXES = ("/v4", "/api/v4")
-_ANY_PREFIX = ("", *API_PREFIXES)
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One implemented Pyrus endpoint.
-
-    Attributes:
-        methods: HTTP methods (``HEAD`` is added to ``GET`` by werkzeug).
-        path: werkzeug rule syntax below the prefix, e.g. ``/tasks/<int:task_id>``.
-        view: the view callable, ``view(call, **url_arguments)``.
-        notes: what is implemented, for ``COVERAGE.md``.
-        prefixes: the prefixes the path answers under.
-        public: no Bearer token needed (``/auth`` only).
-        upload: the body limit is ``max_upload_bytes`` instead of ``max_request_bytes``.
-        raw: the reply is file bytes, not JSON.
-    """
-
-    methods: tuple[str, ...]
-    path: str
-    view: View
-    notes: str
-    prefixes: tuple[str, ...] = API_PREFIXES
-    public: bool = False
-    upload: bool = False
-    raw: bool = False
-
-    @property
-    def display_path(self) -> str:
-        """The path with ``{name}`` placeholders: ``/tasks/{task_id}``."""
-        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.path)
-
-    @property
-    def label(self) -> str:
-        """``GET|POST /forms/{form_id}/register``."""
-        return f"{'|'.join(self.methods)} {self.display_path}"
-
-
-class LazyBuilderRule(Rule):
-    """A werkzeug ``Rule`` that compiles its URL builders when a URL is first built.
-
-    werkzeug's ``Rule.compile`` generates and compiles two URL-builder functions per rule
-    (``ast`` + ``compile()``) for ``MapAdapter.build``. For this table that was 95 % of building
-    the ``Map`` (8 ms of 8.4 ms on the 2-core reference machine, ``benchmarks/bench_startup.py``),
-    paid by every process that imports the package, while the fake only *matches* URLs. The
-    builder is still werkzeug's own, compiled on the first ``build`` and kept.
-
-    ``_compile_builder`` is private to werkzeug (the same in 3.0 and 3.1): arguments pass through
-    unchanged, a werkzeug that stops calling it merely compiles eagerly again, and
-    ``tests/test_coverage_md.py`` builds and matches back every route, so a change of its
-    contract fails a test rather than a user's request.
-    """
-
-    def _compile_builder(self, *args: Any, **kwargs: Any) -> Callable[..., tuple[str, str]]:
-        compile_builder = super()._compile_builder
-        compiled: list[Callable[..., tuple[str, str]]] = []
-
-        def build(rule: Rule, *values: Any, **options: Any) -> tuple[str, str]:
-            # werkzeug binds the returned function to the rule (``__get__``), so ``rule`` is
-            # ``self``; list.append is atomic, and a duplicate compile under a race is harmless.
-            if not compiled:
-                compiled.append(compile_builder(*args, **kwargs))
-            return compiled[0](rule, *values, **options)
-
-        return build
-
-
-class EndpointRule(LazyBuilderRule):
-    """A werkzeug ``Rule`` that also carries its :class:`Endpoint` (``rule.spec``)."""
-
-    def __init__(self, string: str, *, spec: Endpoint) -> None:
-        super().__init__(string, methods=list(spec.methods), endpoint=spec.view)
-        self.spec = spec
-
-    def get_empty_kwargs(self) -> dict[str, Any]:
-        """Keep ``spec`` when werkzeug copies the rule."""
-        return {**super().get_empty_kwargs(), "spec": self.spec}
-
+__all__ = ["ENDPOINTS", "Endpoint", "default_map"]
 
 _TASKS = "/tasks/<int:task_id>"
 _KB = "/knowledgebase/<entity_id>"
@@ -669,59 +571,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
 )
 
-#: Pyrus endpoints the fake does not serve (contract §7.1), as ``(method, path, client)``.
-NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
-    ("DELETE", "/tasks/{id}", "AIO"),
-    ("GET", "/tasks/{id}/print_forms/{print_form_id}", "AIO"),
-)
-
-
-def unimplemented(method: str, path: str) -> str | None:
-    """The :data:`NOT_IMPLEMENTED` entry ``path`` (below the prefix) falls under, as
-    ``"GET /announcements/{id} (PY get_announcement)"``; None for a path Pyrus does not have
-    (a typo), so the 404 can tell the two apart."""
-    for methods, pattern, client in NOT_IMPLEMENTED:
-        if method not in methods.split("|"):
-            continue
-        for alternative in pattern.split(", "):
-            shape = alternative.split(" ")[0]  # "/forms/{id}/register with format=csv"
-            if shape != alternative or shape.startswith("..."):
-                continue
-            regex = re.escape(shape.rstrip("./")).replace(re.escape("{id}"), "[^/]+")
-            regex = regex.replace(re.escape("{print_form_id}"), "[^/]+")
-            tail = "(?:/.*)?" if shape.endswith("...") else "/?"
-            if re.fullmatch(regex + tail, path):
-                return f"{methods} {pattern} ({client})"
-    return None
-
-
-def build_map(endpoints: Iterable[Endpoint] = ENDPOINTS, extra: Iterable[Rule] = ()) -> Map:
-    """A werkzeug ``Map`` of every endpoint (paths below the prefix; see :func:`split_prefix`).
-
-    Trailing slashes are accepted everywhere (``/auth/`` as the docs' curl sends it), and no
-    rule ever answers a redirect.
-
-    Args:
-        endpoints: the API endpoints.
-        extra: more rules in the same table.
-    """
-    # One rule per endpoint: the prefix is split off before matching (:func:`split_prefix`) and
-    # checked against the endpoint's prefixes afterwards, so the table is a third the size.
-    rules: list[Rule] = [EndpointRule(ep.path, spec=ep) for ep in endpoints]
-    rules.extend(extra)
-    return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False)
-
-
-def split_prefix(path: str) -> tuple[str, str]:
-    """``("/v4", "/tasks/1")`` for ``/v4/tasks/1``; ``("", path)`` when no API prefix leads it."""
-    for prefix in _LONGEST_FIRST:
-        if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
-            return prefix, path[len(prefix) :] or "/"
-    return "", path
-
-
-_LONGEST_FIRST = sorted(API_PREFIXES, key=len, reverse=True)
-
 
 def default_map() -> Map:
     """The ``Map`` of :data:`ENDPOINTS`, built once when this module is imported and shared by
@@ -734,55 +583,4 @@ def default_map() -> Map:
     return _DEFAULT_MAP
 
 
-def route_summary(endpoints: Iterable[Endpoint] = ENDPOINTS) -> str:
-    """One line listing the implemented routes, for the 404 message (style §2 item 6)."""
-    table = tuple(endpoints)
-    api = [ep.label for ep in table if ep.prefixes == API_PREFIXES]
-    other = [
-        f"{ep.label} (under {', '.join(p or 'no prefix' for p in ep.prefixes)})"
-        for ep in table
-        if ep.prefixes != API_PREFIXES
-    ]
-    return (
-        "implemented routes, under /v4 or /api/v4: " + ", ".join(api) + "; also " + ", ".join(other)
-    )
-
-
-def coverage_markdown() -> str:
-    """The text of ``COVERAGE.md``."""
-    lines = [
-        "# Pyrus API v4 coverage of pyrus-mock",
-        "",
-        "Generated from `pyrus_mock/api/routes.py` by `python scripts/coverage.py`; "
-        "do not edit by hand.",
-        "",
-        "Every API path answers under `/v4/...` and `/api/v4/...`; some also without a prefix "
-        '(column *Prefixes*). Every reply is JSON `{"error_code", "error"}` on failure '
-        "(file downloads excepted on success) and carries `X-RateLimit-*` headers. An unknown "
-        "route answers 404 listing these routes, a known route with the wrong method 405.",
-        "",
-        "## Implemented",
-        "",
-        "| Method | Path | Prefixes | Notes |",
-        "|---|---|---|---|",
-    ]
-    for ep in ENDPOINTS:
-        prefixes = ", ".join(f"`{p}`" if p else "none" for p in ep.prefixes)
-        lines.append(
-            f"| {'&#124;'.join(ep.methods)} | `{ep.display_path}` | {prefixes} | {ep.notes} |"
-        )
-    lines += [
-        "",
-        "## Not implemented",
-        "",
-        "Known Pyrus endpoints (contract §7.1) the fake does not serve: they answer 404.",
-        "",
-        "| Method | Path | Used by |",
-        "|---|---|---|",
-    ]
-    for method, path, client in NOT_IMPLEMENTED:
-        lines.append(f"| {method.replace('|', '&#124;')} | `{path}` | {client} |")
-    return "\n".join(lines) + "\n"
-
-
-_DEFAULT_MAP = build_map()
+_DEFAULT_MAP = build_map(ENDPOINTS)

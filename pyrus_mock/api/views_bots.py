@@ -46,7 +46,9 @@ def get_bots(call: Call) -> dict[str, Any]:
     _require_manager(call)
     fired = body.query_bool(call.arg("include_fired"), "include_fired")
     with call.backend.lock:
-        return {"bots": [_bot_json(call, b) for b in call.backend.bots(include_fired=fired)]}
+        return {
+            "bots": [_bot_json(call, b) for b in call.backend.accounts.bots(include_fired=fired)]
+        }
 
 
 def create_bot(call: Call) -> dict[str, Any]:
@@ -59,7 +61,7 @@ def create_bot(call: Call) -> dict[str, Any]:
     if not name or not name.strip():
         raise ApiError("invalid_value_format", "/name: a bot needs a non-empty name")
     try:
-        bot = call.backend.create_bot(name, hook_url, external_id=external_id)
+        bot = call.backend.accounts.create_bot(name, hook_url, external_id=external_id)
     except InvalidArgument as exc:
         raise _invalid(exc) from None
     except BotLimitReached as exc:
@@ -107,7 +109,7 @@ def update_bot(call: Call, bot_id: int) -> dict[str, Any]:
             raise ApiError("invalid_json", f"/{key}: {value} is outside the 32-bit integer range")
         changes[key] = value
     try:
-        bot = call.backend.update_bot(bot_id, **changes)
+        bot = call.backend.accounts.update_bot(bot_id, **changes)
     except UnknownEntity:
         raise ApiError("invalid_person_id", f"no bot has the id {bot_id}") from None
     except InvalidArgument as exc:
@@ -126,9 +128,9 @@ def delete_bot(call: Call, bot_id: int) -> dict[str, Any]:
     receiver = body.get_int(data, "task_receiver_id")
     backend = call.backend
     with backend.lock:
-        if backend.find_bot(bot_id) is None:
+        if backend.accounts.find_bot(bot_id) is None:
             raise ApiError("invalid_person_id", f"no bot has the id {bot_id}")
         if receiver is not None and backend.find_person(receiver) is None:
             raise ApiError("invalid_person_id", f"/task_receiver_id: no person {receiver}")
-        backend.delete_bot(bot_id)
-        return _bot_json(call, backend.bot(bot_id))
+        backend.accounts.delete_bot(bot_id)
+        return _bot_json(call, backend.accounts.bot(bot_id))

@@ -80,7 +80,7 @@ def _fields(call: Call, data: dict[str, Any], path: str) -> dict[str, Any]:
         changes["rights"] = rights
     department_id = get_int32(data, "department_id", path=path)
     if department_id is not None:
-        if call.backend.find_department(department_id) is None:
+        if call.backend.org.find_department(department_id) is None:
             raise ApiError(
                 "invalid_department", f"{path}/department_id: no department {department_id}"
             )
@@ -109,7 +109,7 @@ def _plan_create(call: Call, data: dict[str, Any], path: str, taken: set[str]) -
 
     def apply() -> Person:
         person = backend.add_person(first, last, email=email)
-        return backend.update_member(person, changes)
+        return backend.org.update_member(person, changes)
 
     return apply
 
@@ -143,7 +143,7 @@ def _plan_update(
         changes.get("last_name", person.last_name),
         path,
     )
-    return lambda: call.backend.update_member(person, changes)
+    return lambda: call.backend.org.update_member(person, changes)
 
 
 def update_member(call: Call, member_id: int) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def _plan_fire(call: Call, person: Person, path: str, receiver: int | None) -> _
         raise ApiError("cannot_be_fired", f"{path or '/'}: a member cannot fire itself")
     if receiver:  # the C# client sends 0 for "nobody"
         active_person(call, receiver, f"{path}/task_receiver_id")
-    return lambda: call.backend.fire_person(person)
+    return lambda: call.backend.org.fire_person(person)
 
 
 def delete_member(call: Call, member_id: int) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def _person_ref(call: Call, item: dict[str, Any], path: str) -> Person:
 
 
 def _plan_ban(call: Call, person: Person) -> _Apply:
-    return lambda: call.backend.update_member(person, {"banned": True})
+    return lambda: call.backend.org.update_member(person, {"banned": True})
 
 
 def update_members(call: Call) -> dict[str, Any]:
@@ -265,4 +265,4 @@ def set_avatar(call: Call, member_id: int) -> dict[str, Any]:
             changes["avatar_id"] = record.id
         if external is not None:
             changes["external_avatar_id"] = external
-        return serialize.person(backend.update_member(person, changes), full=True)
+        return serialize.person(backend.org.update_member(person, changes), full=True)

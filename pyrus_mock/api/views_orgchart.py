@@ -51,11 +51,11 @@ def get_identity(call: Call) -> dict[str, Any]:
 def get_orgchart(call: Call) -> dict[str, Any]:
     """``GET /orgchart``: ``{"departments": [Department]}``."""
     with call.backend.lock:
-        return {"departments": [department_json(d) for d in call.backend.departments()]}
+        return {"departments": [department_json(d) for d in call.backend.org.departments()]}
 
 
 def _department(call: Call, department_id: int, path: str) -> Department:
-    found = call.backend.find_department(department_id)
+    found = call.backend.org.find_department(department_id)
     if found is None:
         raise ApiError("invalid_department", f"{path or '/'}: no department {department_id}")
     return found
@@ -95,7 +95,7 @@ def _loops(parents: _Parents, start: int) -> bool:
 
 
 def _parents(call: Call) -> _Parents:
-    return {d.id: d.parent_id for d in call.backend.departments()}
+    return {d.id: d.parent_id for d in call.backend.org.departments()}
 
 
 # -- create ----------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ def _plan_create(call: Call, data: dict[str, Any], path: str) -> _Apply:
         raise ApiError(
             "required_parameter_missing", f"{path}/department_name: a department needs a name"
         )
-    return lambda: call.backend.create_department(name, **changes)
+    return lambda: call.backend.org.create_department(name, **changes)
 
 
 def create_department(call: Call) -> dict[str, Any]:
@@ -150,7 +150,7 @@ def _plan_update(
                 f"{path}/parent_id: department {changes['parent_id']} is {department.id} itself "
                 "or below it",
             )
-    return lambda: call.backend.update_department(department, changes)
+    return lambda: call.backend.org.update_department(department, changes)
 
 
 def update_department(call: Call, department_id: int) -> dict[str, Any]:
@@ -185,7 +185,7 @@ def _delete(call: Call, targets: list[tuple[int, str]]) -> dict[str, Any]:
     for department, (_, path) in zip(departments, targets, strict=True):
         children = [
             d.id
-            for d in backend.departments()
+            for d in backend.org.departments()
             if d.parent_id == department.id and d.id not in doomed
         ]
         if children:
@@ -195,8 +195,8 @@ def _delete(call: Call, targets: list[tuple[int, str]]) -> dict[str, Any]:
                 "delete or move them first",
             )
     for department in departments:
-        if backend.find_department(department.id) is not None:
-            backend.delete_department(department)
+        if backend.org.find_department(department.id) is not None:
+            backend.org.delete_department(department)
     return {}
 
 

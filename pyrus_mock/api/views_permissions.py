@@ -32,7 +32,7 @@ def _check(call: Call, form_id: int) -> None:
     me = call.me
     if me.rights & Rights.MANAGE_INTEGRATIONS_AND_CATALOGS:
         return
-    if backend.form_permissions(form_id).get(me.id) in _MANAGING:
+    if backend.org.form_permissions(form_id).get(me.id) in _MANAGING:
         return
     raise ApiError(
         "access_denied",
@@ -50,7 +50,7 @@ def get_form_permissions(call: Call, form_id: int) -> dict[str, Any]:
     """``GET /forms/{id}/permissions``: ``{"permissions": {"<person id>": level}}``."""
     with call.backend.lock:
         _check(call, form_id)
-        return _render(call.backend.form_permissions(form_id))
+        return _render(call.backend.org.form_permissions(form_id))
 
 
 def change_form_permissions(call: Call, form_id: int) -> dict[str, Any]:
@@ -83,4 +83,4 @@ def change_form_permissions(call: Call, form_id: int) -> dict[str, Any]:
             if level != "none":
                 active_person(call, person_id, path, roles=True)
             changes[person_id] = level
-        return _render(call.backend.set_form_permissions(form_id, changes))
+        return _render(call.backend.org.set_form_permissions(form_id, changes))

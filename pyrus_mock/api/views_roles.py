@@ -39,7 +39,7 @@ _WHAT = "managing roles"
 
 
 def _role_or_403(call: Call, role_id: int, path: str = "") -> Person:
-    role = call.backend.find_role(role_id)
+    role = call.backend.org.find_role(role_id)
     if role is None:
         where = f"{path}: " if path else ""
         raise ApiError("access_denied_person", f"{where}role {role_id} does not exist")
@@ -67,7 +67,7 @@ def get_roles(call: Call) -> dict[str, Any]:
     """``GET /roles[?include_fired=True]``: ``{"roles": [Role]}``."""
     fired = body.query_bool(call.arg("include_fired"), "include_fired")
     with call.backend.lock:
-        return {"roles": [serialize.role(r) for r in call.backend.roles(include_fired=fired)]}
+        return {"roles": [serialize.role(r) for r in call.backend.org.roles(include_fired=fired)]}
 
 
 def get_role(call: Call, role_id: int) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def _plan_create(call: Call, data: dict[str, Any], path: str) -> _Apply:
     assert name is not None
     external_id = body.get_str(data, "external_id", path=path) or ""
     members = _member_ids(call, data, "member_add", path)
-    return lambda: call.backend.create_role(name, members, external_id)
+    return lambda: call.backend.org.create_role(name, members, external_id)
 
 
 def create_role(call: Call) -> dict[str, Any]:
@@ -124,7 +124,7 @@ def _plan_update(call: Call, data: dict[str, Any], path: str, role_id: int | Non
     banned = body.get_bool(data, "banned", path=path)
     add = _member_ids(call, data, "member_add", path)
     remove = body.get_int_list(data, "member_remove", path=path) or []
-    return lambda: call.backend.update_role(
+    return lambda: call.backend.org.update_role(
         role, name=name, external_id=external_id, banned=banned, add=add, remove=remove
     )
 
@@ -156,7 +156,7 @@ def _plan_delete(call: Call, data: dict[str, Any], path: str, role_id: int | Non
         active_person(call, receiver, f"{path}/task_receiver_id")
 
     def apply() -> Person:
-        return call.backend.fire_person(role)
+        return call.backend.org.fire_person(role)
 
     return apply
 

@@ -70,7 +70,7 @@ __all__ = [
 
 def _bot(call: ControlCall, bot_id: int) -> Bot:
     backend = call.mock.backend
-    if backend.find_bot(bot_id) is None:
+    if backend.accounts.find_bot(bot_id) is None:
         raise ControlError(404, "not_found", f"no bot with id {bot_id}; list them with "
                            f"GET {CONTROL_PREFIX}/bots")  # fmt: skip
     return call.mock.bot(bot_id)
@@ -181,7 +181,7 @@ def create_bot(call: ControlCall) -> dict[str, Any]:
 def list_bots(call: ControlCall) -> dict[str, Any]:
     """Every bot, with credentials and status."""
     mock = call.mock
-    return {"bots": [bot_json(mock.bot(b.person_id)) for b in mock.backend.bots()]}
+    return {"bots": [bot_json(mock.bot(b.person_id)) for b in mock.backend.accounts.bots()]}
 
 
 def get_bot(call: ControlCall, bot_id: int) -> dict[str, Any]:
@@ -317,7 +317,7 @@ def deliver(call: ControlCall) -> dict[str, Any]:
     only_members(data, ("task_id", "bot_id", "event"))
     task_id = _task_id(call, int_member(data, "task_id", required=True) or 0, "task_id")
     bot_id = int_member(data, "bot_id", required=True) or 0
-    if call.mock.backend.find_bot(bot_id) is None:
+    if call.mock.backend.accounts.find_bot(bot_id) is None:
         raise ControlError(404, "not_found", f"no bot with id {bot_id}", field="bot_id")
     event = str_member(data, "event") or "comment"
     return delivery_json(call.mock.deliver(task_id, bot_id, event=event))
