@@ -367,7 +367,7 @@ class _Sender:
 
         mock, backend = self.mock, self.mock.backend
         settings = backend.settings
-        body, _token = mock.dispatcher.build_body(task, backend.bot(self.bot.id))
+        body, _token = mock.dispatcher.build_body(task, backend.accounts.bot(self.bot.id))
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": settings.user_agent,

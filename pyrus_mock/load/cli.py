@@ -20,8 +20,8 @@ def load(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     Raises:
         UsageError: the arguments cannot work (no key, not https, no such CA file, no Locust).
     """
-    from .._cli import UsageError
-    from ..backend import PyrusBackend
+    from .._usage import UsageError
+    from ..accounts import Accounts
     from ..errors import BotUrlError
 
     prog = "pyrus-mock load"
@@ -31,7 +31,7 @@ def load(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
         raise UsageError(f"{prog}: error: --security-key is required (or set PYRUS_SECURITY_KEY); "
                          "it is the key the bot verifies calls with")  # fmt: skip
     try:
-        PyrusBackend.check_bot_url(args.url, "URL")
+        Accounts.check_bot_url(args.url, "URL")
     except BotUrlError as exc:
         raise UsageError(f"{prog}: error: {exc}") from None
     if args.ca is not None:

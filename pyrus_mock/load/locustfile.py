@@ -160,7 +160,8 @@ class PyrusDeliveryUser(HttpUser):
         chosen = random.choice(world.tasks)
         mock = world.mock
         with mock.backend.lock:
-            body, _token = mock.dispatcher.build_body(chosen, mock.backend.bot(world.bot.id))
+            account = mock.backend.accounts.bot(world.bot.id)
+            body, _token = mock.dispatcher.build_body(chosen, account)
         signature = sign(world.key, body, mock.settings.signature_case)
         self._send(chosen, body, signature, 1, now)
 
