@@ -244,8 +244,14 @@ def _count_workers(user_count: int, **_: Any) -> None:
 _ENVIRONMENT: list[Environment] = []
 
 
-def _remember(environment: Environment, **_: Any) -> None:
+def _remember(environment: Environment, runner: Any = None, **_: Any) -> None:
+    """Keep the environment; build the fake in processes that run users, before the test
+    starts, so that building it never counts in the figures."""
+    from locust.runners import MasterRunner
+
     _ENVIRONMENT.append(environment)
+    if not isinstance(runner, MasterRunner):
+        _world(environment)
 
 
 def _write_report(environment: Environment, **_: Any) -> None:

@@ -84,15 +84,24 @@ def _run_options(options: LoadOptions, report: Path) -> list[str]:
         "--headless", "--only-summary", "-u", str(options.users),
         "-r", str(max(options.users, 1)), "-t", f"{max(1, round(options.duration))}s",
         "--stop-timeout", f"{options.timeout:g}", "--exit-code-on-error", "0",
-        "--pyrus-rate-per-user", f"{rate_per_user:g}", "--pyrus-timeout", f"{options.timeout:g}",
-        "--pyrus-retry-delays", ",".join(f"{d:g}" for d in options.retry_delays),
-        "--pyrus-tasks", str(options.tasks), "--pyrus-seed", str(options.seed),
+        "--pyrus-rate-per-user", f"{rate_per_user:g}", *_pool_options(options),
         "--pyrus-report", str(report),
     ]  # fmt: skip
 
 
+def _pool_options(options: LoadOptions) -> list[str]:
+    """What each process needs to build its fake before the run (workers get it from their
+    own command line: the master's options only reach them when the run starts)."""
+    return [
+        "--pyrus-timeout", f"{options.timeout:g}",
+        "--pyrus-retry-delays", ",".join(f"{d:g}" for d in options.retry_delays),
+        "--pyrus-tasks", str(options.tasks), "--pyrus-seed", str(options.seed),
+    ]  # fmt: skip
+
+
 def _worker(options: LoadOptions, host: str, port: int) -> list[str]:
-    return [*_base(options), "--worker", "--master-host", host, "--master-port", str(port)]
+    return [*_base(options), *_pool_options(options), "--worker", "--master-host", host,
+            "--master-port", str(port)]  # fmt: skip
 
 
 def _tail(path: Path, lines: int = 15) -> str:
