@@ -159,3 +159,29 @@ def test_usage_errors_are_one_line(argv, message, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert message in err
     assert len(err.splitlines()) == 1
+
+
+def test_the_report_counts_error_kinds_and_fails_on_crashed_users() -> None:
+    from pyrus_mock.load.report import LoadReport, _error_text
+
+    assert _error_text("CatchResponseError('HTTP 500')") == "HTTP 500"
+    assert _error_text("ConnectionError(...)") == "ConnectionError(...)"
+    entry = {"requests": 10, "failures": 3, "rps": 5.0,
+             "latency_ms": {"p50": 2.0, "p95": 9.0, "p99": 12.0, "avg": 3.1, "max": 20.0}}  # fmt: skip
+    data = {
+        "workers": 2, "duration_s": 2.0, "total": entry, "by_name": {"delivery": entry},
+        "errors": [{"name": "delivery", "error": "HTTP 500", "count": 2},
+                   {"name": "delivery", "error": "invalid reply: text_missing", "count": 1}],
+        "exceptions": [],
+    }  # fmt: skip
+    report = LoadReport("https://bot.example/", 4, 0.0, 2, data)
+    assert report.errors == {"HTTP 500": 2, "invalid reply: text_missing": 1}
+    assert report.invalid_replies == 1
+    assert not report.passed
+    assert "p99 12 ms" in report.summary()
+    clean = {**data, "total": {**entry, "failures": 0}, "errors": []}
+    assert LoadReport("https://bot.example/", 4, 0.0, 2, clean).passed
+    crashed = {**clean, "exceptions": [{"message": "KeyError('x')", "count": 3, "traceback": ""}]}
+    report = LoadReport("https://bot.example/", 4, 0.0, 2, crashed)
+    assert not report.passed
+    assert "the Locust user raised (3x): KeyError('x')" in str(report)

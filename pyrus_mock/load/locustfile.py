@@ -265,6 +265,13 @@ def _write_report(environment: Environment, **_: Any) -> None:
     from pyrus_mock.load.report import from_locust_stats
 
     data = from_locust_stats(environment.stats, workers=max(_WORKERS, default=0))
+    runner = environment.runner
+    crashes = getattr(runner, "exceptions", {}) or {}
+    data["exceptions"] = [
+        {"message": str(row["msg"])[:300], "count": int(row["count"]),
+         "traceback": str(row["traceback"])[-2000:]}
+        for row in crashes.values()
+    ]  # fmt: skip
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f)
 

@@ -117,9 +117,15 @@ class LoadReport:
         return dict(self.data.get("by_name", {}))
 
     @property
+    def exceptions(self) -> list[dict[str, Any]]:
+        """Exceptions raised in the Locust users themselves (``message``, ``count``,
+        ``traceback``): a bug of the load test, not of the bot; none is expected."""
+        return list(self.data.get("exceptions", []))
+
+    @property
     def passed(self) -> bool:
-        """Some calls were made and none failed."""
-        return self.requests > 0 and self.failures == 0
+        """Some calls were made, none failed, and the users raised nothing."""
+        return self.requests > 0 and self.failures == 0 and not self.exceptions
 
     def summary(self) -> str:
         """One line: the run, the throughput and the latency percentiles."""
@@ -146,6 +152,8 @@ class LoadReport:
             lines.append("  errors:")
             for kind, count in sorted(self.errors.items(), key=lambda kv: (-kv[1], kv[0])):
                 lines.append(f"    {count:>6}  {kind}")
+        for crash in self.exceptions:
+            lines.append(f"  the Locust user raised ({crash['count']}x): {crash['message']}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
