@@ -166,8 +166,8 @@ def test_the_report_counts_error_kinds_and_fails_on_crashed_users() -> None:
 
     assert _error_text("CatchResponseError('HTTP 500')") == "HTTP 500"
     assert _error_text("ConnectionError(...)") == "ConnectionError(...)"
-    entry = {"requests": 10, "failures": 3, "rps": 5.0,
-             "latency_ms": {"p50": 2.0, "p95": 9.0, "p99": 12.0, "avg": 3.1, "max": 20.0}}  # fmt: skip
+    latency = {"p50": 2.0, "p95": 9.0, "p99": 12.0, "avg": 3.1, "max": 20.0}
+    entry = {"requests": 10, "failures": 3, "rps": 5.0, "latency_ms": latency}
     data = {
         "workers": 2, "duration_s": 2.0, "total": entry, "by_name": {"delivery": entry},
         "errors": [{"name": "delivery", "error": "HTTP 500", "count": 2},
