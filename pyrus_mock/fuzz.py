@@ -190,14 +190,19 @@ def fuzz_bot(
         examples: how many generated tasks to send (at least 1; Hypothesis's ``max_examples``:
             once a task fails it may stop generating early to shrink it).
         form: the form the tasks are of; by default the first form with the bot among a step's
-            approvers, or else generated forms (every field type but form_link);
-            ``"generated"`` for generated forms in any case.
+            approvers, or else generated forms (every field type but form_link; the fuzzer adds
+            a user ``fuzz.user@example.com`` for person fields); ``"generated"`` for generated
+            forms in any case. The bot approves step 1 of every task.
         latency_budget: seconds a call may take before it counts as ``no_answer``.
         seed: a seed for a reproducible run (default: random).
         progress: called with a line of text now and then.
 
     Returns:
         The report; ``report.passed`` is False when any task failed.
+
+    Raises:
+        InvalidArgument: ``examples`` is not a positive int, or ``bot`` is not an enabled bot
+            of ``mock`` with a URL.
     """
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hypothesis_seed
@@ -210,6 +215,16 @@ def fuzz_bot(
 
     if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
         raise InvalidArgument("fuzz", repr(examples), "a number of tasks to send, at least 1")
+    if (
+        getattr(bot, "_backend", None) is not mock.backend
+        or mock.backend.accounts.find_bot(bot.id) is None
+    ):
+        raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
+                              "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
+    reason = mock.dispatcher.undeliverable_reason(mock.backend.accounts.bot(bot.id))
+    if reason:
+        raise InvalidArgument("bot", f"{bot!r} cannot be fuzzed: {reason}",
+                              "an enabled bot with a URL")  # fmt: skip
     started = time.perf_counter()
     report = FuzzReport(bot.id, bot.url)
     if form is None:
@@ -243,7 +258,6 @@ def fuzz_bot(
         except _Failed as failure:
             report.failing_examples[failure.kind] += 1
             if current_build_context().is_final:
-                users = tuple(sorted(_emails(task_spec.fields)))
                 name = "" if form is None else f"{form.name!r} (id {form.id})"
                 task_spec, failure, sent = _trim(mock, sender, target, task_spec, failure)
                 report.examples += sent

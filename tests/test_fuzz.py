@@ -136,6 +136,9 @@ def test_fuzz_needs_a_positive_count(pyrus_mock, bot_server):
     bot = pyrus_mock.create_bot("Bot", bot_server(make_bot("none")))
     with pytest.raises(ValueError, match="at least 1"):
         fuzz_bot(pyrus_mock, bot, 0)
+    bot.disable()
+    with pytest.raises(ValueError, match="cannot be fuzzed: the bot is disabled"):
+        fuzz_bot(pyrus_mock, bot, 5)
 
 
 def test_check_command_fuzzes_a_bot_running_anywhere(capsys, tmp_path):
