@@ -53,7 +53,7 @@ OVER_HTTPS = SpeedAdjusted(1.5, reference_baseline=0.93)
 def make_world() -> tuple[PyrusMock, Any, Any]:
     mock = PyrusMock(auto_deliver=False)
     author = mock.add_user("Ann", "Author")
-    bot = mock.create_bot("Helper", "https://bot.invalid/hook")
+    bot = mock.add_bot("Helper", "https://bot.invalid/hook")
     form = mock.add_form(
         "Expense",
         [
@@ -64,13 +64,13 @@ def make_world() -> tuple[PyrusMock, Any, Any]:
         ],
         steps=[{"name": "Review", "approvers": [bot]}],
     )
-    task = mock.create_task(
+    task = mock.add_task(
         form=form,
         fields={"u_amount": 120.5, "u_note": "taxi", "u_due": "2026-02-01", "u_paid": "unchecked"},
         author=author,
         text="Please review",
     )
-    mock.backend.comment(task, {"text": "receipt attached"}, mock.backend.person(author.id))
+    mock._backend.comment(task, {"text": "receipt attached"}, mock._backend.person(author.id))
     return mock, bot, task
 
 

@@ -25,10 +25,8 @@ from pyrus_mock import PyrusMock
 
 def measure_ours(bench: Bench, n: int, warmup: int) -> tuple[list[float], bytes]:
     with PyrusMock(auto_deliver=False) as mock, mock.serve_bot(ok_bot) as url:
-        bot = mock.create_bot("Bench", url)
-        tasks = iter(
-            [mock.create_task(text="benchmark", responsible=bot) for _ in range(n + warmup)]
-        )
+        bot = mock.add_bot("Bench", url)
+        tasks = iter([mock.add_task(text="benchmark", responsible=bot) for _ in range(n + warmup)])
         results = []
 
         def one() -> None:

@@ -73,7 +73,7 @@ def growth(count: int, max_recorded: int | None) -> tuple[int, int, int]:
             b"".join(app(environ, start_response))
         after = rss_bytes()
         assert set(statuses) == {"401", "404"}, set(statuses)
-        backend = mock.backend
+        backend = mock._backend
         kept, dropped = len(backend.api_calls), backend.api_calls_dropped
         assert kept + dropped == count + 1000
         assert all(len(c.path) < 300 for c in backend.api_calls)

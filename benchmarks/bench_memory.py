@@ -42,8 +42,8 @@ def deliveries_growth(count: int) -> tuple[int, int]:
 
         def world(text_length: int) -> tuple[Any, Any]:
             mock.reset()
-            bot = mock.create_bot("Bench", url)
-            return bot, mock.create_task(text="x" * text_length, responsible=bot)
+            bot = mock.add_bot("Bench", url)
+            return bot, mock.add_task(text="x" * text_length, responsible=bot)
 
         # Calibrate the task text so that the whole payload is 5 KB.
         sizes = {}
@@ -78,12 +78,12 @@ def bytes_growth(count: int, size: int) -> int:
 
 def state_of(mock: PyrusMock) -> dict[str, int]:
     """Sizes of everything in the fake that could grow from test to test."""
-    pooled = mock.dispatcher._http._idle
+    http = mock._dispatcher._http
     return {
-        "listeners": len(mock.backend.listeners),
+        "listeners": len(mock._backend.listeners),
         "bot servers": len(mock._bot_servers),
-        "pooled connections": sum(len(conns) for conns in pooled.values()),
-        "pool keys": len(pooled),
+        "pooled connections": len(http._idle_connections()),
+        "pool keys": len(http._pools),
         "clock queue": len(getattr(mock.clock, "_queue", ())),
         "deliveries": len(mock.deliveries),
         "server errors": len(mock.server.errors),
@@ -97,8 +97,8 @@ def reset_cycles(cycles: int, warmup: int) -> dict[str, Any]:
         def cycle() -> None:
             mock.reset()
             with mock.serve_bot(ok_bot) as url:
-                bot = mock.create_bot("Bot", url)
-                task = mock.create_task(text="hello", responsible=bot)
+                bot = mock.add_bot("Bot", url)
+                task = mock.add_task(text="hello", responsible=bot)
             [delivery] = mock.deliveries
             assert delivery.ok, delivery.summary()
             assert task.comments[-1].text == "ok"

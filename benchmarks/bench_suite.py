@@ -49,8 +49,8 @@ def ok_bot(environ, start_response):
 OURS_TEST = """
 
 def test_bot___N__(pyrus_mock, bot_server):
-    bot = pyrus_mock.create_bot("Bot", bot_server(ok_bot))
-    task = pyrus_mock.create_task(text="hello __N__", responsible=bot)
+    bot = pyrus_mock.add_bot("Bot", bot_server(ok_bot))
+    task = pyrus_mock.add_task(text="hello __N__", responsible=bot)
     [delivery] = pyrus_mock.deliveries
     assert delivery.ok and task.comments[-1].text == "ok"
 """

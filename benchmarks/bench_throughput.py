@@ -56,12 +56,12 @@ def in_threads(work: Callable[[int], object], per_thread: int) -> float:
 
 def measure_ours(total: int) -> tuple[float, bytes]:
     with PyrusMock(auto_deliver=False) as mock, mock.serve_bot(ok_bot) as url:
-        bot = mock.create_bot("Bench", url)
-        warm = mock.create_task(text="warm-up", responsible=bot)
+        bot = mock.add_bot("Bench", url)
+        warm = mock.add_task(text="warm-up", responsible=bot)
         mock.deliver(warm, bot)
         mock.reset()
-        bot = mock.create_bot("Bench", url)
-        tasks = [mock.create_task(text="benchmark", responsible=bot) for _ in range(total)]
+        bot = mock.add_bot("Bench", url)
+        tasks = [mock.add_task(text="benchmark", responsible=bot) for _ in range(total)]
         elapsed = in_threads(lambda i: mock.deliver(tasks[i], bot), total // THREADS)
         deliveries = mock.deliveries
         assert len(deliveries) == total, f"{len(deliveries)} deliveries recorded, not {total}"

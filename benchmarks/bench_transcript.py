@@ -38,8 +38,8 @@ def main() -> int:
     bench = Bench("Transcript of large replies", __doc__)
     builds = bench.count(30, short=3)
     with PyrusMock(auto_deliver=False) as mock, mock.serve_bot(big_bot) as url:
-        bot = mock.create_bot("Verbose", url)
-        task = mock.create_task(text="t")
+        bot = mock.add_bot("Verbose", url)
+        task = mock.add_task(text="t")
         for _ in range(DELIVERIES):
             mock.deliver(task, bot)
         replies = [d.attempts[0].reply_body for d in mock.deliveries]

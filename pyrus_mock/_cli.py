@@ -1,4 +1,5 @@
-"""The ``pyrus-mock`` command: ``demo``, ``serve``, ``check`` and ``load``.
+"""The ``pyrus-mock`` command: ``demo``, ``serve``, ``check``, ``record``, ``replay`` and
+``load``.
 
 ``main(argv)`` parses and dispatches; each command lives in its own module, imported only when
 it runs, so ``pyrus-mock --help`` stays fast. Usage errors print one line and exit with 2.
@@ -39,6 +40,10 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    if not value <= _MAX_WAIT:  # also refuses inf; a timer that long is a hang
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is more than {_MAX_WAIT:.0f} seconds (1 day), the longest wait allowed"
+        )
     return value
 
 
@@ -50,6 +55,10 @@ def _count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
+
+
+_MAX_WAIT = 24 * 3600.0
+"""The longest ``--timeout`` and ``--wait-for-bot``, in seconds (``delivery_timeout``'s max)."""
 
 
 def _port(text: str) -> int:
@@ -177,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
         "trusted, and verification is never off",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for ids (default: 0)")
+    serve.add_argument(
+        "--import",
+        dest="imports",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="at start, import every .json file of DIR saved from real Pyrus (GET /forms/{id}, "
+        "/catalogs/{id}, /tasks/{id}, webhook bodies): same forms, catalogs and tasks, ids kept "
+        "(repeatable)",
+    )
     _add_set(serve, "; PATCH /_mock/settings changes them while the fake runs")
 
     check = commands.add_parser(
@@ -266,82 +285,124 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed of the generated tasks, for a run that can be repeated (default: random)",
     )
     _add_set(check, " (delivery_timeout is --timeout)")
-    _add_load(commands)
+    _add_record_replay(commands)
+    from .load.cli import add_parser as add_load  # argparse only: --help stays fast
+
+    add_load(commands)
     return parser
 
 
-def _delays(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a list of seconds like 61,122") from None
-    if any(not value >= 0 for value in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: delays are 0 seconds or more")
-    return values
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of calls per second") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (unthrottled) or more")
-    return value
-
-
-def _add_load(commands: Any) -> None:
-    load = commands.add_parser(
-        "load",
-        help="load-test a bot with Locust: signed deliveries, retries, checked replies",
-        description="Run Locust users that call the bot as Pyrus does (signed deliveries of "
-        "tasks, failed ones retried after --retry-delays with X-Pyrus-Retry) and check every "
-        "reply; print calls per second, p50/p95/p99 latency, error kinds and invalid replies. "
-        "Exit status 0 when no call failed. Needs pip install 'pyrus-mock[load]'. Distributed: "
-        "--workers N starts N local worker processes; --master waits for workers started on "
-        "other machines with --worker --master-host HOST.",
+def _add_record_replay(commands: Any) -> None:
+    record = commands.add_parser(
+        "record",
+        help="a TLS reverse proxy in front of a bot that records each call (secrets redacted)",
+        description="Listen on TLS (a certificate from a CA of its own, ca.pem in the state "
+        "directory), forward every call unchanged to the bot at --to over verified TLS, answer "
+        "with the bot's reply, and save each exchange as JSON in --dir, with X-Pyrus-Sig, "
+        "tokens and keys redacted. Replay them with 'pyrus-mock replay'.",
     )
-    load.add_argument("url", help="the bot's https:// URL")
-    load.add_argument(
+    record.add_argument("--to", required=True, metavar="URL", help="the bot's https:// URL")
+    record.add_argument(
+        "--listen",
+        required=True,
+        type=_port,
+        metavar="PORT",
+        help="the port to listen on (0 picks a free one, printed)",
+    )
+    record.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    record.add_argument(
+        "--dir", default="recordings", help="where recordings go (default: ./recordings)"
+    )
+    record.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="CA certificates the bot's certificate chains to (default: the system store)",
+    )
+    record.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where the proxy's ca.pem, server.pem and server-key.pem go (default: temporary)",
+    )
+    record.add_argument(
+        "--cert-host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        dest="cert_hosts",
+        type=_cert_host,
+        help="another name the proxy's certificate covers (repeatable)",
+    )
+    replay = commands.add_parser(
+        "replay",
+        help="replay recorded calls to a bot, re-signed, and compare its replies",
+        description="Serve the fake's API, import the task of each recorded call, sign the "
+        "call with --security-key (a fresh access token inside), POST it to the bot at --to, "
+        "and compare each reply with the recorded one. Exit status 0 when all match, 1 when "
+        "one differs, 2 on bad input. Point the bot at the printed API URL (or read it from "
+        "--state-dir/server.json).",
+    )
+    replay.add_argument("directory", help="a directory written by 'pyrus-mock record'")
+    replay.add_argument("--to", required=True, metavar="URL", help="the bot's https:// URL")
+    replay.add_argument(
         "--security-key",
         metavar="KEY",
         default=os.environ.get("PYRUS_SECURITY_KEY"),
         help="the key the bot verifies calls with (default: $PYRUS_SECURITY_KEY)",
     )
-    load.add_argument(
-        "--ca",
+    replay.add_argument(
+        "--ca-file",
         metavar="PEM",
-        help="CA certificates the bot's certificate chains to (default: the CA bundle of "
-        "requests, certifi's); verification is always on",
+        help="CA certificates the bot's certificate chains to (default: the system store)",
     )
-    load.add_argument("--users", type=_count, default=10, metavar="N",
-                      help="concurrent users (default: 10)")  # fmt: skip
-    load.add_argument("--rate", type=_rate, default=0.0, metavar="R",
-                      help="deliveries per second in total (default: 0, as fast as the bot "
-                      "answers)")  # fmt: skip
-    load.add_argument("--duration", type=_positive, default=10.0, metavar="S",
-                      help="seconds to run (default: 10)")  # fmt: skip
-    load.add_argument("--timeout", type=_positive, default=60.0, metavar="S",
-                      help="seconds a call may take (default: 60, as Pyrus)")  # fmt: skip
-    load.add_argument("--retry-delays", type=_delays, default=(61.0, 122.0), metavar="S,S",
-                      help="seconds after the first attempt each retry of a failed call is "
-                      "sent (default: 61,122, as Pyrus)")  # fmt: skip
-    load.add_argument("--workers", type=_count, metavar="N",
-                      help="run a Locust master and N worker processes on this machine; with "
-                      "--master: the workers to wait for")  # fmt: skip
-    roles = load.add_mutually_exclusive_group()
-    roles.add_argument("--master", action="store_true",
-                       help="only the Locust master: wait for --workers workers started on "
-                       "other machines with --worker")  # fmt: skip
-    roles.add_argument("--worker", action="store_true",
-                       help="only a Locust worker for the master at --master-host")  # fmt: skip
-    load.add_argument("--master-host", default="127.0.0.1", metavar="HOST",
-                      help="--master: the address to listen on (0.0.0.0 for other machines); "
-                      "--worker: the master's address (default: 127.0.0.1)")  # fmt: skip
-    load.add_argument("--master-port", type=_port, default=5557, metavar="N",
-                      help="the master's port (default: 5557)")  # fmt: skip
-    load.add_argument("--worker-wait", type=_positive, default=60.0, metavar="S",
-                      help="--master: seconds to wait for the workers (default: 60)")  # fmt: skip
+    replay.add_argument(
+        "--api-port",
+        type=_port,
+        default=0,
+        metavar="N",
+        help="serve the fake's API on 127.0.0.1:N (default: a free port)",
+    )
+    replay.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="write ca.pem and server.json (the API URL) here before replaying",
+    )
+    replay.add_argument(
+        "--timeout",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="seconds the bot may take per call (default: 60)",
+    )
+
+
+def _run_record_replay(args: argparse.Namespace) -> int:
+    if args.command == "record":
+        from .importing.record import record
+
+        return record(
+            to=args.to,
+            listen=args.listen,
+            directory=args.dir,
+            host=args.host,
+            ca_file=args.ca_file,
+            state_dir=args.state_dir,
+            cert_hosts=args.cert_hosts,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    from ._replay_cli import run_replay
+
+    return run_replay(
+        args.directory,
+        to=args.to,
+        security_key=args.security_key,
+        ca_file=args.ca_file,
+        api_port=args.api_port,
+        state_dir=args.state_dir,
+        timeout=args.timeout,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -357,7 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
         if args.command is None:
-            parser.error("choose a command: demo, serve, check or load")
+            parser.error("choose a command: demo, serve, check, record, replay or load")
+        if args.command in ("record", "replay"):
+            return _run_record_replay(args)
         if args.command == "demo":
             from . import demo
 
@@ -377,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 settings=dict(args.settings),
                 cert_hosts=args.cert_hosts,
+                imports=args.imports,
                 trust=args.trust,
             )
         if args.command == "load":

@@ -1,7 +1,7 @@
 """The test-data builders of :class:`~pyrus_mock.PyrusMock`: users, roles, forms, catalogs,
 lists and tasks, in the shapes a test author writes.
 
-A mixin of ``PyrusMock`` (its state stays in the one backend object, ``self.backend``); kept
+A mixin of ``PyrusMock`` (its state stays in the one backend object, ``self._backend``); kept
 apart so that the facade module holds transports, bots and deliveries.
 """
 
@@ -38,7 +38,7 @@ PersonRef = Any  # a Person, a Bot, an int id, an e-mail, or {"id": ...} / {"ema
 class DataBuilders:
     """Builders of test data; mixed into :class:`~pyrus_mock.PyrusMock`."""
 
-    backend: PyrusBackend
+    _backend: PyrusBackend
     _default_author: Person | None
 
     def add_user(
@@ -65,7 +65,7 @@ class DataBuilders:
         """
         if not isinstance(first_name, str) or not first_name:
             raise InvalidArgument("first_name", repr(first_name), "a non-empty string")
-        return self.backend.add_person(
+        return self._backend.add_person(
             first_name,
             last_name,
             email=email,
@@ -84,8 +84,8 @@ class DataBuilders:
         """
         if not isinstance(name, str) or not name.strip():
             raise InvalidArgument("name", repr(name), "a non-empty string")
-        ids = [self.backend.resolve_person(m, f"members[{i}]") for i, m in enumerate(members)]
-        return self.backend.org.create_role(name, ids, external_id)
+        ids = [self._backend.resolve_person(m, f"members[{i}]") for i, m in enumerate(members)]
+        return self._backend.org.create_role(name, ids, external_id)
 
     def add_department(
         self,
@@ -107,7 +107,7 @@ class DataBuilders:
         """
         if not isinstance(name, str) or not name.strip():
             raise InvalidArgument("name", repr(name), "a non-empty string")
-        backend = self.backend
+        backend = self._backend
         with backend.lock:
             parent_id = getattr(parent, "id", parent)
             if parent_id is not None and (
@@ -136,7 +136,7 @@ class DataBuilders:
         """
         from .orgchart import PERMISSION_LEVELS
 
-        backend = self.backend
+        backend = self._backend
         form_id = getattr(form, "id", form)
         if not isinstance(form_id, int) or backend.find_form(form_id) is None:
             raise InvalidArgument("form", f"{form!r} is not a form of this fake", "add_form()")
@@ -180,15 +180,15 @@ class DataBuilders:
             raise InvalidArgument("name", repr(name), "a non-empty string")
         if isinstance(fields, (str, bytes, Mapping)):
             raise InvalidArgument("fields", f"got {type(fields).__name__}", "a list of fields")
-        with self.backend.lock:
+        with self._backend.lock:
             counter = iter(range(1, 1_000_000))
             top, by_id = parse_fields(
                 list(fields),
                 lambda: next(counter),
-                lambda cid: self.backend.find_catalog(cid) is not None,
+                lambda cid: self._backend.find_catalog(cid) is not None,
             )
-            parsed_steps = parse_steps(list(steps), self.backend.resolve_person)
-            form = self.backend.add_form(name, top, by_id, parsed_steps)
+            parsed_steps = parse_steps(list(steps), self._backend.resolve_person)
+            form = self._backend.add_form(name, top, by_id, parsed_steps)
             form.inbox_group = bool(inbox_group)
             return form
 
@@ -219,9 +219,9 @@ class DataBuilders:
                 "source_type", repr(source_type), '"default", "fill_table" or another SourceType'
             )
         ids = [
-            self.backend.resolve_person(p, f"supervisors[{i}]") for i, p in enumerate(supervisors)
+            self._backend.resolve_person(p, f"supervisors[{i}]") for i, p in enumerate(supervisors)
         ]
-        return self.backend.add_catalog(
+        return self._backend.add_catalog(
             name, headers, rows, supervisors=ids, source_type=source_type
         )
 
@@ -246,12 +246,12 @@ class DataBuilders:
         """
         parent_id = getattr(parent, "id", parent)
         if parent_id is not None and (
-            not isinstance(parent_id, int) or self.backend.find_list(parent_id) is None
+            not isinstance(parent_id, int) or self._backend.find_list(parent_id) is None
         ):
             raise InvalidArgument(
                 "parent", f"{parent!r} is not a list of this fake", "a list from add_list()"
             )
-        backend = self.backend
+        backend = self._backend
         return backend.add_list(
             name,
             parent_id,
@@ -266,12 +266,12 @@ class DataBuilders:
     def _author(self) -> Person:
         if (
             self._default_author is None
-            or self.backend.find_person(self._default_author.id) is not self._default_author
+            or self._backend.find_person(self._default_author.id) is not self._default_author
         ):
             self._default_author = self.add_user("Task", "Author")
         return self._default_author
 
-    def create_task(
+    def add_task(
         self,
         *,
         form: Form | int | None = None,
@@ -321,7 +321,7 @@ class DataBuilders:
             )
         if duration is not None and (due is None or isinstance(duration, bool) or duration < 0):
             raise InvalidArgument("duration", repr(duration), "minutes >= 0, given with due")
-        backend = self.backend
+        backend = self._backend
         form_obj: Form | None
         if form is None:
             form_obj = None
@@ -377,7 +377,7 @@ class DataBuilders:
 
     def task(self, task_id: int) -> Task:
         """The task with that id (raises :class:`~pyrus_mock.errors.UnknownEntity`)."""
-        return self.backend.task(task_id)
+        return self._backend.task(task_id)
 
     # -- announcements, knowledge base, telephony ------------------------------------------------
 
@@ -397,7 +397,7 @@ class DataBuilders:
         """
         if not isinstance(text, str) or not text.strip():
             raise InvalidArgument("text", repr(text), "a non-empty string")
-        backend = self.backend
+        backend = self._backend
         with backend.lock:
             author_id = (
                 backend.resolve_person(author, "author")
@@ -447,7 +447,7 @@ class DataBuilders:
             raise InvalidArgument("type", repr(type), "'article' or 'topic'")
         if not isinstance(title, str) or not title.strip():
             raise InvalidArgument("title", repr(title), "a non-empty string")
-        backend = self.backend
+        backend = self._backend
         with backend.lock:
             parent_id: str | None = None
             if parent is not None:
@@ -487,7 +487,7 @@ class DataBuilders:
         ``code`` the call's ``mappings`` name."""
         if not isinstance(account_id, str) or not account_id:
             raise InvalidArgument("account_id", repr(account_id), "a non-empty string")
-        backend = self.backend
+        backend = self._backend
         with backend.lock:
             form_id = getattr(form, "id", form)
             if not isinstance(form_id, int) or backend.find_form(form_id) is None:

@@ -160,10 +160,10 @@ class PluginSession:
             # a long session would pile up connections to servers that no longer exist.
             pooled = {f"{server.host}:{server.port}" for server in self._pool}
             pooled |= {urlsplit(server.url).netloc for server in self._asgi_pool}
-            sent_to = {urlsplit(a.url).netloc for d in mock.dispatcher.deliveries
+            sent_to = {urlsplit(a.url).netloc for d in mock._dispatcher.deliveries
                        for a in d.attempts}  # fmt: skip
             if not sent_to <= pooled:
-                mock.dispatcher.close()
+                mock._dispatcher.close()
 
     def cert(self, hosts: Sequence[str]) -> IssuedCert:
         """A certificate for ``hosts`` from the session's CA, issued once per session."""
@@ -195,8 +195,8 @@ class PluginSession:
             self._hosts[server] = key
         server.clear_errors()
         server.app = app
-        # Listed with the fake's own bot servers while leased, so that pyrus_mock.check() and
-        # pyrus_mock.transcript() see its errors too.
+        # Listed with the fake's own bot servers while leased, so that
+        # pyrus_mock.assert_no_problems() and pyrus_mock.transcript() see its errors too.
         self.mock._bot_servers.append(server)
         return server
 
@@ -250,7 +250,7 @@ class PluginSession:
             if asgi:
                 # Hang up the fake's keep-alive connections first, so that uvicorn closes its
                 # side while its event loop still runs (else: unclosed transport warnings).
-                self.mock.dispatcher.close()
+                self.mock._dispatcher.close()
             for server in pool:
                 server.stop()
             for uvicorn_server in asgi:
@@ -294,7 +294,7 @@ class BotServers:
             hosts: host names the certificate is issued for.
 
         Returns:
-            ``https://127.0.0.1:PORT/`` (plus ``path``), ready for ``create_bot(name, url)``.
+            ``https://127.0.0.1:PORT/`` (plus ``path``), ready for ``add_bot(name, url)``.
         """
         from .asgi import is_asgi_app
 

@@ -206,8 +206,8 @@ def settings_json(settings: Settings) -> dict[str, Any]:
 def install(mock: PyrusMock, settings: Settings) -> None:
     """Make ``settings`` the fake's from now on.
 
-    The backend holds them (``mock.settings`` is a view of ``mock.backend.settings``); the API
+    The backend holds them (``mock.settings`` is a view of ``mock._backend.settings``); the API
     app, the dispatcher and the comment engine read them at each use, so a change applies to the
     next request or delivery.
     """
-    mock.backend.settings = settings
+    mock._backend.settings = settings

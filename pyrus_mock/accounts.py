@@ -214,7 +214,7 @@ class Accounts:
         """A bot by its person id; raises :class:`UnknownEntity`."""
         bot = self._core.state.bots.get(bot_id)
         if bot is None:
-            raise UnknownEntity("bot", bot_id, "create one with create_bot()")
+            raise UnknownEntity("bot", bot_id, "create one with add_bot()")
         return bot
 
     def find_bot(self, bot_id: int) -> BotAccount | None:

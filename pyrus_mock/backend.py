@@ -20,6 +20,7 @@ from .clock import Clock, VirtualClock
 from .engine.violations import Violation, errors_of
 from .errors import InvalidArgument, UnknownEntity
 from .extra_store import ExtraStore
+from .field_values import FormRef
 from .ids import IdSource
 from .model import (
     Approval,
@@ -152,6 +153,43 @@ class PyrusBackend:
         for listener in list(self.listeners):
             listener(event)
 
+    def hand_over_tasks(
+        self, gone: Person, receiver_id: int | None, actor_id: int
+    ) -> list[TaskEvent]:
+        """Give ``gone``'s place on its open tasks to ``receiver_id`` (``task_receiver_id``):
+        responsible, waiting approvals on the current and later steps, a participant; one
+        comment by ``actor_id`` per task records it (:mod:`pyrus_mock.engine.handover`).
+
+        ``receiver_id`` None or 0 moves nothing. The receiver is already checked to be an
+        active person. Returns the events to :meth:`announce` once the lock is released.
+        """
+        if not receiver_id or receiver_id == gone.id:
+            return []
+        from .engine.handover import hand_over
+
+        with self.lock:
+            involved = [
+                t
+                for t in self._state.tasks.values()
+                if not t.is_closed
+                and (
+                    t.responsible_id == gone.id
+                    or any(a.person_id == gone.id for step in t.approvals for a in step)
+                )
+            ]
+            before = {t.id: self.inbox_ids(t) for t in involved}
+            changed = hand_over(involved, gone.id, receiver_id, actor_id, self.now(),
+                                lambda: self.ids.next("comment"))  # fmt: skip
+            return [
+                TaskEvent("comment", t, actor_id, c, False, 0, before[t.id]) for t, c in changed
+            ]
+
+    def announce(self, events: Iterable[TaskEvent]) -> None:
+        """Tell the listeners (the delivery dispatcher) of ``events``. Call it without holding
+        the lock: a bot that receives a task may call the API back at once."""
+        for event in events:
+            self._emit(event)
+
     # -- persons ---------------------------------------------------------------------------
 
     def add_person(
@@ -211,7 +249,7 @@ class PyrusBackend:
         """A person by id; raises :class:`UnknownEntity`."""
         person = self._state.persons.get(person_id)
         if person is None:
-            raise UnknownEntity("person", person_id, "create one with add_user() or create_bot()")
+            raise UnknownEntity("person", person_id, "create one with add_user() or add_bot()")
         return person
 
     def resolve_person(self, ref: object, argument: str) -> int:
@@ -228,7 +266,7 @@ class PyrusBackend:
             raise InvalidArgument(
                 argument,
                 f"{ref!r} is not a person of this fake",
-                "a Person or Bot returned by add_user()/create_bot(), its id, or its e-mail",
+                "a Person or Bot returned by add_user()/add_bot(), its id, or its e-mail",
             )
         return pid
 
@@ -430,6 +468,7 @@ class PyrusBackend:
                 attachment_ids=list(attachment_ids),
             )
             if form is not None:
+                task._form = FormRef(form)
                 if approvals is None:
                     # By step number: steps may have gaps (1, 2, 4; contract §6.6), and the
                     # approvals list is indexed by step - 1, so a gap is a step nobody approves.
@@ -481,7 +520,7 @@ class PyrusBackend:
         """A task by id; raises :class:`UnknownEntity`."""
         task = self._state.tasks.get(task_id)
         if task is None:
-            raise UnknownEntity("task", task_id, "create one with create_task()")
+            raise UnknownEntity("task", task_id, "create one with add_task()")
         return task
 
     def task_exists(self, task_id: int) -> bool:

@@ -1,4 +1,4 @@
-"""The public bot handle returned by ``PyrusMock.create_bot``."""
+"""The public bot handle returned by ``PyrusMock.add_bot``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["Bot"]
 class Bot:
     """A bot of the fake organisation: credentials, settings and lifecycle (D7, D8).
 
-    No public constructor: use ``PyrusMock.create_bot(name, url)``. Attributes read the live
+    No public constructor: use ``PyrusMock.add_bot(name, url)``. Attributes read the live
     state, so ``bot.security_key`` is the new key after :meth:`reset_security_key`.
     """
 

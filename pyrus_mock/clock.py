@@ -65,6 +65,13 @@ class Clock(Protocol):
         """Run ``callback`` once the clock reaches ``when`` (epoch seconds)."""
         ...
 
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` and run the callbacks that fall due.
+
+        Only a :class:`VirtualClock` can; a :class:`RealClock` raises ``InvalidArgument``.
+        """
+        ...
+
     def pending(self) -> list[Scheduled]:
         """Callbacks scheduled and not yet run, soonest first."""
         ...
@@ -115,9 +122,18 @@ class VirtualClock:
         """Move time forward by ``seconds`` and run whatever falls due, in order.
 
         Args:
-            seconds: how far to move; must not be negative.
+            seconds: how far to move: a finite number >= 0 that keeps the clock before the
+                year 9999.
+
+        Raises:
+            InvalidArgument: NaN, infinities, negative or absurd values, naming ``seconds``.
         """
-        if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+        if (
+            not isinstance(seconds, (int, float))
+            or isinstance(seconds, bool)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
             from .errors import InvalidArgument
 
             raise InvalidArgument("seconds", repr(seconds), "a finite number of seconds >= 0")

@@ -10,7 +10,9 @@ the checks only observe.
 check                   passes when
 ======================  =========================================================================
 genuine_call            a correctly signed call is answered 2xx within the latency budget
-reply_contract          the reply to it, if any, is a valid CreateComment for the task
+reply_contract          the reply to it has no error, judged as a delivery judges it (D6): empty,
+                        a valid CreateComment, or ignored with warnings (not JSON, not an
+                        object, only unknown keys), which the note names
 redelivery_idempotent   the same call again with ``X-Pyrus-Retry: 2/3`` is answered 2xx, repeats
                         no API side effect, and neither drops nor adds a reply (Pyrus retries only
                         when it did not get the first answer, so only one reply is ever applied)
@@ -28,7 +30,7 @@ An API call counts as the bot's when it was made during the call by the bot's pe
 that call's ``access_token`` (every call gets a fresh one). A forged call must cause none.
 
 The bot may be served by this fake's tests or run anywhere: ``PyrusMock(trust="ca.pem")`` and
-``create_bot("Bot", url, security_key=KEY)`` check a bot the fake did not create.
+``add_bot("Bot", url, security_key=KEY)`` check a bot the fake did not create.
 """
 
 from __future__ import annotations
@@ -42,12 +44,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _json
-
 if TYPE_CHECKING:
     from ._httpclient import HttpResult
     from .backend import ApiCall
     from .bots import Bot
+    from .engine.violations import Violation
     from .fuzz import FuzzReport
     from .mock import PyrusMock
     from .model import Form, Task
@@ -236,8 +237,8 @@ def check_bot(
 
     Args:
         mock: the fake the bot belongs to (its trust settings verify the bot's certificate).
-        bot: the bot, from ``mock.create_bot(name, url)``; for a bot the fake did not make, pass
-            its key: ``create_bot(name, url, security_key=KEY)``.
+        bot: the bot, from ``mock.add_bot(name, url)``; for a bot the fake did not make, pass
+            its key: ``add_bot(name, url, security_key=KEY)``.
         on_key_reset: called with the new key after the check resets the bot's key; it must
             give the bot that key (``lambda key: app.config.update(KEY=key)``). Without it the
             ``key_reset`` check is skipped. Afterwards the bot keeps the new key.
@@ -268,15 +269,21 @@ def check_bot(
     """
     from .errors import InvalidArgument
 
-    if not latency_budget > 0:
-        raise InvalidArgument("latency_budget", repr(latency_budget), "seconds > 0, e.g. 10")
     if (
-        getattr(bot, "_backend", None) is not mock.backend
-        or mock.backend.accounts.find_bot(bot.id) is None
+        not isinstance(latency_budget, (int, float))
+        or isinstance(latency_budget, bool)
+        or not 0 < latency_budget <= 86400
+    ):  # a socket timeout: finite and at most a day (NaN fails the comparison)
+        raise InvalidArgument(
+            "latency_budget", repr(latency_budget), "seconds > 0 and <= 86400 (1 day), e.g. 10"
+        )
+    if (
+        getattr(bot, "_backend", None) is not mock._backend
+        or mock._backend.accounts.find_bot(bot.id) is None
     ):
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
-                              "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
-    reason = mock.dispatcher.undeliverable_reason(mock.backend.accounts.bot(bot.id))
+                              "a Bot from pyrus_mock.add_bot(name, url)")  # fmt: skip
+    reason = mock._dispatcher.undeliverable_reason(mock._backend.accounts.bot(bot.id))
     if reason:
         raise InvalidArgument(
             "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",
@@ -290,7 +297,7 @@ def check_bot(
     if fuzz and fuzz_form is None:  # the form of the given task, else the bot's form
         from .fuzz import bots_form
 
-        found = mock.backend.find_form(chosen.form_id) if chosen and chosen.form_id else None
+        found = mock._backend.find_form(chosen.form_id) if chosen and chosen.form_id else None
         fuzz_form = found or bots_form(mock, bot)  # before the checks add their own form
     report = _Runner(mock, bot, on_key_reset, latency_budget, chosen, progress).run()
     if fuzz:
@@ -323,7 +330,7 @@ class _Exchange:
     """One call: what was sent and what came back."""
 
     body: bytes
-    token: str
+    token: str = field(repr=False)
     result: HttpResult
     calls: list[ApiCall]
 
@@ -362,7 +369,7 @@ class _Runner:
         self.budget = latency_budget
         self.task_arg = task
         self.progress = progress
-        self.settings = mock.backend.settings
+        self.settings = mock._backend.settings
         self.genuine: _Exchange | None = None
         self.statuses: dict[str, CheckStatus] = {}
 
@@ -404,11 +411,11 @@ class _Runner:
             steps=[{"name": "Bot check", "approvers": [self.bot]}],
         )
         with _no_auto_delivery(mock):
-            return mock.create_task(form=form, text=_TASK_TEXT, fields={"u_note": "Заметка"})
+            return mock.add_task(form=form, text=_TASK_TEXT, fields={"u_note": "Заметка"})
 
     def _body(self) -> tuple[bytes, str]:
-        backend = self.mock.backend
-        return self.mock.dispatcher.build_body(self.task, backend.accounts.bot(self.bot.id))
+        backend = self.mock._backend
+        return self.mock._dispatcher.build_body(self.task, backend.accounts.bot(self.bot.id))
 
     def _headers(self, signature: str | None, attempt: int = 1) -> dict[str, str]:
         headers = {
@@ -427,10 +434,10 @@ class _Runner:
                     self.settings.signature_case)  # fmt: skip
 
     def _post(self, body: bytes, token: str, headers: dict[str, str]) -> _Exchange:
-        backend = self.mock.backend
+        backend = self.mock._backend
         with backend.lock:
             before = backend.api_calls_total
-        result = self.mock.dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
+        result = self.mock._dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
         with backend.lock:
             during = backend.api_calls_since(before)
         tail = token[-4:]
@@ -468,41 +475,36 @@ class _Runner:
         return "pass", took
 
     def _reply_contract(self) -> tuple[CheckStatus, str]:
+        """Judged by :func:`~pyrus_mock.engine.reply.judge_reply`, as a delivery judges it (D6):
+        errors fail the check, warnings are named in a passing note."""
         if self.genuine is None:
             return "skip", "the genuine call was not accepted, so there is no reply to check"
-        raw = self.genuine.reply
-        if not raw:
-            return "pass", "empty reply (nothing for Pyrus to apply)"
-        try:
-            reply = _json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return "fail", (
-                f"the reply is not JSON ({_excerpt(raw)}); Pyrus ignores it. Reply with an empty "
-                "body or a CreateComment JSON object"
-            )
-        if not isinstance(reply, dict):
-            return "fail", (
-                f"the reply is a JSON {type(reply).__name__}, not an object; Pyrus ignores it. "
-                "Reply with an empty body or a CreateComment JSON object"
-            )
-        if not reply:
-            return "pass", "empty reply {} (nothing for Pyrus to apply)"
+        from .engine.reply import judge_reply
         from .engine.validation import validate
-        from .engine.violations import errors_of
 
-        backend = self.mock.backend
+        backend = self.mock._backend
         with backend.lock:
             person = backend.person(self.bot.id)
-            violations = validate(reply, self.task, person, backend)
-        errors = errors_of(violations)
-        if errors:
-            listed = "; ".join(f"{v.path or '/'}: {v.error_code}: {v.message}" for v in errors[:3])
-            more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+
+        def check(request: dict[str, Any]) -> list[Violation]:
+            with backend.lock:
+                return validate(request, self.task, person, backend)
+
+        verdict = judge_reply(self.genuine.reply, check)
+        warned = verdict.warnings
+        note = f"; {len(warned)} warning{'s' if len(warned) > 1 else ''}: {_listed(warned)}" \
+            if warned else ""  # fmt: skip
+        if verdict.errors:
             return "fail", f"the reply is not a valid CreateComment for task {self.task.id}: " \
-                           f"{listed}{more}"  # fmt: skip
-        warnings = len(violations)
-        note = f" ({warnings} warning{'s' if warnings > 1 else ''})" if warnings else ""
-        return "pass", f"a valid CreateComment{note}"
+                           f"{_listed(verdict.errors)}{note}"  # fmt: skip
+        what = {
+            "empty": "empty reply (nothing for Pyrus to apply)",
+            "not_json": f"the reply is not JSON ({_excerpt(self.genuine.reply)}), nothing applied",
+            "not_object": "the reply is not a JSON object, nothing applied",
+            "unknown": "the reply has no CreateComment parameter, nothing applied",
+            "comment": "a valid CreateComment",
+        }[verdict.kind]
+        return "pass", what + note
 
     def _redelivery(self) -> tuple[CheckStatus, str]:
         first = self.genuine
@@ -673,17 +675,24 @@ def _no_auto_delivery(mock: PyrusMock) -> Iterator[None]:
     """Create the check's task without the fake delivering it to the bot on its own."""
     saved = mock.settings
     quiet = saved.replace(auto_deliver=False)
-    mock.settings = mock.backend.settings = quiet
+    mock.settings = mock._backend.settings = quiet
     try:
         yield
     finally:
-        mock.settings = mock.backend.settings = saved
+        mock.settings = mock._backend.settings = saved
 
 
 def _outcome(result: HttpResult) -> str:
     if result.status is None:
         return f"{result.error_kind}: {result.error}"
     return f"HTTP {result.status}" + (f" ({result.error})" if result.error else "")
+
+
+def _listed(violations: Sequence[Violation]) -> str:
+    """The first three violations, one clause each."""
+    listed = "; ".join(f"{v.path or '/'}: {v.error_code}: {v.message}" for v in violations[:3])
+    more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
+    return listed + more
 
 
 def _excerpt(raw: bytes) -> str:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _json, serialize
+from . import serialize
 from ._httpclient import BotHttpClient, HttpResult
+from ._secrets import mask
 from .engine.violations import Violation, errors_of
 from .envelope import Refusal
 from .errors import CommentRejected
@@ -46,7 +47,7 @@ def sign(security_key: str, body: bytes, case: str = "upper") -> str:
     return digest.upper() if case == "upper" else digest
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Attempt:
     """One HTTP call of a bot.
 
@@ -87,6 +88,14 @@ class Attempt:
     def signature(self) -> str:
         """The ``X-Pyrus-Sig`` sent."""
         return self.request_headers.get("X-Pyrus-Sig", "")
+
+    def __repr__(self) -> str:  # the signature masked, the bodies (holding the token) sized
+        outcome = "ok" if self.ok else (self.error_kind or "pending")
+        return (
+            f"<Attempt {self.number} {self.url} status={self.status} {outcome} "
+            f"sig={mask(self.signature) or '-'} body={len(self.body)} bytes "
+            f"reply={len(self.reply_body)} bytes>"
+        )
 
 
 @dataclass(slots=True, eq=False)
@@ -218,7 +227,8 @@ class Dispatcher:
             return [d for d in self.deliveries if d.id > mark]
 
     def close(self) -> None:
-        """Close pooled connections to bots."""
+        """Close connections to bots; a delivery in flight is aborted (its attempt fails as
+        ``protocol_error``, saying the fake was closed)."""
         self._http.close()
 
     # -- delivering ------------------------------------------------------------------------
@@ -417,47 +427,33 @@ class Dispatcher:
             )
 
     def _handle_reply(self, delivery: Delivery, task: Task, bot: BotAccount, raw: bytes) -> None:
-        """D6: empty or ``{}`` is fine; an object is a CreateComment; anything else a warning."""
-        text = raw.strip()
-        if not text:
-            return
-        try:
-            reply = _json.loads(text)
-        except ValueError as exc:  # UnicodeDecodeError included
-            delivery.violations.append(
-                Violation(
-                    "",
-                    "invalid_json",
-                    f"the reply is not valid JSON ({_short(exc)}); Pyrus ignores it. Reply "
-                    "with an empty body or a CreateComment JSON object.",
-                    "warning",
-                )
-            )
-            return
-        delivery.reply = reply
-        if not isinstance(reply, dict):
-            delivery.violations.append(
-                Violation(
-                    "",
-                    "invalid_json",
-                    f"the reply is JSON {type(reply).__name__}, not "
-                    "an object; Pyrus ignores it. Reply with a CreateComment object.",
-                    "warning",
-                )
-            )
-            return
-        if not reply:
-            return
+        """D6, judged by :func:`~pyrus_mock.engine.reply.judge_reply` (as ``check_bot`` does):
+        a valid CreateComment is applied as the bot's comment; anything else is recorded."""
+        from .engine.reply import judge_reply
+        from .engine.validation import validate
+
         backend = self.backend
         person = backend.find_person(bot.person_id)
         if person is None:  # pragma: no cover - bots always have a person
             return
-        report: list[Violation] = []  # one pass: the engine reports warnings and errors alike
-        with contextlib.suppress(CommentRejected):  # not applied: the report says why
-            delivery.comment = backend.comment(
-                task, reply, person, depth=delivery.depth + 1, report=report
-            )
-        delivery.violations.extend(report)
+
+        def check(request: dict[str, Any]) -> list[Violation]:
+            with backend.lock:
+                return validate(request, task, person, backend)
+
+        def apply(request: dict[str, Any]) -> tuple[list[Violation], Comment | None]:
+            report: list[Violation] = []  # one pass: the engine reports warnings and errors
+            with contextlib.suppress(CommentRejected):  # not applied: the report says why
+                comment = backend.comment(
+                    task, request, person, depth=delivery.depth + 1, report=report
+                )
+                return report, comment
+            return report, None
+
+        verdict = judge_reply(raw, check, apply)
+        delivery.reply = verdict.reply
+        delivery.violations.extend(verdict.violations)
+        delivery.comment = verdict.result
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -542,9 +538,3 @@ class Dispatcher:
         )
         self._skip(delivery, f"chain of bot deliveries deeper than {depth}")
         return delivery
-
-
-def _short(exc: ValueError) -> str:
-    """The first line of a parse error, at most 160 characters."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."

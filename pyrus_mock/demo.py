@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._secrets import masked_headers
 from .clock import VirtualClock
 from .control.wire import delivery_json
 from .examples.bot import ExampleBot
@@ -154,7 +155,7 @@ def _trimmed_payload(payload: dict[str, Any]) -> dict[str, Any]:
     shown = dict(payload)
     token = str(shown.get("access_token", ""))
     if token:
-        shown["access_token"] = token[:8] + "…"
+        shown["access_token"] = mask(token)
     return shown
 
 
@@ -164,7 +165,7 @@ def _attempt_lines(p: _Printer, attempt: Attempt) -> None:
     for name, value in attempt.request_headers.items():
         text = value
         if name == "X-Pyrus-Sig":
-            text = s.key(value) + s.dim("   HMAC-SHA1 of the body, keyed with the bot's key")
+            text = s.key(mask(value)) + s.dim("   HMAC-SHA1 of the body, keyed with the bot's key")
         elif name == "X-Pyrus-Retry":
             text = s.key(value)
         p(f"{name}: {text}")
@@ -182,7 +183,7 @@ def _outcome(s: Style, attempt: Attempt) -> str:
 
 
 def _task_lines(p: _Printer, mock: PyrusMock, task_id: int) -> dict[str, Any]:
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         task = backend.task(task_id)
         form = backend.find_form(task.form_id) if task.form_id else None
@@ -227,7 +228,7 @@ def _check(condition: bool, problem: str) -> None:
 
 
 def _bot_api_calls(mock: PyrusMock, bot: Bot, since: int) -> list[Any]:
-    return [c for c in mock.backend.api_calls_since(since) if c.person_id == bot.id]
+    return [c for c in mock._backend.api_calls_since(since) if c.person_id == bot.id]
 
 
 def run(
@@ -284,7 +285,7 @@ def _scenario(
     p(s.bold("pyrus-mock demo") + s.dim(" — a fake Pyrus calls a real bot over TLS"), indent=0)
 
     # 1. The bot gets its credentials, and is told its key.
-    bot = mock.create_bot("Expense bot", bot_url)
+    bot = mock.add_bot("Expense bot", bot_url)
     bot_app.security_key = bot.security_key
     p.heading("The bot and its generated credentials")
     p.pairs(
@@ -314,8 +315,8 @@ def _scenario(
     )
     p.heading("A task reaches the bot")
     p(f"form “{form.name}”: step 1 “Bot check” → {bot.name}, step 2 “Accounting” → Ivan Petrov")
-    calls_before = mock.backend.api_calls_total
-    task = mock.create_task(
+    calls_before = mock._backend.api_calls_total
+    task = mock.add_task(
         form=form,
         fields={"u_amount": 120.5, "u_purpose": "Team lunch"},
         text="Lunch with the new team",
@@ -365,7 +366,7 @@ def _scenario(
     p.heading("Key reset: the bot still holds the old key")
     new_key = bot.reset_security_key()
     p(f"bot.reset_security_key() → new key {mask(new_key)}; the bot was not told")
-    second_task = mock.create_task(
+    second_task = mock.add_task(
         form=form,
         fields={"u_amount": 89.0, "u_purpose": "Taxi to the airport"},
         text="Taxi",
@@ -419,6 +420,9 @@ def _scenario(
 
 
 def _compact(delivery: dict[str, Any]) -> dict[str, Any]:
-    """A delivery summary without the payload and the token."""
+    """A delivery summary without the payload and the token, signatures masked."""
     delivery = {k: v for k, v in delivery.items() if k != "payload"}
+    delivery["attempts"] = [
+        {**a, "request_headers": masked_headers(a["request_headers"])} for a in delivery["attempts"]
+    ]
     return delivery

@@ -7,8 +7,9 @@ of generated forms whose first step the bot approves. Each call is built and sig
 the fake's deliveries are, and, as in the conformance checks, nothing is recorded or applied.
 
 A task fails when the bot answers non-2xx (``non_2xx``), does not answer in time or at all
-(``no_answer``), or replies with something that is not a valid CreateComment for the task
-(``invalid_reply``). Hypothesis shrinks each kind of failure to a minimal task, and the report
+(``no_answer``), or replies with a CreateComment the fake would refuse for the task
+(``invalid_reply``; replies are judged as deliveries judge them, :mod:`pyrus_mock.engine.reply`:
+an empty, non-JSON or non-object reply is ignored by Pyrus, so it is not a failure). Hypothesis shrinks each kind of failure to a minimal task, and the report
 prints it as a test that reproduces it (:meth:`FuzzFailure.to_test`). Needs Hypothesis
 (``pip install 'pyrus-mock[fuzz]'``).
 """
@@ -22,10 +23,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _json
-
 if TYPE_CHECKING:
     from .bots import Bot
+    from .engine.reply import ReplyVerdict
+    from .engine.violations import Violation
     from .mock import PyrusMock
     from .model import Form, Task
     from .strategies import FormSpec, TaskSpec
@@ -67,7 +68,7 @@ class FuzzFailure:
             f"def test_bot_handles_fuzzed_task_{self.kind}(pyrus_mock, bot_server):",
             f"    # Found by pyrus-mock fuzzing, shrunk by Hypothesis: {self.kind}: "
             + self.reason.split(" (")[0][:80],
-            '    bot = pyrus_mock.create_bot("Bot", bot_server(app))  # serve your bot as your '
+            '    bot = pyrus_mock.add_bot("Bot", bot_server(app))  # serve your bot as your '
             "tests do",
         ]
         for email in self.users:
@@ -186,7 +187,7 @@ def fuzz_bot(
 
     Args:
         mock: the fake the bot belongs to.
-        bot: the bot (``mock.create_bot(...)``), enabled, with a URL.
+        bot: the bot (``mock.add_bot(...)``), enabled, with a URL.
         examples: how many generated tasks to send (at least 1; Hypothesis's ``max_examples``:
             once a task fails it may stop generating early to shrink it).
         form: the form the tasks are of; by default the first form with the bot among a step's
@@ -216,12 +217,12 @@ def fuzz_bot(
     if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
         raise InvalidArgument("fuzz", repr(examples), "a number of tasks to send, at least 1")
     if (
-        getattr(bot, "_backend", None) is not mock.backend
-        or mock.backend.accounts.find_bot(bot.id) is None
+        getattr(bot, "_backend", None) is not mock._backend
+        or mock._backend.accounts.find_bot(bot.id) is None
     ):
         raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
-                              "a Bot from pyrus_mock.create_bot(name, url)")  # fmt: skip
-    reason = mock.dispatcher.undeliverable_reason(mock.backend.accounts.bot(bot.id))
+                              "a Bot from pyrus_mock.add_bot(name, url)")  # fmt: skip
+    reason = mock._dispatcher.undeliverable_reason(mock._backend.accounts.bot(bot.id))
     if reason:
         raise InvalidArgument("bot", f"{bot!r} cannot be fuzzed: {reason}",
                               "an enabled bot with a URL")  # fmt: skip
@@ -341,7 +342,7 @@ def _only_failures(exc: BaseException) -> bool:
 
 def bots_form(mock: PyrusMock, bot: Bot) -> Form | None:
     """The first form with ``bot`` among the approvers of a step, or None."""
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         for form in backend.forms():
             if any(bot.id in step.approver_ids for step in form.steps):
@@ -350,7 +351,7 @@ def bots_form(mock: PyrusMock, bot: Bot) -> Form | None:
 
 
 def _fuzz_user(mock: PyrusMock) -> None:
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         if backend.find_person_by_email(_FUZZ_USER) is None:
             mock.add_user("Fuzz", "User", email=_FUZZ_USER)
@@ -379,16 +380,16 @@ class _Sender:
     def call(self, task: Task) -> None:
         from .delivery import sign
 
-        mock, backend = self.mock, self.mock.backend
+        mock, backend = self.mock, self.mock._backend
         settings = backend.settings
-        body, _token = mock.dispatcher.build_body(task, backend.accounts.bot(self.bot.id))
+        body, _token = mock._dispatcher.build_body(task, backend.accounts.bot(self.bot.id))
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": settings.user_agent,
             "X-Pyrus-Retry": f"1/{settings.max_attempts}",
             "X-Pyrus-Sig": sign(self.bot.security_key, body, settings.signature_case),
         }
-        result = mock.dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
+        result = mock._dispatcher.send(self.bot.url, body, headers, timeout=self.budget)
         if result.status is None:
             raise _NoAnswer(f"{result.error_kind}: {result.error}")
         if not result.ok:
@@ -398,21 +399,25 @@ class _Sender:
             raise _InvalidReply(problem)
 
     def _reply_problem(self, task: Task, raw: bytes) -> str:
-        if not raw:
-            return ""
-        try:
-            reply = _json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return f"the reply is not JSON: {raw[:80]!r}"
-        if not isinstance(reply, dict):
-            return f"the reply is a JSON {type(reply).__name__}, not a CreateComment object"
-        if not reply:
-            return ""
-        from .engine.validation import validate
-        from .engine.violations import errors_of
-
-        backend = self.mock.backend
-        with backend.lock:
-            errors = errors_of(validate(reply, task, backend.person(self.bot.id), backend))
+        """The reply's errors, judged as a delivery judges it (:mod:`pyrus_mock.engine.reply`:
+        an empty, non-JSON or non-object reply is ignored by Pyrus, not an error)."""
+        verdict = judge(self.mock, self.bot.id, task, raw)
+        errors = verdict.errors
         listed = "; ".join(f"{v.path or '/'}: {v.error_code}: {v.message}" for v in errors[:3])
         return f"the reply is not a valid CreateComment for the task: {listed}" if errors else ""
+
+
+def judge(mock: PyrusMock, bot_id: int, task: Task, raw: bytes) -> ReplyVerdict:
+    """Judge the bot's reply ``raw`` about ``task`` as the fake's deliveries do (no applying)."""
+    from .engine.reply import judge_reply
+    from .engine.validation import validate
+
+    backend = mock._backend
+    with backend.lock:
+        person = backend.person(bot_id)
+
+    def check(request: dict[str, Any]) -> list[Violation]:
+        with backend.lock:
+            return validate(request, task, person, backend)
+
+    return judge_reply(raw, check)

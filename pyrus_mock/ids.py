@@ -66,3 +66,19 @@ class IdSource:
     def uuid(self) -> str:
         """A version-4 UUID from the seeded generator, lower case."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def claim(self, kind: str, value: int) -> None:
+        """Make ``value`` the next id of ``kind`` (an id kept on import).
+
+        The caller checks that no entity has that id and takes it at once, under the backend's
+        lock; then :meth:`at_least` moves the counter past it.
+        """
+        self._next[kind] = value - 1
+
+    def counter(self, kind: str) -> int:
+        """The last id of ``kind`` given out (or claimed)."""
+        return self._next[kind]
+
+    def at_least(self, kind: str, value: int) -> None:
+        """Never give out ``value`` or below again for ``kind``."""
+        self._next[kind] = max(self._next[kind], value)

@@ -24,29 +24,28 @@ Living with your own ``responses`` mocks:
 by patching its two default transport classes for the intercepted hosts only (see
 :mod:`pyrus_mock._intercept_httpx` for how and why). httpx stays optional: it is imported when an
 interceptor starts, and nothing happens without it. Both libraries go through one function,
-:func:`call_wsgi`, so a reply is the same whichever client asked. Pyrus URLs are answered
-before httpcore is reached, so a ``respx`` mock (its default mocker patches httpcore) only sees
-the other URLs.
+:func:`call_wsgi` (werkzeug's ``EnvironBuilder`` and ``run_wsgi_app``, public API only), so a
+reply is the same whichever client asked. Pyrus URLs are answered before httpcore is reached,
+so a ``respx`` mock (its default mocker patches httpcore) only sees the other URLs.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import sys
 import threading
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import urlsplit
 
 import responses
 from requests.adapters import HTTPAdapter
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from ._intercept_httpx import HttpxPatch
 
 if TYPE_CHECKING:
-    from _typeshed import OptExcInfo
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
     from requests import PreparedRequest
 
@@ -56,8 +55,8 @@ __all__ = ["PYRUS_HOSTS", "Interceptor", "call_wsgi", "wsgi_environ"]
 PYRUS_HOSTS = ("api.pyrus.com", "accounts.pyrus.com", "files.pyrus.com")
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-_DEFAULT_PORTS = {"https": "443", "http": "80"}
-_SPECIAL_HEADERS = {"CONTENT_TYPE", "CONTENT_LENGTH"}
+#: What a server adds about the client (read only by ``EnvironBuilder``, never changed).
+_ENVIRON_BASE: dict[str, Any] = {"REMOTE_ADDR": "127.0.0.1"}
 
 
 def _body_bytes(body: object) -> bytes:
@@ -186,45 +185,41 @@ class Interceptor:
 def wsgi_environ(
     method: str, url: str, headers: Iterable[tuple[str, str]], data: bytes
 ) -> WSGIEnvironment:
-    """A PEP 3333 environ for one request, built by hand (EnvironBuilder is ~10x slower)."""
+    """A PEP 3333 environ for one request, built by werkzeug's ``EnvironBuilder``.
+
+    As a server builds it: the host and port come from the URL (a ``Host`` header is not
+    repeated into a list), headers sent more than once are joined with a comma (as
+    :mod:`pyrus_mock.server` joins them), and a chunked body has no ``CONTENT_LENGTH`` and a
+    terminated input stream (``wsgi.input_terminated``), so the app reads it to the end.
+    """
     parts = urlsplit(url)
     scheme = (parts.scheme or "https").lower()
-    environ: WSGIEnvironment = {
-        "REQUEST_METHOD": (method or "GET").upper(),
-        "SCRIPT_NAME": "",
-        "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"),
-        "QUERY_STRING": parts.query,
-        "SERVER_NAME": parts.hostname or "",
-        "SERVER_PORT": str(parts.port) if parts.port else _DEFAULT_PORTS.get(scheme, "443"),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": parts.netloc,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(data),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
+    joined: dict[str, tuple[str, str]] = {}
     chunked = False
     for name, value in headers:
-        key = name.upper().replace("-", "_")
-        if key == "TRANSFER_ENCODING" and "chunked" in value.lower():
+        key = name.lower()
+        if key == "host":
+            continue
+        if key == "transfer-encoding" and "chunked" in value.lower():
             chunked = True
-        if key not in _SPECIAL_HEADERS:
-            key = "HTTP_" + key
-            if key == "HTTP_HOST":
-                continue
-            if key in environ:  # a repeated header: joined, as a server does
-                value = f"{environ[key]},{value}"
-        environ[key] = value
+        if key in joined:  # a repeated header: joined, as a server does
+            value = f"{joined[key][1]},{value}"
+            name = joined[key][0]
+        joined[key] = (name, value)
+    environ = EnvironBuilder(
+        path=parts.path or "/",
+        base_url=f"{scheme}://{parts.netloc}",
+        query_string=parts.query,
+        method=(method or "GET").upper(),
+        input_stream=io.BytesIO(data),
+        headers=list(joined.values()),
+        environ_base=_ENVIRON_BASE,
+        multithread=True,
+    ).get_environ()
     if chunked:
         # As a real server does: no length, the stream ends where the body ends.
-        environ.pop("CONTENT_LENGTH", None)
+        del environ["CONTENT_LENGTH"]
         environ["wsgi.input_terminated"] = True
-    else:
-        environ["CONTENT_LENGTH"] = str(len(data))
     return environ
 
 
@@ -238,24 +233,11 @@ def call_wsgi(
     """Run ``app`` on one request in this thread; returns status, headers and the whole body.
 
     The one code path of every in-process client (``requests`` through responses, ``httpx``
-    through its transports). A ``HEAD`` reply carries no body, as a server sends it.
+    through its transports), with werkzeug's ``run_wsgi_app``. A ``HEAD`` reply carries no
+    body, as a server sends it.
     """
-    reply: list[Any] = []
-
-    def start_response(
-        status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
-    ) -> Any:
-        reply[:] = [status, headers]
-        return None
-
-    result = app(wsgi_environ(method, url, headers, body), start_response)
-    try:
-        payload = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    status, reply_headers = reply
-    if method.upper() == "HEAD":
-        payload = b""
-    return int(status.split(" ", 1)[0]), list(reply_headers), payload
+    app_iter, status, reply_headers = run_wsgi_app(
+        app, wsgi_environ(method, url, headers, body), buffered=True
+    )
+    payload = b"" if method.upper() == "HEAD" else b"".join(app_iter)
+    return int(status.split(" ", 1)[0]), list(reply_headers.items()), payload

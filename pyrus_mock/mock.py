@@ -10,7 +10,9 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._deprecated import DeprecatedNames
 from ._mock_data import DataBuilders, parse_rights
+from ._mock_read import WorldReaders
 
 # The API app, the delivery machinery and the HTTPS server are imported with the package, not
 # on first use: every fake needs them once it is constructed and started, and importing them here
@@ -36,13 +38,15 @@ if TYPE_CHECKING:
     from .bots import Bot
     from .conformance import ConformanceReport
     from .delivery import Delivery
+    from .importing import Imported
+    from .importing.replay import ReplayReport
     from .intercept import Interceptor
     from .tls import CertificateAuthority, IssuedCert
 
 __all__ = ["PyrusMock"]
 
 
-class PyrusMock(DataBuilders):
+class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
     """An in-process fake of Pyrus.
 
     Args:
@@ -76,7 +80,7 @@ class PyrusMock(DataBuilders):
         if overrides:
             settings = settings.replace(**overrides)
         self.clock: Clock = clock if clock is not None else VirtualClock()
-        self.backend = PyrusBackend(clock=self.clock, ids=IdSource(seed), settings=settings)
+        self._backend = PyrusBackend(clock=self.clock, ids=IdSource(seed), settings=settings)
         self._default_author: Person | None = None
         self._ca_arg = ca
         self._ca: CertificateAuthority | None = None
@@ -88,19 +92,20 @@ class PyrusMock(DataBuilders):
         self._bot_servers: list[TLSServer] = []
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
         self._started_with: tuple[Any, ...] = ("", 0, (), ())
-        self.dispatcher = Dispatcher(
-            self.backend, self._bot_client_context, self._payload_files_url
+        self._dashboard_plane: Any = None  # the control plane start(dashboard=True) made
+        self._dispatcher = Dispatcher(
+            self._backend, self._bot_client_context, self._payload_files_url
         )
-        self.backend.listeners.append(self.dispatcher.on_task_event)
+        self._backend.listeners.append(self._dispatcher.on_task_event)
 
     @property
     def settings(self) -> Settings:
         """The fake's settings (held once, by the backend; replace, don't mutate)."""
-        return self.backend.settings
+        return self._backend.settings
 
     @settings.setter
     def settings(self, value: Settings) -> None:
-        self.backend.settings = value
+        self._backend.settings = value
 
     # -- TLS and transports ----------------------------------------------------------------------
 
@@ -134,7 +139,7 @@ class PyrusMock(DataBuilders):
         if self._app is None:
             from .api import create_app
 
-            self._app = create_app(self.backend)
+            self._app = create_app(self._backend)
         return self._app
 
     def start(
@@ -144,6 +149,7 @@ class PyrusMock(DataBuilders):
         port: int = 0,
         cert_hosts: Sequence[str] = (),
         mounts: Mapping[str, WSGIApplication] | None = None,
+        dashboard: bool = False,
     ) -> PyrusMock:
         """Serve the API over HTTPS (127.0.0.1, a free port by default); returns self.
 
@@ -159,11 +165,18 @@ class PyrusMock(DataBuilders):
             mounts: more WSGI apps served beside the API, by path prefix (werkzeug's
                 ``DispatcherMiddleware``), e.g. ``{"/_mock": ControlPlane(fake, token)}`` for
                 the control plane (:mod:`pyrus_mock.control`, what ``pyrus-mock serve`` does).
+            dashboard: also mount the control plane (unless ``mounts`` has one) with its web
+                dashboard at ``/_mock/ui/`` (:mod:`pyrus_mock.control.dashboard`) behind a fresh
+                admin token; open it with :meth:`dashboard_link`.
 
         Raises:
             InvalidArgument: a name in ``cert_hosts`` is neither a DNS name nor an IP address, or
                 the server already runs with other arguments.
         """
+        if dashboard:
+            from .control.dashboard.auth import with_dashboard
+
+            mounts = with_dashboard(self, mounts)
         wanted = (host, port, tuple(cert_hosts), tuple((mounts or {}).items()))
         if self._server is not None and wanted != self._started_with:
             running = self._server
@@ -194,6 +207,48 @@ class PyrusMock(DataBuilders):
             self._started_with = wanted
         return self
 
+    def import_form(self, data: Any) -> Imported:
+        """Create the forms, catalogs and tasks of JSON saved from real Pyrus, ids kept.
+
+        ``data`` is a reply of ``GET /forms/{id}``, ``GET /catalogs/{id}`` or ``GET /tasks/{id}``,
+        a webhook body a bot received, or a list of them: parsed, as JSON text, or a path to a
+        ``.json`` file or a directory of them. See :mod:`pyrus_mock.importing`.
+
+        Raises:
+            ImportRefused: the JSON holds something the fake cannot represent (the message
+                names the JSON path and what to do).
+        """
+        from .importing.records import import_any
+
+        return import_any(self, data)
+
+    def replay(
+        self, path: str | os.PathLike[str], *, to: str, security_key: str, **options: Any
+    ) -> ReplayReport:
+        """Replay calls recorded by ``pyrus-mock record`` to the bot at ``to``, re-signed with
+        ``security_key``, this fake's API behind them; compare each reply with the recorded one.
+
+        ``report.assert_all_matched()`` fails with the differences. ``options``: ``ssl_context``
+        (whom to trust for the bot; this fake's ``trust`` by default), ``timeout``. See
+        :mod:`pyrus_mock.importing.replay`.
+        """
+        from .importing.replay import replay
+
+        return replay(self, path, to=to, security_key=security_key, **options)
+
+    def dashboard_link(self) -> str:
+        """A one-time link logging a browser in to the dashboard (``start(dashboard=True)``,
+        ``pyrus-mock serve``); raises :class:`~pyrus_mock.errors.PyrusMockError` without one."""
+        from .control.dashboard.auth import dashboard_link
+
+        return dashboard_link(self)
+
+    @property
+    def admin_token(self) -> str | None:
+        """The control plane's admin token while ``start(admin_token=...)`` serves it, else None
+        (transcripts mask it like every other secret)."""
+        return self._started_with[2] if self._server is not None else None
+
     @property
     def cert_hosts(self) -> tuple[str, ...]:
         """The names and addresses the running server's certificate covers (``localhost`` and
@@ -213,7 +268,7 @@ class PyrusMock(DataBuilders):
             self.stop()
             self.stop_bot_servers()
         finally:
-            self.dispatcher.close()
+            self._dispatcher.close()
             self.clock.close()
             if self._ca is not None and self._owns_ca:
                 self._ca.close()
@@ -281,8 +336,8 @@ class PyrusMock(DataBuilders):
         """Forget all data and deliveries; a virtual clock goes back to its start."""
         if isinstance(self.clock, VirtualClock):
             self.clock.reset()
-        self.backend.reset()
-        self.dispatcher.reset()
+        self._backend.reset()
+        self._dispatcher.reset()
         self._default_author = None
         if self._server is not None:
             self._server.clear_errors()
@@ -361,7 +416,7 @@ class PyrusMock(DataBuilders):
     def _payload_files_url(self) -> str:
         return self.files_url if self._server is not None else "https://files.pyrus.com/"
 
-    def create_bot(
+    def add_bot(
         self,
         name: str,
         url: str,
@@ -393,7 +448,7 @@ class PyrusMock(DataBuilders):
         """
         from .bots import Bot
 
-        account = self.backend.accounts.create_bot(
+        account = self._backend.accounts.create_bot(
             name,
             url,
             settings=settings,
@@ -404,35 +459,35 @@ class PyrusMock(DataBuilders):
             security_key=security_key,
             description=description,
         )
-        return Bot(self.backend, account.person_id, self._all_deliveries)
+        return Bot(self._backend, account.person_id, self._all_deliveries)
 
     def bot(self, bot_id: int) -> Bot:
         """The bot with that id (raises :class:`~pyrus_mock.errors.UnknownEntity`)."""
         from .bots import Bot
 
-        self.backend.accounts.bot(bot_id)
-        return Bot(self.backend, bot_id, self._all_deliveries)
+        self._backend.accounts.bot(bot_id)
+        return Bot(self._backend, bot_id, self._all_deliveries)
 
     def _all_deliveries(self) -> list[Delivery]:
-        return self.dispatcher.deliveries
+        return self._dispatcher.deliveries
 
     @property
     def deliveries(self) -> list[Delivery]:
         """The deliveries since the last reset, in order: the newest ``max_deliveries_recorded``
         (:attr:`deliveries_dropped` counts the older ones)."""
-        return list(self.dispatcher.deliveries)
+        return list(self._dispatcher.deliveries)
 
     @property
     def deliveries_dropped(self) -> int:
         """Older deliveries dropped from :attr:`deliveries` since the last reset (setting
         ``max_deliveries_recorded``); the transcript says so too."""
-        return self.dispatcher.deliveries_dropped
+        return self._dispatcher.deliveries_dropped
 
     @property
     def api_calls_dropped(self) -> int:
         """Older API calls dropped from ``backend.api_calls`` since the last reset (setting
         ``max_api_calls_recorded``); the transcript says so too."""
-        return self.backend.api_calls_dropped
+        return self._backend.api_calls_dropped
 
     def deliver(self, task: Task | int, to: Bot | int, *, event: str = "comment") -> Delivery:
         """Call the bot ``to`` about ``task`` now (attempt 1); retries run on the clock.
@@ -440,15 +495,15 @@ class PyrusMock(DataBuilders):
         Returns the :class:`~pyrus_mock.delivery.Delivery` record; its ``state`` is
         ``delivered``, ``pending_retry``, ``exhausted`` or ``skipped``.
         """
-        task_obj = self.backend.task(getattr(task, "id", task))  # type: ignore[arg-type]
+        task_obj = self._backend.task(getattr(task, "id", task))  # type: ignore[arg-type]
         bot_id = getattr(to, "id", to)
-        if not isinstance(bot_id, int) or self.backend.accounts.find_bot(bot_id) is None:
+        if not isinstance(bot_id, int) or self._backend.accounts.find_bot(bot_id) is None:
             raise InvalidArgument(
-                "to", f"{to!r} is not a bot of this fake", "a Bot from create_bot() or its id"
+                "to", f"{to!r} is not a bot of this fake", "a Bot from add_bot() or its id"
             )
         if event not in ("comment", "close"):
             raise InvalidArgument("event", repr(event), "'comment', 'close'")
-        return self.dispatcher.deliver(task_obj, self.backend.accounts.bot(bot_id), event=event)
+        return self._dispatcher.deliver(task_obj, self._backend.accounts.bot(bot_id), event=event)
 
     def serve_bot(self, app: Any, *, hosts: Sequence[str] = ("localhost", "127.0.0.1")) -> Any:
         """Serve a WSGI app over HTTPS with a certificate from the fake's CA.
@@ -457,7 +512,7 @@ class PyrusMock(DataBuilders):
         (threaded, keep-alive, Nagle off) stops on exit and re-raises errors from its threads::
 
             with pyrus_mock.serve_bot(app) as url:
-                bot = pyrus_mock.create_bot("Echo", url)
+                bot = pyrus_mock.add_bot("Echo", url)
         """
         from contextlib import contextmanager
 
@@ -494,6 +549,11 @@ class PyrusMock(DataBuilders):
         """Certificate, key and CA PEM paths for a bot served by anything else.
 
         ``uvicorn app:app --ssl-certfile cert.cert_path --ssl-keyfile cert.key_path``.
+
+        Raises:
+            InvalidArgument (a ``ValueError``): a host that no certificate can hold (empty, over
+                253 characters or a label over 63, spaces or control characters, a wildcard
+                other than a whole first label, a name IDNA cannot encode), named ``hosts[i]``.
         """
         return self.ca.issue_cert(*(hosts or ("localhost", "127.0.0.1")))
 
@@ -531,8 +591,9 @@ class PyrusMock(DataBuilders):
 
         return check_bot(self, bot, **options)
 
-    def check(self) -> None:
-        """Strict check: raise if a reply had errors, a retry is pending, or a server thread raised.
+    def assert_no_problems(self) -> None:
+        """Strict mode without pytest: raise if a reply had errors, a retry is pending, or a
+        server thread raised. (Not to be confused with :meth:`check_bot`, the conformance checks.)
 
         Raises:
             StrictModeError: lists each problem and what to do (the pytest plugin runs this

@@ -568,6 +568,15 @@ class Task:
     spent_minutes: int = 0
     #: When each step was entered (epoch seconds), to report ``steps[].elapsed_time``.
     step_entered_at: dict[int, float] = field(default_factory=dict)
+    #: The form, for :meth:`value` (set by the backend; a ``field_values.FormRef``).
+    _form: Any = field(default=None, init=False)
+
+    def value(self, key: str | int) -> Any:
+        """A field's value by code, name or id: ``task.value("u_amount")``; a KeyError lists
+        the form's codes when there is no such field. See :mod:`pyrus_mock.field_values`."""
+        from .field_values import field_value
+
+        return field_value(self, key)
 
     @property
     def last_note_id(self) -> int | None:

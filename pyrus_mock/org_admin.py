@@ -10,14 +10,11 @@ one lock and one state. The methods here change state that the API views have al
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .model import Person
 from .orgchart import Department
 from .state import Core
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["OrgAdmin"]
 

@@ -105,7 +105,7 @@ def load_form(mock: PyrusMock, data: Any, *, task: Any = None, what: str = "form
     if not isinstance(fields, list):
         raise SavedJsonError(f"{what}: fields: expected a list of fields, got {_kind(fields)}")
     steps = _steps(data.get("steps", {}), what)
-    if mock.backend.find_form(form_id) is not None:
+    if mock._backend.find_form(form_id) is not None:
         raise SavedJsonError(f"{what}: the fake already has a form {form_id}; load a form once "
                              "(a fresh PyrusMock, or pyrus_mock.reset() first)")  # fmt: skip
     rows = _catalog_rows(fields, saved_task_object(task) if task is not None else None)
@@ -114,7 +114,7 @@ def load_form(mock: PyrusMock, data: Any, *, task: Any = None, what: str = "form
              for i, f in enumerate(fields)]  # fmt: skip
     from .builders import parse_fields
 
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         counter = iter(range(1, 1_000_000))
         try:
@@ -333,7 +333,7 @@ def load_task(
     if approver is not None:
         approvals[step - 1] = [approver]
     try:
-        created = mock.create_task(form=form, fields=values, approvals=approvals, text=text,
+        created = mock.add_task(form=form, fields=values, approvals=approvals, text=text,
                                    subject=subject)  # fmt: skip
     except CommentRejected as exc:
         first = exc.violations[0]
@@ -342,7 +342,7 @@ def load_task(
             "saved value; save the task and its form from the same Pyrus)"
         ) from None
     if step != 1:
-        backend = mock.backend
+        backend = mock._backend
         with backend.lock:  # a saved task may be past step 1: start it where it was
             created.current_step = step
             created.step_entered_at[step] = backend.clock.time()
@@ -429,7 +429,7 @@ def _nested(mock: PyrusMock, form: Form, fields: Any, where: str) -> list[dict[s
 def _person(mock: PyrusMock, value: Mapping[str, Any]) -> int:
     """A user of the fake standing for a saved person (found again by e-mail)."""
     email = value.get("email") if isinstance(value.get("email"), str) else ""
-    backend = mock.backend
+    backend = mock._backend
     if email:
         with backend.lock:
             found = backend.find_person_by_email(email)
@@ -443,7 +443,7 @@ def _person(mock: PyrusMock, value: Mapping[str, Any]) -> int:
 def _file(mock: PyrusMock, value: Mapping[str, Any], uploader: int) -> str:
     """An empty file of the fake standing for a saved attachment (the bytes are not saved)."""
     name = str(value.get("name") or "file")
-    return mock.backend.upload(name, b"", uploader).guid
+    return mock._backend.upload(name, b"", uploader).guid
 
 
 def form_author(mock: PyrusMock) -> int:
@@ -529,7 +529,7 @@ def _task_for_check(
     if task is not None:
         if form is None:
             form_id = saved_task_object(task, what_task).get("form_id")
-            found = mock.backend.find_form(form_id) if isinstance(form_id, int) else None
+            found = mock._backend.find_form(form_id) if isinstance(form_id, int) else None
             if found is None:
                 raise SavedJsonError(
                     f"{what_task}: its form {_show(form_id)} is not in the fake: give the form "
@@ -541,4 +541,4 @@ def _task_for_check(
     first = min((s.number for s in form.steps), default=1)
     approvals: list[list[Any]] = [[] for _ in range(max([first, *(s.number for s in form.steps)]))]
     approvals[first - 1] = [bot]
-    return mock.create_task(form=form, approvals=approvals, text=text)
+    return mock.add_task(form=form, approvals=approvals, text=text)

@@ -16,12 +16,18 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from .errors import InvalidArgument
 
-__all__ = ["Settings", "unknown_setting"]
+__all__ = ["BOUNDS", "ONE_DAY", "TEN_YEARS", "Settings", "unknown_setting"]
 
 
 @dataclass(slots=True)
 class Settings:
     """Settings of one :class:`~pyrus_mock.PyrusMock`.
+
+    Every number has a range (:data:`BOUNDS`: timeouts at most a day, spans on the fake's
+    clock at most ten years, sizes at most 1 GiB, counts bounded); NaN, infinities and values
+    outside are refused with an :class:`~pyrus_mock.errors.InvalidArgument` naming the
+    setting, the value and the range, wherever they come from (constructor, ``replace``,
+    ``serve --set``, the pytest marker, ``PATCH /_mock/settings``).
 
     Attributes:
         signature_case: ``upper`` (Pyrus's samples, D1) or ``lower`` hex for ``X-Pyrus-Sig``.
@@ -146,16 +152,27 @@ class Settings:
                 if not isinstance(value, bool):
                     raise InvalidArgument(name, f"{value!r} is not a bool", "True, False")
             elif kind is int:
-                least = 0 if name == "max_chain_depth" else 1
-                if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                    raise InvalidArgument(name, f"{value!r} is not a whole number >= {least}",
-                                          f"an int >= {least}")  # fmt: skip
+                least, most = BOUNDS[name]
+                allowed = f"a whole number >= {least:.0f} and <= {most:.0f}"
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise InvalidArgument(name, f"{value!r} is not a whole number", allowed)
+                if not least <= value <= most:
+                    raise InvalidArgument(name, f"{value!r} is not within range", allowed)
             elif kind is float:
-                if not _is_number(value) or not math.isfinite(value) or value <= 0:
-                    raise InvalidArgument(name, f"{value!r} is not a positive number", "> 0")
+                _, most = BOUNDS[name]
+                allowed = f"a finite number of seconds > 0 and <= {most:.0f} ({_span(most)})"
+                if not _is_number(value) or not math.isfinite(value):
+                    raise InvalidArgument(name, f"{value!r} is not a finite number", allowed)
+                if not 0 < value <= most:
+                    problem = f"{value!r} is not a positive number <= {most:.0f}"
+                    raise InvalidArgument(name, problem, allowed)
             elif kind is str and (not isinstance(value, str) or not value):
                 raise InvalidArgument(name, repr(value), "a non-empty string")
         agent = self.user_agent
+        if len(agent) > MAX_USER_AGENT:
+            raise InvalidArgument(
+                "user_agent", f"{len(agent)} characters long", f"at most {MAX_USER_AGENT}"
+            )
         if not (agent.isascii() and agent.isprintable()):
             raise InvalidArgument(
                 "user_agent", f"{agent!r} cannot be an HTTP header value", "printable ASCII text"
@@ -163,14 +180,66 @@ class Settings:
         delays = self.retry_delays
         if (
             not isinstance(delays, tuple)
-            or not all(_is_number(d) and math.isfinite(d) and d >= 0 for d in delays)
+            or len(delays) > MAX_RETRIES
+            or not all(_is_number(d) and math.isfinite(d) and 0 <= d <= TEN_YEARS for d in delays)
             or list(delays) != sorted(delays)
         ):
+            shown = repr(delays) if len(repr(delays)) <= 200 else repr(delays)[:200] + "\u2026"
             raise InvalidArgument(
                 "retry_delays",
-                repr(delays),
-                "increasing offsets >= 0 in seconds, as a tuple or a list, e.g. (61, 122)",
+                shown,
+                f"at most {MAX_RETRIES} increasing offsets from 0 to {TEN_YEARS:g} seconds (10 "
+                "years), as a tuple or a list, e.g. (61, 122)",
             )
+
+
+ONE_DAY = 24 * 3600.0
+"""The longest wall-clock timeout a setting takes (``delivery_timeout``,
+``server_request_timeout``), in seconds."""
+TEN_YEARS = 10 * 365 * ONE_DAY
+"""The longest span on the fake's clock a setting takes (``token_lifetime``, ``rate_window``,
+each of ``retry_delays``), in seconds: far enough for any test, near enough that no timer or
+date overflows (the clock stops at the year 9999)."""
+MAX_RETRIES = 100
+"""The most entries ``retry_delays`` holds."""
+MAX_USER_AGENT = 1000
+"""The longest ``user_agent``, in characters."""
+_GIB = 1024**3
+_TEXT = 100_000_000
+
+BOUNDS: dict[str, tuple[float, float]] = {
+    # wall-clock timeouts: at most a day
+    "delivery_timeout": (0, ONE_DAY),
+    "server_request_timeout": (0, ONE_DAY),
+    # spans on the fake's clock: at most ten years
+    "token_lifetime": (0, TEN_YEARS),
+    "rate_window": (0, TEN_YEARS),
+    "max_duration_minutes": (1, TEN_YEARS // 60),
+    # sizes: at most 1 GiB of bytes, 100 million characters
+    "max_reply_bytes": (1, _GIB),
+    "max_request_bytes": (1, _GIB),
+    "max_upload_bytes": (1, _GIB),
+    "max_text_field_length": (1, _TEXT),
+    "max_comment_text_length": (1, _TEXT),
+    # counts
+    "max_chain_depth": (0, 1000),
+    "max_tokens_per_person": (1, 1_000_000),
+    "rate_limit": (1, 1_000_000_000),
+    "max_bots": (1, 1_000_000),
+    "server_max_connections": (1, 100_000),
+    "max_api_calls_recorded": (1, 10_000_000),
+    "max_deliveries_recorded": (1, 10_000_000),
+}
+"""The range of every numeric setting, ``(least, most)``; for seconds (``float``) the least is
+exclusive (a timeout of 0 makes no sense), for counts (``int``) both ends are inclusive.
+:meth:`Settings.check` refuses anything outside, and NaN and infinities, naming the setting,
+the value and this range."""
+
+
+def _span(seconds: float) -> str:
+    return (
+        "1 day" if seconds == ONE_DAY else "10 years" if seconds == TEN_YEARS else f"{seconds:g} s"
+    )
 
 
 def unknown_setting(name: str, names: Iterable[str]) -> InvalidArgument:

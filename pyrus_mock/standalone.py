@@ -20,7 +20,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -30,10 +29,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from ._safe_files import make_private_dir, write_atomic
+from ._signals import install_signals, restore_signals
 from ._standalone_inputs import TrustError, bot_trust, saved_inputs, saved_task, trust_line
 from ._version import __version__
 from .accounts import Accounts
@@ -68,30 +68,10 @@ def _display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-
-
 def _replace_private(path: Path, text: str) -> None:
-    """Write ``path`` (mode 0600) atomically: a reader sees the old file, none, or all of it.
-
-    The text goes to a temporary file in the same directory (``os.replace`` is only atomic
-    within one file system), which then replaces ``path``.
-    """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: mode 0600 whatever the umask
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Write ``path`` (mode 0600) atomically and without following a symlink planted there: a
+    reader sees the old file, none, or all of it (see :mod:`pyrus_mock._safe_files`)."""
+    write_atomic(path, text, 0o600)
 
 
 def _listen(
@@ -114,7 +94,7 @@ def _listen(
     """
     if directory is not None:
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_dir(directory)  # 0700 when made here
             (directory / "server.json").unlink(missing_ok=True)
         except OSError as exc:
             raise _StateDirError(
@@ -191,6 +171,7 @@ def serve(
     out: TextIO | None = None,
     err: TextIO | None = None,
     stop: threading.Event | None = None,
+    imports: Sequence[str] = (),
 ) -> int:
     """Run the standalone fake until SIGINT, SIGTERM or ``stop`` is set.
 
@@ -215,6 +196,8 @@ def serve(
         err: where warnings and errors go (stderr by default).
         stop: set it to stop the server (for embedding and tests); signal handlers are only
             installed when this runs in the main thread.
+        imports: directories of JSON saved from real Pyrus, imported before the banner
+            (``--import DIR``, :func:`pyrus_mock.importing.import_dir`); a refusal exits with 2.
 
     Returns:
         0 after a clean stop; 1 when the server could not start; 2 when a ``cert_hosts`` name
@@ -235,7 +218,7 @@ def serve(
     ).resolve()
     token = secrets.token_urlsafe(32)
     mock = PyrusMock(seed=seed, clock=the_clock, settings=chosen)
-    previous = _install_signals(stop)
+    previous = install_signals(stop)
     try:
         try:
             if trust:
@@ -250,8 +233,12 @@ def serve(
         except (InvalidArgument, TrustError) as exc:
             print(f"pyrus-mock serve: error: {exc}", file=err)
             return 2
+        from .importing.records import serve_imports
+
+        if not serve_imports(mock, imports, out, err):  # --import DIR: refusals exit with 2
+            return 2
         token_path = directory / "admin-token"
-        _write_private(token_path, token + "\n")
+        _replace_private(token_path, token + "\n")
         urls = _write_state(mock, host, directory, admin_token_path=token_path)
         if not _is_loopback(host):
             print(f"pyrus-mock serve: warning: listening on {host}, beyond loopback: anyone who "
@@ -259,12 +246,13 @@ def serve(
                   "the admin token). The server certificate covers "
                   f"{', '.join(mock.cert_hosts)}: clients must connect by one of these names "
                   "(--cert-host NAME adds one).", file=err, flush=True)  # fmt: skip
-        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings, trust)
+        _print_banner(out, urls, token, directory, clock, seed, owns_dir, mock.settings, trust,
+                      dashboard=mock.dashboard_link())  # fmt: skip
         stop.wait()
         print("pyrus-mock serve: stopping…", file=out, flush=True)
         return 0
     finally:
-        _restore_signals(previous)
+        restore_signals(previous)
         mock.close()
         if owns_dir:
             shutil.rmtree(directory, ignore_errors=True)
@@ -285,6 +273,7 @@ def _print_banner(
     temporary: bool,
     settings: Settings,
     trust: Sequence[str] = (),
+    dashboard: str = "",
 ) -> None:
     delays = ", ".join(f"{d:g} s" for d in settings.retry_delays) or "none"
     retries = (
@@ -299,6 +288,11 @@ def _print_banner(
         f"  Auth         {urls['auth_url']}",
         f"  Files        {urls['files_url']}",
         f"  Control      {urls['control_url']}",
+        *(
+            [f"  Dashboard    {dashboard} (one-time link; or log in with the admin token)"]
+            if dashboard
+            else []
+        ),
         f"  CA           {urls['ca_path']}",
         f"  Admin token  {token}",
         f"  State dir    {where}",
@@ -326,28 +320,6 @@ def _show(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(f"{v:g}" for v in value)
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-_Handler = Any  # what signal.getsignal returns
-
-
-def _install_signals(stop: threading.Event) -> dict[int, _Handler]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous: dict[int, _Handler] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.getsignal(signum)
-        signal.signal(signum, handler)
-    return previous
-
-
-def _restore_signals(previous: dict[int, _Handler]) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -463,7 +435,7 @@ def check(
             _print_api(out, mock, ca_path, directory / "server.json")
         elif api_port is not None:
             _print_api(out, mock, f"{mock.ca_path} (temporary, removed on exit)", None)
-        bot = mock.create_bot(
+        bot = mock.add_bot(
             "Bot under test", url, security_key=security_key, settings=saved_settings
         )
         if login:
@@ -561,7 +533,7 @@ def _wait_for_bot(url: str, trust: ssl.SSLContext, seconds: float) -> str | None
 
 def _set_login(mock: PyrusMock, bot_id: int, login: str) -> None:
     """Give the bot the login it already knows (a real bot keeps its Pyrus login)."""
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         other = backend.find_person_by_email(login)
         if other is not None and other.id != bot_id:

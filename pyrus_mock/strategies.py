@@ -266,7 +266,7 @@ def field_values(
     maker = _VALUE_MAKERS.get(fd.type)
     if maker is not None:
         return maker(fd)
-    backend = mock.backend
+    backend = mock._backend
     if fd.type == "person":
         with backend.lock:
             emails = [p.email for p in backend.persons() if _assignable(p)]
@@ -382,7 +382,7 @@ _VALUE_MAKERS = _leaf_makers()
 
 
 def _catalog_values(mock: PyrusMock, fd: FieldDef) -> SearchStrategy[Any] | None:
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         catalog = backend.find_catalog(fd.catalog_id) if fd.catalog_id is not None else None
         items = [(i.id, i.values[0] if i.values else "") for i in catalog.items
@@ -413,16 +413,16 @@ class TaskSpec:
     fields: dict[str | int, Any] = field(default_factory=dict)
 
     def create(self, mock: PyrusMock, form: Form, **options: Any) -> Task:
-        """``mock.create_task(form=form, text=..., fields=..., **options)``."""
-        return mock.create_task(form=form, text=self.text, fields=self.fields, **options)
+        """``mock.add_task(form=form, text=..., fields=..., **options)``."""
+        return mock.add_task(form=form, text=self.text, fields=self.fields, **options)
 
     def to_python(
         self, mock: str = "pyrus_mock", form: str = "form", approvals: str | None = None
     ) -> str:
-        """The ``create_task`` call that makes this task, as Python source."""
+        """The ``add_task`` call that makes this task, as Python source."""
         extra = f"    approvals={approvals},\n" if approvals else ""
         return (
-            f"task = {mock}.create_task(\n    form={form},\n{extra}    text={self.text!r},\n"
+            f"task = {mock}.add_task(\n    form={form},\n{extra}    text={self.text!r},\n"
             f"    fields={self.fields!r},\n)"
         )
 
@@ -462,7 +462,7 @@ def comments(mock: PyrusMock, task: Task, author: Any = None) -> SearchStrategy[
     with the fake's own validation, so it is valid by construction.
     """
     person = _person(mock, author if author is not None else task.author_id)
-    form = mock.backend.find_form(task.form_id) if task.form_id is not None else None
+    form = mock._backend.find_form(task.form_id) if task.form_id is not None else None
     optional: dict[str, SearchStrategy[Any]] = {
         "text": _TEXT.filter(lambda t: t.strip() != ""),
         "spent_minutes": st.integers(0, 600),
@@ -515,7 +515,7 @@ def invalid_comments(
 
 
 def _person(mock: PyrusMock, ref: Any) -> Person:
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         return backend.person(backend.resolve_person(ref, "author"))
 
@@ -524,6 +524,6 @@ def _errors(mock: PyrusMock, comment: dict[str, Any], task: Task, author: Person
     from .engine.validation import validate
     from .engine.violations import errors_of
 
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         return errors_of(validate(comment, task, author, backend))

@@ -9,7 +9,8 @@ It fails a test when the fake saw something a passing test should not hide:
 :func:`check` raises :class:`~pyrus_mock.errors.StrictModeError` listing each problem, with the
 delivery's :meth:`~pyrus_mock.delivery.Delivery.summary` and what to do about it. The pytest
 plugin runs it after every test (its session machinery is :mod:`pyrus_mock._plugin_support`);
-:meth:`PyrusMock.check <pyrus_mock.PyrusMock.check>` runs it without pytest.
+:meth:`PyrusMock.assert_no_problems <pyrus_mock.PyrusMock.assert_no_problems>` runs it
+without pytest.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def problems(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> list[str]:
 
     found: list[str] = []
     now = mock.clock.time()
-    for delivery in list(mock.dispatcher.deliveries):
+    for delivery in list(mock._dispatcher.deliveries):
         errors = delivery.error_violations
         if errors:
             found.append(

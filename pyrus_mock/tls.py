@@ -25,11 +25,13 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import trustme
 
+from ._hostnames import MAX_HOSTS, check_host
+from ._safe_files import make_private_dir, write_atomic
 from .errors import InvalidArgument
 
 __all__ = [
@@ -46,33 +48,25 @@ DEFAULT_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1")
 _WILDCARD_ADDRESSES = ("", "0.0.0.0", "::")
 
 
-def check_cert_host(name: str) -> str:
+def check_cert_host(name: str, argument: str = "cert_hosts") -> str:
     """Return ``name`` if a server certificate can cover it: an IP address or a DNS name
-    (internationalised names and a leading ``*.`` wildcard included).
+    (internationalised names and a leading ``*.`` wildcard included); see
+    :mod:`pyrus_mock._hostnames` for the exact rules.
 
     Raises:
-        InvalidArgument: anything else (spaces, empty labels, ``@``, networks ...).
+        InvalidArgument: anything else (empty, too long, spaces, control characters, a
+            misplaced wildcard, bracketed IPv6 ...), naming ``argument`` and the host.
     """
-    import ipaddress
+    return check_host(name, argument, "(--cert-host NAME)" if argument == "cert_hosts" else "")
 
-    import idna  # trustme's own dependency, which it encodes names with
 
-    try:
-        ipaddress.ip_address(name)
-        return name
-    except ValueError:
-        pass
-    try:
-        if not name or "@" in name or "/" in name:
-            raise ValueError("not a host name")
-        idna.encode(name.removeprefix("*."), uts46=True)
-    except (ValueError, idna.IDNAError) as exc:
-        raise InvalidArgument(
-            "cert_hosts",
-            f"{name!r} cannot go into a server certificate ({exc})",
-            "DNS names such as 'pyrus.example.test' and IP addresses (--cert-host NAME)",
-        ) from None
-    return name
+def _checked_hosts(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """``hosts``, or :data:`DEFAULT_HOSTS` when empty, each checked (``hosts[i]`` in errors)."""
+    if len(hosts) > MAX_HOSTS:
+        raise InvalidArgument("hosts", f"{len(hosts)} names given", f"at most {MAX_HOSTS}")
+    for index, host in enumerate(hosts):
+        check_host(host, f"hosts[{index}]")
+    return hosts or DEFAULT_HOSTS
 
 
 def server_hosts(listen_host: str = "127.0.0.1", extra: Iterable[str] = ()) -> tuple[str, ...]:
@@ -115,7 +109,7 @@ class IssuedCert:
     key_path: str
     ca_path: str
     cert_pem: bytes
-    key_pem: bytes
+    key_pem: bytes = field(repr=False)  # a private key never shows in a repr
 
 
 class CertificateAuthority:
@@ -221,9 +215,13 @@ class CertificateAuthority:
 
         Returns:
             The paths and PEM bytes of the new certificate.
+
+        Raises:
+            InvalidArgument: a host no certificate can hold (see :func:`check_cert_host`),
+                named as ``hosts[i]``; or more than 100 hosts.
         """
         leaf = self._ca.issue_cert(
-            *(hosts or DEFAULT_HOSTS), not_before=not_before, not_after=not_after
+            *_checked_hosts(hosts), not_before=not_before, not_after=not_after
         )
         cert_pem = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
         key_pem = leaf.private_key_pem.bytes()
@@ -245,8 +243,9 @@ class CertificateAuthority:
         """Write ``ca.pem``, ``server.pem`` and ``server-key.pem`` into ``directory``.
 
         The server certificate is the one :meth:`server_context` uses for the same ``hosts``, so a
-        client trusting ``ca.pem`` can talk to this fake. Existing files are replaced; the key file
-        is readable by its owner only.
+        client trusting ``ca.pem`` can talk to this fake. Existing files are replaced atomically,
+        never written through a symlink; the key file is readable by its owner only, and a
+        directory made here is 0700.
 
         Args:
             directory: An existing directory, or one to create.
@@ -259,10 +258,9 @@ class CertificateAuthority:
         """
         from pathlib import Path  # here: only this method needs it (about 1 ms of import time)
 
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
+        target = make_private_dir(Path(directory))  # 0700 when made here
         with self._lock:
-            leaf = self._leaf(hosts or DEFAULT_HOSTS)
+            leaf = self._leaf(_checked_hosts(hosts))
         files = {
             "ca": (target / "ca.pem", self._ca_pem, 0o644),
             "cert": (
@@ -319,7 +317,4 @@ def _remove_tree(path: str) -> None:
 
 
 def _write_file(path: str, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(path, mode)  # O_CREAT's mode does not apply to an existing file.
+    write_atomic(path, data, mode)  # never through a symlink planted at ``path``

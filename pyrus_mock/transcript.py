@@ -8,8 +8,9 @@ calls, errors raised in server threads, and the clock with its pending retries.
 
 Secrets never appear whole: access tokens and security keys are cut to their last four
 characters (``…a1B2``), inside JSON bodies too, and every token and key the fake knows is masked
-wherever else it appears (headers, reply text, messages). The ``X-Pyrus-Sig`` signature is not a
-secret and is shown as sent.
+wherever else it appears (headers, query strings, reply text, messages). So are ``X-Pyrus-Sig``
+signatures (with the body, a signature lets anyone replay the delivery to the bot) and the
+control plane's admin token.
 
 The report stays small whatever the bots send: a body larger than 8 KB is shown as its first
 2,000 characters and a marker with its full size (``… (1048576 bytes in all)``); the text shows
@@ -29,6 +30,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _json
+from ._secrets import masked_headers
 from .clock import VirtualClock
 from .masking import mask, masked_json, scrub, scrub_json_members
 
@@ -81,13 +83,13 @@ def transcript_json(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> dict
         ``{"clock", "bots", "deliveries", "api_calls", "server_errors"}``; each delivery holds
         its ``attempts``, ``violations`` and the ``api_calls`` made with its token.
     """
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
-        deliveries = list(mock.dispatcher.deliveries)
+        deliveries = list(mock._dispatcher.deliveries)
         calls = backend.api_calls
         bots = backend.accounts.bots()
         dropped = {
-            "deliveries": mock.dispatcher.deliveries_dropped,
+            "deliveries": mock._dispatcher.deliveries_dropped,
             "api_calls": backend.api_calls_dropped,
         }
     secrets = _secrets(mock, deliveries)
@@ -279,7 +281,7 @@ def _attempt_json(
         "number": attempt.number,
         "sent_at": _stamp(start),
         "url": attempt.url,
-        "headers": dict(attempt.request_headers),
+        "headers": masked_headers(attempt.request_headers),
         "body_size": len(attempt.body),
         "body": _body_json(attempt.body, secrets),
         "status": attempt.status,
@@ -341,8 +343,11 @@ def _cut_text(text: str, secrets: Sequence[str], limit: int = _MAX_TEXT_CHARS) -
 
 def _secrets(mock: PyrusMock, deliveries: Sequence[Delivery]) -> list[str]:
     """Every token and key the text could contain, to scrub whatever the key masking missed."""
-    backend = mock.backend
+    backend = mock._backend
     found = {d.access_token for d in deliveries}
+    found.update(a.signature for d in deliveries for a in d.attempts)
+    if mock.admin_token:
+        found.add(mock.admin_token)
     found.update(backend.accounts.token_values())
     found.update(bot.security_key for bot in backend.accounts.bots())
     for person in backend.persons():
@@ -374,7 +379,7 @@ def servers_of(mock: PyrusMock, extra: Iterable[ServerLike]) -> list[ServerLike]
 
 
 def _person_name(mock: PyrusMock, person_id: int) -> str:
-    person = mock.backend.find_person(person_id)
+    person = mock._backend.find_person(person_id)
     return person.first_name if person is not None else f"#{person_id}"
 
 

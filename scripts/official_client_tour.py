@@ -137,7 +137,7 @@ def build_world(fake: PyrusMock) -> dict[str, Any]:
         steps=[{"name": "Review", "approvers": [admin]}],
     )
     lst = fake.add_list("Projects")
-    task = fake.create_task(
+    task = fake.add_task(
         form=form,
         author=colleague,
         fields={
@@ -148,7 +148,7 @@ def build_world(fake: PyrusMock) -> dict[str, Any]:
         list_ids=[lst.id],
     )
     due = (fake.clock.now() + timedelta(days=1)).strftime("%Y-%m-%d")
-    simple = fake.create_task(text="Book the hotel", responsible=admin, due_date=due)
+    simple = fake.add_task(text="Book the hotel", responsible=admin, due_date=due)
     return {
         "admin": admin.id,
         "colleague": colleague.id,

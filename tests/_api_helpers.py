@@ -91,7 +91,7 @@ class World:
         """A token for ``author``, ``outsider``, ``supervisor``, ``manager`` or ``bot``."""
         if who not in self.tokens:
             person_id = self.bot.id if who == "bot" else getattr(self, who).id
-            self.tokens[who] = self.mock.backend.accounts.issue_token(person_id).value
+            self.tokens[who] = self.mock._backend.accounts.issue_token(person_id).value
         return self.tokens[who]
 
     def headers(self, who: str | None = "bot", **extra: str) -> dict[str, str]:
@@ -143,7 +143,7 @@ def make_world(**settings: Any) -> World:
     outsider = mock.add_user("Oscar", "Outsider")
     supervisor = mock.add_user("Sue", "Visor", rights=Rights.SUPERVISOR)
     manager = mock.add_user("Max", "Manager", rights=Rights.CONFIGURATION_MANAGER)
-    bot = mock.create_bot("Helper", "https://bot.invalid/hook")
+    bot = mock.add_bot("Helper", "https://bot.invalid/hook")
     catalog = mock.add_catalog(
         "Colours", ["Name", "Code"], [["Red", "r"], ["Blue", "b"], ["Light blue", "lb"]]
     )
@@ -158,11 +158,11 @@ def make_world(**settings: Any) -> World:
         steps=[{"name": "Review", "approvers": [bot]}, {"name": "Pay", "approvers": [author]}],
     )
     lst = mock.add_list("Projects")
-    task = mock.create_task(
+    task = mock.add_task(
         form=form, fields={"u_amount": 120.5, "u_note": "taxi"}, author=author, list_ids=[lst.id]
     )
-    simple = mock.create_task(text="Buy milk", author=author, responsible=author)
-    backend = mock.backend
+    simple = mock.add_task(text="Buy milk", author=author, responsible=author)
+    backend = mock._backend
     uploaded = backend.upload("receipt.txt", b"receipt bytes", author.id)
     backend.comment(task, {"text": "scan", "attachments": [uploaded.guid]}, author)
     admin = mock.add_user("Ada", "Admin", rights=Rights.ORGANIZATION_MANAGER)
@@ -487,7 +487,7 @@ def send_sample(
     if sample.path == "/integrations/attachcallrecord" and body is not None:
         body = {**body, "record_file": world.file.guid}
     if sample.path in ("/tasks/comments", "/tasks//comments"):
-        other = world.mock.create_task(text="second", author=world.author, responsible=world.bot)
+        other = world.mock.add_task(text="second", author=world.author, responsible=world.bot)
         body = {
             "comments": [
                 {"task_id": world.task.id, "comment": {"text": "one"}},

@@ -101,7 +101,7 @@ class World:
 
     @property
     def backend(self) -> PyrusBackend:
-        return self.mock.backend
+        return self.mock._backend
 
     def f(self, code: str) -> FieldDef:
         """The rich form's field with that code."""
@@ -117,13 +117,13 @@ class World:
     def new_task(self, *, fields: dict[str | int, Any] | None = None, **kw: Any) -> Task:
         """A task on the rich form, at step 1, with one comment by Ann."""
         values = INITIAL_VALUES if fields is None else fields
-        task = self.mock.create_task(form=self.form, fields=values, subscribers=[self.cid], **kw)
+        task = self.mock.add_task(form=self.form, fields=values, subscribers=[self.cid], **kw)
         self.backend.comment(task, {"text": "first"}, self.ann)
         return task
 
     def simple_task(self) -> Task:
         """A task without a form."""
-        return self.mock.create_task(text="Buy milk", responsible=self.bob)
+        return self.mock.add_task(text="Buy milk", responsible=self.bob)
 
     def comment(self, task: Task, request: dict[str, Any], who: Person) -> Comment:
         """Apply through the backend (same path as the API)."""
@@ -140,7 +140,7 @@ def build_world(**settings: Any) -> World:
     ``settings`` override :class:`pyrus_mock.Settings` (passed to ``PyrusMock``).
     """
     mock = PyrusMock(**settings)
-    be = mock.backend
+    be = mock._backend
     ann = mock.add_user("Ann", "Author", email="ann@example.com")
     bob = mock.add_user("Bob", "Boss", email="bob@example.com")
     cid = mock.add_user("Cid", "Clerk", email="cid@example.com")
@@ -171,7 +171,7 @@ def build_world(**settings: Any) -> World:
     upload = be.upload("scan.pdf", b"%PDF-1.4 scan", ann.id)
     upload2 = be.upload("photo.jpg", b"\xff\xd8 photo", ann.id)
     # Linked from form_link fields: everyone who comments in the cases can see it (D10).
-    other_task = mock.create_task(
+    other_task = mock.add_task(
         form=plain_form, fields={"p_note": "linked"}, participants=[ann, bob, cid, eve, bot]
     )
     world = World(mock, ann, bob, cid, eve, fred, bot, role, catalog, form, plain_form, project,

@@ -39,7 +39,7 @@ def official(world: World, who: str = "bot") -> client.PyrusAPI:
     else:
         person = getattr(world, who)
         api = client.PyrusAPI(
-            login=person.email, security_key=world.mock.backend.user_key(person.id)
+            login=person.email, security_key=world.mock._backend.user_key(person.id)
         )
     if world.mock._server is not None:  # the https transport: point the client at the server
         host = world.mock.base_url.removeprefix("https://")

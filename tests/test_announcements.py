@@ -36,7 +36,7 @@ def test_the_seeded_announcement_is_listed_and_read(world: World) -> None:
 def test_create_comment_and_read_back_newest_first(world: World) -> None:
     api = official(world, "author")
     # (uploaded through the backend: the client's upload_file leaves its file open)
-    guid = world.mock.backend.upload("menu.txt", b"soup", world.author.id).guid
+    guid = world.mock._backend.upload("menu.txt", b"soup", world.author.id).guid
     made = api.create_announcement(CreateAnnouncementRequest(text="Lunch at 1", attachments=[guid]))
     assert made.error_code is None, made.error
     created = made.announcement
@@ -80,7 +80,7 @@ def test_failing_sides(world: World) -> None:
     assert empty.error_code == "text_missing"
     bad_file = api.create_announcement(CreateAnnouncementRequest(text="x", attachments=["nope"]))
     assert bad_file.error_code == "unrecognized_attachment_id"
-    assert len(world.mock.backend.extra.announcements) == 1
+    assert len(world.mock._backend.extra.announcements) == 1
 
 
 @pytest.mark.parametrize("count", ["0", "10001", "many"])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.test import Client
 
+from pyrus_mock import PyrusMock
 from pyrus_mock.api.auth import bearer_token, origins
 from pyrus_mock.api.routes import default_map
 
 from ._api_helpers import World, make_world
+from ._tls_helpers import wsgi_reply
 
 
 @pytest.fixture
@@ -61,7 +64,7 @@ def test_auth_urls_point_back_at_the_host(
 
 
 def test_users_log_in_with_their_key(world: World) -> None:
-    key = world.mock.backend.user_key(world.author.id)
+    key = world.mock._backend.user_key(world.author.id)
     status, data = _login(world, login=world.author.email.upper(), security_key=key)
     assert status == 200, data
     status, data = _login(
@@ -212,8 +215,49 @@ def test_successful_auth_counts_for_the_person(world: World) -> None:
         json_body={"login": world.bot.login, "security_key": world.bot.security_key},
     )
     assert response.headers["X-RateLimit-Remaining"] == "4999"
-    assert world.mock.backend.api_calls[-1].person_id == world.bot.id
+    assert world.mock._backend.api_calls[-1].person_id == world.bot.id
 
 
 def test_the_route_map_is_shared_and_immutable() -> None:
     assert make_world().app.url_map is make_world().app.url_map is default_map()
+
+
+def test_a_delivered_token_reaches_its_task_and_files_only() -> None:
+    with PyrusMock() as fake, fake.serve_bot(wsgi_reply()) as url:
+        ann = fake.add_user("Ann", "Lee")
+        bot = fake.add_bot("Bot", url)  # holds no role on the task: an explicit delivery
+        task = fake.add_task(text="with a file", author=ann)
+        other = fake.add_task(text="not delivered", author=ann)
+        mine = fake._backend.upload("a.txt", b"hello", ann.id)
+        theirs = fake._backend.upload("b.txt", b"secret", ann.id)
+        fake._backend.comment(task, {"text": "see file", "attachments": [mine.guid]}, ann)
+        fake._backend.comment(other, {"text": "see file", "attachments": [theirs.guid]}, ann)
+        delivery = fake.deliver(task, to=bot)
+        client = Client(fake.app)
+        headers = {"Authorization": f"Bearer {delivery.access_token}"}
+        assert client.get(f"/v4/tasks/{task.id}", headers=headers).status_code == 200
+        got = client.get(f"/v4/files/download/{mine.id}", headers=headers)
+        assert (got.status_code, got.data) == (200, b"hello")
+        assert client.get(f"/v4/tasks/{other.id}", headers=headers).status_code == 403
+        refused = client.get(f"/v4/files/download/{theirs.id}", headers=headers)
+        assert refused.get_json()["error_code"] == "access_denied_file"
+        # an ordinary token of the same bot sees neither
+        plain = {"Authorization": f"Bearer {bot.token()}"}
+        assert client.get(f"/v4/tasks/{task.id}", headers=plain).status_code == 403
+
+
+@pytest.mark.parametrize("host", ["", "bad host", "exämple", "a/b"])
+def test_auth_urls_stay_well_formed_with_a_forged_host(host: str) -> None:
+    from urllib.parse import urlsplit
+
+    fake = PyrusMock()
+    bot = fake.add_bot("Bot", "https://localhost:1/")
+    reply = Client(fake.app).post(
+        "/api/v4/auth",
+        json={"login": bot.login, "security_key": bot.security_key},
+        headers={"Host": host},
+    )
+    assert reply.status_code == 200
+    for key in ("api_url", "files_url"):
+        assert urlsplit(reply.get_json()[key]).hostname, reply.get_json()
+    fake.close()

@@ -74,7 +74,7 @@ def bot_api(live: World, transport: str) -> client.PyrusAPI:
 
 @pytest.fixture
 def manager_api(live: World, transport: str) -> client.PyrusAPI:
-    key = live.mock.backend.user_key(live.manager.id)
+    key = live.mock._backend.user_key(live.manager.id)
     return _client(live, transport, live.manager.email, key)
 
 
@@ -94,7 +94,7 @@ def test_create_catalog_then_read_and_change_it(live: World, bot_api: client.Pyr
     assert created.source_type == "default"
     assert [h.name for h in created.catalog_headers] == ["Size", "Label"]
     assert _values(created.items) == [["S", "Small"], ["M", "Medium"]]
-    stored = live.mock.backend.find_catalog(created.catalog_id)
+    stored = live.mock._backend.find_catalog(created.catalog_id)
     assert stored is not None
     assert stored.supervisors == [live.bot.id]  # the creator may change it
     read = bot_api.get_catalog(created.catalog_id)
@@ -332,10 +332,10 @@ def test_renaming_the_key_column_needs_force(world: World) -> None:
 def test_create_refuses_bad_bodies(
     world: World, body: dict[str, Any], code: str, where: str
 ) -> None:
-    count = len(world.mock.backend.catalogs())
+    count = len(world.mock._backend.catalogs())
     reply = world.fail("PUT", "/v4/catalogs", 400, code, json_body={"name": "C", **body})
     assert where in reply["error"]
-    assert len(world.mock.backend.catalogs()) == count
+    assert len(world.mock._backend.catalogs()) == count
 
 
 def test_too_many_items(world: World) -> None:
@@ -347,7 +347,7 @@ def test_too_many_items(world: World) -> None:
 def test_a_deleted_item_stays_readable_on_tasks_and_cannot_be_chosen(world: World) -> None:
     red = world.catalog.items[0]
     colour = next(f for f in world.form.fields if f.code == "u_colour")
-    world.mock.backend.comment(
+    world.mock._backend.comment(
         world.task,
         {"field_updates": [{"id": colour.id, "value": {"item_id": red.id}}]},
         world.author,
@@ -429,7 +429,7 @@ def test_bulk_create_is_all_or_nothing(world: World) -> None:
     body = [{"name": "Good", "catalog_headers": ["A"]}, {"name": "Bad", "catalog_headers": []}]
     reply = world.fail("PUT", "/v4/catalogs/bulk", 400, "empty_catalog_headers", json_body=body)
     assert "/1/catalog_headers" in reply["error"]
-    assert [c.name for c in world.mock.backend.catalogs()] == ["Colours"]
+    assert [c.name for c in world.mock._backend.catalogs()] == ["Colours"]
     world.fail("PUT", "/v4/catalogs/bulk", 400, "invalid_json", json_body=[1])
     world.fail("PUT", "/v4/catalogs/bulk", 400, "invalid_json", json_body={"name": "x"})
 
@@ -533,3 +533,64 @@ def test_builder_arguments_are_checked() -> None:
             mock.add_catalog("C", ["A"], source_type="user")
         with pytest.raises(InvalidArgument, match="supervisors"):
             mock.add_catalog("C", ["A"], supervisors=[999999])
+
+
+# -- reading and filtering with raw requests -------------------------------------------------------
+
+
+def test_catalogs(world: World) -> None:
+    catalogs = world.ok("GET", "/v4/catalogs")["catalogs"]
+    assert [c["catalog_id"] for c in catalogs] == [world.catalog.id]
+    catalog = world.ok("GET", f"/v4/catalogs/{world.catalog.id}")
+    assert [h["name"] for h in catalog["catalog_headers"]] == ["Name", "Code"]
+    assert [i["values"] for i in catalog["items"]] == [
+        ["Red", "r"],
+        ["Blue", "b"],
+        ["Light blue", "lb"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("column=Name&value=blue", ["Blue"]),
+        ("column=Name&value=*blue&use_wildcard=True", ["Blue", "Light blue"]),
+        ("column=code&value=l*&use_wildcard=true", ["Light blue"]),
+        ("column=Name&value=Blue&column=Code&value=x", []),
+        ("column=Name&value=*i*h*&use_wildcard=true", ["Light blue"]),
+        ("column=Name&value=L*E&use_wildcard=true", ["Light blue"]),
+        ("column=Name&value=*&use_wildcard=true", ["Red", "Blue", "Light blue"]),
+        ("column=Name&value=Blue*Blue&use_wildcard=true", []),  # parts may not overlap
+        ("column=Name&value=*blue&use_wildcard=false", []),  # a literal star
+        # a pattern that makes a backtracking regex take seconds per item
+        ("column=Name&value=" + "l*" * 12 + "x&use_wildcard=true", []),
+    ],
+)
+def test_catalog_filters(world: World, query: str, names: list[str]) -> None:
+    catalog = world.ok("GET", f"/v4/catalogs/{world.catalog.id}?{query}")
+    assert [i["values"][0] for i in catalog["items"]] == names
+
+
+def test_catalog_filter_errors(world: World) -> None:
+    url = f"/v4/catalogs/{world.catalog.id}"
+    body = world.fail("GET", url + "?column=Nope&value=x", 400, "catalog_column_not_found")
+    assert "'Nope'" in body["error"]
+    assert "Name, Code" in body["error"]
+    world.fail("GET", url + "?column=Name", 400, "invalid_catalog_item_filter")
+    world.fail("GET", url + "?include_deleted=perhaps", 400, "invalid_value_format")
+
+
+def test_wildcard_matching_agrees_with_the_regular_expression() -> None:
+    import re
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from pyrus_mock.api.views_catalogs import _glob
+
+    @given(st.text("ab*", max_size=7), st.text("ab", max_size=9))
+    def agree(pattern: str, text: str) -> None:
+        regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+        assert _glob(pattern.split("*"), text) == bool(re.fullmatch(regex, text))
+
+    agree()

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 import requests
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
+from pyrus_mock import PyrusMock
 from pyrus_mock.api.routes import ENDPOINTS, Endpoint
 from pyrus_mock.errors import ServerThreadError
 
@@ -95,7 +96,7 @@ def test_401(world: World, pair: tuple[Endpoint, str], kind: str, code: str) -> 
         world.token(str(who))
         world.mock.clock.advance(world.mock.settings.token_lifetime + 1)  # type: ignore[attr-defined]
     elif kind in ("revoked", "blocked"):
-        other = world.mock.create_bot("Other", "https://other.invalid/hook")
+        other = world.mock.add_bot("Other", "https://other.invalid/hook")
         headers["Authorization"] = f"Bearer {other.token()}"
         other.delete() if kind == "revoked" else other.block()
     response, body = send_sample(world, sample, who=who, headers=headers)
@@ -426,7 +427,7 @@ def test_unexpected_exception_is_a_json_500_and_kept(
     def broken(form_id: int) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(world.mock.backend, "find_form", broken)
+    monkeypatch.setattr(world.mock._backend, "find_form", broken)
     response = world.client.get(f"/v4/forms/{world.form.id}", headers=world.headers())
     assert response.status_code == 500
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -439,14 +440,14 @@ def test_unexpected_exception_is_a_json_500_and_kept(
     assert isinstance(info.value.__cause__, RuntimeError)
     world.app.clear_errors()
     world.app.raise_errors()
-    assert world.mock.backend.api_calls[-1].error_code == "server_error"
+    assert world.mock._backend.api_calls[-1].error_code == "server_error"
 
 
 def test_every_call_is_recorded(world: World) -> None:
     world.ok("GET", f"/v4/tasks/{world.task.id}?x=1")
     world.fail("GET", "/v4/tasks/999999", 403, "access_denied_task")
     world.fail("GET", "/v4/forms", 401, "token_not_specified", who=None)
-    calls = world.mock.backend.api_calls[-3:]
+    calls = world.mock._backend.api_calls[-3:]
     token = world.token("bot")
     assert [(c.method, c.path, c.status, c.error_code) for c in calls] == [
         ("GET", f"/v4/tasks/{world.task.id}?x=1", 200, None),
@@ -525,3 +526,19 @@ def test_a_pyrus_endpoint_the_fake_lacks_is_told_from_a_typo(
     assert says in body["error"]
     if status == 404 and "taskz" not in path:
         assert "the fake does not implement" in body["error"]
+
+
+def test_deeply_nested_api_body_answers_400_json() -> None:
+    fake = PyrusMock()
+    user = fake.add_user()
+    task = fake.add_task(text="t", author=user)
+    client = Client(fake.app)
+    reply = client.post(
+        f"/v4/tasks/{task.id}/comments",
+        data=b"[" * 100_000,
+        headers={"Authorization": f"Bearer {fake._backend.accounts.issue_token(user.id).value}"},
+        content_type="application/json",
+    )
+    assert reply.status_code == 400
+    assert reply.get_json()["error_code"] == "invalid_json"
+    fake.close()

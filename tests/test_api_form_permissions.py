@@ -30,7 +30,7 @@ def world() -> Iterator[World]:
 
 def _login(world: World, who: str) -> client.PyrusAPI:
     person = getattr(world, who)
-    return client.PyrusAPI(login=person.email, security_key=world.mock.backend.user_key(person.id))
+    return client.PyrusAPI(login=person.email, security_key=world.mock._backend.user_key(person.id))
 
 
 def test_change_and_read_through_the_client(world: World) -> None:
@@ -64,7 +64,7 @@ def test_refusals_through_the_client(world: World) -> None:
         world.form.id, ChangePermissionsRequest({world.outsider.id: "administrator"})
     )
     assert refused.error_code == "access_denied"
-    assert world.mock.backend.org.form_permissions(world.form.id) == {}
+    assert world.mock._backend.org.form_permissions(world.form.id) == {}
     world.mock.set_form_permissions(world.form, {world.outsider: "member"})
     assert outsider.get_form_permissions(world.form.id).error_code == "access_denied"
 
@@ -82,7 +82,7 @@ def test_bad_bodies_change_nothing(world: World) -> None:
     for payload, code, said in cases:
         body = world.fail("POST", path, 400, code, who="manager", json_body=payload)
         assert said in body["error"]
-    assert world.mock.backend.org.form_permissions(world.form.id) == {}
+    assert world.mock._backend.org.form_permissions(world.form.id) == {}
 
 
 def test_set_form_permissions_builder(world: World) -> None:

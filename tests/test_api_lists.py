@@ -39,7 +39,7 @@ def api(world: World) -> Iterator[client.PyrusAPI]:
 
 
 def _key(world: World, who: str) -> str:
-    return world.mock.backend.user_key(getattr(world, who).id)
+    return world.mock._backend.user_key(getattr(world, who).id)
 
 
 # -- through the official Python client ------------------------------------------------------------
@@ -185,11 +185,11 @@ def test_deleting_a_list_deletes_its_children_and_closes_it_to_tasks(world: Worl
 def test_create_refuses_bad_bodies(
     world: World, body: dict[str, Any], code: str, where: str
 ) -> None:
-    count = len(world.mock.backend.lists())
+    count = len(world.mock._backend.lists())
     reply = world.call("PUT", "/v4/lists", who="author", json_body=body)[1]
     assert reply["error_code"] == code
     assert where in reply["error"]
-    assert len(world.mock.backend.lists()) == count
+    assert len(world.mock._backend.lists()) == count
 
 
 def test_csharp_bulk_create_update_delete(world: World) -> None:
@@ -241,7 +241,7 @@ def test_bulk_changes_are_all_or_nothing(world: World) -> None:
         who="author",
         json_body=[{"name": "ok"}, {"color": "red"}],
     )
-    assert [lst.name for lst in world.mock.backend.lists()] == ["Projects", "Mine"]
+    assert [lst.name for lst in world.mock._backend.lists()] == ["Projects", "Mine"]
     world.fail(
         "POST",
         "/v4/lists/bulk",
@@ -269,3 +269,27 @@ def test_add_list_builder_checks_its_arguments() -> None:
             mock.add_list("X", managers=[999999])
         private = mock.add_list("P", private=True)
         assert (private.list_type, private.is_private) == ("private", True)
+
+
+# -- the tree and the tasks of a list, with raw requests -------------------------------------------
+
+
+def test_lists(world: World) -> None:
+    child = world.mock._backend.add_list("Child", parent_id=world.lst.id)
+    lists = world.ok("GET", "/v4/lists")["lists"]
+    assert [(lst["id"], lst["name"]) for lst in lists] == [(world.lst.id, "Projects")]
+    assert [(c["id"], c["name"], c["parent_id"]) for c in lists[0]["children"]] == [
+        (child.id, "Child", world.lst.id)
+    ]
+    tasks = world.ok("GET", f"/v4/lists/{world.lst.id}/tasks", who="author")
+    assert [t["id"] for t in tasks["tasks"]] == [world.task.id]
+    assert world.ok("GET", f"/v4/lists/{world.lst.id}/tasks", who="outsider")["tasks"] == []
+    world.mock._backend.comment(world.task, {"action": "finished"}, world.author)
+    assert (
+        world.ok("POST", f"/v4/lists/{world.lst.id}/tasks", who="author", json_body={})["tasks"]
+        == []
+    )
+    archived = world.ok(
+        "POST", f"/v4/lists/{world.lst.id}/tasks", who="author", json_body={"include_archived": "y"}
+    )
+    assert [t["id"] for t in archived["tasks"]] == [world.task.id]

@@ -16,6 +16,8 @@ import pytest
 from pyrus import client
 from pyrus.models.requests import CreateMemberRequest, UpdateMemberRequest
 
+from pyrus_mock import PyrusMock
+
 from ._api_helpers import World, make_world
 
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
@@ -34,7 +36,7 @@ def world() -> Iterator[World]:
 
 def _login(world: World, who: str) -> client.PyrusAPI:
     person = getattr(world, who)
-    return client.PyrusAPI(login=person.email, security_key=world.mock.backend.user_key(person.id))
+    return client.PyrusAPI(login=person.email, security_key=world.mock._backend.user_key(person.id))
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_create_member_who_can_then_log_in(world: World, admin_api: client.Pyrus
     assert (made.first_name, made.email, made.type) == ("Nina", "nina@example.com", "user")
     assert (made.department_id, made.department_name) == (department.id, "Sales")
     assert world.ok("GET", f"/v4/members/{made.id}")["position"] == "Clerk"
-    key = world.mock.backend.user_key(made.id)
+    key = world.mock._backend.user_key(made.id)
     nina = client.PyrusAPI(login="nina@example.com", security_key=key)
     assert nina.get_profile().person_id == made.id
 
@@ -108,7 +110,7 @@ def test_set_avatar(world: World, admin_api: client.PyrusAPI, tmp_path: Path) ->
     uploaded = author_api.upload_file(str(picture))
     reply = author_api.set_avatar(world.author.id, uploaded.guid)  # one's own: no right needed
     assert reply.error_code is None, reply.error
-    record = world.mock.backend.find_file_by_guid(uploaded.guid)
+    record = world.mock._backend.find_file_by_guid(uploaded.guid)
     assert record is not None
     assert reply.avatar_id == record.id
     assert world.author.avatar_id == record.id
@@ -193,7 +195,7 @@ def test_bulk_in_the_csharp_shape(world: World) -> None:
     assert [m["first_name"] for m in members] == ["Bo", "Ann", "Sue", "Oscar"]
     assert members[1]["position"] == "Chief"
     assert (members[2]["banned"], members[3]["fired"]) == (True, True)
-    assert world.mock.backend.find_person_by_email("bo@example.com") is not None
+    assert world.mock._backend.find_person_by_email("bo@example.com") is not None
 
 
 def test_a_refused_bulk_request_changes_nothing(world: World) -> None:
@@ -211,7 +213,7 @@ def test_a_refused_bulk_request_changes_nothing(world: World) -> None:
         },
     )
     assert "/add_members/1/email" in body["error"]
-    assert world.mock.backend.find_person_by_email("twin@example.com") is None
+    assert world.mock._backend.find_person_by_email("twin@example.com") is None
     world.fail(
         "POST",
         "/v4/members/bulk",
@@ -223,7 +225,7 @@ def test_a_refused_bulk_request_changes_nothing(world: World) -> None:
             "AddMembers": [{"first_name": "Three", "email": "three@example.com"}],
         },
     )
-    assert world.mock.backend.find_person_by_email("three@example.com") is None
+    assert world.mock._backend.find_person_by_email("three@example.com") is None
     world.fail(
         "POST",
         "/v4/members/bulk",
@@ -233,3 +235,9 @@ def test_a_refused_bulk_request_changes_nothing(world: World) -> None:
         json_body={"FireMembers": ["x"]},
     )
     world.fail("POST", "/v4/members/bulk", 403, "access_denied", who="author", json_body={})
+
+
+def test_parse_rights_accepts_a_single_name() -> None:
+    fake = PyrusMock()
+    assert fake.add_user(rights="supervisor").rights == 10
+    fake.close()

@@ -22,7 +22,7 @@ def world() -> World:
 
 
 def test_identity(world: World) -> None:
-    org = world.mock.backend.organisation.id
+    org = world.mock._backend.organisation.id
     assert world.ok("GET", "/v4/profile/identity", who="author") == {
         "email": world.author.email,
         "organization_id": org,
@@ -168,7 +168,7 @@ def test_refusals_change_nothing(world: World) -> None:
         who="admin",
         json_body=[{"id": b.id}, {"id": 4242}],
     )
-    assert len(world.mock.backend.org.departments()) == 2
+    assert len(world.mock._backend.org.departments()) == 2
     world.fail(
         "PUT",
         "/v4/orgchart",

@@ -32,7 +32,7 @@ def world() -> Iterator[World]:
 
 def _login(world: World, who: str) -> client.PyrusAPI:
     person = getattr(world, who)
-    return client.PyrusAPI(login=person.email, security_key=world.mock.backend.user_key(person.id))
+    return client.PyrusAPI(login=person.email, security_key=world.mock._backend.user_key(person.id))
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_create_get_and_list_roles(world: World, admin_api: client.PyrusAPI) -> 
         False,
         False,
     )
-    role = world.mock.backend.org.find_role(made.id)
+    role = world.mock._backend.org.find_role(made.id)
     assert role is not None
     assert role.type == "role"
     got = admin_api.get_role(made.id)
@@ -165,7 +165,7 @@ def test_a_refused_bulk_request_changes_nothing(world: World) -> None:
     world.fail(
         "DELETE", "/v4/roles/bulk", 403, "access_denied_person", who="admin", json_body=[{"id": 9}]
     )
-    assert len(world.mock.backend.org.roles()) == 1
+    assert len(world.mock._backend.org.roles()) == 1
 
 
 def test_role_validation(world: World) -> None:
@@ -223,8 +223,8 @@ def test_a_role_made_by_the_api_approves_through_its_members(world: World) -> No
     )
     mock = world.mock
     form = mock.add_form("Pay", [], steps=[{"name": "Approve", "approvers": [made["id"]]}])
-    task = mock.create_task(form=form, author=world.author)
-    token = mock.backend.accounts.issue_token(world.outsider.id).value
+    task = mock.add_task(form=form, author=world.author)
+    token = mock._backend.accounts.issue_token(world.outsider.id).value
     response, body = world.call(
         "POST",
         f"/v4/tasks/{task.id}/comments",

@@ -36,7 +36,7 @@ def test_participants_and_subscribers_may_read(world: World) -> None:
     world.fail(
         "GET", f"/v4/tasks/{world.simple_task.id}", 403, "access_denied_task", who="outsider"
     )
-    world.mock.backend.comment(
+    world.mock._backend.comment(
         world.simple_task, {"subscribers_added": [{"id": world.outsider.id}]}, world.author
     )
     world.ok("GET", f"/v4/tasks/{world.simple_task.id}", who="outsider")
@@ -60,7 +60,7 @@ def test_file_urls_point_at_the_host_of_the_request(world: World) -> None:
 
 
 def test_replies_are_compact_utf8(world: World) -> None:
-    world.mock.backend.comment(world.task, {"text": "Привет, ünïcödé"}, world.author)
+    world.mock._backend.comment(world.task, {"text": "Привет, ünïcödé"}, world.author)
     response, _ = world.call("GET", f"/v4/tasks/{world.task.id}")
     raw = response.get_data()
     assert "Привет, ünïcödé".encode() in raw
@@ -87,7 +87,7 @@ def test_approve_and_update_a_field(world: World) -> None:
     assert last["author"]["id"] == world.bot.id
     assert last["text"] == "Approved"
     assert last["approval_choice"] == "approved"
-    assert world.mock.backend.task(world.task.id).current_step == 2
+    assert world.mock._backend.task(world.task.id).current_step == 2
 
 
 def test_field_updates_by_code_and_name(world: World) -> None:
@@ -99,7 +99,7 @@ def test_field_updates_by_code_and_name(world: World) -> None:
 
 def test_a_refused_comment_lists_every_violation(world: World) -> None:
     body = {"field_updates": [{"id": 987654, "value": 1}, {"code": "u_amount", "value": "lots"}]}
-    before = len(world.mock.backend.task(world.task.id).comments)
+    before = len(world.mock._backend.task(world.task.id).comments)
     data = world.fail(
         "POST", f"/v4/tasks/{world.task.id}/comments", 400, "invalid_field_id", json_body=body
     )
@@ -108,7 +108,7 @@ def test_a_refused_comment_lists_every_violation(world: World) -> None:
     assert {"path", "error_code", "message", "severity"} <= set(data["violations"][0])
     for violation in data["violations"]:
         assert f"{violation['path']}: {violation['message']}" in data["error"]
-    assert len(world.mock.backend.task(world.task.id).comments) == before
+    assert len(world.mock._backend.task(world.task.id).comments) == before
 
 
 def test_warnings_do_not_fail_the_request(world: World) -> None:
@@ -325,9 +325,9 @@ def test_create_with_an_attachment(world: World) -> None:
 def test_create_refusals(world: World, body: dict[str, Any], status: int, code: str) -> None:
     if body.get("form_id") == "FORM":
         body = {**body, "form_id": world.form.id}
-    count = len(world.mock.backend.tasks())
+    count = len(world.mock._backend.tasks())
     world.fail("POST", "/v4/tasks", status, code, json_body=body, who="author")
-    assert len(world.mock.backend.tasks()) == count
+    assert len(world.mock._backend.tasks()) == count
 
 
 def test_create_with_link_and_existing_attachments(world: World) -> None:
@@ -387,3 +387,89 @@ def test_create_with_formatted_text_and_a_schedule(world: World) -> None:
     body = {"text": "later", "scheduled_datetime_utc": "2099-03-01T10:00:00Z"}
     task = world.ok("POST", "/v4/tasks", json_body=body, who="author")["task"]
     assert task["scheduled_datetime_utc"] == "2099-03-01T10:00:00Z"
+
+
+# -- what a comment or a new task may name ---------------------------------------------------------
+
+
+def test_links_and_attachments_reach_only_what_the_caller_may_see() -> None:
+    """form_link values and attachment_id name tasks and files: a caller may not link, attach
+    (and so read) what it would get 403 for, and cannot tell a hidden id from an unknown one."""
+    import json
+
+    from werkzeug.test import Client
+
+    from pyrus_mock import PyrusMock
+
+    with PyrusMock(auto_deliver=False) as fake:
+        ann, bob = fake.add_user("Ann", "A"), fake.add_user("Bob", "B")
+        form = fake.add_form(
+            "F",
+            fields=[{"name": "Link", "type": "form_link", "code": "u_link"}],
+            steps=[{"name": "S1", "approvers": [ann]}],
+        )
+        mine = fake.add_task(form=form, author=ann)
+        secret = fake.add_task(text="x", subject="Bob's secret", author=bob, responsible=bob)
+        payslip = fake._backend.upload("payslip.pdf", b"SECRET", bob.id)
+        fake._backend.comment(secret, {"text": "p", "attachments": [payslip.guid]}, bob)
+        client = Client(fake.app)
+        token = fake._backend.accounts.issue_token(ann.id).value
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(path: str, body: dict[str, Any]) -> Any:
+            return client.post(path, headers=headers, data=json.dumps(body))
+
+        link = {"field_updates": [{"code": "u_link", "value": {"task_ids": [secret.id]}}]}
+        unknown = {"field_updates": [{"code": "u_link", "value": {"task_ids": [99_999_999]}}]}
+        hidden, missing = (
+            post(f"/v4/tasks/{mine.id}/comments", link),
+            post(f"/v4/tasks/{mine.id}/comments", unknown),
+        )
+        assert (hidden.status_code, hidden.json["error_code"]) == (403, "access_denied_task")
+        assert "secret" not in hidden.get_data(as_text=True)
+        assert (missing.status_code, missing.json["error_code"]) == (403, "access_denied_task")
+        assert hidden.json["error"].replace(str(secret.id), "N") == missing.json["error"].replace(
+            "99999999", "N"
+        )
+
+        attach = post(
+            f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert attach.status_code == 400
+        assert attach.json["error_code"] == "unrecognized_attachment_id"
+        created = post(
+            "/v4/tasks", {"text": "mine", "attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert (created.status_code, created.json["error_code"]) == (
+            400,
+            "unrecognized_attachment_id",
+        )
+        download = client.get(f"/v4/files/download/{payslip.id}", headers=headers)
+        assert download.status_code == 403  # nothing above gave Ann the file
+
+        # POST /tasks with field values: the same rule (the values go through the engine).
+        linked_form = fake.add_form(
+            "G",
+            fields=[
+                {"name": "Link", "type": "form_link", "code": "g_link"},
+                {"name": "Scan", "type": "file", "code": "g_scan"},
+            ],
+            steps=[{"name": "S1", "approvers": [ann]}],
+        )
+        for value in (
+            {"g_link": {"task_ids": [secret.id]}},
+            {"g_scan": [{"attachment_id": payslip.id}]},
+        ):
+            fields = [{"code": code, "value": v} for code, v in value.items()]
+            made = post("/v4/tasks", {"form_id": linked_form.id, "fields": fields})
+            assert made.status_code in (400, 403), made.json
+            assert "secret" not in made.get_data(as_text=True)
+        assert client.get(f"/v4/files/download/{payslip.id}", headers=headers).status_code == 403
+
+        # A task Ann sees may be linked, and a file on it attached.
+        fake._backend.comment(secret, {"text": "join", "participants_added": [{"id": ann.id}]}, bob)
+        assert post(f"/v4/tasks/{mine.id}/comments", link).status_code == 200
+        again = post(
+            f"/v4/tasks/{mine.id}/comments", {"attachments": [{"attachment_id": payslip.id}]}
+        )
+        assert again.status_code == 200, again.json

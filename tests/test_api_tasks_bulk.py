@@ -54,7 +54,7 @@ def test_tasks_by_approver_of_nobody(world: World) -> None:
 
 
 def _second(world: World) -> Any:
-    return world.mock.create_task(text="second", author=world.author, responsible=world.bot)
+    return world.mock.add_task(text="second", author=world.author, responsible=world.bot)
 
 
 def _batch(*items: tuple[int, dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def test_malformed_batches(world: World, items: str, code: str) -> None:
 
 
 def test_an_invisible_task_refuses_the_batch(world: World) -> None:
-    hidden = world.mock.create_task(text="private", author=world.author, responsible=world.author)
+    hidden = world.mock.add_task(text="private", author=world.author, responsible=world.author)
     other = _second(world)
     before = list(other.comments)  # its creation comment
     world.fail(
@@ -208,7 +208,7 @@ def test_a_late_refusal_puts_back_the_tasks_already_changed(
 def test_bots_hear_of_each_comment(world: World) -> None:
     world.mock.settings = world.mock.settings.replace(auto_deliver=True)
     other = _second(world)
-    reviewer = world.mock.create_bot("Reviewer", "https://reviewer.invalid/hook")
+    reviewer = world.mock.add_bot("Reviewer", "https://reviewer.invalid/hook")
     count = len(world.mock.deliveries)
     world.ok(
         "POST",

@@ -67,7 +67,7 @@ def fake() -> Iterator[PyrusMock]:
 def bot(fake: PyrusMock) -> Iterator[Bot]:
     keys: dict[str, str] = {}
     with fake.serve_bot(auto_reply_app(keys)) as url:
-        bot = fake.create_bot("Auto-reply", url)
+        bot = fake.add_bot("Auto-reply", url)
         keys["key"] = bot.security_key
         yield bot
 
@@ -104,7 +104,7 @@ def _check_first_delivery_replied(fake: PyrusMock, bot: Bot, task_id: int, autho
 
 def test_first_delivery_of_a_task_built_by_the_test(fake: PyrusMock, bot: Bot) -> None:
     ann = fake.add_user("Ann", "Author")
-    task = fake.create_task(text="Help with printer", author=ann, responsible=bot)
+    task = fake.add_task(text="Help with printer", author=ann, responsible=bot)
     _check_first_delivery_replied(fake, bot, task.id, ann.id)
 
 
@@ -113,7 +113,7 @@ def test_first_delivery_of_a_task_created_through_the_official_client(
 ) -> None:
     ann = fake.add_user("Ann", "Author")
     with fake.intercept():
-        api = client.PyrusAPI(login=ann.email, security_key=fake.backend.user_key(ann.id))
+        api = client.PyrusAPI(login=ann.email, security_key=fake._backend.user_key(ann.id))
         created = api.create_task(CreateTaskRequest(text="Help with printer", responsible=bot.id))
     assert created.error_code is None, created.error
     _check_first_delivery_replied(fake, bot, created.task.id, ann.id)
@@ -124,7 +124,7 @@ def test_without_the_creation_comment_the_sample_cannot_answer(fake: PyrusMock, 
     so a fake without creation comments would make this working bot look broken."""
     ann = fake.add_user("Ann", "Author")
     fake.settings = fake.settings.replace(auto_deliver=False)
-    task = fake.create_task(text="Help with printer", author=ann, responsible=bot)
+    task = fake.add_task(text="Help with printer", author=ann, responsible=bot)
     task.comments.clear()
     delivery = fake.deliver(task, to=bot)
     assert delivery.state == "pending_retry"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,7 +38,7 @@ def api(fake: PyrusMock, method: str, path: str, token: str, **kw: Any) -> reque
 def test_key_reset_end_to_end(fake: PyrusMock) -> None:
     bot_app = RecordingBot(verify="upper")
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
+        bot = fake.add_bot("Bot", url)
         bot_app.key = old_key = bot.security_key
         reply = auth(fake, bot.login, old_key)
         assert reply.status_code == 200
@@ -55,7 +56,7 @@ def test_key_reset_end_to_end(fake: PyrusMock) -> None:
         assert api(fake, "GET", "profile", old_token).status_code == 200
 
         # the bot still verifies with the old key: it refuses the call, which waits for a retry
-        task = fake.create_task(text="after the reset")
+        task = fake.add_task(text="after the reset")
         delivery = fake.deliver(task, to=bot)
         first = delivery.attempts[0]
         assert first.status == 403
@@ -75,7 +76,7 @@ def test_key_reset_end_to_end(fake: PyrusMock) -> None:
 
 def test_revoke_tokens_on_reset_setting() -> None:
     with PyrusMock(revoke_tokens_on_reset=True) as fake:
-        bot = fake.create_bot("Bot", "https://localhost:1/")
+        bot = fake.add_bot("Bot", "https://localhost:1/")
         token = auth(fake, bot.login, bot.security_key).json()["access_token"]
         bot.reset_security_key()
         reply = api(fake, "GET", "profile", token)
@@ -88,33 +89,33 @@ def test_revoke_tokens_on_reset_setting() -> None:
 def test_disabled_bot_gets_no_deliveries_but_auth_works(fake: PyrusMock) -> None:
     bot_app = RecordingBot(verify=None)
     admin = fake.add_user("Ada", "Admin", rights=["configuration_manager"])
-    admin_token = fake.backend.accounts.issue_token(admin.id).value
+    admin_token = fake._backend.accounts.issue_token(admin.id).value
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
+        bot = fake.add_bot("Bot", url)
         reply = api(fake, "PUT", f"bots/{bot.id}", admin_token, json={"is_enabled": False})
         assert reply.status_code == 200, reply.text
         assert reply.json()["is_enabled"] is False
         assert bot.enabled is False
-        fake.create_task(text="t", responsible=bot)
+        fake.add_task(text="t", responsible=bot)
         assert [d.state for d in fake.deliveries] == ["skipped"]
         assert "disabled" in fake.deliveries[0].skipped_reason
         token = auth(fake, bot.login, bot.security_key).json()["access_token"]
         assert api(fake, "GET", "profile", token).status_code == 200
         bot.enable()
-        fake.create_task(text="t2", responsible=bot)
+        fake.add_task(text="t2", responsible=bot)
         assert fake.deliveries[-1].state == "delivered"
     assert len(bot_app.calls) == 1
 
 
 def test_blocked_then_restored(fake: PyrusMock) -> None:
-    bot = fake.create_bot("Bot", "https://localhost:1/", settings="s")
+    bot = fake.add_bot("Bot", "https://localhost:1/", settings="s")
     key, url = bot.security_key, bot.url
     token = auth(fake, bot.login, key).json()["access_token"]
     bot.block()
     for reply in (auth(fake, bot.login, key), api(fake, "GET", "profile", token)):
         assert reply.status_code == 401
         assert reply.json()["error_code"] == "account_blocked"
-    assert fake.deliver(fake.create_task(text="t"), to=bot).state == "skipped"
+    assert fake.deliver(fake.add_task(text="t"), to=bot).state == "skipped"
     bot.restore()
     assert (bot.security_key, bot.url, bot.settings) == (key, url, "s")
     assert api(fake, "GET", "profile", token).status_code == 200
@@ -124,8 +125,8 @@ def test_blocked_then_restored(fake: PyrusMock) -> None:
 @pytest.mark.parametrize("via", ["python", "http"])
 def test_deleted_bot(fake: PyrusMock, via: str) -> None:
     admin = fake.add_user("Ada", "Admin", rights=["configuration_manager"])
-    admin_token = fake.backend.accounts.issue_token(admin.id).value
-    bot = fake.create_bot("Bot", "https://localhost:1/")
+    admin_token = fake._backend.accounts.issue_token(admin.id).value
+    bot = fake.add_bot("Bot", "https://localhost:1/")
     token = auth(fake, bot.login, bot.security_key).json()["access_token"]
     if via == "python":
         bot.delete()
@@ -138,7 +139,7 @@ def test_deleted_bot(fake: PyrusMock, via: str) -> None:
     assert bot.deleted
     assert api(fake, "GET", "profile", token).json()["error_code"] == "revoked_token"
     assert auth(fake, bot.login, bot.security_key).json()["error_code"] == "invalid_credentials"
-    assert fake.deliver(fake.create_task(text="t"), to=bot).state == "skipped"
+    assert fake.deliver(fake.add_task(text="t"), to=bot).state == "skipped"
     members = api(fake, "GET", "members", admin_token).json()["members"]
     assert bot.id not in [m["id"] for m in members], "fired members only on request"
     members = api(fake, "GET", "members", admin_token, params={"include_fired": "True"}).json()
@@ -151,9 +152,38 @@ def test_deleted_bot(fake: PyrusMock, via: str) -> None:
 
 
 def test_bot_is_a_member_of_type_bot(fake: PyrusMock) -> None:
-    bot = fake.create_bot("Helper", "https://localhost:1/")
+    bot = fake.add_bot("Helper", "https://localhost:1/")
     token = bot.token()
     me = api(fake, "GET", f"members/{bot.id}", token).json()
     assert me["type"] == "bot"
     assert me["email"] == bot.login
     assert me["first_name"] == "Helper"
+
+
+def test_retry_after_key_reset_carries_a_working_token() -> None:
+    with PyrusMock(revoke_tokens_on_reset=True) as fake:
+        seen: list[int] = []
+
+        def reply(payload: dict[str, Any]) -> None:
+            import requests
+
+            got = requests.get(
+                f"{fake.api_url}tasks/{payload['task_id']}",
+                headers={"Authorization": f"Bearer {payload['access_token']}"},
+                verify=fake.ca_path,
+                timeout=5,
+            )
+            seen.append(got.status_code)
+
+        bot_app = RecordingBot(reply=reply, verify="upper")
+        with fake.serve_bot(bot_app) as url:
+            bot = fake.add_bot("Bot", url)
+            bot_app.key = "not the key yet"
+            delivery = fake.deliver(fake.add_task(text="t"), to=bot)
+            assert delivery.state == "pending_retry"
+            bot_app.key = bot.reset_security_key()
+            fake.clock.advance(61)
+        assert delivery.state == "delivered"
+        assert seen == [200]
+        assert delivery.attempts[1].body == delivery.body != delivery.attempts[0].body
+        assert json.loads(delivery.body)["access_token"] == delivery.access_token

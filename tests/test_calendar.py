@@ -25,14 +25,12 @@ def utc(*parts: int) -> datetime:
 def _seed(world: World) -> dict[str, int]:
     mock, mine = world.mock, {"author": world.author, "responsible": world.author}
     made = {
-        "event": mock.create_task(text="Call", due="2026-03-10T09:00:00Z", duration=120, **mine),
-        "day": mock.create_task(text="Report", due_date="2026-03-12", **mine),
-        "later": mock.create_task(text="Audit", due_date="2026-04-20", **mine),
-        "none": mock.create_task(text="No date", **mine),
-        "authored": mock.create_task(
-            text="Only written", author=world.author, due_date="2026-03-13"
-        ),
-        "other": mock.create_task(
+        "event": mock.add_task(text="Call", due="2026-03-10T09:00:00Z", duration=120, **mine),
+        "day": mock.add_task(text="Report", due_date="2026-03-12", **mine),
+        "later": mock.add_task(text="Audit", due_date="2026-04-20", **mine),
+        "none": mock.add_task(text="No date", **mine),
+        "authored": mock.add_task(text="Only written", author=world.author, due_date="2026-03-13"),
+        "other": mock.add_task(
             text="Not mine",
             author=world.outsider,
             responsible=world.outsider,
@@ -91,11 +89,11 @@ def test_filter_mask_item_count_and_all_accessed_tasks(world: World) -> None:
 
 
 def test_only_the_last_comment_is_sent(world: World) -> None:
-    task = world.mock.create_task(
+    task = world.mock.add_task(
         text="Plan", author=world.author, responsible=world.author, due_date="2026-03-05"
     )
-    world.mock.backend.comment(task, {"text": "first"}, world.author)
-    world.mock.backend.comment(task, {"text": "second"}, world.author)
+    world.mock._backend.comment(task, {"text": "first"}, world.author)
+    world.mock._backend.comment(task, {"text": "second"}, world.author)
     reply = official(world, "author").get_calendar_tasks(
         CalendarRequest(utc(2026, 3, 5), utc(2026, 3, 5, 23, 59, 59))
     )
@@ -146,9 +144,9 @@ def test_bad_queries(query: str, code: str) -> None:
 def test_the_builder_checks_due_and_duration() -> None:
     world = make_world()
     with pytest.raises(InvalidArgument, match="due"):
-        world.mock.create_task(text="x", due="2026-03-01")
+        world.mock.add_task(text="x", due="2026-03-01")
     with pytest.raises(InvalidArgument, match="duration"):
-        world.mock.create_task(text="x", duration=30)
+        world.mock.add_task(text="x", duration=30)
 
 
 def test_approvers_see_what_waits_for_them_and_the_start_may_be_left_out() -> None:

@@ -241,7 +241,7 @@ def test_bad_saved_json_is_a_one_line_usage_error(
 def test_check_bot_takes_saved_json_and_bot_settings() -> None:
     seen: list[dict[str, Any]] = []
     with PyrusMock() as fake, fake.serve_bot(invoice_bot(KEY, seen)) as url:
-        bot = fake.create_bot("Invoices", url.rstrip("/") + "/hook", security_key=KEY)
+        bot = fake.add_bot("Invoices", url.rstrip("/") + "/hook", security_key=KEY)
         refused = fake.check_bot(bot, latency_budget=5)
         assert not refused.passed
         assert refused["genuine_call"].status == "fail"
@@ -257,7 +257,7 @@ def test_check_bot_takes_saved_json_and_bot_settings() -> None:
         other["task"]["form_id"] = 5
         with pytest.raises(SavedJsonError, match=r"^task: its form 5 is not in the fake"):
             fake.check_bot(bot, task=other)
-        assert fake.dispatcher.deliveries == []  # the checks call the bot; nothing is delivered
+        assert fake._dispatcher.deliveries == []  # the checks call the bot; nothing is delivered
     assert seen[-1]["task"]["form_id"] == 4242
 
 
@@ -280,8 +280,8 @@ def test_a_form_round_trips_through_saved_json() -> None:
         ],
         steps=[{"name": "One", "approvers": [approver]}, "Two", "Three"],
     )
-    upload = source.backend.upload("scan.pdf", b"%PDF", author.id)
-    task = source.create_task(form=form, author=author, text="Buy paint", fields={
+    upload = source._backend.upload("scan.pdf", b"%PDF", author.id)
+    task = source.add_task(form=form, author=author, text="Buy paint", fields={
         "u_amount": 10.5, "Inner": "inside", "Colour": {"item_names": ["Blue"]},
         "Who": {"id": author.id}, "Scan": [{"guid": upload.guid}], "Due": "2026-03-01",
     })  # fmt: skip
@@ -292,7 +292,7 @@ def test_a_form_round_trips_through_saved_json() -> None:
     task_json["task"]["current_step"] = 2
 
     target = PyrusMock()
-    bot = target.create_bot("Bot", "https://bot.invalid/hook")
+    bot = target.add_bot("Bot", "https://bot.invalid/hook")
     loaded = load_form(target, form_json, task=task_json)
     assert _get(target, f"/v4/forms/{loaded.id}") == form_json
     copied = load_task(target, task_json, form=loaded, approver=bot)
@@ -312,7 +312,7 @@ def test_a_form_round_trips_through_saved_json() -> None:
 
 def _get(fake: PyrusMock, path: str) -> Any:
     reader = fake.add_user("Sue", "Visor", rights=Rights.SUPERVISOR)
-    token = fake.backend.accounts.issue_token(reader.id).value
+    token = fake._backend.accounts.issue_token(reader.id).value
     reply = Client(fake.app).get(path, headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 200, reply.get_data(as_text=True)
     return reply.get_json()

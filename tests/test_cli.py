@@ -90,7 +90,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        pytest.param([], "choose a command: demo, serve, check or load", id="no-command"),
+        pytest.param([], "choose a command: demo, serve, check, record, replay or load",
+                     id="no-command"),
         pytest.param(["launch"], "invalid choice: 'launch'", id="unknown-command"),
         pytest.param(["demo", "--colour"], "unrecognized arguments: --colour", id="unknown-option"),
         pytest.param(["demo", "--seed", "x"], "--seed: invalid int value", id="bad-seed"),
@@ -365,10 +366,10 @@ def test_login_gives_the_bot_the_login_it_knows(elsewhere: PyrusMock) -> None:
     from pyrus_mock._usage import UsageError
     from pyrus_mock.standalone import _set_login
 
-    bot = elsewhere.create_bot("Bot", "https://127.0.0.1:9/", security_key=KEY)
+    bot = elsewhere.add_bot("Bot", "https://127.0.0.1:9/", security_key=KEY)
     _set_login(elsewhere, bot.id, "bot@00000000-0000-4000-8000-000000000001")
     assert bot.login == "bot@00000000-0000-4000-8000-000000000001"
-    token = elsewhere.backend.accounts.login(bot.login, KEY)
+    token = elsewhere._backend.accounts.login(bot.login, KEY)
     assert token.person_id == bot.id
     user = elsewhere.add_user(email="taken@example.com")
     with pytest.raises(UsageError, match="already taken"):

@@ -44,7 +44,7 @@ def _grouped_world(world: World) -> tuple[int, list[int]]:
         inbox_group=True,
     )
     ids = [
-        world.mock.create_task(form=grouped, fields={"Days": n}, author=world.author).id
+        world.mock.add_task(form=grouped, fields={"Days": n}, author=world.author).id
         for n in (1, 2, 3)
     ]
     return grouped.id, ids
@@ -88,7 +88,7 @@ def test_official_client_reads_task_groups(world: World, api: client.PyrusAPI) -
 
 @pytest.mark.parametrize("flag", ["True", "true"], ids=["csharp", "typescript"])
 def test_members_list_fired_persons_only_when_asked(world: World, flag: str) -> None:
-    gone = world.mock.create_bot("Gone", "https://gone.invalid/hook")
+    gone = world.mock.add_bot("Gone", "https://gone.invalid/hook")
     gone.delete()
     ids = [m["id"] for m in world.ok("GET", "/v4/members", who="author")["members"]]
     assert gone.id not in ids
@@ -101,7 +101,7 @@ def test_members_list_fired_persons_only_when_asked(world: World, flag: str) -> 
 
 
 def test_official_client_members_leave_out_deleted_bots(world: World, api: client.PyrusAPI) -> None:
-    gone = world.mock.create_bot("Gone", "https://gone.invalid/hook")
+    gone = world.mock.add_bot("Gone", "https://gone.invalid/hook")
     gone.delete()
     members = api.get_members().members
     assert gone.id not in [m.id for m in members]
@@ -116,9 +116,9 @@ def _project_task(world: World) -> tuple[int, int, int]:
     form = world.mock.add_form(
         "Order", [{"name": "Project", "type": "project"}, {"name": "Note", "type": "text"}]
     )
-    child = world.mock.backend.add_list("Sub", parent_id=world.lst.id)
-    task = world.mock.create_task(form=form, fields={"Note": "x"}, author=world.author)
-    world.mock.backend.comment(task, {"added_list_ids": [child.id]}, world.author)
+    child = world.mock._backend.add_list("Sub", parent_id=world.lst.id)
+    task = world.mock.add_task(form=form, fields={"Note": "x"}, author=world.author)
+    world.mock._backend.comment(task, {"added_list_ids": [child.id]}, world.author)
     field_id = next(f.id for f in form.fields if f.type == "project")
     return task.id, child.id, field_id
 
@@ -133,8 +133,8 @@ def test_project_field_carries_the_tasks_lists(world: World) -> None:
             {"id": child_id, "name": "Sub", "parent": {"id": world.lst.id, "name": "Projects"}}
         ]
     }
-    world.mock.backend.comment(
-        world.mock.backend.find_task(task_id), {"removed_list_ids": [child_id]}, world.author
+    world.mock._backend.comment(
+        world.mock._backend.find_task(task_id), {"removed_list_ids": [child_id]}, world.author
     )
     fields = world.ok("GET", f"/v4/tasks/{task_id}", who="author")["task"]["fields"]
     assert "value" not in next(f for f in fields if f["id"] == field_id), "no list, no value"
@@ -157,8 +157,8 @@ def test_official_client_reads_project_values(world: World, api: client.PyrusAPI
     from pyrus.models import entities
 
     task_id, child_id, field_id = _project_task(world)
-    world.mock.backend.comment(
-        world.mock.backend.find_task(task_id),
+    world.mock._backend.comment(
+        world.mock._backend.find_task(task_id),
         {"participants_added": [{"id": world.bot.id}]},
         world.author,
     )
@@ -175,13 +175,15 @@ def test_official_client_reads_project_values(world: World, api: client.PyrusAPI
 
 def _payload(world: World, bot_id: int) -> dict[str, object]:
     mock = world.mock
-    body, _ = mock.dispatcher.build_body(world.task, mock.backend.accounts.bot(bot_id), token=False)
+    body, _ = mock._dispatcher.build_body(
+        world.task, mock._backend.accounts.bot(bot_id), token=False
+    )
     return dict(json.loads(body))
 
 
 def test_bot_settings_always_present(world: World) -> None:
-    plain = world.mock.create_bot("Plain", "https://plain.invalid/hook")
-    tuned = world.mock.create_bot("Tuned", "https://tuned.invalid/hook", settings='{"k": 1}')
+    plain = world.mock.add_bot("Plain", "https://plain.invalid/hook")
+    tuned = world.mock.add_bot("Tuned", "https://tuned.invalid/hook", settings='{"k": 1}')
     assert _payload(world, plain.id)["bot_settings"] == ""
     assert _payload(world, tuned.id)["bot_settings"] == '{"k": 1}'
     bots = {b["id"]: b for b in world.ok("GET", "/v4/bots", who="manager")["bots"]}
@@ -194,8 +196,8 @@ def test_bot_settings_always_present(world: World) -> None:
 
 def test_omit_empty_bot_settings_setting(world: World) -> None:
     world.mock.settings = world.mock.settings.replace(omit_empty_bot_settings=True)
-    plain = world.mock.create_bot("Plain", "https://plain.invalid/hook")
-    tuned = world.mock.create_bot("Tuned", "https://tuned.invalid/hook", settings="s")
+    plain = world.mock.add_bot("Plain", "https://plain.invalid/hook")
+    tuned = world.mock.add_bot("Tuned", "https://tuned.invalid/hook", settings="s")
     assert "bot_settings" not in _payload(world, plain.id)
     assert _payload(world, tuned.id)["bot_settings"] == "s"
     bots = {b["id"]: b for b in world.ok("GET", "/v4/bots", who="manager")["bots"]}
@@ -224,7 +226,7 @@ def test_control_plane_forms_take_inbox_group_defaults_and_step_deadlines() -> N
             headers={"Authorization": f"Bearer {token}"},
         )
         assert reply.status_code == 200, reply.get_data()
-        form = mock.backend.find_form(reply.get_json()["id"])
+        form = mock._backend.find_form(reply.get_json()["id"])
         assert form is not None
         assert form.inbox_group is True
         assert form.fields[0].default == 2

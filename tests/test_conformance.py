@@ -23,7 +23,7 @@ BotServer = Callable[..., str]
 
 
 def _serve(pyrus_mock: PyrusMock, bot_server: BotServer, app: CorrectBot) -> Any:
-    bot = pyrus_mock.create_bot("Bot under test", bot_server(app))
+    bot = pyrus_mock.add_bot("Bot under test", bot_server(app))
     app.key = bot.security_key  # configured at startup, as a deployed bot is
     return bot
 
@@ -40,7 +40,7 @@ def test_correct_bot_passes_every_check(pyrus_mock: PyrusMock, bot_server: BotSe
     assert pyrus_mock.deliveries == []
     assert all(
         [c.author_id for c in task.comments] == [task.author_id]  # the creation comment only
-        for task in pyrus_mock.backend.tasks()
+        for task in pyrus_mock.tasks()
     )
 
 
@@ -137,12 +137,13 @@ def test_a_redelivery_that_drops_the_reply_fails(
     [
         (b"", "pass", "empty reply"),
         (b"{}", "pass", "empty reply"),
-        (b"Success", "fail", "not JSON"),
-        (b"[1]", "fail", "JSON list"),
+        (b"Success", "pass", "invalid_json"),
+        (b"[1]", "pass", "JSON array, not an object"),
+        (b'{"Text": "hi"}', "pass", "unknown_parameter"),
         (json.dumps({"text": "a", "formatted_text": "<b>a</b>"}).encode(), "fail",
          "both_text_and_formatted_text_specified"),
     ],
-    ids=["empty", "empty-object", "text", "list", "invalid-comment"],
+    ids=["empty", "empty-object", "text", "list", "unknown-keys", "invalid-comment"],
 )  # fmt: skip
 def test_reply_contract(
     pyrus_mock: PyrusMock, bot_server: BotServer, reply: bytes, status: str, words: str
@@ -184,7 +185,7 @@ def test_a_slow_bot_fails_the_latency_budget(pyrus_mock: PyrusMock, bot_server: 
 
 
 def test_an_unreachable_bot_fails_with_reasons(pyrus_mock: PyrusMock) -> None:
-    bot = pyrus_mock.create_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
+    bot = pyrus_mock.add_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
     report = pyrus_mock.check_bot(bot, latency_budget=2)
     assert report["genuine_call"].status == "fail"
     assert "connection_refused" in report["genuine_call"].reason
@@ -198,7 +199,7 @@ def test_a_bot_this_fake_did_not_create(pyrus_mock: PyrusMock, bot_server: BotSe
     app = CorrectBot(key)
     url = bot_server(app)  # a bot running "elsewhere", with a certificate from another CA
     with PyrusMock(trust=pyrus_mock.ca_path) as other:
-        bot = other.create_bot("Bot under test", url, security_key=key)
+        bot = other.add_bot("Bot under test", url, security_key=key)
         lines: list[str] = []
         report = other.check_bot(bot, on_key_reset=app.set_key, progress=lines.append)
     assert report.passed, report
@@ -240,11 +241,11 @@ def test_report_renders_as_table_dict_and_junit(
 
 
 def test_bad_arguments(pyrus_mock: PyrusMock) -> None:
-    bot = pyrus_mock.create_bot("Bot", "https://127.0.0.1:1/")
+    bot = pyrus_mock.add_bot("Bot", "https://127.0.0.1:1/")
     with pytest.raises(InvalidArgument, match="latency_budget"):
         pyrus_mock.check_bot(bot, latency_budget=0)
     with PyrusMock() as other:
-        stranger = other.create_bot("Stranger", "https://127.0.0.1:1/")
+        stranger = other.add_bot("Stranger", "https://127.0.0.1:1/")
         with pytest.raises(InvalidArgument, match="is not a bot of this fake"):
             pyrus_mock.check_bot(stranger)
     assert ConformanceReport(1, "https://x/").passed  # no checks, nothing failed
@@ -288,3 +289,12 @@ def test_assert_passed_fails_with_the_whole_table(
     assert "FAILED; failed: forged_" in repr(report)
     passing = pyrus_mock.check_bot(_serve(pyrus_mock, bot_server, CorrectBot()))
     assert passing.assert_passed() is passing
+
+
+@pytest.mark.parametrize("action", ["delete", "block", "disable"])
+def test_check_bot_refuses_bots_pyrus_would_not_call(action: str) -> None:
+    with PyrusMock() as fake:
+        bot = fake.add_bot("Bot", "https://localhost:1/")
+        getattr(bot, action)()
+        with pytest.raises(InvalidArgument, match="never calls"):
+            fake.check_bot(bot)

@@ -92,7 +92,7 @@ def test_control_calls_need_the_admin_token(
     assert status == 401
     assert body["error_code"] == code
     assert "admin token" in body["error"]
-    assert fake.backend.api_calls == []  # control calls are not API calls
+    assert fake._backend.api_calls == []  # control calls are not API calls
 
 
 def test_both_header_forms_are_accepted(client: Client) -> None:
@@ -101,7 +101,7 @@ def test_both_header_forms_are_accepted(client: Client) -> None:
 
 
 def test_an_api_token_is_not_an_admin_token(client: Client, fake: PyrusMock) -> None:
-    bot = fake.create_bot("Bot", "https://127.0.0.1:9/")
+    bot = fake.add_bot("Bot", "https://127.0.0.1:9/")
     status, body = call(
         client, "GET", "/_mock/", headers={"Authorization": f"Bearer {bot.token()}"}
     )
@@ -141,7 +141,7 @@ def test_unknown_routes_and_methods(client: Client) -> None:
 
 def test_control_calls_are_not_logged_as_api_calls(client: Client, fake: PyrusMock) -> None:
     call(client, "POST", "/_mock/bots", {"name": "Bot", "url": "https://127.0.0.1:9/"})
-    assert fake.backend.api_calls == []
+    assert fake._backend.api_calls == []
 
 
 # -- users, forms, catalogs, bots ----------------------------------------------------------------
@@ -330,7 +330,7 @@ def test_reset_forgets_everything(client: Client, fake: PyrusMock) -> None:
     status, body = call(client, "POST", "/_mock/reset", {"seed": 3})
     assert (status, body["reset"], body["seed"]) == (200, True, 3)
     assert call(client, "GET", "/_mock/bots")[1] == {"bots": []}
-    assert fake.backend.tasks() == []
+    assert fake._backend.tasks() == []
 
 
 # -- settings ------------------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def test_settings_are_read_and_changed(client: Client, fake: PyrusMock) -> None:
     assert changed == {**current, **changes, "delivery_timeout": 3.0}
     assert call(client, "GET", "/_mock/settings")[1] == changed
     # One copy, the backend's, which the app, the dispatcher and the engine read.
-    assert fake.settings is fake.backend.settings
+    assert fake.settings is fake._backend.settings
     assert fake.settings.retry_delays == (5.0, 10.5)
     assert fake.settings.delivery_timeout == 3.0
     assert call(client, "PATCH", "/_mock/settings", {})[1] == changed  # nothing to change
@@ -389,7 +389,7 @@ def test_a_bad_setting_answers_400_naming_it_and_changes_nothing(
     assert body["error"].startswith(f"{field}: ")
     assert says in body["error"]
     assert fake.settings is before
-    assert fake.backend.settings is before
+    assert fake._backend.settings is before
 
 
 def test_settings_need_a_json_object(client: Client) -> None:
@@ -458,8 +458,8 @@ def test_unknown_ids_answer_404(client: Client, method: str, path: str) -> None:
 def test_delivering_unknown_ids_answers_404_naming_the_field(
     client: Client, fake: PyrusMock
 ) -> None:
-    bot = fake.create_bot("Bot", "https://127.0.0.1:9/")
-    task = fake.create_task(text="x")
+    bot = fake.add_bot("Bot", "https://127.0.0.1:9/")
+    task = fake.add_task(text="x")
     for body, field in (
         ({"task_id": 424242, "bot_id": bot.id}, "task_id"),
         ({"task_id": task.id, "bot_id": 424242}, "bot_id"),
@@ -522,7 +522,7 @@ def test_bad_members_answer_400_naming_the_field(
 
 
 def test_bad_updates_and_filters_answer_400(client: Client, fake: PyrusMock) -> None:
-    bot = fake.create_bot("Bot", "https://127.0.0.1:9/")
+    bot = fake.add_bot("Bot", "https://127.0.0.1:9/")
     status, reply = call(client, "PATCH", f"/_mock/bots/{bot.id}", {"enabled": "yes"})
     assert (status, reply["field"]) == (400, "enabled")
     status, reply = call(client, "PATCH", f"/_mock/bots/{bot.id}", {"security_key": "x"})

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pyrus_mock import BotUrlError, PyrusMock
+from pyrus_mock import BotUrlError, PyrusMock, RealClock
 from pyrus_mock.delivery import sign
 
 from ._bots import RecordingBot, pyrus_signature_ok
@@ -35,10 +35,10 @@ def _form(fake: PyrusMock, *approvers: object) -> object:
 def test_delivery_is_signed_and_reply_applied(fake: PyrusMock, mode: str) -> None:
     bot_app = RecordingBot(reply={"text": "seen", "approval_choice": "approved"}, verify=mode)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Approver", url, settings='{"x": 1}')
+        bot = fake.add_bot("Approver", url, settings='{"x": 1}')
         bot_app.key = bot.security_key
         form = _form(fake, bot)
-        task = fake.create_task(form=form, text="please approve", fields={"u_amount": 10})
+        task = fake.add_task(form=form, text="please approve", fields={"u_amount": 10})
         # auto-delivery: the task reached the bot's step
         assert len(fake.deliveries) == 1
         delivery = fake.deliveries[0]
@@ -68,8 +68,8 @@ def test_delivery_is_signed_and_reply_applied(fake: PyrusMock, mode: str) -> Non
 def test_body_is_compact_utf8_and_signed_bytes_are_sent(fake: PyrusMock) -> None:
     bot_app = RecordingBot(verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        task = fake.create_task(text="Привет мир", responsible=bot)
+        bot = fake.add_bot("Bot", url)
+        task = fake.add_task(text="Привет мир", responsible=bot)
     _, body = bot_app.calls[0]
     assert "Привет".encode() in body
     assert b"\\u" not in body
@@ -82,9 +82,9 @@ def test_body_is_compact_utf8_and_signed_bytes_are_sent(fake: PyrusMock) -> None
 def test_lower_case_signature_setting() -> None:
     bot_app = RecordingBot(verify="upper")
     with PyrusMock(signature_case="lower") as fake, fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
+        bot = fake.add_bot("Bot", url)
         bot_app.key = bot.security_key
-        fake.create_task(text="t", responsible=bot)
+        fake.add_task(text="t", responsible=bot)
         # a bot comparing upper-case hex exactly refuses lower-case signatures
         delivery = fake.deliveries[0]
         assert delivery.state == "pending_retry"
@@ -96,8 +96,8 @@ def test_invalid_reply_is_recorded_not_applied(fake: PyrusMock) -> None:
     reply = {"text": "a", "formatted_text": "<b>a</b>", "bogus": 1}
     bot_app = RecordingBot(reply=reply, verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        task = fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Bot", url)
+        task = fake.add_task(text="t", responsible=bot)
     delivery = fake.deliveries[0]
     assert delivery.state == "delivered"
     assert not delivery.ok
@@ -117,8 +117,8 @@ def test_invalid_reply_is_recorded_not_applied(fake: PyrusMock) -> None:
 def test_reply_bodies_that_apply_nothing(fake: PyrusMock, raw: bytes, warned: bool) -> None:
     bot_app = RecordingBot(reply=raw, verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        task = fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Bot", url)
+        task = fake.add_task(text="t", responsible=bot)
     delivery = fake.deliveries[0]
     assert delivery.ok
     assert [c.author_id for c in task.comments] == [task.author_id], "the creation comment only"
@@ -129,11 +129,11 @@ def test_reply_bodies_that_apply_nothing(fake: PyrusMock, raw: bytes, warned: bo
 def test_send_only_last_comment(fake: PyrusMock) -> None:
     bot_app = RecordingBot(verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url, send_only_last_comment=True)
+        bot = fake.add_bot("Bot", url, send_only_last_comment=True)
         user = fake.add_user("Ann", "Lee")
-        task = fake.create_task(text="t", responsible=bot, author=user)
-        fake.backend.comment(task, {"text": "one"}, user)
-        fake.backend.comment(task, {"text": "two"}, user)
+        task = fake.add_task(text="t", responsible=bot, author=user)
+        fake._backend.comment(task, {"text": "one"}, user)
+        fake._backend.comment(task, {"text": "two"}, user)
     payload = json.loads(bot_app.calls[-1][1])
     assert [c["text"] for c in payload["task"]["comments"]] == ["two"]
     bot.update(send_only_last_comment=False)
@@ -142,8 +142,8 @@ def test_send_only_last_comment(fake: PyrusMock) -> None:
 
 def test_http_urls_are_refused_with_a_reason(fake: PyrusMock) -> None:
     with pytest.raises(BotUrlError, match="HTTPS only"):
-        fake.create_bot("Bot", "http://localhost:8080/hook")
-    bot = fake.create_bot("Bot", "https://localhost:1/hook")
+        fake.add_bot("Bot", "http://localhost:8080/hook")
+    bot = fake.add_bot("Bot", "https://localhost:1/hook")
     with pytest.raises(BotUrlError, match="https://"):
         bot.update(url="ftp://example.org")
     assert bot.url == "https://localhost:1/hook"
@@ -152,8 +152,8 @@ def test_http_urls_are_refused_with_a_reason(fake: PyrusMock) -> None:
 def test_generated_credentials(fake: PyrusMock) -> None:
     import re
 
-    bot = fake.create_bot("Bot", "https://localhost:1/")
-    other = fake.create_bot("Bot 2", "https://localhost:1/")
+    bot = fake.add_bot("Bot", "https://localhost:1/")
+    other = fake.add_bot("Bot 2", "https://localhost:1/")
     assert re.fullmatch(
         r"bot@[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", bot.login
     )
@@ -170,8 +170,8 @@ def test_generated_credentials(fake: PyrusMock) -> None:
 def test_retries_follow_the_schedule_on_the_virtual_clock(fake: PyrusMock) -> None:
     bot_app = RecordingBot(status=500, verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Bot", url)
+        fake.add_task(text="t", responsible=bot)
         delivery = fake.deliveries[0]
         assert delivery.state == "pending_retry"
         assert delivery.attempts[0].error_kind == "http_status"
@@ -203,10 +203,10 @@ def test_retries_count_from_the_exact_time_of_the_first_attempt(fake: PyrusMock)
     retried at t+61.9 s, never earlier."""
     bot_app = RecordingBot(status=500, verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
+        bot = fake.add_bot("Bot", url)
         fake.clock.advance(0.9)
         start = fake.clock.time()
-        fake.create_task(text="t", responsible=bot)
+        fake.add_task(text="t", responsible=bot)
         delivery = fake.deliveries[0]
         assert delivery.first_attempt_at == start
         assert delivery.next_attempt_at == start + 61
@@ -220,13 +220,13 @@ def test_a_delivery_keeps_the_schedule_it_started_with(fake: PyrusMock) -> None:
     """Changing retry_delays while a retry is pending affects new deliveries only."""
     bot_app = RecordingBot(status=500, verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Bot", url)
+        fake.add_task(text="t", responsible=bot)
         old = fake.deliveries[0]
         fake.settings = fake.settings.replace(retry_delays=(5.0,))
         fake.clock.advance(61)  # the old schedule: attempt 2 at 61 s, 3 at 122 s
         assert [a.request_headers["X-Pyrus-Retry"] for a in old.attempts] == ["1/3", "2/3"]
-        fake.create_task(text="u", responsible=bot)
+        fake.add_task(text="u", responsible=bot)
         new = fake.deliveries[-1]
         assert new.max_attempts == 2
         fake.clock.advance(61)
@@ -238,8 +238,8 @@ def test_a_delivery_keeps_the_schedule_it_started_with(fake: PyrusMock) -> None:
 def test_explicit_deliver_without_auto_routing() -> None:
     bot_app = RecordingBot(verify=None)
     with PyrusMock(auto_deliver=False) as fake, fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        task = fake.create_task(text="t", responsible=bot)
+        bot = fake.add_bot("Bot", url)
+        task = fake.add_task(text="t", responsible=bot)
         assert fake.deliveries == []
         delivery = fake.deliver(task, to=bot)
         assert delivery.ok
@@ -249,8 +249,8 @@ def test_explicit_deliver_without_auto_routing() -> None:
 def test_lifecycle_disabled_blocked_deleted_skip(fake: PyrusMock) -> None:
     bot_app = RecordingBot(verify=None)
     with fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
-        task = fake.create_task(text="t")
+        bot = fake.add_bot("Bot", url)
+        task = fake.add_task(text="t")
         bot.disable()
         assert fake.deliver(task, to=bot).state == "skipped"
         bot.enable()
@@ -271,11 +271,11 @@ def test_three_step_form_completes_by_routing_alone(fake: PyrusMock) -> None:
     first = RecordingBot(reply={"approval_choice": "approved", "text": "ok 1"}, verify=None)
     second = RecordingBot(reply={"approval_choice": "approved", "text": "ok 2"}, verify=None)
     with fake.serve_bot(first) as url1, fake.serve_bot(second) as url2:
-        bot1 = fake.create_bot("First", url1)
-        bot2 = fake.create_bot("Second", url2)
+        bot1 = fake.add_bot("First", url1)
+        bot2 = fake.add_bot("Second", url2)
         boss = fake.add_user("Boss", "Person")
         form = _form(fake, bot1, bot2, boss)
-        task = fake.create_task(form=form, text="route me")
+        task = fake.add_task(form=form, text="route me")
     assert [d.bot_id for d in fake.deliveries] == [bot1.id, bot2.id]
     assert all(d.ok for d in fake.deliveries)
     assert task.current_step == 3
@@ -291,10 +291,10 @@ def test_a_bot_is_not_called_for_its_own_comment_and_chains_stop() -> None:
         a_app = RecordingBot(reply=lambda p: {"reassign_to": {"id": holder["b"]}}, verify=None)
         b_app = RecordingBot(reply=lambda p: {"reassign_to": {"id": holder["a"]}}, verify=None)
         with fake.serve_bot(a_app) as url_a, fake.serve_bot(b_app) as url_b:
-            a = fake.create_bot("A", url_a)
-            b = fake.create_bot("B", url_b)
+            a = fake.add_bot("A", url_a)
+            b = fake.add_bot("B", url_b)
             holder.update(a=a.id, b=b.id)
-            fake.create_task(text="ping", responsible=a)
+            fake.add_task(text="ping", responsible=a)
         kinds = [d.trigger for d in fake.deliveries]
         assert kinds[-1] == "chain"
         assert fake.deliveries[-1].violations[0].error_code == "chain_too_deep"
@@ -308,10 +308,10 @@ def test_concurrent_deliveries_and_api_calls_keep_state_consistent() -> None:
 
     bot_app = RecordingBot(reply={"text": "ok"}, verify=None)
     with PyrusMock(auto_deliver=False) as fake, fake.serve_bot(bot_app) as url:
-        bot = fake.create_bot("Bot", url)
+        bot = fake.add_bot("Bot", url)
         user = fake.add_user("Ann", "Lee")
-        token = fake.backend.accounts.issue_token(user.id).value
-        tasks = [fake.create_task(text=f"t{i}", author=user) for i in range(4)]
+        token = fake._backend.accounts.issue_token(user.id).value
+        tasks = [fake.add_task(text=f"t{i}", author=user) for i in range(4)]
         errors: list[BaseException] = []
 
         def deliver_many(n: int) -> None:
@@ -357,11 +357,29 @@ def test_a_form_held_by_bots_closes_by_routing_alone(fake: PyrusMock) -> None:
         fake.serve_bot(apps[1]) as u2,
         fake.serve_bot(apps[2]) as u3,
     ):
-        bots = [fake.create_bot(f"Bot {i}", url) for i, url in enumerate((u1, u2, u3))]
-        task = fake.create_task(form=_form(fake, *bots), text="all bots")
+        bots = [fake.add_bot(f"Bot {i}", url) for i, url in enumerate((u1, u2, u3))]
+        task = fake.add_task(form=_form(fake, *bots), text="all bots")
     assert [d.bot_id for d in fake.deliveries] == [b.id for b in bots]
     assert [d.trigger for d in fake.deliveries] == ["created", "approval_step", "approval_step"]
     assert task.is_closed
     created, *replies = task.comments
     assert created.author_id == task.author_id
     assert [c.changed_step for c in replies][:2] == [2, 3]
+
+
+def test_reset_cancels_pending_retries_on_a_real_clock() -> None:
+    clock = RealClock()
+    fake = PyrusMock(clock=clock, retry_delays=(30.0, 60.0))
+    bot_app = RecordingBot(status=500, verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.add_bot("Bot", url)
+        fake.deliver(fake.add_task(text="old"), to=bot)
+        [retry] = clock.pending()
+        fake.reset()
+        # the retry was cancelled with the delivery it belonged to: it will never run
+        assert retry.cancelled
+        assert clock.pending() == []
+        retry.run()  # even when its time comes, it does nothing
+        assert len(bot_app.calls) == 1
+        assert fake.deliveries == []
+    fake.close()

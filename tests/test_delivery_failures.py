@@ -26,8 +26,8 @@ def fake() -> Iterator[PyrusMock]:
 
 
 def _deliver_to(fake: PyrusMock, url: str) -> Any:
-    bot = fake.create_bot("Bot", url)
-    task = fake.create_task(text="t")
+    bot = fake.add_bot("Bot", url)
+    task = fake.add_task(text="t")
     delivery = fake.deliver(task, to=bot)
     assert delivery.state == "pending_retry", delivery.summary()
     assert not delivery.ok
@@ -135,8 +135,8 @@ def test_garbage_after_handshake_is_a_protocol_error(fake: PyrusMock) -> None:
 
 
 def test_failures_are_recorded_and_retried_until_exhausted(fake: PyrusMock) -> None:
-    bot = fake.create_bot("Bot", f"https://127.0.0.1:{refused_port()}/hook")
-    task = fake.create_task(text="t")
+    bot = fake.add_bot("Bot", f"https://127.0.0.1:{refused_port()}/hook")
+    task = fake.add_task(text="t")
     delivery = fake.deliver(task, to=bot)
     fake.clock.advance(122)
     assert [a.error_kind for a in delivery.attempts] == ["connection_refused"] * 3
@@ -158,8 +158,8 @@ def test_responses_mock_does_not_intercept_deliveries(fake: PyrusMock) -> None:
         fake.serve_bot(wsgi_reply(body=b"{}")) as url,
     ):
         rsps.add(responses.POST, url, status=500)
-        bot = fake.create_bot("Bot", url)
-        delivery = fake.deliver(fake.create_task(text="t"), to=bot)
+        bot = fake.add_bot("Bot", url)
+        delivery = fake.deliver(fake.add_task(text="t"), to=bot)
         assert delivery.ok
         assert len(rsps.calls) == 0
 
@@ -182,8 +182,8 @@ def test_a_reply_json_would_choke_on_later_is_ignored_and_breaks_nothing(
     """Lone surrogates, non-Unicode bytes, NaN or Infinity: a warning, not applied; the task and
     later deliveries stay usable (stored, they would break every later JSON encoding)."""
     with fake.serve_bot(wsgi_reply(body=reply)) as url:
-        bot = fake.create_bot("Bot", url)
-        task = fake.create_task(text="t")
+        bot = fake.add_bot("Bot", url)
+        task = fake.add_task(text="t")
         delivery = fake.deliver(task, to=bot)
         assert delivery.ok, delivery.summary()
         (violation,) = delivery.violations
@@ -196,8 +196,8 @@ def test_a_reply_json_would_choke_on_later_is_ignored_and_breaks_nothing(
 
 def test_a_valid_surrogate_pair_is_text(fake: PyrusMock) -> None:
     with fake.serve_bot(wsgi_reply(body=b'{"text": "\\ud83d\\ude00"}')) as url:
-        bot = fake.create_bot("Bot", url)
-        task = fake.create_task(text="t")
+        bot = fake.add_bot("Bot", url)
+        task = fake.add_task(text="t")
         delivery = fake.deliver(task, to=bot)
         assert delivery.violations == []
         assert task.comments[-1].text == "\U0001f600"
@@ -229,8 +229,8 @@ def test_trust_in_another_ca_file_delivers_to_bots_it_signed(tmp_path: Any) -> N
     with PyrusMock(trust=str(tmp_path / "other.pem")) as fake:
         server = TLSServer(wsgi_reply(), ctx).start()
         try:
-            bot = fake.create_bot("Bot", server.url + "/")
-            assert fake.deliver(fake.create_task(text="t"), to=bot).ok
+            bot = fake.add_bot("Bot", server.url + "/")
+            assert fake.deliver(fake.add_task(text="t"), to=bot).ok
         finally:
             server.stop()
 
@@ -259,11 +259,37 @@ def test_a_bot_crashing_on_its_api_call_gets_a_hint(
     serving = fake.serve_bot(bot)
     url = serving.__enter__()
     try:
-        bot_account = fake.create_bot("Bot", url)
-        delivery = fake.deliver(fake.create_task(text="t"), to=bot_account)
+        bot_account = fake.add_bot("Bot", url)
+        delivery = fake.deliver(fake.add_task(text="t"), to=bot_account)
     finally:
         with pytest.raises(ServerThreadError):  # the exception, re-raised when it stops
             serving.__exit__(None, None, None)
     attempt = delivery.attempts[0]
     assert attempt.status == 500
     assert hint in attempt.reply_body.decode()
+
+
+DEEP = b'{"text": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+
+
+def test_deeply_nested_reply_is_a_recorded_warning() -> None:
+    with PyrusMock() as fake, fake.serve_bot(wsgi_reply(body=DEEP)) as url:
+        bot = fake.add_bot("Bot", url)
+        delivery = fake.deliver(fake.add_task(text="t"), to=bot)
+        assert delivery.state == "delivered"
+        assert [v.error_code for v in delivery.violations] == ["invalid_json"]
+        assert "nested" in delivery.violations[0].message or "not JSON" in (
+            delivery.violations[0].message
+        )
+        assert "delivery #1" in fake.transcript()
+
+
+def test_deeply_nested_error_body_does_not_break_the_transcript() -> None:
+    with PyrusMock() as fake:
+        app = wsgi_reply("500 Internal Server Error", DEEP)
+        with fake.serve_bot(app) as url:
+            bot = fake.add_bot("Bot", url)
+            fake.deliver(fake.add_task(text="t"), to=bot)
+        assert "attempt 1" in fake.transcript()
+        assert fake.transcript_json()["deliveries"]
+        fake.clock.advance(200)

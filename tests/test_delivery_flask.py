@@ -47,7 +47,7 @@ def test_flask_bot_reads_back_and_approves() -> None:
     with PyrusMock() as fake:
         app = make_flask_bot(keys, fake.api_url, fake.ca_path)
         with fake.serve_bot(app) as url:
-            bot = fake.create_bot("Expense bot", url + "pyrus")
+            bot = fake.add_bot("Expense bot", url + "pyrus")
             keys["key"] = bot.security_key
             boss = fake.add_user("Boss", "Person")
             form = fake.add_form(
@@ -58,11 +58,11 @@ def test_flask_bot_reads_back_and_approves() -> None:
                 ],
                 steps=[{"name": "Check", "approvers": [bot]}, {"name": "Pay", "approvers": [boss]}],
             )
-            small = fake.create_task(form=form, fields={"u_amount": 40})
-            large = fake.create_task(form=form, fields={"u_amount": 400})
+            small = fake.add_task(form=form, fields={"u_amount": 40})
+            large = fake.add_task(form=form, fields={"u_amount": 400})
         assert [d.ok for d in fake.deliveries] == [True, True]
         # the bot read the task back through the API with the delivery's token
-        reads = [c for c in fake.backend.api_calls if c.method == "GET" and "/tasks/" in c.path]
+        reads = [c for c in fake._backend.api_calls if c.method == "GET" and "/tasks/" in c.path]
         assert [c.status for c in reads] == [200, 200]
         assert small.current_step == 2
         assert not small.is_closed
@@ -87,7 +87,7 @@ def test_bot_server_takes_the_path_of_the_bots_route(
 
     url = bot_server(app, path="/pyrus/webhook")
     assert url.endswith("/pyrus/webhook")
-    bot = pyrus_mock.create_bot("Routed", url)
-    delivery = pyrus_mock.deliver(pyrus_mock.create_task(text="t"), to=bot)
+    bot = pyrus_mock.add_bot("Routed", url)
+    delivery = pyrus_mock.deliver(pyrus_mock.add_task(text="t"), to=bot)
     assert delivery.ok, delivery.summary()
     assert calls == ["/pyrus/webhook"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from pyrus_mock import PyrusMock
 from pyrus_mock.engine import apply, validate, write_initial_fields
 from pyrus_mock.errors import CommentRejected
 from pyrus_mock.model import Task
@@ -303,7 +304,7 @@ def test_attachments_from_upload(w: World) -> None:
 
 
 def test_write_initial_fields_by_code_name_and_id(w: World) -> None:
-    task = w.mock.create_task(form=w.plain_form)
+    task = w.mock.add_task(form=w.plain_form)
     task.form_id = w.form.id
     values: dict[str | int, Any] = {
         "u_qty": 3,
@@ -330,7 +331,7 @@ def test_write_initial_fields_by_code_name_and_id(w: World) -> None:
 
 def test_create_task_refuses_bad_initial_values(w: World) -> None:
     with pytest.raises(CommentRejected):
-        w.mock.create_task(form=w.form, fields={"u_amount": "a lot"})
+        w.mock.add_task(form=w.form, fields={"u_amount": "a lot"})
 
 
 # -- refusals --------------------------------------------------------------------------------------
@@ -433,7 +434,7 @@ def test_naming_a_required_choice_without_choosing_does_not_complete_the_step() 
         ],
         steps=[{"name": "s1", "approvers": [w.ann]}, {"name": "s2", "approvers": [w.bob]}],
     )  # fmt: skip
-    task = w.mock.create_task(form=form)
+    task = w.mock.add_task(form=form)
     nested_only = {"code": "k", "value": {"fields": [{"code": "k_note", "value": "x"}]}}
     with pytest.raises(CommentRejected, match="required_field_missing"):
         w.comment(task, {"approval_choice": "approved", "field_updates": [nested_only]}, w.ann)
@@ -466,7 +467,7 @@ def test_a_name_shared_with_a_table_column_means_the_top_level_field() -> None:
              "columns": [{"name": "Price", "type": "money", "code": "o_line_price"}]},
         ],
     )  # fmt: skip
-    task = w.mock.create_task(form=form, fields={"o_price": 1})
+    task = w.mock.add_task(form=form, fields={"o_price": 1})
     w.comment(task, {"field_updates": [{"name": "Price", "value": 5}]}, w.ann)
     price = next(fd.id for fd in form.by_id.values() if fd.code == "o_price")
     assert task.values[price] == 5
@@ -484,7 +485,7 @@ def test_a_form_link_bound_to_a_form_takes_only_its_tasks() -> None:
     form = w.mock.add_form(  # the Form object works as well as its id
         "Orders", [{"name": "Purchase", "type": "form_link", "code": "o_p", "form": w.form}]
     )
-    task = w.mock.create_task(form=form)
+    task = w.mock.add_task(form=form)
     with pytest.raises(CommentRejected, match=f"links tasks of form {w.form.id}"):
         w.comment(task, {"field_updates": [
             {"code": "o_p", "value": {"task_ids": [w.other_task.id]}}]}, w.ann)  # fmt: skip
@@ -505,7 +506,7 @@ def test_steps_with_gaps_keep_their_numbers() -> None:
             {"name": "d", "step": 4, "approvers": [w.cid]},
         ],
     )
-    task = w.mock.create_task(form=form, fields={"g": "x"})
+    task = w.mock.add_task(form=form, fields={"g": "x"})
     assert [a.person_id for a in task.approvers(4)] == [w.cid.id]
     assert task.approvers(3) == []
     w.comment(task, {"approval_choice": "approved"}, w.ann)
@@ -513,3 +514,12 @@ def test_steps_with_gaps_keep_their_numbers() -> None:
     assert task.current_step == 4  # the gap is passed over
     w.comment(task, {"approval_choice": "approved", "approval_steps": [4]}, w.cid)
     assert task.is_closed
+
+
+def test_huge_integers_are_refused() -> None:
+    fake = PyrusMock()
+    user = fake.add_user()
+    task = fake.add_task(text="t", author=user)
+    with pytest.raises(Exception, match="spent_minutes"):
+        fake._backend.comment(task, {"text": "x", "spent_minutes": 10**23}, user)
+    fake.close()

@@ -117,8 +117,8 @@ def test_marker_takes_engine_settings(pyrus_mock: PyrusMock) -> None:
         "Leave", [{"name": "Note", "type": "text", "code": "note"}],
         steps=[{"name": "Lead", "approvers": [ann]}, {"name": "HR", "approvers": [bob]}],
     )  # fmt: skip
-    task = pyrus_mock.create_task(form=form, fields={"note": "May"})
-    be = pyrus_mock.backend
+    task = pyrus_mock.add_task(form=form, fields={"note": "May"})
+    be = pyrus_mock._backend
     be.comment(task, {"approval_choice": "approved"}, ann)
     comment = be.comment(task, {"approval_choice": "rejected"}, bob)
     assert (task.current_step, task.is_closed, comment.reset_to_step) == (1, False, 1)
@@ -213,7 +213,7 @@ def test_max_text_field_length() -> None:
     ]
     assert codes(w, fu("u_email", "a" * 20 + "@example.com")) == [], "only text fields"
     with pytest.raises(CommentRejected):
-        w.mock.create_task(form=w.form, fields={"u_title": "x" * 11})
+        w.mock.add_task(form=w.form, fields={"u_title": "x" * 11})
 
 
 def test_default_text_field_length_and_a_larger_one() -> None:
@@ -242,24 +242,3 @@ def test_default_text_field_length_and_a_larger_one() -> None:
 def test_bad_values_are_refused(name: str, value: Any) -> None:
     with pytest.raises(InvalidArgument, match=name):
         PyrusMock(**{name: value})
-
-
-def test_settings_take_retry_delays_as_a_list_and_suggest_names() -> None:
-    from pyrus_mock import InvalidArgument, PyrusMock, Settings
-
-    assert Settings(retry_delays=[5, 10]).retry_delays == (5, 10)
-    with PyrusMock(retry_delays=[1, 2]) as fake:
-        assert fake.settings.retry_delays == (1, 2)
-    with pytest.raises(InvalidArgument, match=r"did you mean 'signature_case'\?"):
-        Settings().replace(signatur_case="lower")
-    with pytest.raises(InvalidArgument, match="cannot be an HTTP header value"):
-        Settings(user_agent="Pyrus-Bot-4\r\nX-Injected: 1")
-
-
-def test_a_setting_from_json_refuses_an_int_beyond_a_double() -> None:
-    from pyrus_mock import InvalidArgument
-    from pyrus_mock._setting_values import setting_from_json
-
-    assert setting_from_json("delivery_timeout", 5) == 5.0
-    with pytest.raises(InvalidArgument, match=r"delivery_timeout: .* is too large"):
-        setting_from_json("delivery_timeout", 10**400)

@@ -39,7 +39,7 @@ def _form(fake: PyrusMock, bot: Any) -> Any:
 
 
 def _note(fake: PyrusMock, task_id: int) -> Any:
-    form = fake.backend.find_form(fake.task(task_id).form_id or 0)
+    form = fake._backend.find_form(fake.task(task_id).form_id or 0)
     assert form is not None
     by_code = {f.code: f.id for f in form.fields}
     return fake.task(task_id).values.get(by_code["u_bot_note"])
@@ -55,31 +55,31 @@ def test_bot_reads_the_task_back_fills_a_field_and_decides(
 ) -> None:
     app = ExampleBot(api_url=fake.api_url, ssl_context=fake.ssl_context)
     with fake.serve_bot(app) as url:
-        bot = fake.create_bot("Expense bot", url)
+        bot = fake.add_bot("Expense bot", url)
         app.security_key = bot.security_key
-        task = fake.create_task(form=_form(fake, bot), fields={"u_amount": amount})
+        task = fake.add_task(form=_form(fake, bot), fields={"u_amount": amount})
     delivery = fake.deliveries[0]
     assert delivery.ok, delivery.summary()
     assert delivery.reply["approval_choice"] == choice
     assert delivery.reply["text"].startswith(prefix)
     assert task.approvals[0][0].choice == choice
     assert "the limit of 1000.00" in _note(fake, task.id)
-    calls = [c for c in fake.backend.api_calls if c.person_id == bot.id]
+    calls = [c for c in fake._backend.api_calls if c.person_id == bot.id]
     assert [(c.method, c.path, c.status) for c in calls] == [("GET", f"/v4/tasks/{task.id}", 200)]
 
 
 def test_bot_refuses_a_wrong_signature_and_follows_a_new_key(fake: PyrusMock) -> None:
     app = ExampleBot(api_url=fake.api_url, ssl_context=fake.ssl_context)
     with fake.serve_bot(app) as url:
-        bot = fake.create_bot("Expense bot", url)
+        bot = fake.add_bot("Expense bot", url)
         app.security_key = bot.security_key
         form = _form(fake, bot)
         new_key = bot.reset_security_key()
-        fake.create_task(form=form, fields={"u_amount": 1})
+        fake.add_task(form=form, fields={"u_amount": 1})
         delivery = fake.deliveries[-1]
         assert delivery.attempts[0].status == 403
         assert delivery.state == "pending_retry"
-        assert not [c for c in fake.backend.api_calls if c.person_id == bot.id]
+        assert not [c for c in fake._backend.api_calls if c.person_id == bot.id]
         app.security_key = new_key
         fake.clock.advance(61)  # type: ignore[attr-defined]
     assert delivery.state == "delivered"
@@ -89,7 +89,7 @@ def test_bot_refuses_a_wrong_signature_and_follows_a_new_key(fake: PyrusMock) ->
 def test_the_example_bot_passes_the_conformance_checks(fake: PyrusMock) -> None:
     app = ExampleBot(api_url=fake.api_url, ssl_context=fake.ssl_context)
     with fake.serve_bot(app) as url:
-        bot = fake.create_bot("Expense bot", url)
+        bot = fake.add_bot("Expense bot", url)
         app.security_key = bot.security_key
         report = fake.check_bot(bot, on_key_reset=lambda key: setattr(app, "security_key", key))
     assert report.passed, str(report)

@@ -40,7 +40,7 @@ def make_bot(bug: str = "amount") -> Flask:
 
 def _expense_bot(pyrus_mock: Any, bot_server: Any, bug: str) -> Any:
     app = make_bot(bug)
-    bot = pyrus_mock.create_bot("Expenses", bot_server(app))
+    bot = pyrus_mock.add_bot("Expenses", bot_server(app))
     app.config["KEY"] = bot.security_key
     pyrus_mock.add_form(
         "Expense",
@@ -82,7 +82,7 @@ def test_the_printed_test_reproduces_the_failure(pyrus_mock, bot_server):
     assert failure.task.fields == {"u_note": "§"}
 
     # Replay the shrunk task as the printed test does: a real, applied delivery fails.
-    form = pyrus_mock.backend.forms()[-1]
+    form = pyrus_mock.forms()[-1]
     pyrus_mock.settings = pyrus_mock.settings.replace(retry_delays=())
     task = failure.task.create(pyrus_mock, form)
     [delivery] = [d for d in bot.deliveries if d.task_id == task.id]
@@ -109,11 +109,11 @@ def test_a_correct_bot_passes(pyrus_mock, bot_server):
 
 def test_a_bot_without_a_form_gets_generated_forms(pyrus_mock, bot_server):
     app = make_bot("none")
-    bot = pyrus_mock.create_bot("Formless", bot_server(app))
+    bot = pyrus_mock.add_bot("Formless", bot_server(app))
     app.config["KEY"] = bot.security_key
     report = fuzz_bot(pyrus_mock, bot, 15)
     assert report.passed, str(report)
-    assert len(pyrus_mock.backend.forms()) >= 15
+    assert len(pyrus_mock.forms()) >= 15
 
 
 def test_generated_form_failures_print_the_form(pyrus_mock, bot_server):
@@ -123,7 +123,7 @@ def test_generated_form_failures_print_the_form(pyrus_mock, bot_server):
     def webhook() -> Any:
         return "", 500
 
-    bot = pyrus_mock.create_bot("Broken", bot_server(app))
+    bot = pyrus_mock.add_bot("Broken", bot_server(app))
     report = fuzz_bot(pyrus_mock, bot, 5)
     [failure] = report.failures
     test = failure.to_test()
@@ -133,7 +133,7 @@ def test_generated_form_failures_print_the_form(pyrus_mock, bot_server):
 
 
 def test_fuzz_needs_a_positive_count(pyrus_mock, bot_server):
-    bot = pyrus_mock.create_bot("Bot", bot_server(make_bot("none")))
+    bot = pyrus_mock.add_bot("Bot", bot_server(make_bot("none")))
     with pytest.raises(ValueError, match="at least 1"):
         fuzz_bot(pyrus_mock, bot, 0)
     bot.disable()
@@ -191,7 +191,7 @@ def test_no_answer_is_a_failure(pyrus_mock):
 
     server = RawServer(_hangs_up_on_big_amounts, pyrus_mock.ca.server_context("127.0.0.1"))
     try:
-        bot = pyrus_mock.create_bot("Hangs up", server.url)
+        bot = pyrus_mock.add_bot("Hangs up", server.url)
         pyrus_mock.add_form(
             "Expense",
             fields=[{"name": "Amount", "type": "money", "code": "u_amount"},

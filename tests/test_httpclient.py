@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import responses
 import trustme
+import urllib3.connectionpool
 
-from pyrus_mock import _httpclient
 from pyrus_mock._httpclient import ERROR_KINDS, BotHttpClient, HttpResult
 from pyrus_mock.server import TLSServer
 from pyrus_mock.tls import CertificateAuthority
@@ -118,7 +118,8 @@ def test_client_socket_has_nodelay(
 ) -> None:
     server = serve(echo)
     assert post(client, ca, server.url + "/").ok
-    (pooled,) = [conn for conns in client._idle.values() for conn in conns]
+    (pooled,) = client._idle_connections()
+    assert pooled.sock is not None
     assert pooled.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
 
@@ -388,7 +389,7 @@ def test_failed_connection_is_not_pooled(
     for _ in range(3):
         assert post(client, ca, server.url, max_reply_bytes=10).error_kind == "reply_too_large"
     assert server.accepted_connections == 3
-    assert client._idle == {} or all(not conns for conns in client._idle.values())
+    assert client._idle_connections() == []
 
 
 def test_a_non_ascii_path_is_sent_percent_encoded(
@@ -435,7 +436,7 @@ def test_an_idle_connection_the_bot_closed_is_replaced_and_the_request_sent_once
     it just after that look: then the failed send on the stale connection is retried once.
     """
     if not liveness_check:
-        monkeypatch.setattr(_httpclient, "_looks_dropped", lambda sock: False)
+        monkeypatch.setattr(urllib3.connectionpool, "is_connection_dropped", lambda conn: False)
     received: list[bytes] = []
     connections: list[int] = []
     hung_up = threading.Event()

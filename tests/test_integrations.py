@@ -24,7 +24,7 @@ def _register(world: World, **extra: object) -> int:
 def _upload(world: World, name: str = "call.mp3") -> str:
     reply = world.ok("POST", "/v4/files/upload", data=upload_data("file", b"RIFF audio"))
     guid = str(reply["guid"])
-    world.mock.backend.find_file_by_guid(guid).name = name  # type: ignore[union-attr]
+    world.mock._backend.find_file_by_guid(guid).name = name  # type: ignore[union-attr]
     return guid
 
 
@@ -42,7 +42,7 @@ def test_a_call_becomes_a_task_on_the_integration_form() -> None:
     reply = world.ok("GET", f"/v4/tasks/{task_id}")
     fields = {f["code"]: f.get("value") for f in reply["task"]["fields"]}
     assert fields["u_note"] == "Caller asks about invoice"
-    (record,) = [c for c in world.mock.backend.extra.calls if c.task_id == task_id]
+    (record,) = [c for c in world.mock._backend.extra.calls if c.task_id == task_id]
     assert (record.from_number, record.to_number, record.internal_number, record.external_id) == (
         "+7001",
         "+7002",
@@ -70,7 +70,7 @@ def test_attach_a_record_by_each_way_of_naming_the_call(how: str) -> None:
     assert last["author"]["id"] == world.bot.id
     assert [a["name"] for a in last["attachments"]] == ["call.mp3"]
     assert {f["code"]: f.get("value") for f in task["fields"]}["u_note"] == "Recorded"
-    (record,) = [c for c in world.mock.backend.extra.calls if c.task_id == task_id]
+    (record,) = [c for c in world.mock._backend.extra.calls if c.task_id == task_id]
     assert len(record.record_file_ids) == 1
 
 
@@ -116,11 +116,11 @@ def test_the_newest_call_between_two_numbers_gets_the_record() -> None:
 )
 def test_register_call_refusals(body: dict[str, object], code: str) -> None:
     world = make_world()
-    before = len(world.mock.backend.tasks())
+    before = len(world.mock._backend.tasks())
     reply = world.fail("POST", "/v4/integrations/call", 400, code, json_body=body)
     assert reply["error"]
-    assert len(world.mock.backend.tasks()) == before
-    assert len(world.mock.backend.extra.calls) == 1  # only the one make_world seeded
+    assert len(world.mock._backend.tasks()) == before
+    assert len(world.mock._backend.extra.calls) == 1  # only the one make_world seeded
 
 
 def test_attach_refusals() -> None:

@@ -59,7 +59,7 @@ def test_pyrus_hosts_are_served_in_process(world: World) -> None:
         )
         assert (reply.status_code, reply.content) == (200, b"receipt bytes")
     assert not interceptor.active
-    assert [c.path for c in world.mock.backend.api_calls[-2:]] == [
+    assert [c.path for c in world.mock._backend.api_calls[-2:]] == [
         "/v4/forms",
         f"/services/attachment?Id={world.file.id}",
     ]

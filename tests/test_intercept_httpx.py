@@ -80,10 +80,10 @@ def test_httpx_client_is_served_in_process(world: World) -> None:
         assert httpx.get("https://api.pyrus.com/v4/forms").status_code == 401
         head = client.head(f"https://api.pyrus.com/v4/tasks/{world.task.id}")
         assert (head.status_code, head.content) == (200, b"")
-    paths = [c.path for c in world.mock.backend.api_calls]
+    paths = [c.path for c in world.mock._backend.api_calls]
     assert "/api/v4/auth" in paths
     assert paths[-1] == f"/v4/tasks/{world.task.id}"
-    assert world.mock.backend.task(world.task.id).comments[-1].text == "from httpx"
+    assert world.mock._backend.task(world.task.id).comments[-1].text == "from httpx"
 
 
 def test_httpx_async_client_is_served_in_process(world: World) -> None:
@@ -134,7 +134,7 @@ def test_chunked_httpx_bodies(world: World) -> None:
         assert reply.status_code == 200, reply.text
         assert reply.json()["task"]["comments"][-1]["text"] == "chunked"
         assert asyncio.run(run()) == 200
-    assert world.mock.backend.task(world.task.id).comments[-1].text == "async chunked"
+    assert world.mock._backend.task(world.task.id).comments[-1].text == "async chunked"
 
 
 def test_other_hosts_pass_through(world: World, local_tls: TLSServer) -> None:
@@ -207,7 +207,7 @@ def test_aiopyrus_client_in_process(world: World) -> None:
         task_id, text, data, forms = asyncio.run(run())
     assert (task_id, text, data) == (world.task.id, "from aiopyrus", b"aiopyrus bytes")
     assert forms == [world.form.id]
-    assert world.mock.backend.api_calls[0].path == "/api/v4/auth"
+    assert world.mock._backend.api_calls[0].path == "/api/v4/auth"
 
 
 def test_without_httpx_only_requests_is_intercepted(
@@ -238,7 +238,7 @@ def test_an_aiopyrus_webhook_bot_in_the_same_event_loop() -> None:
 
     fake = PyrusMock(delivery_timeout=10)
     user = fake.add_user("Ann", "Author", security_key="user-key")
-    account = fake.create_bot("Aio", "https://127.0.0.1:9/hook")
+    account = fake.add_bot("Aio", "https://127.0.0.1:9/hook")
     handled: list[int] = []
 
     async def main() -> tuple[int, int]:
@@ -278,7 +278,7 @@ def test_an_aiopyrus_webhook_bot_in_the_same_event_loop() -> None:
                 )
                 return created.status_code, created.json()["task"]["id"]
         finally:
-            fake.dispatcher.close()  # the fake's pooled connection to the bot, then the bot
+            fake._dispatcher.close()  # the fake's pooled connection to the bot, then the bot
             await runner.cleanup()
 
     with fake, fake.intercept():
@@ -287,7 +287,7 @@ def test_an_aiopyrus_webhook_bot_in_the_same_event_loop() -> None:
     assert handled == [task_id]
     (delivery,) = fake.deliveries
     assert delivery.ok, delivery.summary()
-    texts = [c.text for c in fake.backend.task(task_id).comments]
+    texts = [c.text for c in fake._backend.task(task_id).comments]
     assert texts[-2:] == ["seen by aiopyrus", "inline reply"]
 
 

@@ -158,7 +158,7 @@ def test_failing_sides(world: World) -> None:
     )
     assert api.get_knowledge_base_entity(world.article.id).error_code is None
     assert api.delete_knowledge_base_entity(world.topic.id, True).deleted is True
-    assert world.mock.backend.extra.kb == {}
+    assert world.mock._backend.extra.kb == {}
     for reply in (
         api.get_knowledge_base_entity("missing"),
         api.get_knowledge_base_permissions("missing"),

@@ -73,7 +73,7 @@ def test_auth(world: World, transport: str, api: client.PyrusAPI) -> None:
     else:
         assert reply.api_url == world.mock.api_url
         assert reply.files_url == world.mock.files_url
-    calls = world.mock.backend.api_calls
+    calls = world.mock._backend.api_calls
     assert calls[-1].path == "/api/v4/auth"
     assert calls[-1].person_id == world.bot.id
 
@@ -108,7 +108,7 @@ def _task_with_creation_date(world: World) -> int:
         [{"name": "Created", "type": "creation_date"}, {"name": "Note", "type": "text"}],
         steps=[{"name": "Review", "approvers": [world.bot]}],
     )
-    return world.mock.create_task(form=form, fields={"Note": "hello"}, author=world.author).id
+    return world.mock.add_task(form=form, fields={"Note": "hello"}, author=world.author).id
 
 
 def test_get_task_with_a_creation_date_field_default_settings(
@@ -222,7 +222,7 @@ def test_reauthenticates_after_expiry(world: World, api: client.PyrusAPI) -> Non
     world.mock.clock.advance(world.mock.settings.token_lifetime + 1)  # type: ignore[attr-defined]
     assert api.get_task(world.task.id).error_code is None
     assert api.access_token != first
-    codes = [c.error_code for c in world.mock.backend.api_calls[-3:]]
+    codes = [c.error_code for c in world.mock._backend.api_calls[-3:]]
     assert codes == ["expired_token", None, None]
 
 

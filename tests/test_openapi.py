@@ -78,13 +78,13 @@ def test_api_fuzzed_by_schemathesis(method: str, path: str) -> None:
         response = case.call(headers=world.headers("manager"))
         case.validate_response(response, checks=CHECKS)
 
-    before = len(world.mock.backend.api_calls)
+    before = len(world.mock._backend.api_calls)
     try:
         fuzz()
     finally:
         world.mock.close()
     assert not world.app.errors, world.app.errors
-    assert len(world.mock.backend.api_calls) > before  # the requests reached the app
+    assert len(world.mock._backend.api_calls) > before  # the requests reached the app
 
 
 def test_the_fuzzing_catches_a_server_error() -> None:

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 
 import pytest
 
-# Imported here, in the outer process, so that in-process pytester runs find them imported:
-# pytester drops the modules a run imported, so each run would import (and assertion-rewrite,
-# for plugin distributions) them again, costing seconds; and cryptography's Rust core rejects
-# key types from a second import of its modules ("curve must be an EllipticCurve instance").
-import trustme  # noqa: F401
-
-import pyrus_mock._plugin_support
-import pyrus_mock.api.app
-import pyrus_mock.asgi
-import pyrus_mock.intercept
-import pyrus_mock.strict
-import pyrus_mock.transcript  # noqa: F401
 from pyrus_mock.masking import mask
-
-from . import _bots
-
-for _optional in ("hypothesis", "uvicorn"):
-    with contextlib.suppress(ImportError):
-        __import__(_optional)
-
-
-@pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A pytester directory with the test bots importable as ``bots``."""
-    pytester.makepyfile(bots=Path(_bots.__file__).read_text())
-    return pytester
-
-
-VIOLATING_TEST = """
-from bots import RecordingBot
-
-{marker}
-def test_reply_is_invalid(pyrus_mock, bot_server):
-    app = RecordingBot(reply={{"text": "a", "formatted_text": "<b>a</b>"}})
-    bot = pyrus_mock.create_bot("Echo", bot_server(app))
-    app.key = bot.security_key
-    pyrus_mock.create_task(text="t", responsible=bot)
-"""
 
 
 def test_fixtures_are_there_without_any_conftest(suite: pytest.Pytester) -> None:
@@ -62,9 +24,9 @@ def test_fixtures_are_there_without_any_conftest(suite: pytest.Pytester) -> None
             app = RecordingBot(reply={"text": "hi"})
             url = bot_server(app)
             assert url.startswith("https://127.0.0.1:") and url.endswith("/")
-            bot = pyrus_mock.create_bot("Echo", url)
+            bot = pyrus_mock.add_bot("Echo", url)
             app.key = bot.security_key
-            task = pyrus_mock.create_task(text="t", responsible=bot)
+            task = pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].ok
             assert task.comments[-1].text == "hi"
             # pyrus_requests: the official hosts reach the fake in-process
@@ -86,117 +48,26 @@ def test_no_state_leaks_from_one_test_to_the_next(suite: pytest.Pytester) -> Non
         def test_a_makes_data(pyrus_mock, bot_server):
             user = pyrus_mock.add_user("Ann", "Lee")
             app = RecordingBot()
-            bot = pyrus_mock.create_bot("Echo", bot_server(app))
+            bot = pyrus_mock.add_bot("Echo", bot_server(app))
             app.key = bot.security_key
-            task = pyrus_mock.create_task(text="t", responsible=bot, author=user)
+            task = pyrus_mock.add_task(text="t", responsible=bot, author=user)
             pyrus_mock.clock.advance(3600)
             IDS.update(user=user.id, bot=bot.id, task=task.id)
             assert len(pyrus_mock.deliveries) == 1
 
         def test_b_sees_an_empty_fake(pyrus_mock):
             from pyrus_mock.clock import DEFAULT_START
-            backend = pyrus_mock.backend
+            backend = pyrus_mock._backend
             assert backend.persons() == [] and backend.tasks() == []
             assert backend.accounts.bots() == []
             assert pyrus_mock.deliveries == [] and backend.api_calls == []
             assert pyrus_mock.clock.now() == DEFAULT_START
             assert pyrus_mock.add_user("Ann", "Lee").id == IDS["user"]  # ids start over
-            assert pyrus_mock.create_task(text="t").id == IDS["task"]
+            assert pyrus_mock.add_task(text="t").id == IDS["task"]
             assert pyrus_mock.settings.signature_case == "upper"
         """
     )
     suite.runpytest().assert_outcomes(passed=2)
-
-
-def test_a_violation_fails_the_test_and_names_it(suite: pytest.Pytester) -> None:
-    suite.makepyfile(VIOLATING_TEST.format(marker=""))
-    result = suite.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "pyrus-mock strict mode found 1 problem:",
-            "*1. delivery #1 of task * to bot * (comment, created) delivered, attempt 1: HTTP 200",
-            "*error: /formatted_text: both_text_and_formatted_text_specified: *",
-            "*-> 1 error-severity violation: Pyrus would refuse this reply*",
-            "*@pytest.mark.pyrus_allow_violations*--pyrus-mock-strict=off*",
-            "*- pyrus-mock transcript -*",
-        ]
-    )
-    assert "Traceback" not in result.stdout.str()  # the message alone, no plugin internals
-
-
-def test_the_marker_opts_out(suite: pytest.Pytester) -> None:
-    suite.makepyfile(
-        "import pytest\n" + VIOLATING_TEST.format(marker="@pytest.mark.pyrus_allow_violations")
-    )
-    suite.runpytest("--strict-markers").assert_outcomes(passed=1)
-
-
-@pytest.mark.parametrize(
-    "how",
-    [["--pyrus-mock-strict=off"], ["-o", "pyrus_mock_strict=false"]],
-    ids=["option", "ini"],
-)
-def test_strict_mode_can_be_switched_off(suite: pytest.Pytester, how: list[str]) -> None:
-    suite.makepyfile(VIOLATING_TEST.format(marker=""))
-    suite.runpytest(*how).assert_outcomes(passed=1)
-
-
-def test_a_pending_retry_fails_and_advancing_the_clock_resolves_it(
-    suite: pytest.Pytester,
-) -> None:
-    suite.makepyfile(
-        """
-        from bots import RecordingBot
-
-        def _failing(pyrus_mock, bot_server):
-            bot = pyrus_mock.create_bot("Down", bot_server(RecordingBot(status=503, verify=None)))
-            pyrus_mock.create_task(text="t", responsible=bot)
-            assert pyrus_mock.deliveries[0].state == "pending_retry"
-
-        def test_pending(pyrus_mock, bot_server):
-            _failing(pyrus_mock, bot_server)
-
-        def test_resolved(pyrus_mock, bot_server):
-            _failing(pyrus_mock, bot_server)
-            pyrus_mock.clock.advance(122)
-            assert pyrus_mock.deliveries[0].state == "exhausted"
-        """
-    )
-    result = suite.runpytest()
-    result.assert_outcomes(failed=1, passed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*1. delivery #1 * pending_retry, attempt 1: http_status: the bot answered 503*",
-            "*-> still pending: attempt 2 is due at 2026-01-05T09:01:01Z. Run the remaining "
-            "attempts with pyrus_mock.clock.advance(122)*",
-            "FAILED *::test_pending*",
-        ]
-    )
-
-
-def test_an_exception_in_a_bot_server_thread_fails(suite: pytest.Pytester) -> None:
-    suite.makepyfile(
-        """
-        def broken(environ, start_response):
-            raise RuntimeError("the bot broke")
-
-        def test_broken_bot(pyrus_mock, bot_server):
-            bot = pyrus_mock.create_bot("Broken", bot_server(broken))
-            pyrus_mock.create_task(text="t", responsible=bot)
-            pyrus_mock.clock.advance(122)  # no retry left pending: only the errors remain
-        """
-    )
-    result = suite.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*found 3 problems:*",
-            "*1. bot server raised RuntimeError: the bot broke (the client got a 500)",
-            '*raise RuntimeError("the bot broke")',
-        ]
-    )
-    assert "ERROR at teardown" not in result.stdout.str()
 
 
 def test_a_failing_test_gets_the_transcript_with_secrets_masked(
@@ -210,9 +81,9 @@ def test_a_failing_test_gets_the_transcript_with_secrets_masked(
 
         def test_fails(pyrus_mock, bot_server):
             app = RecordingBot(reply={{"text": "done"}})
-            bot = pyrus_mock.create_bot("Echo", bot_server(app))
+            bot = pyrus_mock.add_bot("Echo", bot_server(app))
             app.key = bot.security_key
-            pyrus_mock.create_task(text="hello", responsible=bot)
+            pyrus_mock.add_task(text="hello", responsible=bot)
             with open({str(secrets_file)!r}, "w") as f:
                 json.dump({{"key": bot.security_key,
                            "token": pyrus_mock.deliveries[0].access_token}}, f)
@@ -249,9 +120,9 @@ from bots import RecordingBot
 
 def test_case(pyrus_mock, bot_server):
     app = RecordingBot(verify="lower")
-    bot = pyrus_mock.create_bot("Echo", bot_server(app))
+    bot = pyrus_mock.add_bot("Echo", bot_server(app))
     app.key = bot.security_key
-    pyrus_mock.create_task(text="t", responsible=bot)
+    pyrus_mock.add_task(text="t", responsible=bot)
     sig = app.calls[0][0]["X-Pyrus-Sig"]
     assert sig == sig.{expected}(), sig
 """
@@ -291,7 +162,7 @@ def test_settings_from_pyproject_and_the_marker(suite: pytest.Pytester) -> None:
         @pytest.mark.pyrus_mock(signature_case="lower", delivery_timeout=7)
         def test_marked(pyrus_mock):
             assert pyrus_mock.settings.signature_case == "lower"
-            assert pyrus_mock.backend.settings.delivery_timeout == 7
+            assert pyrus_mock._backend.settings.delivery_timeout == 7
 
         def test_after(pyrus_mock):
             assert pyrus_mock.settings.signature_case == "upper"
@@ -391,15 +262,15 @@ def test_an_asgi_bot_is_served_through_uvicorn(suite: pytest.Pytester) -> None:
 
         def test_asgi(pyrus_mock, bot_server):
             app = AsgiBot()
-            bot = pyrus_mock.create_bot("Async", bot_server(app))
+            bot = pyrus_mock.add_bot("Async", bot_server(app))
             app.key = bot.security_key
-            task = pyrus_mock.create_task(text="t", responsible=bot)
+            task = pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].ok, pyrus_mock.deliveries[0].summary()
             assert task.comments[-1].text == "async hi"
 
         def test_asgi_error(pyrus_mock, bot_server):
-            bot = pyrus_mock.create_bot("Async", bot_server(AsgiBot(fail=True)))
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Async", bot_server(AsgiBot(fail=True)))
+            pyrus_mock.add_task(text="t", responsible=bot)
             pyrus_mock.clock.advance(122)
         """
     )
@@ -448,8 +319,8 @@ def test_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> None:
             URLS.append(bot_server(RecordingBot(verify=None)))
 
         def test_b_the_old_url_has_no_bot_any_more(pyrus_mock):
-            bot = pyrus_mock.create_bot("Stale", URLS[0])
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Stale", URLS[0])
+            pyrus_mock.add_task(text="t", responsible=bot)
             pyrus_mock.clock.advance(122)
             attempt = pyrus_mock.deliveries[0].attempts[0]
             assert attempt.status == 503
@@ -463,34 +334,12 @@ def test_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> None:
 
         def test_d_still_gets_a_working_server(pyrus_mock, bot_server):
             app = RecordingBot(verify=None)
-            bot = pyrus_mock.create_bot("Fresh", bot_server(app))
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Fresh", bot_server(app))
+            pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].ok
         """
     )
     suite.runpytest().assert_outcomes(passed=4)
-
-
-def test_the_strict_check_without_pytest() -> None:
-    from pyrus_mock import PyrusMock
-    from pyrus_mock.errors import StrictModeError
-
-    from ._bots import RecordingBot
-
-    app = RecordingBot(reply={"text": "a", "formatted_text": "<b>a</b>"}, verify=None)
-    with PyrusMock() as fake, fake.serve_bot(app) as url:
-        fake.check()  # nothing happened yet
-        bot = fake.create_bot("Echo", url)
-        fake.create_task(text="t", responsible=bot)
-        with pytest.raises(StrictModeError) as caught:
-            fake.check()
-        message = str(caught.value)
-        assert message.startswith("pyrus-mock strict mode found 1 problem:\n\n1. delivery #1 ")
-        assert "both_text_and_formatted_text_specified" in message
-        assert "pyrus_mock.reset() forgets deliveries" in message
-        assert "pytest" not in message
-        fake.reset()
-        fake.check()
 
 
 def test_the_marker_sets_trust_for_one_test(suite: pytest.Pytester) -> None:
@@ -528,13 +377,13 @@ def test_the_marker_sets_trust_for_one_test(suite: pytest.Pytester) -> None:
             request.applymarker(pytest.mark.pyrus_mock(trust=own_ca_file))
 
         def test_trusted(trusting, pyrus_mock, own_bot):
-            bot = pyrus_mock.create_bot("Own", own_bot)
-            assert pyrus_mock.deliver(pyrus_mock.create_task(text="t"), to=bot).ok
+            bot = pyrus_mock.add_bot("Own", own_bot)
+            assert pyrus_mock.deliver(pyrus_mock.add_task(text="t"), to=bot).ok
 
         @pytest.mark.pyrus_allow_violations
         def test_not_trusted_afterwards(pyrus_mock, own_bot):
-            bot = pyrus_mock.create_bot("Own", own_bot)
-            delivery = pyrus_mock.deliver(pyrus_mock.create_task(text="t"), to=bot)
+            bot = pyrus_mock.add_bot("Own", own_bot)
+            delivery = pyrus_mock.deliver(pyrus_mock.add_task(text="t"), to=bot)
             assert delivery.attempts[0].error_kind == "tls_untrusted"
             pyrus_mock.clock.advance(200)  # let the retries run out: nothing left pending
         """
@@ -601,8 +450,8 @@ def test_asgi_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> No
         URLS = []
 
         def answer(pyrus_mock, url):
-            bot = pyrus_mock.create_bot("Async", url)
-            task = pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Async", url)
+            task = pyrus_mock.add_task(text="t", responsible=bot)
             assert pyrus_mock.deliveries[0].ok, pyrus_mock.deliveries[0].summary()
             return task.comments[-1].text
 
@@ -616,8 +465,8 @@ def test_asgi_bot_servers_are_pooled_between_tests(suite: pytest.Pytester) -> No
             assert answer(pyrus_mock, URLS[-1]) == "second"
 
         def test_c_the_released_url_answers_503(pyrus_mock):
-            bot = pyrus_mock.create_bot("Stale", URLS[0])
-            pyrus_mock.create_task(text="t", responsible=bot)
+            bot = pyrus_mock.add_bot("Stale", URLS[0])
+            pyrus_mock.add_task(text="t", responsible=bot)
             pyrus_mock.clock.advance(122)
             attempt = pyrus_mock.deliveries[0].attempts[0]
             assert attempt.status == 503

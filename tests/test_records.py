@@ -21,7 +21,7 @@ MB = 1024 * 1024
 
 def test_the_api_log_keeps_the_newest_calls_and_counts_the_dropped_ones() -> None:
     world = make_world(max_api_calls_recorded=3)
-    backend = world.mock.backend
+    backend = world.mock._backend
     mark = backend.api_calls_total
     for number in range(5):
         world.fail("GET", f"/v4/profile?n={number}", 401, "token_not_specified", who=None)
@@ -49,7 +49,7 @@ def test_long_unknown_urls_are_cut_in_the_log() -> None:
     world.fail("GET", path, 404, "not_found", who=None)
     world.fail("GET", "/v4/profile?q=" + "y" * 50_000, 401, "token_not_specified", who=None)
 
-    long_404, long_query = world.mock.backend.api_calls[-2:]
+    long_404, long_query = world.mock._backend.api_calls[-2:]
     assert long_404.path == path[:256] + "... (100004 chars in all)"
     assert long_query.path.startswith("/v4/profile?q=yyy")
     assert long_query.path.endswith("... (50014 chars in all)")
@@ -60,15 +60,15 @@ def test_secret_query_parameters_are_masked_in_the_log() -> None:
     world = make_world()
     token = world.token("bot")
     world.call("GET", f"/v4/profile?access_token={token}&x=1", who=None)
-    [call] = world.mock.backend.api_calls[-1:]
+    [call] = world.mock._backend.api_calls[-1:]
     assert token not in call.path
     assert call.path == f"/v4/profile?access_token={mask(token)}&x=1"
 
 
 def test_deliveries_keep_the_newest_and_count_the_dropped_ones() -> None:
     with PyrusMock(max_deliveries_recorded=2, auto_deliver=False) as mock:
-        bot = mock.create_bot("Paused", "https://bot.invalid/hook")
-        task = mock.create_task(text="t")
+        bot = mock.add_bot("Paused", "https://bot.invalid/hook")
+        task = mock.add_task(text="t")
         bot.disable()
         for _ in range(5):
             mock.deliver(task, bot)
@@ -98,10 +98,10 @@ def test_deliveries_keep_the_newest_and_count_the_dropped_ones() -> None:
 
 def test_a_dropped_delivery_still_retries_and_the_control_plane_counts_it() -> None:
     with PyrusMock(max_deliveries_recorded=1, auto_deliver=False) as mock:
-        gone = mock.create_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
-        paused = mock.create_bot("Paused", "https://bot.invalid/hook")
+        gone = mock.add_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
+        paused = mock.add_bot("Paused", "https://bot.invalid/hook")
         paused.disable()
-        task = mock.create_task(text="t")
+        task = mock.add_task(text="t")
         first = mock.deliver(task, gone)
         mock.deliver(task, paused)  # pushes the first one out of the record
         assert mock.deliveries_dropped == 1
@@ -130,8 +130,8 @@ def test_a_megabyte_reply_over_twenty_deliveries_gives_a_small_report() -> None:
     with PyrusMock(auto_deliver=False) as mock:
         app = RecordingBot(reply=_big_reply, verify=None)
         with mock.serve_bot(app) as url:
-            bot = mock.create_bot("Verbose", url)
-            task = mock.create_task(text="t")
+            bot = mock.add_bot("Verbose", url)
+            task = mock.add_task(text="t")
             for _ in range(20):
                 mock.deliver(task, bot)
         deliveries = mock.deliveries
@@ -154,8 +154,8 @@ def test_a_megabyte_reply_over_twenty_deliveries_gives_a_small_report() -> None:
 
 def test_the_text_transcript_shows_the_newest_deliveries_only() -> None:
     with PyrusMock(auto_deliver=False) as mock:
-        bot = mock.create_bot("Paused", "https://bot.invalid/hook")
-        task = mock.create_task(text="t")
+        bot = mock.add_bot("Paused", "https://bot.invalid/hook")
+        task = mock.add_task(text="t")
         bot.disable()
         for _ in range(105):
             mock.deliver(task, bot)

@@ -48,20 +48,18 @@ def _due_world(world: World) -> tuple[Form, dict[str, Task]]:
             {"name": "Fix", "approvers": [world.author]},
         ],
     )
-    now = world.mock.backend.now()
+    now = world.mock._backend.now()
     stamp = (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     tasks = {
-        "due_soon": mock.create_task(form=form, author=world.author),
-        "field_soon": mock.create_task(
-            form=form, author=world.author, fields={"u_deadline": stamp}
-        ),
-        "day_later": mock.create_task(form=form, author=world.author),
-        "plain": mock.create_task(form=form, author=world.author),
+        "due_soon": mock.add_task(form=form, author=world.author),
+        "field_soon": mock.add_task(form=form, author=world.author, fields={"u_deadline": stamp}),
+        "day_later": mock.add_task(form=form, author=world.author),
+        "plain": mock.add_task(form=form, author=world.author),
     }
-    mock.backend.comment(tasks["due_soon"], {"due": stamp}, world.author)
+    mock._backend.comment(tasks["due_soon"], {"due": stamp}, world.author)
     day = (now + timedelta(days=3)).date().isoformat()
-    mock.backend.comment(tasks["day_later"], {"due_date": day}, world.author)
-    mock.backend.comment(tasks["plain"], {"approval_choice": "approved"}, world.bot)
+    mock._backend.comment(tasks["day_later"], {"due_date": day}, world.author)
+    mock._backend.comment(tasks["plain"], {"approval_choice": "approved"}, world.bot)
     assert tasks["plain"].current_step == 2
     return form, tasks
 
@@ -87,7 +85,7 @@ def test_due_filter(world: World) -> None:
     _clock(world).advance(4 * 24 * 3600)  # and the due date
     world.tokens.clear()  # those expired meanwhile
     assert _ids(world, form, due_filter="overdue") == on_step_one
-    world.mock.backend.comment(t["due_soon"], {"action": "finished"}, world.author)
+    world.mock._backend.comment(t["due_soon"], {"action": "finished"}, world.author)
     assert t["due_soon"].id not in _ids(world, form, due_filter="overdue", include_archived=True)
     query = world.ok("GET", f"/v4/forms/{form.id}/register?due_filter=overdue", who="supervisor")
     assert [x["id"] for x in query["tasks"]] == [t["field_soon"].id, t["day_later"].id]
@@ -136,7 +134,7 @@ def test_register_as_csv(world: World) -> None:
 
 
 def test_csv_options_and_values(world: World) -> None:
-    task = world.mock.create_task(
+    task = world.mock.add_task(
         form=world.form,
         author=world.author,
         fields={"u_amount": 7, "u_note": "naïve; ok", "u_colour": {"item_names": ["Blue"]}},

@@ -101,7 +101,7 @@ def test_person_last_action() -> None:
     by_id = {r[0]: r for r in rows}
     assert by_id[str(world.bot.id)][4:] == [
         "bot",
-        world.mock.backend.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        world.mock._backend.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
     ]
     assert by_id[str(world.outsider.id)][5] == ""
     assert by_id[str(world.supervisor.id)][5] == ""  # its own request is logged after it
@@ -113,9 +113,9 @@ def test_handling_time() -> None:
     world = make_world()
     mock = world.mock
     other_form = mock.add_form("Leave", [{"name": "Note", "type": "text", "code": "u_n"}])
-    closed = mock.create_task(form=other_form, author=world.author, responsible=world.author)
+    closed = mock.add_task(form=other_form, author=world.author, responsible=world.author)
     mock.clock.advance(90 * 60)  # type: ignore[attr-defined]
-    mock.backend.comment(closed, {"action": "finished"}, world.author)
+    mock._backend.comment(closed, {"action": "finished"}, world.author)
     assert closed.is_closed
     header, *rows = report(world, f"/handlingtime?formId={other_form.id}")
     assert header == ["task_id", "form_id", "create_date", "close_date", "handling_minutes"]

@@ -22,7 +22,7 @@ from typing import IO, Any
 import pytest
 import requests
 
-from pyrus_mock import standalone
+from pyrus_mock import _signals, standalone
 from pyrus_mock.errors import InvalidArgument
 from pyrus_mock.server import TLSServer
 
@@ -220,19 +220,19 @@ def test_hosts_beyond_loopback_are_flagged(host: str, loopback: bool, shown: str
 def test_sigint_and_sigterm_set_the_stop_event(signum: int) -> None:
     stop = threading.Event()
     before = signal.getsignal(signum)
-    previous = standalone._install_signals(stop)
+    previous = _signals.install_signals(stop)
     try:
         os.kill(os.getpid(), signum)
         assert stop.wait(DEADLINE)
     finally:
-        standalone._restore_signals(previous)
+        _signals.restore_signals(previous)
     assert signal.getsignal(signum) is before
 
 
 def test_signals_are_left_alone_outside_the_main_thread() -> None:
     result: list[dict[int, Any]] = []
     thread = threading.Thread(
-        target=lambda: result.append(standalone._install_signals(threading.Event()))
+        target=lambda: result.append(_signals.install_signals(threading.Event()))
     )
     thread.start()
     thread.join(DEADLINE)

@@ -533,3 +533,17 @@ def test_stop_cuts_a_stuck_request_after_the_timeout(ca: CertificateAuthority) -
             conn.getresponse()
     finally:
         release.set()
+
+
+def test_tls_server_records_app_errors_not_client_garbage() -> None:
+    def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise RuntimeError("bug in the bot")
+
+    fake = PyrusMock()
+    server = TLSServer(broken, fake.ca.server_context()).start()
+    bot = fake.add_bot("Bot", server.url + "/")
+    delivery = fake.deliver(fake.add_task(text="t"), to=bot)
+    assert delivery.attempts[0].status == 500
+    server.stop()
+    assert [str(e) for e in server.errors] == ["bug in the bot"]
+    fake.close()

@@ -30,7 +30,7 @@ def fake() -> Any:
     mock = PyrusMock(auto_deliver=False)
     mock.add_user("Ann", "Fuzz", email="ann.fuzz@example.com")
     mock.approver = mock.add_user("Bob", "Approver", email="bob.approver@example.com")
-    mock.linked = mock.create_task(text="a task to link", author=mock.approver)
+    mock.linked = mock.add_task(text="a task to link", author=mock.approver)
     yield mock
     mock.close()
 
@@ -39,7 +39,7 @@ def _form_and_task(fake: Any, data: Any, **options: Any) -> tuple[Any, Any]:
     spec = data.draw(ps.form_specs(**options))
     form = spec.create(fake, [fake.approver])
     task_spec = data.draw(ps.task_specs(fake, form, link_tasks=[fake.linked.id]))
-    # create_task validates every value with the comment engine and raises CommentRejected.
+    # add_task validates every value with the comment engine and raises CommentRejected.
     return form, task_spec.create(fake, form)
 
 
@@ -54,7 +54,7 @@ def test_generated_task_values_pass_the_fakes_validation(fake: Any, data: Any) -
                for k, v in values.fields.items()]  # fmt: skip
     if updates:
         assert not errors_of(
-            validate({"field_updates": updates}, task, fake.approver, fake.backend)
+            validate({"field_updates": updates}, task, fake.approver, fake._backend)
         )
 
 
@@ -91,7 +91,7 @@ def test_unknown_types_are_refused() -> None:
 def test_comments_are_valid_for_the_fake_and_the_schema(fake: Any, data: Any) -> None:
     _, task = _form_and_task(fake, data)
     comment = data.draw(ps.comments(fake, task, fake.approver))
-    assert not errors_of(validate(comment, task, fake.approver, fake.backend))
+    assert not errors_of(validate(comment, task, fake.approver, fake._backend))
     jsonschema.validate(comment, _SCHEMA)
 
 
@@ -100,13 +100,13 @@ def test_comments_are_valid_for_the_fake_and_the_schema(fake: Any, data: Any) ->
 def test_invalid_comments_are_refused(fake: Any, data: Any) -> None:
     _, task = _form_and_task(fake, data)
     comment = data.draw(ps.invalid_comments(fake, task, fake.approver))
-    assert errors_of(validate(comment, task, fake.approver, fake.backend))
+    assert errors_of(validate(comment, task, fake.approver, fake._backend))
 
 
 def test_the_approver_of_the_current_step_may_approve(fake: Any) -> None:
     form = fake.add_form("Approve", fields=[{"name": "N", "type": "number", "code": "u_n"}],
                          steps=[{"name": "Check", "approvers": [fake.approver]}])  # fmt: skip
-    task = fake.create_task(form=form, text="t")
+    task = fake.add_task(form=form, text="t")
     choices: set[str] = set()
 
     @SETTINGS

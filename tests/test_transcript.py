@@ -19,7 +19,7 @@ BotServer = Callable[..., str]
 
 
 def _bot(pyrus_mock: PyrusMock, bot_server: BotServer, app: RecordingBot) -> Any:
-    bot = pyrus_mock.create_bot("Echo", bot_server(app))
+    bot = pyrus_mock.add_bot("Echo", bot_server(app))
     app.key = bot.security_key
     return bot
 
@@ -55,7 +55,7 @@ def test_a_delivery_with_its_reply_and_api_calls(
 
     app = RecordingBot(reply=reply)
     bot = _bot(pyrus_mock, bot_server, app)
-    task = pyrus_mock.create_task(text="hello", responsible=bot)
+    task = pyrus_mock.add_task(text="hello", responsible=bot)
     delivery = pyrus_mock.deliveries[0]
     token, key = delivery.access_token, bot.security_key
     text = pyrus_mock.transcript()
@@ -69,7 +69,9 @@ def test_a_delivery_with_its_reply_and_api_calls(
         f"delivery #1 of task {task.id} to bot {bot.id} 'Echo' (comment, created) at "
         "2026-01-05T09:00:00Z: delivered" in text
     )
-    assert f"X-Pyrus-Sig: {delivery.attempts[0].signature}" in text  # not a secret
+    signature = delivery.attempts[0].signature
+    assert signature not in text  # with the body, it would let anyone replay the delivery
+    assert f"X-Pyrus-Sig: {mask(signature)}" in text
     assert "X-Pyrus-Retry: 1/3" in text
     assert f"body: {len(delivery.body)} bytes" in text
     assert '"text": "hello"' in text
@@ -94,8 +96,8 @@ def test_a_delivery_with_its_reply_and_api_calls(
 
 
 def test_failures_pending_retries_and_other_api_calls(pyrus_mock: PyrusMock) -> None:
-    bot = pyrus_mock.create_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
-    pyrus_mock.create_task(text="t", responsible=bot)
+    bot = pyrus_mock.add_bot("Gone", f"https://127.0.0.1:{refused_port()}/")
+    pyrus_mock.add_task(text="t", responsible=bot)
     user = pyrus_mock.add_user("Ann", "Lee")
     requests.get(
         pyrus_mock.api_url + "profile",
@@ -111,7 +113,7 @@ def test_failures_pending_retries_and_other_api_calls(pyrus_mock: PyrusMock) -> 
     assert "next attempt due 2026-01-05T09:01:01Z" in text
     assert "API calls not made with a delivery's token:" in text
     assert "GET /v4/profile -> 401 invalid_token token \u2026oken" in text
-    assert pyrus_mock.backend.user_key(user.id) not in text
+    assert pyrus_mock._backend.user_key(user.id) not in text
     pyrus_mock.clock.advance(122)  # exhaust the retries so strict mode is satisfied
     assert ": exhausted" in pyrus_mock.transcript()
 
@@ -119,9 +121,9 @@ def test_failures_pending_retries_and_other_api_calls(pyrus_mock: PyrusMock) -> 
 def test_skipped_deliveries_and_violations(pyrus_mock: PyrusMock, bot_server: BotServer) -> None:
     app = RecordingBot(reply={"text": "a", "bogus": 1})
     bot = _bot(pyrus_mock, bot_server, app)
-    pyrus_mock.create_task(text="t", responsible=bot)
+    pyrus_mock.add_task(text="t", responsible=bot)
     bot.disable()
-    pyrus_mock.deliver(pyrus_mock.backend.tasks()[0], to=bot)
+    pyrus_mock.deliver(pyrus_mock._backend.tasks()[0], to=bot)
     text = pyrus_mock.transcript()
     assert "violations:\n    warning: /bogus: " in text
     assert "skipped (the bot is disabled)" in text
@@ -133,9 +135,9 @@ def test_long_bodies_are_cut(pyrus_mock: PyrusMock, bot_server: BotServer) -> No
     app = RecordingBot(reply=b"x" * 5000)
     bot = _bot(pyrus_mock, bot_server, app)
     user = pyrus_mock.add_user("Ann", "Lee")
-    task = pyrus_mock.create_task(text="t", author=user)
+    task = pyrus_mock.add_task(text="t", author=user)
     for number in range(30):
-        pyrus_mock.backend.comment(task, {"text": f"comment {number}"}, user)
+        pyrus_mock._backend.comment(task, {"text": f"comment {number}"}, user)
     pyrus_mock.deliver(task, to=bot)
     text = pyrus_mock.transcript()
     assert "more lines)" in text
@@ -148,8 +150,8 @@ def test_server_errors_are_listed(pyrus_mock: PyrusMock, bot_server: BotServer) 
     def broken(environ: dict[str, Any], start_response: Any) -> Any:
         raise RuntimeError("the bot broke")
 
-    bot = pyrus_mock.create_bot("Broken", bot_server(broken))
-    pyrus_mock.create_task(text="t", responsible=bot)
+    bot = pyrus_mock.add_bot("Broken", bot_server(broken))
+    pyrus_mock.add_task(text="t", responsible=bot)
     text = pyrus_mock.transcript()
     assert "errors raised in server threads:\n  bot: RuntimeError: the bot broke" in text
     assert "-> HTTP 500 (http_status: " in text

@@ -17,6 +17,7 @@ from .errors import ApiError
 __all__ = [
     "INT32",
     "active_person",
+    "check_receiver",
     "get_int32",
     "item_object",
     "json_array",
@@ -85,3 +86,15 @@ def active_person(call: Call, person_id: int, path: str, *, roles: bool = False)
             + " of the organisation",
         )
     return person
+
+
+def check_receiver(call: Call, receiver_id: int, gone_id: int, path: str) -> Person:
+    """``task_receiver_id``: an active user or bot other than ``gone_id`` (who is leaving);
+    400 ``invalid_person_id`` naming ``path`` otherwise."""
+    if receiver_id == gone_id:
+        raise ApiError(
+            "invalid_person_id",
+            f"{path}: {receiver_id} is the person being removed; name someone who stays to "
+            "receive the tasks (or 0 to leave them)",
+        )
+    return active_person(call, receiver_id, path)

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.formparser import FormDataParser
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.routing import MapAdapter, Rule
+from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.wrappers import Request
 
 from ..backend import ApiCall
@@ -66,14 +67,21 @@ class _Request(Request):
     ``ResourceWarning``) when a too-large multipart body is cut off in the middle of a part.
     """
 
-    def _get_file_stream(
-        self,
-        total_content_length: int | None,
-        content_type: str | None,
-        filename: str | None = None,
-        content_length: int | None = None,
-    ) -> IO[bytes]:
-        return io.BytesIO()
+    def make_form_data_parser(self) -> FormDataParser:
+        """werkzeug's form parser, storing each uploaded file in a ``BytesIO``."""
+        parser = super().make_form_data_parser()
+        parser.stream_factory = _memory_stream
+        return parser
+
+
+def _memory_stream(
+    total_content_length: int | None,
+    content_type: str | None,
+    filename: str | None,
+    content_length: int | None = None,
+) -> IO[bytes]:
+    """The form parser's ``stream_factory`` (werkzeug's ``TStreamFactory``): one upload's buffer."""
+    return io.BytesIO()
 
 
 def _status_line(code: int) -> str:
@@ -107,20 +115,38 @@ class PyrusApp:
 
     def __init__(self, backend: PyrusBackend) -> None:
         self.backend = backend
-        self.url_map = routes.default_map()
-        # Bound once; every request passes its own path and method, so matching is pure. Made
-        # directly rather than with Map.bind, which IDNA-encodes the (ASCII) server name and so
-        # loads the idna codec (about 1 ms) into a fake that may never need it.
-        url_map = self.url_map
-        self._adapter = MapAdapter(
-            url_map, "pyrus-mock.invalid", "/", url_map.default_subdomain, "http", "/", "GET", None
-        )
+        # The route table is bound on the first request (see _adapter), not here: building it
+        # compiles werkzeug's URL builders for every rule, which a fake that is started but
+        # never asked anything (a delivery-only test) need not pay.
+        self._adapter_lock = threading.Lock()
+        self._bound: MapAdapter | None = None
         # Matching is pure, so its results are cached: a test reads the same few paths over and
         # over, and werkzeug's matcher costs a tenth of a simple request (failures, which raise,
         # are not cached).
         self._match = functools.lru_cache(maxsize=1024)(self._match_uncached)
         self._errors_lock = threading.Lock()
         self._errors: list[tuple[str, BaseException]] = []
+
+    @property
+    def url_map(self) -> Map:
+        """The werkzeug ``Map`` of :data:`pyrus_mock.api.routes.ENDPOINTS`, shared by every
+        app."""
+        return self._adapter.map
+
+    @property
+    def _adapter(self) -> MapAdapter:
+        """The route table, bound once with ``Map.bind`` when first needed.
+
+        Every request passes its own path and method to ``match``, so the server name bound
+        here is never used for matching.
+        """
+        adapter = self._bound
+        if adapter is None:
+            with self._adapter_lock:
+                adapter = self._bound
+                if adapter is None:
+                    adapter = self._bound = routes.default_map().bind("pyrus-mock.invalid")
+        return adapter
 
     # -- errors kept for tests -----------------------------------------------------------------
 

@@ -5,7 +5,7 @@ the API prefixes; no views here, so that anything may describe the table
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,6 @@ __all__ = [
     "API_PREFIXES",
     "Endpoint",
     "EndpointRule",
-    "LazyBuilderRule",
     "build_map",
     "route_summary",
     "split_prefix",
@@ -63,36 +62,7 @@ class Endpoint:
         return f"{'|'.join(self.methods)} {self.display_path}"
 
 
-class LazyBuilderRule(Rule):
-    """A werkzeug ``Rule`` that compiles its URL builders when a URL is first built.
-
-    werkzeug's ``Rule.compile`` generates and compiles two URL-builder functions per rule
-    (``ast`` + ``compile()``) for ``MapAdapter.build``. For this table that was 95 % of building
-    the ``Map`` (8 ms of 8.4 ms on the 2-core reference machine, ``benchmarks/bench_startup.py``),
-    paid by every process that imports the package, while the fake only *matches* URLs. The
-    builder is still werkzeug's own, compiled on the first ``build`` and kept.
-
-    ``_compile_builder`` is private to werkzeug (the same in 3.0 and 3.1): arguments pass through
-    unchanged, a werkzeug that stops calling it merely compiles eagerly again, and
-    ``tests/test_coverage_md.py`` builds and matches back every route, so a change of its
-    contract fails a test rather than a user's request.
-    """
-
-    def _compile_builder(self, *args: Any, **kwargs: Any) -> Callable[..., tuple[str, str]]:
-        compile_builder = super()._compile_builder
-        compiled: list[Callable[..., tuple[str, str]]] = []
-
-        def build(rule: Rule, *values: Any, **options: Any) -> tuple[str, str]:
-            # werkzeug binds the returned function to the rule (``__get__``), so ``rule`` is
-            # ``self``; list.append is atomic, and a duplicate compile under a race is harmless.
-            if not compiled:
-                compiled.append(compile_builder(*args, **kwargs))
-            return compiled[0](rule, *values, **options)
-
-        return build
-
-
-class EndpointRule(LazyBuilderRule):
+class EndpointRule(Rule):
     """A werkzeug ``Rule`` that also carries its :class:`Endpoint` (``rule.spec``)."""
 
     def __init__(self, string: str, *, spec: Endpoint) -> None:

@@ -7,12 +7,14 @@ never raised to test authors; see :mod:`pyrus_mock.errors` for those.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.sansio.response import Response as SansIOResponse
 
 from ..envelope import CONTENT_TYPE, Refusal, error_body
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response
 
 __all__ = ["ApiError", "status_for"]
 
@@ -85,7 +87,7 @@ class ApiError(HTTPException, Refusal):
         """JSON content type plus any extra headers."""
         return [("Content-Type", CONTENT_TYPE), *self.extra_headers.items()]
 
-    def get_response(self, environ: Any = None, scope: Any = None) -> SansIOResponse:  # type: ignore[override]
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
         """A response carrying the JSON envelope."""
         from werkzeug.wrappers import Response
 

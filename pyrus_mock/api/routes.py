@@ -9,6 +9,9 @@ both as ``COVERAGE.md``.
 
 from __future__ import annotations
 
+import functools
+import threading
+
 from werkzeug.routing import Map
 
 from . import (
@@ -295,7 +298,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("DELETE",),
         "/bots/<int:bot_id>",
         views_bots.delete_bot,
-        "fires the bot's person; `task_receiver_id` is checked, tasks are not moved",
+        "fires the bot's person; `task_receiver_id` (an active user or bot) takes over its open "
+        "tasks (responsible, waiting approvals, participant, one comment each); absent or 0: "
+        "they stay",
     ),
     Endpoint(
         ("GET",),
@@ -331,9 +336,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("DELETE",),
         "/roles/<int:role_id>",
         views_roles.delete_role,
-        "the role is `fired`; `task_receiver_id` is checked, tasks are not moved",
+        "the role is `fired`; `task_receiver_id` (an active user or bot) takes over its open "
+        "tasks; absent or 0: they stay",
     ),
-    Endpoint(("DELETE",), "/roles/bulk", views_roles.delete_roles, "`[{id, task_receiver_id}]`"),
+    Endpoint(
+        ("DELETE",),
+        "/roles/bulk",
+        views_roles.delete_roles,
+        "`[{id, task_receiver_id}]`; each role's tasks go to its receiver",
+    ),
     Endpoint(
         ("POST",),
         "/members",
@@ -352,14 +363,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("DELETE",),
         "/members/<int:member_id>",
         views_members.delete_member,
-        "fires the member (`cannot_be_fired` for oneself); tasks are not moved",
+        "fires the member (`cannot_be_fired` for oneself); no body, its tasks stay (`FireMembers` "
+        "of `POST /members/bulk` takes `task_receiver_id`)",
     ),
     Endpoint(
         ("POST",),
         "/members/bulk",
         views_members.update_members,
         "ChangeMembersRequest (`AddMembers`, `ChangeMembers`, `BanMembers`, `FireMembers`, "
-        "any case); all or nothing",
+        "any case); all or nothing; a fired member's open tasks go to its `task_receiver_id`",
     ),
     Endpoint(
         ("PUT",),
@@ -573,14 +585,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 def default_map() -> Map:
-    """The ``Map`` of :data:`ENDPOINTS`, built once when this module is imported and shared by
-    every app.
+    """The ``Map`` of :data:`ENDPOINTS`, built on the first call and shared by every app.
 
-    Building compiles every rule (a few ms for this table), so it is done with the import rather
-    than when the first fake starts; a built ``Map`` holds no request state and is only read
-    while matching, so sharing it is safe across apps and threads.
+    Building compiles every rule, including werkzeug's two URL builders per rule (``ast`` +
+    ``compile()``: most of the cost, ≈ 10-20 ms for this table), so it is left to the first app
+    that matches a request rather than done by every process that imports the package; a built
+    ``Map`` holds no request state and is only read while matching, so sharing it is safe
+    across apps and threads.
     """
-    return _DEFAULT_MAP
+    with _DEFAULT_MAP_LOCK:
+        return _default_map()
 
 
-_DEFAULT_MAP = build_map(ENDPOINTS)
+_DEFAULT_MAP_LOCK = threading.Lock()  # one build, even when two threads ask first
+_default_map = functools.cache(lambda: build_map(ENDPOINTS))

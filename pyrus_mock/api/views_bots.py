@@ -16,6 +16,7 @@ from .. import serialize
 from ..errors import BotLimitReached, InvalidArgument, UnknownEntity
 from ..model import BotAccount, Rights
 from . import body
+from ._admin import check_receiver
 from .call import Call
 from .errors import ApiError
 
@@ -121,7 +122,9 @@ def update_bot(call: Call, bot_id: int) -> dict[str, Any]:
 def delete_bot(call: Call, bot_id: int) -> dict[str, Any]:
     """``DELETE /bots/{id}`` ``{task_receiver_id?}``: the bot's person is fired (D8).
 
-    ``task_receiver_id`` is checked to be a person but tasks are not moved to it.
+    With ``task_receiver_id`` (an active user or bot) the bot's open tasks go to that person:
+    responsible, waiting approvals on current and later steps, a participant, one comment per
+    task (:mod:`pyrus_mock.engine.handover`). Absent or ``0``: the tasks stay with the bot.
     """
     _require_manager(call)
     data = call.json(required=False)
@@ -130,7 +133,10 @@ def delete_bot(call: Call, bot_id: int) -> dict[str, Any]:
     with backend.lock:
         if backend.accounts.find_bot(bot_id) is None:
             raise ApiError("invalid_person_id", f"no bot has the id {bot_id}")
-        if receiver is not None and backend.find_person(receiver) is None:
-            raise ApiError("invalid_person_id", f"/task_receiver_id: no person {receiver}")
+        if receiver:  # the C# client sends 0 for "nobody"
+            check_receiver(call, receiver, bot_id, "/task_receiver_id")
         backend.accounts.delete_bot(bot_id)
-        return _bot_json(call, backend.accounts.bot(bot_id))
+        events = backend.hand_over_tasks(backend.person(bot_id), receiver, call.me.id)
+        reply = _bot_json(call, backend.accounts.bot(bot_id))
+    backend.announce(events)
+    return reply

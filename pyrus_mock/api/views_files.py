@@ -55,22 +55,26 @@ def _may_download(call: Call, person: Person, record: FileRecord) -> bool:
 
 
 def _disposition(name: str) -> str:
-    """``attachment; filename=…``, or RFC 2231 ``filename*=UTF-8''…`` for non-ASCII names.
+    """``Content-Disposition`` for a download of ``name``, which can never break the header.
 
-    Only ``filename*`` for those: the official Python client reads the name with
-    ``email.message.Message.get_filename()``, which prefers a plain ``filename`` when both are
-    present and would return the ASCII fallback.
+    A plain printable-ASCII name: ``attachment; filename=…``. A name with control characters
+    (CR, LF, NUL, other C0/C1), quotes or backslashes: a sanitised ASCII ``filename="…"``
+    (each such character ``_``) and the exact name as RFC 6266 ``filename*=UTF-8''…``
+    (percent-encoded). A non-ASCII name: ``filename*`` only, because the official Python
+    client reads the name with ``email.message.Message.get_filename()``, which prefers a
+    plain ``filename`` when both are present and would return the ASCII fallback.
     """
+    exact = "UTF-8''" + quote(name, safe="!#$&+^`|~")
     headers = Headers()
-    try:
-        name.encode("ascii")
+    if not name.isascii():
+        headers.set("Content-Disposition", "attachment", **{"filename*": exact})
+    elif name.isprintable() and '"' not in name and "\\" not in name:
         headers.set("Content-Disposition", "attachment", filename=name)
-    except UnicodeEncodeError:
-        headers.set(
-            "Content-Disposition",
-            "attachment",
-            **{"filename*": "UTF-8''" + quote(name, safe="!#$&+^`|~")},
+    else:
+        fallback = "".join(
+            "_" if not char.isprintable() or char in '"\\' else char for char in name
         )
+        return f'attachment; filename="{fallback}"; filename*={exact}'
     return headers["Content-Disposition"]
 
 

@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import serialize
 from ..model import Person, Rights
 from . import body
-from ._admin import active_person, get_int32, item_object, require_right
+from ._admin import check_receiver, get_int32, item_object, require_right
 from .call import Call
 from .errors import ApiError
+
+if TYPE_CHECKING:
+    from ..backend import TaskEvent
 
 __all__ = ["create_member", "delete_member", "set_avatar", "update_member", "update_members"]
 
@@ -159,20 +162,32 @@ def update_member(call: Call, member_id: int) -> dict[str, Any]:
 # -- fire ------------------------------------------------------------------------------------
 
 
-def _plan_fire(call: Call, person: Person, path: str, receiver: int | None) -> _Apply:
+def _plan_fire(
+    call: Call, person: Person, path: str, receiver: int | None, events: list[TaskEvent]
+) -> _Apply:
+    """Fire ``person``; with ``receiver`` (not 0) its open tasks go to that active person
+    (:meth:`~pyrus_mock.backend.PyrusBackend.hand_over_tasks`), the events into ``events``."""
     if person.id == call.me.id:
         raise ApiError("cannot_be_fired", f"{path or '/'}: a member cannot fire itself")
     if receiver:  # the C# client sends 0 for "nobody"
-        active_person(call, receiver, f"{path}/task_receiver_id")
-    return lambda: call.backend.org.fire_person(person)
+        check_receiver(call, receiver, person.id, f"{path}/task_receiver_id")
+
+    def apply() -> Person:
+        fired = call.backend.org.fire_person(person)
+        events.extend(call.backend.hand_over_tasks(fired, receiver, call.me.id))
+        return fired
+
+    return apply
 
 
 def delete_member(call: Call, member_id: int) -> dict[str, Any]:
-    """``DELETE /members/{id}``: the member is fired (``fired: true``), tasks are not moved."""
+    """``DELETE /members/{id}`` (no body, as the C# client sends it): the member is fired
+    (``fired: true``); its tasks stay with it (``FireMembers`` of ``POST /members/bulk``
+    takes a ``task_receiver_id``)."""
     require_right(call, _RIGHT, _WHAT)
     with call.backend.lock:
         person = _member_or_403(call, member_id)
-        return serialize.person(_plan_fire(call, person, "", None)(), full=True)
+        return serialize.person(_plan_fire(call, person, "", None, [])(), full=True)
 
 
 # -- bulk ------------------------------------------------------------------------------------
@@ -210,6 +225,7 @@ def update_members(call: Call) -> dict[str, Any]:
     require_right(call, _RIGHT, _WHAT)
     data = call.json()
     backend = call.backend
+    events: list[TaskEvent] = []
     with backend.lock:
         parts = _parts(data)
         taken: set[str] = set()
@@ -235,8 +251,10 @@ def update_members(call: Call) -> dict[str, Any]:
             item = item_object(raw, path)
             person = _person_ref(call, item, path)
             receiver = get_int32(item, "task_receiver_id", path=path)
-            steps.append(_plan_fire(call, person, path, receiver))
-        return {"members": [serialize.person(step(), full=True) for step in steps]}
+            steps.append(_plan_fire(call, person, path, receiver, events))
+        reply = {"members": [serialize.person(step(), full=True) for step in steps]}
+    backend.announce(events)
+    return reply
 
 
 # -- avatar ----------------------------------------------------------------------------------

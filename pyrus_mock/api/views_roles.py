@@ -15,14 +15,24 @@ does not know are ignored, as everywhere in the API (the official Python client'
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import serialize
 from ..model import Person, Rights
 from . import body
-from ._admin import active_person, get_int32, item_object, json_array, require_right
+from ._admin import (
+    active_person,
+    check_receiver,
+    get_int32,
+    item_object,
+    json_array,
+    require_right,
+)
 from .call import Call
 from .errors import ApiError
+
+if TYPE_CHECKING:
+    from ..backend import TaskEvent
 
 __all__ = [
     "create_role",
@@ -145,7 +155,8 @@ def update_roles(call: Call) -> dict[str, Any]:
 # -- delete ----------------------------------------------------------------------------------
 
 
-def _plan_delete(call: Call, data: dict[str, Any], path: str, role_id: int | None) -> _Apply:
+def _plan_delete(call: Call, data: dict[str, Any], path: str, role_id: int | None,
+                 events: list[TaskEvent]) -> _Apply:  # fmt: skip
     if role_id is None:
         role_id = get_int32(data, "id", path=path)
         if role_id is None:
@@ -153,10 +164,12 @@ def _plan_delete(call: Call, data: dict[str, Any], path: str, role_id: int | Non
     role = _role_or_403(call, role_id, f"{path}/id" if path else "")
     receiver = get_int32(data, "task_receiver_id", path=path)
     if receiver:  # the C# client sends 0 for "nobody"
-        active_person(call, receiver, f"{path}/task_receiver_id")
+        check_receiver(call, receiver, role.id, f"{path}/task_receiver_id")
 
     def apply() -> Person:
-        return call.backend.org.fire_person(role)
+        fired = call.backend.org.fire_person(role)
+        events.extend(call.backend.hand_over_tasks(fired, receiver, call.me.id))
+        return fired
 
     return apply
 
@@ -164,14 +177,23 @@ def _plan_delete(call: Call, data: dict[str, Any], path: str, role_id: int | Non
 def delete_role(call: Call, role_id: int) -> dict[str, Any]:
     """``DELETE /roles/{id}`` ``{task_receiver_id?}``: the role is deleted (``fired``).
 
-    ``task_receiver_id`` (0: nobody) is checked to be an active person; tasks are not moved.
+    With ``task_receiver_id`` (an active user or bot) the role's open tasks go to that person
+    (responsible, waiting approvals, a participant; :mod:`pyrus_mock.engine.handover`).
+    Absent or ``0``: the tasks stay with the role.
     """
     require_right(call, Rights.MANAGE_ROLES, _WHAT)
     data = call.json(required=False)
+    events: list[TaskEvent] = []
     with call.backend.lock:
-        return serialize.role(_plan_delete(call, data, "", role_id)())
+        reply = serialize.role(_plan_delete(call, data, "", role_id, events)())
+    call.backend.announce(events)
+    return reply
 
 
 def delete_roles(call: Call) -> dict[str, Any]:
-    """``DELETE /roles/bulk`` ``[{id, task_receiver_id}]``: ``{"roles": [Role]}``."""
-    return _bulk(call, lambda c, d, p: _plan_delete(c, d, p, None))
+    """``DELETE /roles/bulk`` ``[{id, task_receiver_id}]``: ``{"roles": [Role]}``; each
+    role's tasks go to its receiver as for ``DELETE /roles/{id}``."""
+    events: list[TaskEvent] = []
+    reply = _bulk(call, lambda c, d, p: _plan_delete(c, d, p, None, events))
+    call.backend.announce(events)
+    return reply

@@ -93,6 +93,8 @@ class ControlEndpoint:
     path: str
     view: ControlView
     doc: str
+    #: Served without the admin token (the dashboard's login page and static files).
+    public: bool = False
 
     @property
     def label(self) -> str:
@@ -258,8 +260,14 @@ CONTROL_ENDPOINTS: tuple[ControlEndpoint, ...] = (
 )
 
 
-def control_rules(endpoints: Iterable[ControlEndpoint] = CONTROL_ENDPOINTS) -> list[ControlRule]:
-    """werkzeug rules for the control routes, paths relative to the mount point ``/_mock``."""
+def control_rules(endpoints: Iterable[ControlEndpoint] | None = None) -> list[ControlRule]:
+    """werkzeug rules for the control routes, paths relative to the mount point ``/_mock``;
+    by default with the import route and the dashboard's pages."""
+    if endpoints is None:
+        from .dashboard.routes import DASHBOARD_ENDPOINTS
+        from .import_views import IMPORT_ENDPOINTS
+
+        endpoints = (*CONTROL_ENDPOINTS, *IMPORT_ENDPOINTS, *DASHBOARD_ENDPOINTS)
     return [ControlRule(ep.path, control=ep) for ep in endpoints]
 
 
@@ -298,9 +306,14 @@ class ControlPlane:
         self._token = admin_token.encode("utf-8")
         self.errors: list[BaseException] = []
         self.url_map = Map(control_rules(), strict_slashes=False, redirect_defaults=False)
+        from .dashboard.auth import LoginCodes
+
+        #: One-time links to the dashboard (:mod:`pyrus_mock.control.dashboard`).
+        self.login_codes = LoginCodes()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one control request (WSGI; never raises)."""
+        environ["pyrus_mock.control_plane"] = self  # the dashboard's login page needs the plane
         request = Request(environ)
         try:
             response = self.dispatch(request)
@@ -323,14 +336,19 @@ class ControlPlane:
             The JSON (or text) response; never raises. A view's unexpected exception answers
             500 ``server_error`` and is kept in :attr:`errors`.
         """
-        try:
-            self._check_token(request)
-        except ControlError as exc:  # before matching: no route is revealed without the token
-            return error_response(
-                exc.status, exc.error_code, exc.error, exc.members(), unauthorized=True
-            )
+        public = False
         adapter = self.url_map.bind_to_environ(request.environ)
         shown = request.script_root + request.path  # /_mock/bots/1, as the client sent it
+        try:
+            self._check_token(request)
+        except ControlError as exc:  # no route but a public one is revealed without the token
+            from .dashboard.auth import public_rule, unauthorized
+
+            if public_rule(adapter, request) is None:
+                return unauthorized(request) or error_response(
+                    exc.status, exc.error_code, exc.error, exc.members(), unauthorized=True
+                )
+            public = True
         try:
             rule, args = adapter.match(request.path, request.method, return_rule=True)
         except MethodNotAllowed as exc:
@@ -352,7 +370,7 @@ class ControlPlane:
                 f"no control endpoint {request.method} {shown}; the control routes are: {routes}",
             )
         try:
-            return self.respond(rule.control.view, request, args)
+            return self.respond(rule.control.view, request, args, public=public)
         except Exception as exc:
             self.errors.append(exc)
             return error_response(
@@ -370,11 +388,24 @@ class ControlPlane:
             return False
         return True
 
+    @property
+    def admin_token(self) -> str:
+        """The admin token."""
+        return self._token.decode("utf-8")
+
+    def token_matches(self, presented: str) -> bool:
+        """Whether ``presented`` is the admin token (constant time)."""
+        return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), self._token)
+
     def _check_token(self, request: Request) -> None:
         header = request.headers.get("X-Pyrus-Mock-Admin")
         if header is None:
             scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
             header = value if scheme.lower() == "bearer" else None
+        if header is None:  # the dashboard's cookie (pyrus_mock.control.dashboard.auth)
+            from .dashboard.auth import cookie_token
+
+            header = cookie_token(request)
         presented = (header or "").strip().encode("utf-8", "surrogateescape")
         if not presented:
             raise ControlError(
@@ -392,11 +423,14 @@ class ControlPlane:
                 "(also in STATE_DIR/admin-token)",
             )
 
-    def respond(self, view: ControlView, request: Request, args: Mapping[str, Any]) -> Response:
-        """Check the admin token, run ``view`` and render its JSON (or the error)."""
+    def respond(
+        self, view: ControlView, request: Request, args: Mapping[str, Any], *, public: bool = False
+    ) -> Response:
+        """Check the admin token (unless ``public``), run ``view`` and render its JSON."""
         request.max_content_length = self.mock.settings.max_request_bytes
         try:
-            self._check_token(request)
+            if not public:
+                self._check_token(request)
             result = view(ControlCall(self.mock, request, self.startup_settings), **args)
         except ControlError as exc:
             return error_response(

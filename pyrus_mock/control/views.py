@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Response
 
 from .. import serialize
+from .._hostnames import MAX_HOSTS, check_host
 from .._setting_values import install, setting_from_json, settings_json
 from ..clock import VirtualClock
 from .wire import (
@@ -69,7 +70,7 @@ __all__ = [
 
 
 def _bot(call: ControlCall, bot_id: int) -> Bot:
-    backend = call.mock.backend
+    backend = call.mock._backend
     if backend.accounts.find_bot(bot_id) is None:
         raise ControlError(404, "not_found", f"no bot with id {bot_id}; list them with "
                            f"GET {CONTROL_PREFIX}/bots")  # fmt: skip
@@ -77,7 +78,7 @@ def _bot(call: ControlCall, bot_id: int) -> Bot:
 
 
 def _task_id(call: ControlCall, task_id: int, field: str | None = None) -> int:
-    if not call.mock.backend.task_exists(task_id):
+    if not call.mock._backend.task_exists(task_id):
         raise ControlError(404, "not_found", f"no task with id {task_id}; create one with "
                            f"POST {CONTROL_PREFIX}/tasks", field=field)  # fmt: skip
     return task_id
@@ -85,7 +86,7 @@ def _task_id(call: ControlCall, task_id: int, field: str | None = None) -> int:
 
 def _task_reply(call: ControlCall, task_id: int) -> dict[str, Any]:
     mock = call.mock
-    backend = mock.backend
+    backend = mock._backend
     with backend.lock:
         task = backend.task(task_id)
         return serialize.task(
@@ -115,7 +116,7 @@ def create_user(call: ControlCall) -> dict[str, Any]:
     return {
         **serialize.person(user),
         "login": user.email,
-        "security_key": call.mock.backend.user_key(user.id),
+        "security_key": call.mock._backend.user_key(user.id),
         "rights": user.rights,
     }
 
@@ -164,7 +165,7 @@ def create_bot(call: ControlCall) -> dict[str, Any]:
     rights = data.get("rights", 0)
     if not isinstance(rights, (int, list)) or isinstance(rights, bool):
         raise bad_argument("rights", "must be an integer mask or a list of names")
-    bot = call.mock.create_bot(
+    bot = call.mock.add_bot(
         str_member(data, "name", required=True) or "",
         str_member(data, "url") or "",
         settings=str_member(data, "settings"),
@@ -181,7 +182,7 @@ def create_bot(call: ControlCall) -> dict[str, Any]:
 def list_bots(call: ControlCall) -> dict[str, Any]:
     """Every bot, with credentials and status."""
     mock = call.mock
-    return {"bots": [bot_json(mock.bot(b.person_id)) for b in mock.backend.accounts.bots()]}
+    return {"bots": [bot_json(mock.bot(b.person_id)) for b in mock._backend.accounts.bots()]}
 
 
 def get_bot(call: ControlCall, bot_id: int) -> dict[str, Any]:
@@ -258,7 +259,7 @@ def create_task(call: ControlCall) -> dict[str, Any]:
     only_members(data, _TASK_MEMBERS)
     mock = call.mock
     form_id = int_member(data, "form_id")
-    if form_id is not None and mock.backend.find_form(form_id) is None:
+    if form_id is not None and mock._backend.find_form(form_id) is None:
         raise ControlError(404, "not_found", f"no form with id {form_id}; create one with "
                            f"POST {CONTROL_PREFIX}/forms", field="form_id")  # fmt: skip
     fields = data.get("fields")
@@ -268,8 +269,8 @@ def create_task(call: ControlCall) -> dict[str, Any]:
     approvals = list_member(data, "approvals")
     if approvals is not None and not all(isinstance(step, list) for step in approvals):
         raise bad_argument("approvals", "must be an array of steps, each an array of person ids")
-    before = mock.dispatcher.last_id
-    task = mock.create_task(
+    before = mock._dispatcher.last_id
+    task = mock.add_task(
         form=form_id,
         fields=fields,
         approvals=approvals,
@@ -282,7 +283,7 @@ def create_task(call: ControlCall) -> dict[str, Any]:
         due_date=str_member(data, "due_date"),
         list_ids=list_ids,
     )
-    new = mock.dispatcher.since(before)
+    new = mock._dispatcher.since(before)
     return {"task": _task_reply(call, task.id), "deliveries": [delivery_json(d) for d in new]}
 
 
@@ -294,16 +295,16 @@ def get_task(call: ControlCall, task_id: int) -> dict[str, Any]:
 def comment_task(call: ControlCall, task_id: int) -> dict[str, Any]:
     """Comment as a person: ``{"author": id or e-mail, ...CreateComment}``; bots are called."""
     mock = call.mock
-    backend = mock.backend
+    backend = mock._backend
     _task_id(call, task_id)
     data = call.json()
     author_ref = data.pop("author", None)
     if author_ref is None:
         raise bad_argument("author", "is required: the id or e-mail of the person commenting")
     author = backend.person(backend.resolve_person(author_ref, "author"))
-    before = mock.dispatcher.last_id
+    before = mock._dispatcher.last_id
     comment = backend.comment(backend.task(task_id), data, author)
-    new = mock.dispatcher.since(before)
+    new = mock._dispatcher.since(before)
     return {
         "comment_id": comment.id,
         "task": _task_reply(call, task_id),
@@ -317,7 +318,7 @@ def deliver(call: ControlCall) -> dict[str, Any]:
     only_members(data, ("task_id", "bot_id", "event"))
     task_id = _task_id(call, int_member(data, "task_id", required=True) or 0, "task_id")
     bot_id = int_member(data, "bot_id", required=True) or 0
-    if call.mock.backend.accounts.find_bot(bot_id) is None:
+    if call.mock._backend.accounts.find_bot(bot_id) is None:
         raise ControlError(404, "not_found", f"no bot with id {bot_id}", field="bot_id")
     event = str_member(data, "event") or "comment"
     return delivery_json(call.mock.deliver(task_id, bot_id, event=event))
@@ -337,7 +338,7 @@ def list_deliveries(call: ControlCall) -> dict[str, Any]:
     ]
     return {
         "deliveries": [delivery_json(d) for d in chosen],
-        "dropped": call.mock.dispatcher.deliveries_dropped,
+        "dropped": call.mock._dispatcher.deliveries_dropped,
     }
 
 
@@ -346,7 +347,7 @@ def get_delivery(call: ControlCall, delivery_id: int) -> dict[str, Any]:
     for delivery in call.mock.deliveries:
         if delivery.id == delivery_id:
             return delivery_json(delivery)
-    dispatcher = call.mock.dispatcher
+    dispatcher = call.mock._dispatcher
     if 0 < delivery_id <= dispatcher.last_id:
         raise ControlError(404, "not_found", f"delivery {delivery_id} was dropped: only the "
                            f"newest {call.mock.settings.max_deliveries_recorded} are kept "
@@ -376,12 +377,12 @@ def api_calls(call: ControlCall) -> dict[str, Any]:
     """The API requests the fake served (the newest ``max_api_calls_recorded``): method, path,
     status, error code, caller; ``dropped`` counts the older ones."""
     return {
-        "dropped": call.mock.backend.api_calls_dropped,
+        "dropped": call.mock._backend.api_calls_dropped,
         "api_calls": [
             {"at": epoch_timestamp(c.at), "method": c.method, "path": c.path, "status": c.status,
              "error_code": c.error_code, "person_id": c.person_id,
              "elapsed_ms": round(c.elapsed * 1000, 1)}
-            for c in list(call.mock.backend.api_calls)
+            for c in list(call.mock._backend.api_calls)
         ]
     }  # fmt: skip
 
@@ -405,7 +406,7 @@ def advance_clock(call: ControlCall) -> dict[str, Any]:
         )  # fmt: skip
     if seconds < 0:
         raise bad_argument("seconds", f"{seconds} is negative; the clock only moves forward")
-    dispatcher = call.mock.dispatcher
+    dispatcher = call.mock._dispatcher
     before, attempts_before = dispatcher.last_id, dispatcher.attempts_made
     clock.advance(seconds)
     return {
@@ -439,9 +440,10 @@ def issue_cert(call: ControlCall) -> dict[str, Any]:
     data = call.json()
     only_members(data, ("hosts",))
     hosts = list_member(data, "hosts") or ["localhost", "127.0.0.1"]
+    if len(hosts) > MAX_HOSTS:
+        raise bad_argument("hosts", f"lists {len(hosts)} names; at most {MAX_HOSTS} are allowed")
     for index, host in enumerate(hosts):
-        if not isinstance(host, str) or not host.strip():
-            raise bad_argument(f"hosts[{index}]", "must be a non-empty host name or IP address")
+        check_host(host, f"hosts[{index}]")  # InvalidArgument: 400 invalid_argument, hosts[i]
     issued = call.mock.issue_cert(*hosts)
     return {
         "hosts": hosts,
@@ -458,7 +460,7 @@ def reset(call: ControlCall) -> dict[str, Any]:
     seed = int_member(data, "seed")
     mock = call.mock
     if seed is not None:
-        mock.backend.ids.seed = seed
+        mock._backend.ids.seed = seed
     install(mock, call.startup_settings)  # PATCH /_mock/settings does not outlive a reset
     mock.reset()
-    return {"reset": True, "seed": mock.backend.ids.seed, "clock": clock_json(call.mock)}
+    return {"reset": True, "seed": mock._backend.ids.seed, "clock": clock_json(call.mock)}

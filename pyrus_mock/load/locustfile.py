@@ -87,7 +87,7 @@ def _world(environment: Environment) -> _World:
     ca = os.environ.get(CA_ENV, "")
     host = environment.host or "https://bot.invalid/"
     mock = PyrusMock(trust="system", auto_deliver=False)
-    bot = mock.create_bot("Bot under load", host, security_key=key)
+    bot = mock.add_bot("Bot under load", host, security_key=key)
     boss = mock.add_user("Ann", "Boss")
     form = mock.add_form(
         "Expense (load test)",
@@ -101,7 +101,7 @@ def _world(environment: Environment) -> _World:
     rng = random.Random(options.pyrus_seed if options else 0)
     count = max(1, options.pyrus_tasks if options else 50)
     pool = [
-        mock.create_task(
+        mock.add_task(
             form=form,
             text=rng.choice(["Taxi", "Hotel", "Conference", "Такси до аэропорта", "Lunch"]),
             fields={
@@ -159,9 +159,9 @@ class PyrusDeliveryUser(HttpUser):
 
         chosen = random.choice(world.tasks)
         mock = world.mock
-        with mock.backend.lock:
-            account = mock.backend.accounts.bot(world.bot.id)
-            body, _token = mock.dispatcher.build_body(chosen, account)
+        with mock._backend.lock:
+            account = mock._backend.accounts.bot(world.bot.id)
+            body, _token = mock._dispatcher.build_body(chosen, account)
         signature = sign(world.key, body, mock.settings.signature_case)
         self._send(chosen, body, signature, 1, now)
 
@@ -207,25 +207,13 @@ def _problem(response: Any, task: Task, world: _World) -> str:
         return "no answer: connection error"
     if not 200 <= response.status_code < 300:
         return f"HTTP {response.status_code}"
-    raw = (response.content or b"").strip()
-    if not raw:
-        return ""
-    try:
-        reply = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return "invalid reply: not JSON"
-    if not isinstance(reply, dict):
-        return f"invalid reply: a JSON {type(reply).__name__}, not an object"
-    if not reply:
-        return ""
-    from pyrus_mock.engine.validation import validate
-    from pyrus_mock.engine.violations import errors_of
+    from pyrus_mock.fuzz import judge
 
-    backend = world.mock.backend
-    with backend.lock:
-        errors = errors_of(validate(reply, task, backend.person(world.bot.id), backend))
-    if errors:
-        return "invalid reply: " + ", ".join(sorted({v.error_code for v in errors}))
+    # Judged as the fake's deliveries judge replies: an empty, non-JSON or non-object reply is
+    # ignored by Pyrus (not an error); a CreateComment with errors is an invalid reply.
+    verdict = judge(world.mock, world.bot.id, task, response.content or b"")
+    if verdict.errors:
+        return "invalid reply: " + ", ".join(sorted({v.error_code for v in verdict.errors}))
     return ""
 
 

@@ -11,7 +11,7 @@ def create_app(security_key: str = "") -> Flask:
     app.config["PYRUS_SECURITY_KEY"] = security_key
 
     @app.post("/")
-    def pyrus_webhook():
+    def pyrus_webhook() -> dict[str, str]:
         # Pyrus signs the raw body: HMAC-SHA1 with the bot's security key, in hex.
         body = request.get_data()
         key = app.config["PYRUS_SECURITY_KEY"].encode()

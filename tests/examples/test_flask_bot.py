@@ -1,11 +1,17 @@
 """Testing the Flask bot in flask_bot.py with the pyrus_mock and bot_server fixtures."""
 
+from collections.abc import Callable
+
 from flask_bot import create_app
 
+from pyrus_mock import PyrusMock
 
-def test_the_bot_approves_the_expense(pyrus_mock, bot_server):
+
+def test_the_bot_approves_the_expense(
+    pyrus_mock: PyrusMock, bot_server: Callable[..., str]
+) -> None:
     app = create_app()
-    bot = pyrus_mock.create_bot("Approver", bot_server(app))  # served over HTTPS
+    bot = pyrus_mock.add_bot("Approver", bot_server(app))  # served over HTTPS
     app.config["PYRUS_SECURITY_KEY"] = bot.security_key
 
     boss = pyrus_mock.add_user("Ann", "Boss")
@@ -14,7 +20,7 @@ def test_the_bot_approves_the_expense(pyrus_mock, bot_server):
         fields=[{"name": "Amount", "type": "money", "code": "u_amount"}],
         steps=[{"name": "Check", "approvers": [bot]}, {"name": "Pay", "approvers": [boss]}],
     )
-    task = pyrus_mock.create_task(form=form, text="Taxi", fields={"u_amount": 42})
+    task = pyrus_mock.add_task(form=form, text="Taxi", fields={"u_amount": 42})
 
     # The task reached the bot's step, so the fake called the bot (signed, over TLS)
     # and applied its reply.
@@ -26,9 +32,9 @@ def test_the_bot_approves_the_expense(pyrus_mock, bot_server):
     assert task.current_step == 2  # on to the boss
 
 
-def test_the_bot_checks_signatures(pyrus_mock, bot_server):
+def test_the_bot_checks_signatures(pyrus_mock: PyrusMock, bot_server: Callable[..., str]) -> None:
     app = create_app()
-    bot = pyrus_mock.create_bot("Approver", bot_server(app))
+    bot = pyrus_mock.add_bot("Approver", bot_server(app))
     app.config["PYRUS_SECURITY_KEY"] = bot.security_key
 
     report = pyrus_mock.check_bot(

@@ -1,0 +1,33 @@
+"""Stopping a long-running command (``serve``, ``record``) on SIGINT and SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+__all__ = ["install_signals", "restore_signals"]
+
+_Handler = Any  # what signal.getsignal returns
+
+
+def install_signals(stop: threading.Event) -> dict[int, _Handler]:
+    """Set ``stop`` on SIGINT and SIGTERM (main thread only); returns the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[int, _Handler] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.getsignal(signum)
+        signal.signal(signum, handler)
+    return previous
+
+
+def restore_signals(previous: dict[int, _Handler]) -> None:
+    """Put back the handlers :func:`install_signals` replaced."""
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

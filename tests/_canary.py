@@ -1,0 +1,61 @@
+"""Records every secret the fake makes (keys, tokens, signatures) for the canary scans.
+
+Used in-process by ``test_secrets_canary.py`` and, through a generated ``conftest.py``, in the
+pytest session it runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+
+from pyrus_mock import delivery
+from pyrus_mock.accounts import Accounts
+from pyrus_mock.model import Token
+
+
+class Recorder:
+    """Wraps the fake's secret makers; ``secrets`` holds everything they returned."""
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+        new_key: Callable[[], str] = Accounts.new_key
+        issue: Callable[[Any, int], Token] = Accounts.issue_token
+        sign: Callable[..., str] = delivery.sign
+
+        def recorded_key() -> str:
+            return self._keep(new_key())
+
+        def recorded_token(backend: Any, person_id: int) -> Token:
+            token = issue(backend, person_id)
+            self._keep(token.value)
+            return token
+
+        def recorded_sign(*args: Any, **kwargs: Any) -> str:
+            if args:
+                self._keep(args[0])  # the key signed with, given by the user or not
+            return self._keep(sign(*args, **kwargs))
+
+        monkeypatch.setattr(Accounts, "new_key", staticmethod(recorded_key))
+        monkeypatch.setattr(Accounts, "issue_token", recorded_token)
+        monkeypatch.setattr(delivery, "sign", recorded_sign)
+        return self
+
+    def add(self, values: Iterable[str]) -> None:
+        for value in values:
+            self._keep(value)
+
+    def _keep(self, value: str) -> str:
+        if value:
+            self.secrets.add(value)
+        return value
+
+
+def leaks(text: str, secrets: Iterable[str]) -> list[str]:
+    """The secrets (at least 12 characters: shorter ones are no real keys) found whole in
+    ``text``, each shown masked."""
+    return sorted(f"…{s[-4:]} ({len(s)} chars)" for s in secrets if len(s) >= 12 and s in text)
