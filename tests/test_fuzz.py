@@ -129,7 +129,13 @@ def test_generated_form_failures_print_the_form(pyrus_mock, bot_server):
     test = failure.to_test()
     assert "form = pyrus_mock.add_form(" in test
     assert '"approvers": [bot]' in test
-    compile(test, "<fuzz>", "exec")
+
+    # The printed test runs as it is (given the app) and fails as the bot did.
+    pyrus_mock.settings = pyrus_mock.settings.replace(retry_delays=())
+    scope: dict[str, Any] = {"app": app}
+    exec(compile(test, "<fuzz>", "exec"), scope)
+    with pytest.raises(AssertionError, match="answered 500"):
+        scope["test_bot_handles_fuzzed_task_non_2xx"](pyrus_mock, bot_server)
 
 
 def test_fuzz_needs_a_positive_count(pyrus_mock, bot_server):
