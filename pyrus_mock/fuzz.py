@@ -9,9 +9,10 @@ the fake's deliveries are, and, as in the conformance checks, nothing is recorde
 A task fails when the bot answers non-2xx (``non_2xx``), does not answer in time or at all
 (``no_answer``), or replies with a CreateComment the fake would refuse for the task
 (``invalid_reply``; replies are judged as deliveries judge them, :mod:`pyrus_mock.engine.reply`:
-an empty, non-JSON or non-object reply is ignored by Pyrus, so it is not a failure). Hypothesis shrinks each kind of failure to a minimal task, and the report
-prints it as a test that reproduces it (:meth:`FuzzFailure.to_test`). Needs Hypothesis
-(``pip install 'pyrus-mock[fuzz]'``).
+an empty, non-JSON or non-object reply is ignored by Pyrus, so it is not a failure).
+Hypothesis shrinks each kind of failure to a minimal task, and the report prints it as a test
+that reproduces it (:meth:`FuzzFailure.to_test`). Needs Hypothesis (``pip install
+'pyrus-mock[fuzz]'``).
 """
 
 from __future__ import annotations
