@@ -156,7 +156,7 @@ def in_process(bench: Bench, n: int, warmup: int) -> None:
 def over_https(bench: Bench, n: int, warmup: int) -> None:
     import requests
 
-    from pyrus_mock.server import TLSServer
+    from pyrus_mock.transport.server import TLSServer
 
     mock, bot, task = make_world()
     with mock:

@@ -23,7 +23,7 @@ import sys
 from _common import ROOT, Bench, Row
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.load import LoadOptions, collect
+from pyrus_mock.cli.load import LoadOptions, collect
 
 KEY = "B" * 64
 RATE = 200.0

@@ -37,8 +37,8 @@ TLS_SHARE = 8
 
 def serve(conn: Connection) -> None:
     """The child: serve the trivial bot and answer the parent's questions until "stop"."""
-    from pyrus_mock.server import TLSServer
-    from pyrus_mock.tls import CertificateAuthority
+    from pyrus_mock.transport.server import TLSServer
+    from pyrus_mock.transport.tls import CertificateAuthority
 
     with (
         CertificateAuthority() as ca,

@@ -17,102 +17,102 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from .bots import Bot as Bot
-    from .clock import Clock as Clock
-    from .clock import RealClock as RealClock
-    from .clock import Scheduled as Scheduled
-    from .clock import VirtualClock as VirtualClock
-    from .conformance import CheckResult as CheckResult
-    from .conformance import ConformanceReport as ConformanceReport
-    from .delivery import Attempt as Attempt
-    from .delivery import Delivery as Delivery
-    from .engine.violations import Violation as Violation
-    from .errors import BotLimitReached as BotLimitReached
-    from .errors import BotUrlError as BotUrlError
-    from .errors import CommentRejected as CommentRejected
-    from .errors import InvalidArgument as InvalidArgument
-    from .errors import PyrusMockError as PyrusMockError
-    from .errors import ServerThreadError as ServerThreadError
-    from .errors import StrictModeError as StrictModeError
-    from .errors import UnknownEntity as UnknownEntity
+    from .delivery.dispatch import Attempt as Attempt
+    from .delivery.dispatch import Delivery as Delivery
+    from .domain.clock import Clock as Clock
+    from .domain.clock import RealClock as RealClock
+    from .domain.clock import Scheduled as Scheduled
+    from .domain.clock import VirtualClock as VirtualClock
+    from .domain.errors import BotLimitReached as BotLimitReached
+    from .domain.errors import BotUrlError as BotUrlError
+    from .domain.errors import CommentRejected as CommentRejected
+    from .domain.errors import InvalidArgument as InvalidArgument
+    from .domain.errors import PyrusMockError as PyrusMockError
+    from .domain.errors import ServerThreadError as ServerThreadError
+    from .domain.errors import StrictModeError as StrictModeError
+    from .domain.errors import UnknownEntity as UnknownEntity
+    from .domain.model import Approval as Approval
+    from .domain.model import Catalog as Catalog
+    from .domain.model import CatalogItem as CatalogItem
+    from .domain.model import Choice as Choice
+    from .domain.model import Comment as Comment
+    from .domain.model import FieldDef as FieldDef
+    from .domain.model import FileRecord as FileRecord
+    from .domain.model import Form as Form
+    from .domain.model import FormStep as FormStep
+    from .domain.model import Person as Person
+    from .domain.model import Rights as Rights
+    from .domain.model import Subscriber as Subscriber
+    from .domain.model import TableRow as TableRow
+    from .domain.model import Task as Task
+    from .domain.model import TaskList as TaskList
+    from .domain.model_extra import Announcement as Announcement
+    from .domain.model_extra import AnnouncementComment as AnnouncementComment
+    from .domain.model_extra import CallIntegration as CallIntegration
+    from .domain.model_extra import KbEntity as KbEntity
+    from .domain.orgchart import Department as Department
+    from .domain.settings import Settings as Settings
+    from .domain.violations import Violation as Violation
     from .importing import ImportRefused as ImportRefused
     from .importing.records import Imported as Imported
     from .importing.replay import ReplayReport as ReplayReport
-    from .intercept import Interceptor as Interceptor
-    from .mock import PyrusMock as PyrusMock
-    from .model import Approval as Approval
-    from .model import Catalog as Catalog
-    from .model import CatalogItem as CatalogItem
-    from .model import Choice as Choice
-    from .model import Comment as Comment
-    from .model import FieldDef as FieldDef
-    from .model import FileRecord as FileRecord
-    from .model import Form as Form
-    from .model import FormStep as FormStep
-    from .model import Person as Person
-    from .model import Rights as Rights
-    from .model import Subscriber as Subscriber
-    from .model import TableRow as TableRow
-    from .model import Task as Task
-    from .model import TaskList as TaskList
-    from .model_extra import Announcement as Announcement
-    from .model_extra import AnnouncementComment as AnnouncementComment
-    from .model_extra import CallIntegration as CallIntegration
-    from .model_extra import KbEntity as KbEntity
-    from .orgchart import Department as Department
-    from .server import TLSServer as TLSServer
-    from .settings import Settings as Settings
-    from .tls import CertificateAuthority as CertificateAuthority
-    from .tls import IssuedCert as IssuedCert
+    from .mock.bots import Bot as Bot
+    from .mock.conformance import CheckResult as CheckResult
+    from .mock.conformance import ConformanceReport as ConformanceReport
+    from .mock.fake import PyrusMock as PyrusMock
+    from .transport.intercept import Interceptor as Interceptor
+    from .transport.server import TLSServer as TLSServer
+    from .transport.tls import CertificateAuthority as CertificateAuthority
+    from .transport.tls import IssuedCert as IssuedCert
 
 _WHERE = {
-    "Announcement": ".model_extra",
-    "AnnouncementComment": ".model_extra",
-    "Approval": ".model",
-    "Attempt": ".delivery",
-    "Bot": ".bots",
-    "BotLimitReached": ".errors",
-    "BotUrlError": ".errors",
-    "CallIntegration": ".model_extra",
-    "Catalog": ".model",
-    "CatalogItem": ".model",
-    "CertificateAuthority": ".tls",
-    "CheckResult": ".conformance",
-    "Choice": ".model",
-    "Clock": ".clock",
-    "Comment": ".model",
-    "CommentRejected": ".errors",
-    "ConformanceReport": ".conformance",
-    "Delivery": ".delivery",
-    "Department": ".orgchart",
-    "FieldDef": ".model",
-    "FileRecord": ".model",
-    "Form": ".model",
-    "FormStep": ".model",
+    "Announcement": ".domain.model_extra",
+    "AnnouncementComment": ".domain.model_extra",
+    "Approval": ".domain.model",
+    "Attempt": ".delivery.dispatch",
+    "Bot": ".mock.bots",
+    "BotLimitReached": ".domain.errors",
+    "BotUrlError": ".domain.errors",
+    "CallIntegration": ".domain.model_extra",
+    "Catalog": ".domain.model",
+    "CatalogItem": ".domain.model",
+    "CertificateAuthority": ".transport.tls",
+    "CheckResult": ".mock.conformance",
+    "Choice": ".domain.model",
+    "Clock": ".domain.clock",
+    "Comment": ".domain.model",
+    "CommentRejected": ".domain.errors",
+    "ConformanceReport": ".mock.conformance",
+    "Delivery": ".delivery.dispatch",
+    "Department": ".domain.orgchart",
+    "FieldDef": ".domain.model",
+    "FileRecord": ".domain.model",
+    "Form": ".domain.model",
+    "FormStep": ".domain.model",
     "Imported": ".importing.records",
     "ImportRefused": ".importing.records",
-    "Interceptor": ".intercept",
+    "Interceptor": ".transport.intercept",
     "ReplayReport": ".importing.replay",
-    "InvalidArgument": ".errors",
-    "IssuedCert": ".tls",
-    "KbEntity": ".model_extra",
-    "Person": ".model",
-    "PyrusMock": ".mock",
-    "PyrusMockError": ".errors",
-    "RealClock": ".clock",
-    "Rights": ".model",
-    "Scheduled": ".clock",
-    "ServerThreadError": ".errors",
-    "Settings": ".settings",
-    "TLSServer": ".server",
-    "StrictModeError": ".errors",
-    "Subscriber": ".model",
-    "TableRow": ".model",
-    "Task": ".model",
-    "TaskList": ".model",
-    "UnknownEntity": ".errors",
-    "Violation": ".engine.violations",
-    "VirtualClock": ".clock",
+    "InvalidArgument": ".domain.errors",
+    "IssuedCert": ".transport.tls",
+    "KbEntity": ".domain.model_extra",
+    "Person": ".domain.model",
+    "PyrusMock": ".mock.fake",
+    "PyrusMockError": ".domain.errors",
+    "RealClock": ".domain.clock",
+    "Rights": ".domain.model",
+    "Scheduled": ".domain.clock",
+    "ServerThreadError": ".domain.errors",
+    "Settings": ".domain.settings",
+    "TLSServer": ".transport.server",
+    "StrictModeError": ".domain.errors",
+    "Subscriber": ".domain.model",
+    "TableRow": ".domain.model",
+    "Task": ".domain.model",
+    "TaskList": ".domain.model",
+    "UnknownEntity": ".domain.errors",
+    "Violation": ".domain.violations",
+    "VirtualClock": ".domain.clock",
 }
 
 __all__ = sorted([*_WHERE, "__version__"])

@@ -14,9 +14,10 @@ Fixtures:
 Strict mode fails a test after it passed when the fake saw a reply with error-severity
 violations, a retry still pending, or an exception in a server thread; the
 ``pyrus_allow_violations`` marker opts a test out. A failed test's report gets a
-"pyrus-mock transcript" section. The logic lives in :mod:`pyrus_mock._plugin_support` (options,
-the session's fake, bot servers), :mod:`pyrus_mock.strict`, :mod:`pyrus_mock.transcript` and
-:mod:`pyrus_mock.asgi`, imported lazily so that loading the plugin stays cheap.
+"pyrus-mock transcript" section. The logic lives in :mod:`pyrus_mock.plugin.support` (options,
+the session's fake, bot servers), :mod:`pyrus_mock.report.strict`,
+:mod:`pyrus_mock.report.transcript` and
+:mod:`pyrus_mock.transport.asgi`, imported lazily so that loading the plugin stays cheap.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ import pytest
 if TYPE_CHECKING:
     import trustme
 
-    from ._plugin_support import BotServers, PluginOptions, PluginSession  # noqa: F401 (stash keys)
-    from .intercept import Interceptor
-    from .mock import PyrusMock
+    from .mock.fake import PyrusMock
+    from .plugin.support import BotServers, PluginOptions, PluginSession  # noqa: F401 (stash keys)
+    from .transport.intercept import Interceptor
 
 _OPTIONS = pytest.StashKey["PluginOptions"]()
 _MOCK = pytest.StashKey["PyrusMock"]()
@@ -86,7 +87,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the markers and parse the options; a bad value is a usage error."""
     for line in _MARKERS:
         config.addinivalue_line("markers", line)
-    from ._plugin_support import parse_options
+    from .plugin.support import parse_options
 
     try:
         config.stash[_OPTIONS] = parse_options(
@@ -110,7 +111,7 @@ def pyrus_ca() -> trustme.CA:
 def _pyrus_mock_session(
     pyrus_ca: trustme.CA, pytestconfig: pytest.Config
 ) -> Iterator[PluginSession]:
-    from ._plugin_support import PluginSession
+    from .plugin.support import PluginSession
 
     session = PluginSession(pyrus_ca, pytestconfig.stash[_OPTIONS])
     yield session
@@ -124,7 +125,7 @@ def pyrus_mock(
     """A running fake Pyrus, empty at the start of the test (ids and clock start over)."""
     import contextlib
 
-    from .errors import InvalidArgument
+    from .domain.errors import InvalidArgument
 
     marker = request.node.get_closest_marker("pyrus_mock")
     overrides = dict(marker.kwargs) if marker is not None else {}
@@ -145,7 +146,7 @@ def bot_server(
 
     Depends on ``pyrus_mock`` so that the fake is reset before, and torn down after, the bots.
     """
-    from ._plugin_support import BotServers
+    from .plugin.support import BotServers
 
     servers = BotServers(_pyrus_mock_session)
     request.node.stash[_SERVERS] = servers
@@ -175,7 +176,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         and item.config.stash[_OPTIONS].strict
         and item.get_closest_marker("pyrus_allow_violations") is None
     ):
-        from .strict import check
+        from .report.strict import check
 
         check(mock, _extra_servers(item), under_pytest=True)
     return result
@@ -188,14 +189,14 @@ def pytest_runtest_makereport(
     """Show a strict-mode failure without traceback; add the transcript to a failed test."""
     report = yield
     if report.failed and call.excinfo is not None:
-        from .errors import StrictModeError
+        from .domain.errors import StrictModeError
 
         if call.excinfo.errisinstance(StrictModeError):
             # The message says everything; a traceback through the plugin would only hide it.
             report.longrepr = call.excinfo.getrepr(style="value")
     mock = item.stash.get(_MOCK, None)
     if report.failed and mock is not None and not item.stash.get(_REPORTED, False):
-        from .transcript import transcript
+        from .report.transcript import transcript
 
         item.stash[_REPORTED] = True
         report.sections.append(("pyrus-mock transcript", transcript(mock, _extra_servers(item))))

@@ -22,9 +22,9 @@ from werkzeug.test import Client, TestResponse
 from pyrus_mock import PyrusMock, Rights
 from pyrus_mock.api.app import PyrusApp
 from pyrus_mock.api.routes import ENDPOINTS, Endpoint
-from pyrus_mock.bots import Bot
-from pyrus_mock.model import Catalog, FileRecord, Form, Person, Task, TaskList
-from pyrus_mock.model_extra import Announcement, CallRecord, KbEntity
+from pyrus_mock.domain.model import Catalog, FileRecord, Form, Person, Task, TaskList
+from pyrus_mock.domain.model_extra import Announcement, CallRecord, KbEntity
+from pyrus_mock.mock.bots import Bot
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 CSV = "text/csv; charset=utf-8"

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from pyrus_mock import delivery
-from pyrus_mock.accounts import Accounts
-from pyrus_mock.model import Token
+from pyrus_mock.delivery import dispatch as delivery
+from pyrus_mock.domain.model import Token
+from pyrus_mock.state.accounts import Accounts
 
 
 class Recorder:

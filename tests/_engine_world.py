@@ -9,10 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyrus_mock import serialize
-from pyrus_mock.backend import PyrusBackend
-from pyrus_mock.mock import PyrusMock
-from pyrus_mock.model import Catalog, Comment, FieldDef, FileRecord, Form, Person, Task, TaskList
+from pyrus_mock.domain.model import (
+    Catalog,
+    Comment,
+    FieldDef,
+    FileRecord,
+    Form,
+    Person,
+    Task,
+    TaskList,
+)
+from pyrus_mock.mock.fake import PyrusMock
+from pyrus_mock.state import serialize
+from pyrus_mock.state.backend import PyrusBackend
 
 RICH_FIELDS: list[dict[str, Any]] = [
     {"name": "Title", "type": "text", "code": "u_title", "required_step": 1},

@@ -14,13 +14,6 @@ import pytest
 # key types from a second import of its modules ("curve must be an EllipticCurve instance").
 import trustme  # noqa: F401
 
-import pyrus_mock._plugin_support
-import pyrus_mock.api.app
-import pyrus_mock.asgi
-import pyrus_mock.intercept
-import pyrus_mock.strict
-import pyrus_mock.transcript  # noqa: F401
-
 from . import _bots
 
 pytest_plugins = ["pytester"]

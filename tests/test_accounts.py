@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 
 from pyrus_mock import BotUrlError, InvalidArgument, PyrusMock
-from pyrus_mock.accounts import Accounts
 from pyrus_mock.api.errors import status_for
-from pyrus_mock.backend import PyrusBackend
-from pyrus_mock.envelope import Refusal
-from pyrus_mock.errors import BotLimitReached, UnknownEntity
-from pyrus_mock.model import BotAccount, Person
+from pyrus_mock.domain.envelope import Refusal
+from pyrus_mock.domain.errors import BotLimitReached, UnknownEntity
+from pyrus_mock.domain.model import BotAccount, Person
+from pyrus_mock.state.accounts import Accounts
+from pyrus_mock.state.backend import PyrusBackend
 
 
 @pytest.fixture

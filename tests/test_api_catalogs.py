@@ -21,7 +21,7 @@ from pyrus.models.requests import (
 )
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.errors import InvalidArgument
+from pyrus_mock.domain.errors import InvalidArgument
 
 from ._api_helpers import World, make_world
 

@@ -17,7 +17,7 @@ from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
 from pyrus_mock import PyrusMock
 from pyrus_mock.api.routes import ENDPOINTS, Endpoint
-from pyrus_mock.errors import ServerThreadError
+from pyrus_mock.domain.errors import ServerThreadError
 
 from ._api_helpers import (
     SAMPLES,

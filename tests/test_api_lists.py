@@ -16,7 +16,7 @@ from pyrus import client
 from pyrus.models.requests import TaskListRequest
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.errors import InvalidArgument
+from pyrus_mock.domain.errors import InvalidArgument
 
 from ._api_helpers import World, make_world
 

@@ -11,8 +11,8 @@ from pyrus.models.entities import FormField
 from pyrus.models.requests import CreateTaskRequest
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.errors import InvalidArgument
-from pyrus_mock.model import Form
+from pyrus_mock.domain.errors import InvalidArgument
+from pyrus_mock.domain.model import Form
 
 from ._api_helpers import World, make_world
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pyrus.models import responses
 
-from pyrus_mock.errors import CommentRejected
+from pyrus_mock.domain.errors import CommentRejected
 
 from ._api_helpers import World, make_world
 

@@ -20,7 +20,7 @@ from pyrus import client
 from pyrus.models.requests import CreateTaskRequest
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.bots import Bot
+from pyrus_mock.mock.bots import Bot
 
 # The official client serialises requests with jsonpickle, which warns about a future default.
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.delivery import sign
+from pyrus_mock.delivery.dispatch import sign
 
 from ._bots import RecordingBot
 

@@ -15,10 +15,10 @@ from flask import Flask, request
 from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock, Rights
-from pyrus_mock._cli import main
-from pyrus_mock.saved import SavedJsonError, load_form, load_task
-from pyrus_mock.server import TLSServer
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.cli.commands import main
+from pyrus_mock.mock.saved import SavedJsonError, load_form, load_task
+from pyrus_mock.transport.server import TLSServer
+from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._bots import pyrus_signature_ok
 

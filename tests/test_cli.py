@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from pyrus_mock import PyrusMock, __version__, standalone
-from pyrus_mock._cli import build_parser, main
+from pyrus_mock import PyrusMock, __version__
+from pyrus_mock.cli import serve as standalone
+from pyrus_mock.cli.commands import build_parser, main
 
 from ._bots import RecordingBot
 
@@ -363,8 +364,8 @@ def test_check_without_trusting_the_bots_ca_fails_the_calls(
 
 
 def test_login_gives_the_bot_the_login_it_knows(elsewhere: PyrusMock) -> None:
-    from pyrus_mock._usage import UsageError
-    from pyrus_mock.standalone import _set_login
+    from pyrus_mock.cli.serve import _set_login
+    from pyrus_mock.cli.usage import UsageError
 
     bot = elsewhere.add_bot("Bot", "https://127.0.0.1:9/", security_key=KEY)
     _set_login(elsewhere, bot.id, "bot@00000000-0000-4000-8000-000000000001")

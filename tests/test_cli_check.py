@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 import requests
 
-from pyrus_mock._cli import main
-from pyrus_mock.server import TLSServer
-from pyrus_mock.standalone import _wait_for_bot
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.cli.commands import main
+from pyrus_mock.cli.serve import _wait_for_bot
+from pyrus_mock.transport.server import TLSServer
+from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._bots import RecordingBot, pyrus_signature_ok
 from ._tls_helpers import RawServer

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pyrus_mock import InvalidArgument, RealClock, VirtualClock
-from pyrus_mock.clock import DEFAULT_START, plus, utc_seconds
+from pyrus_mock.domain.clock import DEFAULT_START, plus, utc_seconds
 
 # -- the virtual clock -----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock, RealClock, Settings
 from pyrus_mock.control import CONTROL_ENDPOINTS, ControlPlane, with_control
-from pyrus_mock.errors import InvalidArgument
+from pyrus_mock.domain.errors import InvalidArgument
 
 from ._bots import RecordingBot
 

@@ -12,7 +12,7 @@ import requests
 from pyrus_mock import PyrusMock
 from pyrus_mock.control.dashboard.auth import control_plane
 from pyrus_mock.control.dashboard.render import json_html, marked_paths
-from pyrus_mock.errors import PyrusMockError
+from pyrus_mock.domain.errors import PyrusMockError
 
 
 def _admin_token(fake: PyrusMock) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from pyrus_mock import BotUrlError, PyrusMock, RealClock
-from pyrus_mock.delivery import sign
+from pyrus_mock.delivery.dispatch import sign
 
 from ._bots import RecordingBot, pyrus_signature_ok
 

@@ -13,7 +13,7 @@ import pytest
 import trustme
 
 from pyrus_mock import InvalidArgument, PyrusMock, ServerThreadError
-from pyrus_mock.server import TLSServer
+from pyrus_mock.transport.server import TLSServer
 
 from ._tls_helpers import RawServer, answer, refused_port, wsgi_reply
 

@@ -12,8 +12,8 @@ import pytest
 import urllib3.connectionpool
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.delivery import Delivery
-from pyrus_mock.server import TLSServer
+from pyrus_mock.delivery.dispatch import Delivery
+from pyrus_mock.transport.server import TLSServer
 
 from ._tls_helpers import RawServer, read_request
 

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from pyrus_mock import demo
-from pyrus_mock._cli import main
+from pyrus_mock.cli import demo
+from pyrus_mock.cli.commands import main
 
 # Key lines of the readable account, in the order they appear.
 KEY_LINES = (

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from pyrus_mock import PyrusMock
+from pyrus_mock.domain.errors import CommentRejected
+from pyrus_mock.domain.model import Task
 from pyrus_mock.engine import apply, validate, write_initial_fields
-from pyrus_mock.errors import CommentRejected
-from pyrus_mock.model import Task
 
 from ._engine_world import World, build_world
 

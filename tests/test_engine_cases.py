@@ -18,9 +18,9 @@ from typing import Any
 import jsonschema
 import pytest
 
+from pyrus_mock.domain.model import FIELD_TYPES, Comment, Task
 from pyrus_mock.engine import apply, errors_of, validate
 from pyrus_mock.engine.validation import KNOWN_KEYS
-from pyrus_mock.model import FIELD_TYPES, Comment, Task
 from pyrus_mock.schema import load
 
 from ._engine_world import World, build_world
@@ -284,7 +284,7 @@ VALID = [
          warning="unknown_parameter", effect={"comment.text": "x"}),
     case("nulls-are-absent", {"text": "x", "due": None, "reassign_to": None},
          effect={"comment.text": "x", "task.due": None, "task.responsible_id": None}),
-    # -- field types (values in the internal form of pyrus_mock.model) -------------------------
+    # -- field types (values in the internal form of pyrus_mock.domain.model) ----------------------
     case("text-field", fu("u_title", "Desk"), effect={"u_title": "Desk"}),
     case("number-field", fu("u_qty", 3), effect={"u_qty": 3}),
     case("money-field", fu("u_amount", 1365.27), effect={"u_amount": 1365.27}),

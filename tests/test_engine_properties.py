@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from pyrus_mock.domain.errors import CommentRejected
 from pyrus_mock.engine import apply, errors_of, validate
 from pyrus_mock.engine.validation import KNOWN_KEYS
-from pyrus_mock.errors import CommentRejected
 
 from ._engine_world import build_world
 

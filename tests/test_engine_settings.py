@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from pyrus_mock import PyrusMock, Settings
+from pyrus_mock.domain.errors import CommentRejected, InvalidArgument
+from pyrus_mock.domain.model import Task
 from pyrus_mock.engine import validate
-from pyrus_mock.errors import CommentRejected, InvalidArgument
-from pyrus_mock.model import Task
 
 from ._engine_world import World, build_world
 

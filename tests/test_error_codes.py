@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pyrus_mock._wsgi_handler import _ERROR_CODES
 from pyrus_mock.api.errors import _STATUS_BY_CODE
+from pyrus_mock.transport.wsgi_handler import _ERROR_CODES
 
 from ._api_helpers import SAMPLES, make_world
 
@@ -85,7 +85,7 @@ CLIENT_CODES = frozenset({
 #: engine reports), plus the codes listed here. A new non-literal site fails the test: use a
 #: literal, or add it here with the codes it can carry.
 DYNAMIC_SITES: dict[tuple[str, str], frozenset[str]] = {
-    ("accounts.py", "token.revoked"): frozenset(),  # _revoke_tokens(..., "revoked_token")
+    ("state/accounts.py", "token.revoked"): frozenset(),  # _revoke_tokens(..., "revoked_token")
     ("api/views_tasks.py", "*problem"): frozenset(),  # *_problem() returns
     ("api/views_tasks.py", "problem[0]"): frozenset(),  # *_problem() returns
     ("api/refs.py", "first"): frozenset({"validation_error"}),  # an engine error's code
@@ -96,10 +96,13 @@ DYNAMIC_SITES: dict[tuple[str, str], frozenset[str]] = {
     ("api/refs.py", "v.error_code"): frozenset(),
     ("control/wire.py", "v.error_code"): frozenset(),
     ("control/views.py", "c.error_code"): frozenset(),
-    ("demo.py", "c.error_code"): frozenset(),
-    ("transcript.py", "call.error_code"): frozenset(),
-    ("transcript.py", "v.error_code"): frozenset(),
-    ("envelope.py", "error_code"): frozenset(),  # error_payload renders a code chosen elsewhere
+    ("cli/demo.py", "c.error_code"): frozenset(),
+    ("report/transcript.py", "call.error_code"): frozenset(),
+    ("report/transcript.py", "v.error_code"): frozenset(),
+    (
+        "domain/envelope.py",
+        "error_code",
+    ): frozenset(),  # error_payload renders a code chosen elsewhere
     ("control/plane.py", "exc.error_code"): frozenset(),  # a ControlError's code
     ("control/plane.py", "failure.error_code"): frozenset(),  # an ApiError's code
     ("api/views_reports.py", "code"): frozenset(

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.delivery import sign
+from pyrus_mock.delivery.dispatch import sign
 from pyrus_mock.examples import ExampleBot
 from pyrus_mock.examples.bot import field_value
 

@@ -132,7 +132,7 @@ def test_a_simple_task_has_no_fields(fake: PyrusMock) -> None:
 
 
 def test_the_wire_form_a_bot_sees_carries_the_same_value(fake: PyrusMock) -> None:
-    from pyrus_mock import serialize
+    from pyrus_mock.state import serialize
 
     task, _, _ = _task(fake)
     wire = serialize.task(fake._backend, task)

@@ -1,4 +1,4 @@
-"""Fuzzing a bot with generated tasks: check_bot(bot, fuzz=N) and pyrus_mock.fuzz.fuzz_bot."""
+"""Fuzzing a bot with generated tasks: check_bot(bot, fuzz=N) and pyrus_mock.mock.fuzz.fuzz_bot."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask, abort, request
 
-from pyrus_mock.fuzz import fuzz_bot
+from pyrus_mock.mock.fuzz import fuzz_bot
 
 
 def make_bot(bug: str = "amount") -> Flask:
@@ -149,7 +149,7 @@ def test_fuzz_needs_a_positive_count(pyrus_mock, bot_server):
 
 def test_check_command_fuzzes_a_bot_running_anywhere(capsys, tmp_path):
     from pyrus_mock import PyrusMock
-    from pyrus_mock._cli import main
+    from pyrus_mock.cli.commands import main
 
     key = "K" * 40
     app = Flask(__name__)
@@ -215,7 +215,7 @@ def test_no_answer_is_a_failure(pyrus_mock):
 
 def test_check_command_fuzzes_the_saved_form_it_is_given(capsys, tmp_path):
     from pyrus_mock import PyrusMock
-    from pyrus_mock._cli import main
+    from pyrus_mock.cli.commands import main
 
     key = "F" * 40
     form = {"id": 4242, "name": "Expense", "steps": {"1": "Bot", "2": "Accounting"}, "fields": [

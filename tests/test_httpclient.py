@@ -15,9 +15,9 @@ import responses
 import trustme
 import urllib3.connectionpool
 
-from pyrus_mock._httpclient import ERROR_KINDS, BotHttpClient, HttpResult
-from pyrus_mock.server import TLSServer
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.transport.httpclient import ERROR_KINDS, BotHttpClient, HttpResult
+from pyrus_mock.transport.server import TLSServer
+from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._tls_helpers import RawServer, answer, read_request, refused_port, wsgi_reply
 

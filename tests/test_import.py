@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 import requests
 
-from pyrus_mock import PyrusMock, serialize, standalone
+from pyrus_mock import PyrusMock
+from pyrus_mock.cli import serve as standalone
 from pyrus_mock.importing import ImportRefused
+from pyrus_mock.state import serialize
 
 from ._bots import RecordingBot
 from .test_serve import DEADLINE, _control, _serving

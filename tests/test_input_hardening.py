@@ -14,11 +14,11 @@ import pytest
 from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock, Settings
-from pyrus_mock._setting_values import parse_setting, setting_from_json
-from pyrus_mock.clock import VirtualClock
 from pyrus_mock.control import with_control
-from pyrus_mock.errors import InvalidArgument
-from pyrus_mock.settings import BOUNDS, ONE_DAY, TEN_YEARS
+from pyrus_mock.domain.clock import VirtualClock
+from pyrus_mock.domain.errors import InvalidArgument
+from pyrus_mock.domain.setting_values import parse_setting, setting_from_json
+from pyrus_mock.domain.settings import BOUNDS, ONE_DAY, TEN_YEARS
 
 from ._api_helpers import World, make_world
 
@@ -331,7 +331,7 @@ def test_a_plain_name_keeps_the_plain_form(world: World) -> None:
 def test_check_refuses_waits_beyond_a_day_as_a_usage_error(
     option: str, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pyrus_mock._cli import main
+    from pyrus_mock.cli.commands import main
 
     assert main(["check", "https://127.0.0.1:9/", "--security-key", "k", option, value]) == 2
     err = capsys.readouterr().err

@@ -10,8 +10,8 @@ import pytest
 import requests
 import responses
 
-from pyrus_mock.intercept import Interceptor
-from pyrus_mock.server import TLSServer
+from pyrus_mock.transport.intercept import Interceptor
+from pyrus_mock.transport.server import TLSServer
 
 from ._api_helpers import World, make_world
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Request
 
-from pyrus_mock.intercept import Interceptor, call_wsgi
+from pyrus_mock.transport.intercept import Interceptor, call_wsgi
 
 
 class _Recorder:

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from flask import Flask, abort, request
 
-from pyrus_mock._cli import main
-from pyrus_mock.load import LoadOptions, collect
-from pyrus_mock.load.runner import _free_port
+from pyrus_mock.cli.commands import main
+from pyrus_mock.cli.load import LoadOptions, collect
+from pyrus_mock.cli.load.runner import _free_port
 
 KEY = "L" * 60
 _EXAMPLES = Path(__file__).parent / "examples"
@@ -162,7 +162,7 @@ def test_usage_errors_are_one_line(argv, message, capsys, monkeypatch):
 
 
 def test_the_report_counts_error_kinds_and_fails_on_crashed_users() -> None:
-    from pyrus_mock.load.report import LoadReport, _error_text
+    from pyrus_mock.cli.load.report import LoadReport, _error_text
 
     assert _error_text("CatchResponseError('HTTP 500')") == "HTTP 500"
     assert _error_text("ConnectionError(...)") == "ConnectionError(...)"

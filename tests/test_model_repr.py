@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyrus_mock.model import Token
+from pyrus_mock.domain.model import Token
 
 from ._engine_world import build_world
 

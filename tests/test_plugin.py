@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pyrus_mock.masking import mask
+from pyrus_mock.domain.masking import mask
 
 
 def test_fixtures_are_there_without_any_conftest(suite: pytest.Pytester) -> None:
@@ -56,7 +56,7 @@ def test_no_state_leaks_from_one_test_to_the_next(suite: pytest.Pytester) -> Non
             assert len(pyrus_mock.deliveries) == 1
 
         def test_b_sees_an_empty_fake(pyrus_mock):
-            from pyrus_mock.clock import DEFAULT_START
+            from pyrus_mock.domain.clock import DEFAULT_START
             backend = pyrus_mock._backend
             assert backend.persons() == [] and backend.tasks() == []
             assert backend.accounts.bots() == []
@@ -285,7 +285,7 @@ def test_asgi_without_uvicorn_says_what_to_install(
     import sys
 
     from pyrus_mock import PyrusMockError
-    from pyrus_mock.asgi import AsgiBotServer, is_asgi_app
+    from pyrus_mock.transport.asgi import AsgiBotServer, is_asgi_app
 
     async def app(scope: object, receive: object, send: object) -> None:
         pass

@@ -95,7 +95,7 @@ def test_plugin_discovery_does_not_load_the_fake() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = eval(out.stdout)
-    assert "pyrus_mock.mock" not in loaded
+    assert "pyrus_mock.mock.fake" not in loaded
     assert not [m for m in loaded if m.startswith("werkzeug")]
 
 

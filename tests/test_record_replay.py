@@ -16,12 +16,12 @@ import pytest
 import requests
 
 from pyrus_mock import PyrusMock
-from pyrus_mock._cli import main
-from pyrus_mock.delivery import sign
+from pyrus_mock.cli.commands import main
+from pyrus_mock.delivery.dispatch import sign
 from pyrus_mock.examples.bot import ExampleBot
 from pyrus_mock.importing import ImportRefused
 from pyrus_mock.importing.record import Recorder, record
-from pyrus_mock.server import TLSServer
+from pyrus_mock.transport.server import TLSServer
 
 from .test_serve import DEADLINE, _Lines
 

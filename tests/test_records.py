@@ -10,7 +10,7 @@ from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock
 from pyrus_mock.control import with_control
-from pyrus_mock.masking import mask
+from pyrus_mock.domain.masking import mask
 
 from ._api_helpers import make_world
 from ._bots import RecordingBot

@@ -12,8 +12,8 @@ import pytest
 from pyrus import client
 from pyrus.models.requests import FormRegisterRequest
 
-from pyrus_mock.clock import VirtualClock
-from pyrus_mock.model import Form, Task
+from pyrus_mock.domain.clock import VirtualClock
+from pyrus_mock.domain.model import Form, Task
 
 from ._api_helpers import World, make_world
 

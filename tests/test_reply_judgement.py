@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.errors import StrictModeError
+from pyrus_mock.domain.errors import StrictModeError
 
 from ._bots import RecordingBot
 

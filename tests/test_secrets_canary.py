@@ -29,10 +29,10 @@ import pytest
 import requests
 
 from pyrus_mock import PyrusMock
-from pyrus_mock._cli import main
-from pyrus_mock._secrets import mask_header, masked_headers
-from pyrus_mock.server import TLSServer
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.cli.commands import main
+from pyrus_mock.domain.secrets import mask_header, masked_headers
+from pyrus_mock.transport.server import TLSServer
+from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._bots import RecordingBot
 from ._canary import Recorder, leaks

@@ -15,8 +15,8 @@ import pytest
 from pyrus.models.entities import CatalogItem, MultipleChoice, Table, Title
 from pyrus.models.responses import TaskResponse
 
-from pyrus_mock import serialize
-from pyrus_mock.model import Task
+from pyrus_mock.domain.model import Task
+from pyrus_mock.state import serialize
 
 from ._engine_world import World, build_world
 

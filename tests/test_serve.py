@@ -22,9 +22,10 @@ from typing import IO, Any
 import pytest
 import requests
 
-from pyrus_mock import _signals, standalone
-from pyrus_mock.errors import InvalidArgument
-from pyrus_mock.server import TLSServer
+from pyrus_mock.cli import serve as standalone
+from pyrus_mock.domain.errors import InvalidArgument
+from pyrus_mock.transport import signals as _signals
+from pyrus_mock.transport.server import TLSServer
 
 from ._bots import RecordingBot
 

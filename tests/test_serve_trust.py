@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import trustme
 
-from pyrus_mock import _cli, standalone
-from pyrus_mock.server import TLSServer
+from pyrus_mock.cli import commands as _cli
+from pyrus_mock.cli import serve as standalone
+from pyrus_mock.transport.server import TLSServer
 
 from ._bots import RecordingBot
 from .test_serve import _control, _serving

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.errors import ServerThreadError
-from pyrus_mock.server import TLSServer
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.domain.errors import ServerThreadError
+from pyrus_mock.transport.server import TLSServer
+from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._tls_helpers import wsgi_reply
 

@@ -15,8 +15,8 @@ import requests
 from werkzeug.exceptions import ClientDisconnected
 
 from pyrus_mock import PyrusMock, Settings
-from pyrus_mock.server import TLSServer
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.transport.server import TLSServer
+from pyrus_mock.transport.tls import CertificateAuthority
 
 WAIT = 10.0
 """Seconds a client socket waits for the server before the test fails."""

@@ -23,9 +23,9 @@ import pytest
 import requests
 
 from pyrus_mock import PyrusMock, Settings
-from pyrus_mock import _http_io as http_io
-from pyrus_mock.server import TLSServer
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.transport import http_io as http_io
+from pyrus_mock.transport.server import TLSServer
+from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._tls_helpers import wsgi_reply
 

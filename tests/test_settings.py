@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pyrus_mock import InvalidArgument, PyrusMock, Settings
-from pyrus_mock._setting_values import (
+from pyrus_mock.domain.setting_values import (
     parse_assignment,
     parse_bool,
     parse_setting,
@@ -192,7 +192,7 @@ def test_setting_from_json_takes_the_json_types_only() -> None:
 
 def test_a_setting_from_json_refuses_an_int_beyond_a_double() -> None:
     from pyrus_mock import InvalidArgument
-    from pyrus_mock._setting_values import setting_from_json
+    from pyrus_mock.domain.setting_values import setting_from_json
 
     assert setting_from_json("delivery_timeout", 5) == 5.0
     with pytest.raises(InvalidArgument, match=r"delivery_timeout: .* is too large"):

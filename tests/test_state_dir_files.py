@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pyrus_mock._safe_files import make_private_dir, write_atomic
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.transport.files import make_private_dir, write_atomic
+from pyrus_mock.transport.tls import CertificateAuthority
 
 from .test_serve import _serving
 

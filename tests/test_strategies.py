@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from pyrus_mock import PyrusMock
 from pyrus_mock import strategies as ps
+from pyrus_mock.domain.model import FIELD_TYPES
 from pyrus_mock.engine import errors_of, validate
-from pyrus_mock.model import FIELD_TYPES
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))  # fmt: skip

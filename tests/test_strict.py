@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.errors import StrictModeError
-from pyrus_mock.strict import check, problems
+from pyrus_mock.domain.errors import StrictModeError
+from pyrus_mock.report.strict import check, problems
 
 from ._bots import RecordingBot
 
@@ -125,7 +125,7 @@ def test_an_exception_in_a_bot_server_thread_fails(suite: pytest.Pytester) -> No
 
 def test_the_strict_check_without_pytest() -> None:
     from pyrus_mock import PyrusMock
-    from pyrus_mock.errors import StrictModeError
+    from pyrus_mock.domain.errors import StrictModeError
 
     from ._bots import RecordingBot
 

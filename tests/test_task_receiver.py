@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.model import Task
+from pyrus_mock.domain.model import Task
 
 from ._api_helpers import World, make_world
 from ._bots import RecordingBot

@@ -15,8 +15,8 @@ import pytest
 import requests
 import trustme
 
-from pyrus_mock.server import TLSServer
-from pyrus_mock.tls import CertificateAuthority
+from pyrus_mock.transport.server import TLSServer
+from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._tls_helpers import wsgi_reply
 

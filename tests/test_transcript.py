@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from pyrus_mock import PyrusMock
-from pyrus_mock.masking import mask
+from pyrus_mock.domain.masking import mask
 
 from ._bots import RecordingBot
 from ._tls_helpers import refused_port

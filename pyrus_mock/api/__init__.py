@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..backend import PyrusBackend
+    from ..state.backend import PyrusBackend
     from .app import PyrusApp
 
 __all__ = ["create_app"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import _json
-from ..model import Person, Rights
+from ..domain import _json
+from ..domain.model import Person, Rights
 from . import body
 from .call import Call
 from .errors import ApiError

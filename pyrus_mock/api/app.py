@@ -1,7 +1,8 @@
 """The WSGI application serving the fake Pyrus API v4 from a :class:`PyrusBackend`.
 
-One app, two transports: :class:`pyrus_mock.server.TLSServer` serves it over a real HTTPS
-socket, and :class:`pyrus_mock.intercept.Interceptor` calls it in-process for ``requests``.
+One app, two transports: :class:`pyrus_mock.transport.server.TLSServer` serves it over a real HTTPS
+socket, and :class:`pyrus_mock.transport.intercept.Interceptor` calls it in-process for
+``requests``.
 
 Per request, in this order: match the route (404 listing the routes, 405 naming the allowed
 methods), refuse an oversized body (413), authenticate the Bearer token (401, D9), count the
@@ -29,10 +30,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.wrappers import Request
 
-from ..backend import ApiCall
-from ..envelope import Refusal, error_body
-from ..errors import ServerThreadError
-from ..masking import mask_query
+from ..domain.envelope import Refusal, error_body
+from ..domain.errors import ServerThreadError
+from ..domain.masking import mask_query
+from ..state.backend import ApiCall
 from . import auth, body, routes
 from .call import Call, RawReply, Reply
 from .coverage import unimplemented
@@ -42,7 +43,7 @@ from .errors import ApiError
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from ..backend import PyrusBackend, RateState
+    from ..state.backend import PyrusBackend, RateState
 
 __all__ = ["PyrusApp"]
 

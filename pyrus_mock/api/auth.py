@@ -1,8 +1,9 @@
 """Authentication: ``POST /auth`` and the Bearer token on every other call (contract §3, D7-D9).
 
 The only module of the API that knows about tokens. The rules themselves (which token is
-valid, expired, revoked, blocked) live in :meth:`pyrus_mock.backend.PyrusBackend.resolve_token`
-and :meth:`~pyrus_mock.backend.PyrusBackend.login`.
+valid, expired, revoked, blocked) live in
+:meth:`pyrus_mock.state.backend.PyrusBackend.resolve_token`
+and :meth:`~pyrus_mock.state.backend.PyrusBackend.login`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from . import body
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..backend import PyrusBackend
-    from ..model import Person, Token
+    from ..domain.model import Person, Token
+    from ..state.backend import PyrusBackend
     from .call import Call
 
 __all__ = ["PYRUS_HOSTS", "authenticate", "bearer_token", "login", "origins"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from .. import _json
+from ..domain import _json
 from .errors import ApiError
 
 __all__ = [

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
-from .. import serialize
+from ..state import serialize
 from . import body
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..backend import PyrusBackend, RateState
-    from ..model import Person, Task, Token
+    from ..domain.model import Person, Task, Token
+    from ..state.backend import PyrusBackend, RateState
     from .endpoint import Endpoint
 
 __all__ = ["Call", "RawReply", "Reply", "View"]
@@ -93,7 +93,7 @@ class Call:
         return None
 
     def task_json(self, task: Task) -> dict[str, Any]:
-        """A TaskWithComments, through :mod:`pyrus_mock.serialize` (call under the lock)."""
+        """A TaskWithComments, through :mod:`pyrus_mock.state.serialize` (call under the lock)."""
         backend = self.backend
         return serialize.task(
             backend,

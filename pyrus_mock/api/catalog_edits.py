@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import serialize
-from ..model import Catalog, CatalogHeader, CatalogItem
+from ..domain.model import Catalog, CatalogHeader, CatalogItem
+from ..state import serialize
 from . import body, refs
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..backend import PyrusBackend
+    from ..state.backend import PyrusBackend
 
 __all__ = [
     "MAX_ITEMS",

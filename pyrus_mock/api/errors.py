@@ -2,7 +2,7 @@
 
 Modelled on werkzeug's ``HTTPException`` (``code`` and ``description``) with ``get_body`` and
 ``get_headers`` overridden to render Pyrus's envelope (contract §5.3, decision D10). These are
-never raised to test authors; see :mod:`pyrus_mock.errors` for those.
+never raised to test authors; see :mod:`pyrus_mock.domain.errors` for those.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException
 
-from ..envelope import CONTENT_TYPE, Refusal, error_body
+from ..domain.envelope import CONTENT_TYPE, Refusal, error_body
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -45,7 +45,7 @@ def status_for(error_code: str) -> int:
 
 
 class ApiError(HTTPException, Refusal):
-    """A Pyrus API error: a :class:`~pyrus_mock.envelope.Refusal` with its HTTP status.
+    """A Pyrus API error: a :class:`~pyrus_mock.domain.envelope.Refusal` with its HTTP status.
 
     Args:
         error_code: the stable Pyrus code, e.g. ``access_denied_task``.
@@ -74,7 +74,7 @@ class ApiError(HTTPException, Refusal):
 
     @classmethod
     def from_refusal(cls, refusal: Refusal) -> ApiError:
-        """The API's answer to a domain :class:`~pyrus_mock.envelope.Refusal`."""
+        """The API's answer to a domain :class:`~pyrus_mock.domain.envelope.Refusal`."""
         if isinstance(refusal, ApiError):
             return refusal
         return cls(refusal.error_code, refusal.error, extra=refusal.extra)

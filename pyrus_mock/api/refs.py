@@ -13,8 +13,8 @@ from .body import type_name
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..backend import PyrusBackend
-    from ..engine.violations import Violation
+    from ..domain.violations import Violation
+    from ..state.backend import PyrusBackend
 
 __all__ = ["file_ids", "person_id", "person_ids", "rejected"]
 

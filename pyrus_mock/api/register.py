@@ -37,9 +37,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..domain.ids import parse_decimal
+from ..domain.model import FieldDef, Form, Person, Task
 from ..engine.common import parse_date, parse_timestamp
-from ..ids import parse_decimal
-from ..model import FieldDef, Form, Person, Task
 from .errors import ApiError
 
 __all__ = ["REGISTER_FILTERS", "select"]

@@ -29,8 +29,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .. import serialize
-from ..model import FieldDef, Form, Task
+from ..domain.model import FieldDef, Form, Task
+from ..state import serialize
 from .call import RawReply
 from .errors import ApiError
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import serialize
-from ..model_extra import Announcement, AnnouncementComment
+from ..domain.model_extra import Announcement, AnnouncementComment
+from ..state import serialize
 from . import body
 from .call import Call
 from .errors import ApiError
 from .refs import file_ids
 
 if TYPE_CHECKING:
-    from ..backend import PyrusBackend
+    from ..state.backend import PyrusBackend
 
 __all__ = [
     "comment_announcement",

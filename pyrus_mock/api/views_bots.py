@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import serialize
-from ..errors import BotLimitReached, InvalidArgument, UnknownEntity
-from ..model import BotAccount, Rights
+from ..domain.errors import BotLimitReached, InvalidArgument, UnknownEntity
+from ..domain.model import BotAccount, Rights
+from ..state import serialize
 from . import body
 from ._admin import check_receiver
 from .call import Call

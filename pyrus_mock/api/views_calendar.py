@@ -25,9 +25,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from .. import serialize
+from ..domain.model import Person, Task
 from ..engine.common import parse_date, parse_timestamp
-from ..model import Person, Task
+from ..state import serialize
 from . import body
 from .call import Call
 from .errors import ApiError

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import serialize
-from ..model import Catalog, CatalogItem, Rights
+from ..domain.model import Catalog, CatalogItem, Rights
+from ..state import serialize
 from . import body
 from .call import Call
 from .catalog_edits import (

@@ -3,15 +3,15 @@
 Catalogs are in :mod:`.views_catalogs`, lists in :mod:`.views_lists`.
 
 All of them only read, so each runs under ``backend.lock`` as a whole. Entities are rendered by
-:mod:`pyrus_mock.serialize`; the views only assemble the response envelopes.
+:mod:`pyrus_mock.state.serialize`; the views only assemble the response envelopes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import serialize
-from ..model import Person, Task
+from ..domain.model import Person, Task
+from ..state import serialize
 from . import body, register, register_csv
 from .call import Call, Reply
 from .errors import ApiError

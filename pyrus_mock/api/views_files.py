@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from werkzeug.datastructures import Headers
 
-from ..ids import parse_decimal
-from ..model import FileRecord, Person
+from ..domain.ids import parse_decimal
+from ..domain.model import FileRecord, Person
 from .call import Call, RawReply
 from .errors import ApiError
 

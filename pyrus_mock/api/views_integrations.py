@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import CommentRejected
-from ..model import Form
-from ..model_extra import CallRecord
+from ..domain.errors import CommentRejected
+from ..domain.model import Form
+from ..domain.model_extra import CallRecord
 from . import body
 from .call import Call
 from .errors import ApiError

@@ -3,7 +3,7 @@
 ``get/update_knowledge_base_permissions``; C# ``KnowledgeBaseEndpoint``).
 
 Entities are articles and topics with string (UUID) ids; access levels are modelled as
-described in :mod:`pyrus_mock.extra_store`. Errors use the clients' knowledge-base codes:
+described in :mod:`pyrus_mock.state.extra_store`. Errors use the clients' knowledge-base codes:
 ``knowledge_base_not_found`` (404) for an unknown id, ``knowledge_base_access_denied`` (403)
 for too low a level, ``knowledge_base_title_required``, ``knowledge_base_body_required``,
 ``knowledge_base_invalid_parent`` and ``knowledge_base_invalid_request`` (400).
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import serialize
-from ..extra_store import kb_max
-from ..model_extra import KbAccess, KbEntity, KbType
+from ..domain.model_extra import KbAccess, KbEntity, KbType
+from ..state import serialize
+from ..state.extra_store import kb_max
 from . import body
 from .call import Call
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..backend import PyrusBackend
+    from ..state.backend import PyrusBackend
 
 __all__ = [
     "create_entity",

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import serialize
-from ..model import Person, Rights, TaskList
+from ..domain.model import Person, Rights, TaskList
+from ..state import serialize
 from . import body, refs
 from .call import Call
 from .errors import ApiError

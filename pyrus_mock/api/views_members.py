@@ -20,15 +20,15 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import serialize
-from ..model import Person, Rights
+from ..domain.model import Person, Rights
+from ..state import serialize
 from . import body
 from ._admin import check_receiver, get_int32, item_object, require_right
 from .call import Call
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..backend import TaskEvent
+    from ..state.backend import TaskEvent
 
 __all__ = ["create_member", "delete_member", "set_avatar", "update_member", "update_members"]
 
@@ -166,7 +166,7 @@ def _plan_fire(
     call: Call, person: Person, path: str, receiver: int | None, events: list[TaskEvent]
 ) -> _Apply:
     """Fire ``person``; with ``receiver`` (not 0) its open tasks go to that active person
-    (:meth:`~pyrus_mock.backend.PyrusBackend.hand_over_tasks`), the events into ``events``."""
+    (:meth:`~pyrus_mock.state.backend.PyrusBackend.hand_over_tasks`), the events into ``events``."""
     if person.id == call.me.id:
         raise ApiError("cannot_be_fired", f"{path or '/'}: a member cannot fire itself")
     if receiver:  # the C# client sends 0 for "nobody"

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..model import Rights
-from ..orgchart import Department, department_json
+from ..domain.model import Rights
+from ..domain.orgchart import Department, department_json
 from . import body
 from ._admin import active_person, get_int32, item_object, json_array, require_right
 from .call import Call

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Rights
-from ..orgchart import PERMISSION_LEVELS
+from ..domain.model import Rights
+from ..domain.orgchart import PERMISSION_LEVELS
 from . import body
 from ._admin import active_person
 from .call import Call

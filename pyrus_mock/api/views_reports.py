@@ -44,15 +44,15 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
-from .. import serialize
+from ..domain.model import Rights
 from ..engine.common import parse_date
-from ..model import Rights
+from ..state import serialize
 from . import body
 from .call import Call, RawReply
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..backend import ApiCall, PyrusBackend
+    from ..state.backend import ApiCall, PyrusBackend
 
 __all__ = [
     "event_history",

@@ -1,6 +1,6 @@
 """Roles (CS ``PyrusClient.cs`` GetRoles..DeleteRoles; PY ``get_roles``..``delete_role``).
 
-A role is a person of type ``role`` (:class:`~pyrus_mock.model.Person` with ``member_ids``):
+A role is a person of type ``role`` (:class:`~pyrus_mock.domain.model.Person` with ``member_ids``):
 the comment engine already lets its members approve for it and comment as it. Reading roles
 needs no right; creating, changing and deleting them needs ``Rights.MANAGE_ROLES`` (the
 "Organization manager" preset), else 403 ``access_denied``.
@@ -17,22 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import serialize
-from ..model import Person, Rights
+from ..domain.model import Person, Rights
+from ..state import serialize
 from . import body
-from ._admin import (
-    active_person,
-    check_receiver,
-    get_int32,
-    item_object,
-    json_array,
-    require_right,
-)
+from ._admin import active_person, check_receiver, get_int32, item_object, json_array, require_right
 from .call import Call
 from .errors import ApiError
 
 if TYPE_CHECKING:
-    from ..backend import TaskEvent
+    from ..state.backend import TaskEvent
 
 __all__ = [
     "create_role",

@@ -1,6 +1,6 @@
 """Task views: read a task, comment on it, create one (contract §4, §7).
 
-Views parse, call the backend, and serialise through :mod:`pyrus_mock.serialize`. Reads and
+Views parse, call the backend, and serialise through :mod:`pyrus_mock.state.serialize`. Reads and
 serialisation happen under ``backend.lock``; the backend's mutating calls (``comment``,
 ``create_task``) take the lock themselves and notify bots after releasing it, so a view never
 holds the lock across them (a bot answering synchronously may call this API back).
@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..errors import CommentRejected
-from ..model import Form
+from ..domain.errors import CommentRejected
+from ..domain.model import Form
 from . import body
 from .call import Call
 from .errors import ApiError

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import serialize
-from ..errors import CommentRejected
-from ..model import Task
+from ..domain.errors import CommentRejected
+from ..domain.model import Task
+from ..state import serialize
 from . import body
 from .call import Call
 from .errors import ApiError

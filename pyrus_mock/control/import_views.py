@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _json as json_input
+from ..domain import _json as json_input
 from ..importing.records import import_json
 from .plane import ControlEndpoint
 from .wire import ControlCall, ControlError

@@ -45,8 +45,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..api.errors import ApiError
-from ..envelope import Refusal
-from ..errors import BotLimitReached, CommentRejected, InvalidArgument, UnknownEntity
+from ..domain.envelope import Refusal
+from ..domain.errors import BotLimitReached, CommentRejected, InvalidArgument, UnknownEntity
 from . import views
 from .wire import (
     CONTROL_PREFIX,
@@ -64,7 +64,7 @@ from .wire import (
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from ..mock import PyrusMock
+    from ..mock.fake import PyrusMock
 
 __all__ = [
     "CONTROL_ENDPOINTS",

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
-from .. import serialize
-from .._hostnames import MAX_HOSTS, check_host
-from .._setting_values import install, setting_from_json, settings_json
-from ..clock import VirtualClock
+from ..domain.clock import VirtualClock
+from ..domain.setting_values import install, setting_from_json, settings_json
+from ..state import serialize
+from ..transport.hostnames import MAX_HOSTS, check_host
 from .wire import (
     CONTROL_PREFIX,
     ControlCall,
@@ -35,7 +35,7 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
-    from ..bots import Bot
+    from ..mock.bots import Bot
 
 __all__ = [
     "advance_clock",
@@ -361,7 +361,7 @@ def transcript(call: ControlCall) -> dict[str, Any] | Response:
 
     Secrets are cut to their last four characters, as in test reports.
     """
-    from .. import transcript as transcripts
+    from ..report import transcript as transcripts
 
     wanted = call.request.args.get("format")
     if wanted not in (None, "text", "json"):

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from .. import _json as json_input
-from .. import serialize
-from ..clock import VirtualClock
-from ..envelope import CONTENT_TYPE, error_body, error_payload
+from ..domain import _json as json_input
+from ..domain.clock import VirtualClock
+from ..domain.envelope import CONTENT_TYPE, error_body, error_payload
+from ..state import serialize
 
 if TYPE_CHECKING:
-    from ..bots import Bot
-    from ..delivery import Attempt, Delivery
-    from ..engine.violations import Violation
-    from ..mock import PyrusMock
-    from ..settings import Settings
+    from ..delivery.dispatch import Attempt, Delivery
+    from ..domain.settings import Settings
+    from ..domain.violations import Violation
+    from ..mock.bots import Bot
+    from ..mock.fake import PyrusMock
 
 __all__ = [
     "CONTROL_PREFIX",
@@ -265,7 +265,7 @@ def error_response(
     *,
     unauthorized: bool = False,
 ) -> Response:
-    """A control error reply: the Pyrus envelope (:func:`pyrus_mock.envelope.error_body`)."""
+    """A control error reply: the Pyrus envelope (:func:`pyrus_mock.domain.envelope.error_body`)."""
     response = Response(error_body(error_code, error, extra), status, content_type=CONTENT_TYPE)
     if unauthorized:
         response.headers["WWW-Authenticate"] = 'Bearer realm="pyrus-mock control"'

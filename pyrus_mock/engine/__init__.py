@@ -4,7 +4,7 @@ A bot changes a task in two ways, by returning a CreateComment body from its web
 calling ``POST /tasks/{id}/comments``. Both go through :func:`validate` and :func:`apply`.
 
 The validator and the applier load on first use (PEP 562): importing
-:mod:`pyrus_mock.engine.violations` alone, as the delivery and error modules do, stays cheap.
+:mod:`pyrus_mock.domain.violations` alone, as the delivery and error modules do, stays cheap.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .violations import Severity, Violation, errors_of, first_error
+from ..domain.violations import Severity, Violation, errors_of, first_error
 
 if TYPE_CHECKING:
     from .application import apply as apply

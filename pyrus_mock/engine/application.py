@@ -2,7 +2,7 @@
 
 :func:`apply` validates first (:func:`~pyrus_mock.engine.validation.check`) and touches nothing
 unless the request has no error: no task attribute changes and no id is consumed. Then it
-appends exactly one :class:`~pyrus_mock.model.Comment` whose attributes use the output names
+appends exactly one :class:`~pyrus_mock.domain.model.Comment` whose attributes use the output names
 of contract §4.4, and changes the task:
 
 * ``field_updates``: values in ``Task.values`` / ``Task.durations`` (table cells in their
@@ -33,16 +33,16 @@ from copy import copy
 from datetime import datetime
 from typing import Any
 
-from ..errors import CommentRejected
-from ..ids import parse_decimal
-from ..model import Comment, FileRecord, Form, Person, Subscriber, TableRow, Task
+from ..domain.errors import CommentRejected
+from ..domain.ids import parse_decimal
+from ..domain.model import Comment, FileRecord, Form, Person, Subscriber, TableRow, Task
+from ..domain.violations import Violation, errors_of
 from .common import Report, is_int
 from .context import Directory
 from .creation import keep_participants
 from .fieldupdates import FieldContext, update_one
 from .plan import FileRef, Plan, TableWrite, ValueWrite
 from .validation import check
-from .violations import Violation, errors_of
 
 __all__ = ["apply", "write_initial_fields"]
 

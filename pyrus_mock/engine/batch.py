@@ -18,12 +18,12 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import CommentRejected
-from ..model import Comment, Person, Task
+from ..domain.errors import CommentRejected
+from ..domain.model import Comment, Person, Task
+from ..domain.violations import Violation, errors_of
 from .application import apply
 from .context import Directory
 from .validation import check
-from .violations import Violation, errors_of
 
 __all__ = ["apply_all"]
 

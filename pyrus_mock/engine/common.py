@@ -21,8 +21,8 @@ import re
 from datetime import date, datetime, timezone
 from typing import Final, TypeGuard
 
-from ..ids import parse_decimal
-from .violations import Severity, Violation
+from ..domain.ids import parse_decimal
+from ..domain.violations import Severity, Violation
 
 __all__ = [
     "INVALID",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from ..model import Catalog, FileRecord, Form, Person, Task
-from ..settings import Settings
+from ..domain.model import Catalog, FileRecord, Form, Person, Task
+from ..domain.settings import Settings
 
 __all__ = ["Directory", "SeenBy"]
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..model import Comment, Task
+from ..domain.model import Comment, Task
 
 __all__ = ["creation_comment", "keep_participants", "simple_task_participants"]
 

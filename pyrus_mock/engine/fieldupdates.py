@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..model import READ_ONLY_TYPES, FieldDef, Form, TableRow, Task
+from ..domain.model import READ_ONLY_TYPES, FieldDef, Form, TableRow, Task
 from .common import INVALID, Report, describe, is_int
 from .context import Directory
 from .fieldvalues import LEAF_TYPES, choice_ids, due_duration, parse_leaf

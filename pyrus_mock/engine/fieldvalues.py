@@ -1,6 +1,7 @@
 """Per-type parsing of ``field_updates`` values: the write shape in, the internal value out.
 
-Write shapes (contract §6.9) and the internal value each becomes (see :mod:`pyrus_mock.model`):
+Write shapes (contract §6.9) and the internal value each becomes (see
+:mod:`pyrus_mock.domain.model`):
 
 =================  =====================================================  ==================
 type               write shape                                            internal value
@@ -40,7 +41,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..model import FieldDef
+from ..domain.model import FieldDef
 from .common import (
     INVALID,
     Invalid,

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from ..model import Comment, Task
+from ..domain.model import Comment, Task
 from .creation import keep_participants
 
 __all__ = ["hand_over"]

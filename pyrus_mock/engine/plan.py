@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Approval, ApprovalChoice
+from ..domain.model import Approval, ApprovalChoice
 
 __all__ = ["FileRef", "Outcome", "Plan", "RowWrite", "TableWrite", "ValueWrite"]
 
@@ -39,7 +39,7 @@ class ValueWrite:
 
     Attributes:
         field_id: the field.
-        value: the internal value (see :mod:`pyrus_mock.model`); None clears it. File fields
+        value: the internal value (see :mod:`pyrus_mock.domain.model`); None clears it. File fields
             hold a list of :class:`FileRef` until applied.
         duration: the new duration of a due_date / due_date_time field.
         set_duration: whether ``duration`` is written (due types only).

@@ -14,7 +14,7 @@ or ``{"url", "name"?}``. An unknown guid, attachment or root id is
 
 from __future__ import annotations
 
-from ..model import Person
+from ..domain.model import Person
 from .common import Report, describe, is_int
 from .context import Directory
 from .plan import FileRef

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .. import _json
+from ..domain import _json
+from ..domain.violations import Violation, errors_of
 from .validation import KNOWN_KEYS
-from .violations import Violation, errors_of
 
 __all__ = ["ReplyKind", "ReplyVerdict", "judge_reply"]
 

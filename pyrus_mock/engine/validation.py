@@ -2,7 +2,7 @@
 
 :func:`validate` never raises on a JSON value. It checks the structure (the same rules as
 ``pyrus_mock/schema/create_comment.schema.json``), then the meaning against the task, its form
-and the directory, and returns :class:`~pyrus_mock.engine.violations.Violation` s whose paths
+and the directory, and returns :class:`~pyrus_mock.domain.violations.Violation` s whose paths
 are JSON pointers into the request. :func:`check` also returns the resolved :class:`Plan` that
 :func:`~pyrus_mock.engine.application.apply` carries out.
 
@@ -43,7 +43,8 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..model import ApprovalChoice, Form, Person, Task
+from ..domain.model import ApprovalChoice, Form, Person, Task
+from ..domain.violations import Violation
 from .common import (
     DATE_SHAPES,
     Report,
@@ -58,7 +59,6 @@ from .context import Directory, SeenBy
 from .fieldupdates import FieldContext, missing_required, update_list
 from .plan import Plan
 from .refs import new_files, person_list, person_ref
-from .violations import Violation
 from .workflow import APPROVALS_SHAPE, approval_lists, last_step, project
 
 __all__ = ["CHANNEL_TYPES", "KNOWN_KEYS", "check", "validate"]

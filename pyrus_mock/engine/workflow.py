@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Approval, Form, Person, Task
-from ..settings import Settings
+from ..domain.model import Approval, Form, Person, Task
+from ..domain.settings import Settings
 from .common import Report, describe
 from .context import Directory
 from .plan import Outcome, Plan

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._httpclient import BotHttpClient
+from ..transport.httpclient import BotHttpClient
 from .recording import FORMAT, HOP_HEADERS, parse_body, recording_name, redact_headers
 
 __all__ = ["Recorder", "record"]
@@ -159,9 +159,9 @@ def record(
     import shutil
     import tempfile
 
-    from .._signals import install_signals, restore_signals
-    from ..server import TLSServer
-    from ..tls import CertificateAuthority, server_hosts
+    from ..transport.server import TLSServer
+    from ..transport.signals import install_signals, restore_signals
+    from ..transport.tls import CertificateAuthority, server_hosts
 
     stop = stop or threading.Event()
     try:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..masking import SECRET_KEYS
+from ..domain.masking import SECRET_KEYS
 from .records import ImportRefused
 
 __all__ = [

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from ..errors import InvalidArgument
-from ..model import CatalogHeader
+from ..domain.errors import InvalidArgument
+from ..domain.model import CatalogHeader
 
 if TYPE_CHECKING:
-    from ..ids import IdSource
-    from ..mock import PyrusMock
-    from ..model import Catalog, Form
+    from ..domain.ids import IdSource
+    from ..domain.model import Catalog, Form
+    from ..mock.fake import PyrusMock
 
 __all__ = [
     "ImportRefused",

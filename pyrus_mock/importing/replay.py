@@ -23,13 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._httpclient import BotHttpClient
-from ..delivery import sign
+from ..delivery.dispatch import sign
+from ..transport.httpclient import BotHttpClient
 from .recording import HOP_HEADERS, SECRET_HEADERS, body_member, load_recordings, parse_body
 from .records import import_json
 
 if TYPE_CHECKING:
-    from ..mock import PyrusMock
+    from ..mock.fake import PyrusMock
 
 __all__ = ["ReplayReport", "ReplayResult", "replay"]
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..domain.errors import CommentRejected, InvalidArgument
+from ..domain.model import READ_ONLY_TYPES, Comment, TableRow
 from ..engine.common import parse_timestamp
-from ..errors import CommentRejected, InvalidArgument
-from ..model import READ_ONLY_TYPES, Comment, TableRow
 from .records import Imported, ImportRefused, import_form, with_id
 
 if TYPE_CHECKING:
-    from ..mock import PyrusMock
-    from ..model import Form, Task
+    from ..domain.model import Form, Task
+    from ..mock.fake import PyrusMock
 
 __all__ = ["import_task"]
 
@@ -365,7 +365,7 @@ def _finish(mock: PyrusMock, t: Task, task: Mapping[str, Any], result: Imported)
     for sub in task.get("subscribers") or []:
         pid = _pid(result, sub.get("person"))
         if pid is not None:
-            from ..model import Subscriber
+            from ..domain.model import Subscriber
 
             t.subscribers.append(Subscriber(pid, sub.get("approval_choice")))
 

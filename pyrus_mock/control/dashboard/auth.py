@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-    from ...mock import PyrusMock
+    from ...mock.fake import PyrusMock
     from ..plane import ControlPlane, ControlRule
 
 __all__ = [
@@ -154,7 +154,7 @@ def dashboard_link(mock: PyrusMock) -> str:
     """A one-time login link to the dashboard of ``mock``'s running server."""
     plane = control_plane(mock)
     if plane is None:
-        from ...errors import PyrusMockError
+        from ...domain.errors import PyrusMockError
 
         raise PyrusMockError(
             "the dashboard is not served: start the fake with start(dashboard=True) (or run "

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from ... import serialize
-from ...model import mask
+from ...domain.model import mask
+from ...state import serialize
 from ..wire import ControlCall, ControlError, bot_json, clock_json, delivery_json
 from .auth import COOKIE, UI_PREFIX, set_login_cookie
 from .render import page
 
 if TYPE_CHECKING:
-    from ...model import Task
+    from ...domain.model import Task
 
 __all__ = [
     "bots",
@@ -81,7 +81,7 @@ def delivery(call: ControlCall, delivery_id: int) -> Response:
 
 def _masked(value: Any) -> Any:
     """``value`` with access tokens and keys cut to their last four characters."""
-    from ...masking import SECRET_KEYS
+    from ...domain.masking import SECRET_KEYS
 
     if isinstance(value, dict):
         return {k: mask(v) if k.lower() in SECRET_KEYS and isinstance(v, str) else _masked(v)

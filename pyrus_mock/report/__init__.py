@@ -1,0 +1,3 @@
+"""What people read about a fake's run: the transcript (:mod:`.transcript`) and strict mode's
+verdict (:mod:`.strict`).
+"""
