@@ -57,8 +57,8 @@ if TYPE_CHECKING:
     from .importing.records import Imported as Imported
     from .importing.replay import ReplayReport as ReplayReport
     from .mock.bots import Bot as Bot
-    from .mock.conformance import CheckResult as CheckResult
-    from .mock.conformance import ConformanceReport as ConformanceReport
+    from .mock.conformance_report import CheckResult as CheckResult
+    from .mock.conformance_report import ConformanceReport as ConformanceReport
     from .mock.fake import PyrusMock as PyrusMock
     from .transport.intercept import Interceptor as Interceptor
     from .transport.server import TLSServer as TLSServer
@@ -77,12 +77,12 @@ _WHERE = {
     "Catalog": ".domain.model",
     "CatalogItem": ".domain.model",
     "CertificateAuthority": ".transport.tls",
-    "CheckResult": ".mock.conformance",
+    "CheckResult": ".mock.conformance_report",
     "Choice": ".domain.model",
     "Clock": ".domain.clock",
     "Comment": ".domain.model",
     "CommentRejected": ".domain.errors",
-    "ConformanceReport": ".mock.conformance",
+    "ConformanceReport": ".mock.conformance_report",
     "Delivery": ".delivery.dispatch",
     "Department": ".domain.orgchart",
     "FieldDef": ".domain.model",

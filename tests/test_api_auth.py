@@ -7,7 +7,7 @@ from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock
 from pyrus_mock.api.auth import bearer_token, origins
-from pyrus_mock.api.routes import default_map
+from pyrus_mock.api.endpoint import default_map
 
 from ._api_helpers import World, make_world
 from ._tls_helpers import wsgi_reply

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from pyrus_mock import InvalidArgument, PyrusMock
-from pyrus_mock.mock.conformance import CHECKS, ConformanceReport
+from pyrus_mock.mock.conformance import CHECKS
+from pyrus_mock.mock.conformance_report import ConformanceReport
 
 from ._conformance_bots import ApiCommentBot, CorrectBot, NoVerifyBot, StaleKeyBot
 from ._tls_helpers import refused_port

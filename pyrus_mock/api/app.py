@@ -37,7 +37,7 @@ from ..state.backend import ApiCall
 from . import auth, body, routes
 from .call import Call, RawReply, Reply
 from .coverage import unimplemented
-from .endpoint import Endpoint, route_summary, split_prefix
+from .endpoint import Endpoint, default_map, route_summary, split_prefix
 from .errors import ApiError
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class PyrusApp:
             with self._adapter_lock:
                 adapter = self._bound
                 if adapter is None:
-                    adapter = self._bound = routes.default_map().bind("pyrus-mock.invalid")
+                    adapter = self._bound = default_map().bind("pyrus-mock.invalid")
         return adapter
 
     # -- errors kept for tests -----------------------------------------------------------------

@@ -2,17 +2,13 @@
 
 Every endpoint is one :class:`~pyrus_mock.api.endpoint.Endpoint` in :data:`ENDPOINTS`;
 :func:`~pyrus_mock.api.endpoint.build_map` turns the table into a werkzeug ``Map`` whose rule
-endpoints are the view callables themselves, so grep and mypy can follow the dispatch.
+endpoints are the view callables themselves, so grep and mypy can follow the dispatch
+(:func:`~pyrus_mock.api.endpoint.default_map` is the one built from this table).
 :mod:`pyrus_mock.api.coverage` lists the Pyrus endpoints the fake does not serve and renders
 both as ``COVERAGE.md``.
 """
 
 from __future__ import annotations
-
-import functools
-import threading
-
-from werkzeug.routing import Map
 
 from . import (
     auth,
@@ -34,9 +30,9 @@ from . import (
     views_tasks,
     views_tasks_bulk,
 )
-from .endpoint import _ANY_PREFIX, Endpoint, build_map
+from .endpoint import _ANY_PREFIX, Endpoint
 
-__all__ = ["ENDPOINTS", "Endpoint", "default_map"]
+__all__ = ["ENDPOINTS", "Endpoint"]
 
 _TASKS = "/tasks/<int:task_id>"
 _KB = "/knowledgebase/<entity_id>"
@@ -582,20 +578,3 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         raw=True,
     ),
 )
-
-
-def default_map() -> Map:
-    """The ``Map`` of :data:`ENDPOINTS`, built on the first call and shared by every app.
-
-    Building compiles every rule, including werkzeug's two URL builders per rule (``ast`` +
-    ``compile()``: most of the cost, ≈ 10-20 ms for this table), so it is left to the first app
-    that matches a request rather than done by every process that imports the package; a built
-    ``Map`` holds no request state and is only read while matching, so sharing it is safe
-    across apps and threads.
-    """
-    with _DEFAULT_MAP_LOCK:
-        return _default_map()
-
-
-_DEFAULT_MAP_LOCK = threading.Lock()  # one build, even when two threads ask first
-_default_map = functools.cache(lambda: build_map(ENDPOINTS))

@@ -26,6 +26,7 @@ from ..transport.server import TLSServer
 from .data import DataBuilders, parse_rights
 from .deprecated import DeprecatedNames
 from .read import WorldReaders
+from .trust import checked_trust, trust_context
 
 if TYPE_CHECKING:
     import ssl
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from ..transport.intercept import Interceptor
     from ..transport.tls import CertificateAuthority, IssuedCert
     from .bots import Bot
-    from .conformance import ConformanceReport
+    from .conformance_report import ConformanceReport
 
 __all__ = ["PyrusMock"]
 
@@ -87,7 +88,7 @@ class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
         self._app: Any = None
         self._server: TLSServer | None = None
         self._trust = trust
-        self._trust_context: ssl.SSLContext | None = self._checked_trust(trust)
+        self._trust_context: ssl.SSLContext | None = checked_trust(trust)
         self._bot_servers: list[TLSServer] = []
         self._cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
         self._started_with: tuple[Any, ...] = ("", 0, (), ())
@@ -355,63 +356,15 @@ class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
 
     @trust.setter
     def trust(self, value: str | ssl.SSLContext) -> None:
-        context = self._checked_trust(value)
+        context = checked_trust(value)
         self._trust, self._trust_context = value, context
 
     def _bot_client_context(self) -> ssl.SSLContext:
         if self._trust_context is None:
             # Only the two named stores are resolved here, on first use; a path or a context
-            # was checked (and loaded) by the constructor, see _checked_trust.
-            if self._trust == "system":
-                import ssl as ssl_module
-
-                self._trust_context = ssl_module.create_default_context()
-            else:
-                self._trust_context = self.ca.client_context()
+            # was checked (and loaded) by the constructor, see checked_trust.
+            self._trust_context = trust_context(self._trust, lambda: self.ca)
         return self._trust_context
-
-    @staticmethod
-    def _checked_trust(trust: object) -> ssl.SSLContext | None:
-        """Refuse a ``trust`` the fake cannot use, when the fake is made rather than at the first
-        delivery (where the failure would look like the bot's); load a path's context now.
-
-        Returns:
-            the context for a CA path or a given context; None for "fake_ca" and "system".
-
-        Raises:
-            InvalidArgument: an unknown value, an unreadable CA file, or a context that does not
-                verify certificates and host names (D4: verification is never switched off).
-        """
-        import ssl as ssl_module
-
-        allowed = '"fake_ca", "system", a CA PEM path, or an ssl.SSLContext that verifies'
-        if isinstance(trust, ssl_module.SSLContext):
-            if trust.verify_mode != ssl_module.CERT_REQUIRED or not trust.check_hostname:
-                raise InvalidArgument(
-                    "trust",
-                    "the SSLContext does not verify bot certificates (verify_mode "
-                    f"{trust.verify_mode.name}, check_hostname {trust.check_hostname}); Pyrus "
-                    "always checks the chain and the host name (D4), and so does the fake: use "
-                    "ssl.create_default_context(cafile=...) for your CA",
-                    allowed,
-                )
-            return trust
-        if trust in ("fake_ca", "system"):
-            return None
-        if not isinstance(trust, str):
-            raise InvalidArgument("trust", f"{trust!r} is not a string or an SSLContext", allowed)
-        try:
-            return ssl_module.create_default_context(cafile=trust)
-        except (OSError, ssl_module.SSLError) as exc:
-            hint = ""
-            if not os.path.exists(trust):
-                import difflib
-
-                close = difflib.get_close_matches(trust, ["fake_ca", "system"], n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InvalidArgument(
-                "trust", f"cannot load CA certificates from {trust!r}{hint}: {exc}", allowed
-            ) from exc
 
     def _payload_files_url(self) -> str:
         return self.files_url if self._server is not None else "https://files.pyrus.com/"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..domain.violations import Violation
     from ..engine.reply import ReplyVerdict
     from .bots import Bot
-    from .conformance import ConformanceReport
+    from .conformance_report import ConformanceReport
     from .fake import PyrusMock
     from .strategies import FormSpec, TaskSpec
 
@@ -354,7 +354,7 @@ def add_fuzz(report: ConformanceReport, mock: PyrusMock, bot: Bot, examples: int
              progress: Callable[[str], object] | None) -> None:  # fmt: skip
     """Fuzz ``bot`` and add the outcome to a conformance ``report``: a ``fuzz`` check, and
     ``report.fuzz`` with the shrunk failures (printed after the table)."""
-    from .conformance import CheckResult
+    from .conformance_report import CheckResult
 
     fuzzed = fuzz_bot(mock, bot, examples, form=form or "generated", latency_budget=budget,
                       seed=seed, progress=progress)  # fmt: skip
