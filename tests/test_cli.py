@@ -91,7 +91,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        pytest.param([], "choose a command: demo, serve, check, record or replay", id="no-command"),
+        pytest.param([], "choose a command: demo, serve, check, record, replay or load",
+                     id="no-command"),
         pytest.param(["launch"], "invalid choice: 'launch'", id="unknown-command"),
         pytest.param(["demo", "--colour"], "unrecognized arguments: --colour", id="unknown-option"),
         pytest.param(["demo", "--seed", "x"], "--seed: invalid int value", id="bad-seed"),

@@ -1,4 +1,5 @@
-"""The ``pyrus-mock`` command: ``demo``, ``serve``, ``check``, ``record`` and ``replay``.
+"""The ``pyrus-mock`` command: ``demo``, ``serve``, ``check``, ``record``, ``replay`` and
+``load``.
 
 ``main(argv)`` parses and dispatches; each command lives in its own module, imported only when
 it runs, so ``pyrus-mock --help`` stays fast. Usage errors print one line and exit with 2.
@@ -43,6 +44,16 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"{text!r} is more than {_MAX_WAIT:.0f} seconds (1 day), the longest wait allowed"
         )
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
 
 
@@ -258,8 +269,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="a task of that form, as real Pyrus answers GET /tasks/{id}: the calls are about a "
         "task with its field values, at its current step, which the bot approves (needs --form)",
     )
+    check.add_argument(
+        "--fuzz",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="after the checks, send N tasks of generated forms (every field type) and print "
+        "each kind of failure (non-2xx, no answer, invalid reply) shrunk to a minimal task, as a "
+        "test; needs pip install 'pyrus-mock[fuzz]'",
+    )
+    check.add_argument(
+        "--fuzz-seed",
+        type=int,
+        metavar="N",
+        help="seed of the generated tasks, for a run that can be repeated (default: random)",
+    )
     _add_set(check, " (delivery_timeout is --timeout)")
     _add_record_replay(commands)
+    from .load.cli import add_parser as add_load  # argparse only: --help stays fast
+
+    add_load(commands)
     return parser
 
 
@@ -389,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
         if args.command is None:
-            parser.error("choose a command: demo, serve, check, record or replay")
+            parser.error("choose a command: demo, serve, check, record, replay or load")
         if args.command in ("record", "replay"):
             return _run_record_replay(args)
         if args.command == "demo":
@@ -414,6 +443,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 imports=args.imports,
                 trust=args.trust,
             )
+        if args.command == "load":
+            from .load.cli import load
+
+            return load(args)
         if any(name == "delivery_timeout" for name, _ in args.settings):
             raise UsageError(
                 "pyrus-mock check: error: --set delivery_timeout does not apply to check; use "
@@ -436,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bot_settings=args.bot_settings,
             form=args.form,
             task=args.task,
+            fuzz=args.fuzz,
+            fuzz_seed=args.fuzz_seed,
         )
     except UsageError as exc:
         print(exc, file=sys.stderr)

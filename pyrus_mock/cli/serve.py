@@ -343,6 +343,8 @@ def check(
     task: str | Path | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    fuzz: int = 0,
+    fuzz_seed: int | None = None,
 ) -> int:
     """Run the conformance checks against the bot at ``url``.
 
@@ -376,6 +378,9 @@ def check(
             about a task with its field values and current step. Needs ``form``.
         out: where progress and the table go (stdout by default).
         err: where errors go (stderr by default).
+        fuzz: then send this many generated tasks (:mod:`pyrus_mock.mock.fuzz`) of the ``form``
+            (or generated forms without it) and print the shrunk tasks the bot failed on.
+        fuzz_seed: a seed for a reproducible fuzzing run (default: random).
 
     Returns:
         0 when every check passed, 1 when one failed or the API could not be served.
@@ -450,7 +455,8 @@ def check(
 
         hook = _key_reset_hook(key_reset_command, timeout, out) if key_reset_command else None
         report = check_bot(mock, bot, on_key_reset=hook, latency_budget=timeout,
-                           progress=progress, task=the_task)  # fmt: skip
+                           progress=progress, task=the_task, fuzz=fuzz,
+                           fuzz_seed=fuzz_seed)  # fmt: skip
     finally:
         mock.close()
         if directory is not None:  # its port is gone: a bot must not read a stale server.json

@@ -83,6 +83,9 @@ def check_bot(
     progress: Callable[[str], object] | None = None,
     form: Form | Mapping[str, Any] | None = None,
     bot_settings: str | None = None,
+    fuzz: int = 0,
+    fuzz_form: Form | None = None,
+    fuzz_seed: int | None = None,
 ) -> ConformanceReport:
     """Run every check in :data:`CHECKS` against ``bot`` at its URL.
 
@@ -105,6 +108,11 @@ def check_bot(
             ``task``, the calls are about a new task of this form with no values.
         bot_settings: the bot's Settings text for the calls (``bot_settings`` in the payload);
             the bot keeps it afterwards.
+        fuzz: also send this many generated tasks (:mod:`pyrus_mock.mock.fuzz`, needs Hypothesis):
+            the report gets a ``fuzz`` check and ``report.fuzz`` holds the shrunk failures.
+        fuzz_form: the form of the generated tasks (default: the form of ``task`` or ``form``,
+            else the first form with the bot among a step's approvers, else generated forms).
+        fuzz_seed: a seed for a reproducible fuzzing run (default: random).
 
     Returns:
         The report; ``report.passed`` is False when any check failed.
@@ -140,7 +148,14 @@ def check_bot(
     from .saved import task_for_check
 
     chosen = task_for_check(mock, bot, form=form, task=task)
-    return _Runner(mock, bot, on_key_reset, latency_budget, chosen, progress).run()
+    if fuzz:  # the fuzzed form is chosen before the checks add their own
+        from .fuzz import add_fuzz, fuzz_target
+
+        fuzz_form = fuzz_form or fuzz_target(mock, bot, chosen)
+    report = _Runner(mock, bot, on_key_reset, latency_budget, chosen, progress).run()
+    if fuzz:
+        add_fuzz(report, mock, bot, fuzz, fuzz_form, fuzz_seed, latency_budget, progress)
+    return report
 
 
 # -- running ------------------------------------------------------------------------------------

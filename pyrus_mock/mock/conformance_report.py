@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .fuzz import FuzzReport
 
 __all__ = ["CheckResult", "CheckStatus", "ConformanceReport"]
 
@@ -39,12 +42,14 @@ class ConformanceReport:
     Attributes:
         bot_id: the bot's id in the fake.
         bot_url: the URL that was checked.
-        checks: one result per check, in the order they ran.
+        checks: one result per check, in the order they ran (``fuzz`` last, when asked for).
+        fuzz: the fuzzing report (``check_bot(bot, fuzz=N)``), else None.
     """
 
     bot_id: int
     bot_url: str
     checks: list[CheckResult] = field(default_factory=list)
+    fuzz: FuzzReport | None = None
 
     @property
     def passed(self) -> bool:
@@ -105,6 +110,8 @@ class ConformanceReport:
         for check in self.checks:
             status = check.status.upper() if check.status == "fail" else check.status
             lines.append(f"  {check.name:<{width}}  {status:<6}  {check.reason}")
+        if self.fuzz is not None and not self.fuzz.passed:
+            lines.append(str(self.fuzz))  # the shrunk tasks, each as a test
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -537,8 +537,8 @@ class PyrusMock(DataBuilders, WorldReaders, DeprecatedNames):
         key-reset check is skipped), ``latency_budget`` (seconds, default 10), ``task`` (the
         task the calls are about, or saved ``GET /tasks/{id}`` JSON; a new one by default),
         ``form`` (the bot's form, or saved ``GET /forms/{id}`` JSON), ``bot_settings`` (the
-        Settings text sent), ``progress`` (called with a line per check).
-        ``pyrus_mock.check_bot(bot).assert_passed()`` prints a table on failure.
+        Settings text sent), ``progress`` (a line per check), ``fuzz`` (+ ``fuzz_form``,
+        ``fuzz_seed``: :mod:`pyrus_mock.mock.fuzz`). ``.assert_passed()`` fails with the table.
         """
         from .conformance import check_bot
 
