@@ -20,7 +20,7 @@ def create_app(security_key: str = "") -> Flask:
             abort(403)
         task = request.get_json()["task"]
         # The reply is a comment on the task, written by the bot (same shape as
-        # POST /tasks/{id}/comments).
-        return {"approval_choice": "approved", "text": f"Approved: {task['text']}"}
+        # POST /tasks/{id}/comments). A task without text has no "text" member.
+        return {"approval_choice": "approved", "text": f"Approved: {task.get('text', '')}"}
 
     return app

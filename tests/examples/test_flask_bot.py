@@ -41,3 +41,13 @@ def test_the_bot_checks_signatures(pyrus_mock: PyrusMock, bot_server: Callable[.
         bot, on_key_reset=lambda key: app.config.update(PYRUS_SECURITY_KEY=key)
     )
     report.assert_passed()  # on failure: the table of checks, each with its reason
+
+
+def test_the_bot_answers_any_task(pyrus_mock: PyrusMock, bot_server: Callable[..., str]) -> None:
+    app = create_app()
+    bot = pyrus_mock.add_bot("Approver", bot_server(app))
+    app.config["PYRUS_SECURITY_KEY"] = bot.security_key
+    # 50 generated tasks (pip install 'pyrus-mock[fuzz]'): one the bot answers non-2xx, too
+    # late, or with a comment Pyrus would refuse fails the report, shrunk to a minimal task
+    # and printed as a test that reproduces it.
+    pyrus_mock.check_bot(bot, fuzz=50).assert_passed()
