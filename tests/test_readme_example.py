@@ -46,4 +46,4 @@ def test_the_readme_example_runs(
     for name in FILES:
         monkeypatch.delitem(sys.modules, name[:-3], raising=False)
         pytester.makepyfile(**{name[:-3]: (EXAMPLES / name).read_text(encoding="utf-8")})
-    pytester.runpytest("-p", "no:cacheprovider", "-W", "error").assert_outcomes(passed=2)
+    pytester.runpytest("-p", "no:cacheprovider", "-W", "error").assert_outcomes(passed=3)
