@@ -318,3 +318,33 @@ def test_sigterm_stops_serve_cleanly_with_slow_clients_at_the_cap(tmp_path: Path
             process.wait(WAIT)
         if process.stderr is not None:
             process.stderr.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is POSIX")
+@pytest.mark.parametrize("gap", [0.0, 0.001, 0.02], ids=["together", "1ms", "20ms"])
+def test_a_second_sigterm_while_stopping_still_exits_cleanly(tmp_path: Path, gap: float) -> None:
+    """A second signal during shutdown (timeout(1) after a kill, Ctrl+C twice) must not kill
+    serve before it removed server.json."""
+    state = tmp_path / "state"
+    errors = (tmp_path / "stderr.txt").open("w")  # a file, not a pipe nobody reads meanwhile
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pyrus_mock", "serve", "--port", "0", "--state-dir", str(state)],
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
+    try:
+        info_path = state / "server.json"
+        until(lambda: info_path.exists() or process.poll() is not None, "serving")
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        threading.Event().wait(gap)  # the gap between the two signals, not a wait for a state
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=WAIT) == 0, (tmp_path / "stderr.txt").read_text()
+        assert not info_path.exists()
+        assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(WAIT)
+        errors.close()

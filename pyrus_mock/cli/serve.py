@@ -39,7 +39,7 @@ from ..domain.settings import Settings
 from ..mock.fake import PyrusMock
 from ..state.accounts import Accounts
 from ..transport.files import make_private_dir, write_atomic
-from ..transport.signals import install_signals, restore_signals
+from ..transport.signals import install_signals, settle_signals
 from .inputs import TrustError, bot_trust, saved_inputs, saved_task, trust_line
 
 __all__ = ["check", "serve"]
@@ -218,7 +218,8 @@ def serve(
     ).resolve()
     token = secrets.token_urlsafe(32)
     mock = PyrusMock(seed=seed, clock=the_clock, settings=chosen)
-    previous = install_signals(stop)
+    signalled = threading.Event()
+    previous = install_signals(stop, signalled)
     try:
         try:
             if trust:
@@ -252,15 +253,20 @@ def serve(
         print("pyrus-mock serve: stopping…", file=out, flush=True)
         return 0
     finally:
-        restore_signals(previous)
-        mock.close()
-        if owns_dir:
-            shutil.rmtree(directory, ignore_errors=True)
-        else:  # the CA and keys stay for reuse; the URLs of a stopped server must not
-            with contextlib.suppress(OSError):  # e.g. the directory could never be made
-                (directory / "server.json").unlink(missing_ok=True)
-        if stop.is_set():
-            print("pyrus-mock serve: stopped", file=out, flush=True)
+        # The handlers stay ours until the cleanup is done: a second SIGTERM or Ctrl+C while
+        # stopping only sets ``stop`` again, so server.json is always removed. It goes first:
+        # once the fake starts closing, its URLs must no longer be advertised.
+        try:
+            if not owns_dir:  # the CA and keys stay for reuse; the URLs of a stopped server not
+                with contextlib.suppress(OSError):  # e.g. the directory could never be made
+                    (directory / "server.json").unlink(missing_ok=True)
+            mock.close()
+            if owns_dir:
+                shutil.rmtree(directory, ignore_errors=True)
+            if stop.is_set():
+                print("pyrus-mock serve: stopped", file=out, flush=True)
+        finally:
+            settle_signals(previous, signalled)
 
 
 def _print_banner(
