@@ -542,3 +542,12 @@ def test_deeply_nested_api_body_answers_400_json() -> None:
     assert reply.status_code == 400
     assert reply.get_json()["error_code"] == "invalid_json"
     fake.close()
+
+
+def test_a_body_that_does_not_arrive_in_time_is_request_timeout_as_a_slow_head_is() -> None:
+    from werkzeug.exceptions import RequestTimeout
+
+    from pyrus_mock.api.app import _from_werkzeug
+
+    failure = _from_werkzeug(RequestTimeout())
+    assert (failure.code, failure.error_code) == (408, "request_timeout")

@@ -100,6 +100,8 @@ def _from_werkzeug(exc: HTTPException) -> ApiError:
     code = exc.code or 500
     if code == 413:
         return ApiError("too_large_request_length", "the request body is too large", status=413)
+    if code == 408:  # the body did not arrive in time: the code the server uses for the head
+        return ApiError("request_timeout", "the request did not arrive in time", status=408)
     text = exc.description or HTTP_STATUS_CODES.get(code, "error")
     return ApiError("invalid_input" if code == 400 else f"http_{code}", text, status=code)
 

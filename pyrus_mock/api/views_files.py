@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from urllib.parse import quote
 
@@ -55,26 +56,26 @@ def _may_download(call: Call, person: Person, record: FileRecord) -> bool:
 
 
 def _disposition(name: str) -> str:
-    """``Content-Disposition`` for a download of ``name``, which can never break the header.
+    """``Content-Disposition`` for a download of ``name``, which can never break the header nor
+    hand a client a dangerous name.
 
-    A plain printable-ASCII name: ``attachment; filename=…``. A name with control characters
-    (CR, LF, NUL, other C0/C1), quotes or backslashes: a sanitised ASCII ``filename="…"``
-    (each such character ``_``) and the exact name as RFC 6266 ``filename*=UTF-8''…``
-    (percent-encoded). A non-ASCII name: ``filename*`` only, because the official Python
-    client reads the name with ``email.message.Message.get_filename()``, which prefers a
-    plain ``filename`` when both are present and would return the ASCII fallback.
+    Control and format characters (Unicode categories Cc, Cf: CR, LF, NUL, DEL, C1, the
+    right-to-left override ...), path separators, quotes and backslashes become ``_`` in what
+    the header says; the exact name stays in the file's JSON record. A printable-ASCII name:
+    ``attachment; filename=…``. A non-ASCII name: RFC 6266 ``filename*=UTF-8''…`` only, because
+    the official Python client reads the name with ``email.message.Message.get_filename()``,
+    which prefers a plain ``filename`` when both are present.
     """
-    exact = "UTF-8''" + quote(name, safe="!#$&+^`|~")
+    safe = "".join(
+        "_" if unicodedata.category(char) in ("Cc", "Cf") or char in '/\\"' else char
+        for char in name
+    )
     headers = Headers()
-    if not name.isascii():
-        headers.set("Content-Disposition", "attachment", **{"filename*": exact})
-    elif name.isprintable() and '"' not in name and "\\" not in name:
-        headers.set("Content-Disposition", "attachment", filename=name)
+    if safe.isascii():
+        headers.set("Content-Disposition", "attachment", filename=safe)
     else:
-        fallback = "".join(
-            "_" if not char.isprintable() or char in '"\\' else char for char in name
-        )
-        return f'attachment; filename="{fallback}"; filename*={exact}'
+        exact = "UTF-8''" + quote(safe, safe="!#$&+^`|~")
+        headers.set("Content-Disposition", "attachment", **{"filename*": exact})
     return headers["Content-Disposition"]
 
 
