@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
-from .usage import UsageError
+from .usage import UsageError, port_number, positive_seconds, whole_count
 
 __all__ = ["main"]
 
@@ -31,44 +31,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
-    if not value <= _MAX_WAIT:  # also refuses inf; a timer that long is a hang
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is more than {_MAX_WAIT:.0f} seconds (1 day), the longest wait allowed"
-        )
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
-_MAX_WAIT = 24 * 3600.0
-"""The longest ``--timeout`` and ``--wait-for-bot``, in seconds (``delivery_timeout``'s max)."""
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0 picks a free one)")
-    return value
 
 
 def _cert_host(text: str) -> str:
@@ -151,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to listen on (default: 127.0.0.1; 0.0.0.0 exposes the fake to the network)",
     )
     serve.add_argument(
-        "--port", type=_port, default=0, help="port (default: 0, a free one, printed)"
+        "--port", type=port_number, default=0, help="port (default: 0, a free one, printed)"
     )
     serve.add_argument(
         "--state-dir",
@@ -222,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--junit-xml", metavar="FILE", help="also write the results as JUnit XML")
     check.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_seconds,
         default=10.0,
         metavar="S",
         help="seconds the bot may take per call (default: 10; Pyrus allows 60)",
@@ -235,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--api-port",
-        type=_port,
+        type=port_number,
         metavar="N",
         help="serve the fake's API v4, which the bot may call back, on 127.0.0.1:N and print "
         "its URL and CA (0 picks a free port)",
@@ -248,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--wait-for-bot",
-        type=_positive,
+        type=positive_seconds,
         metavar="S",
         help="first wait up to S seconds for the bot to accept TLS connections",
     )
@@ -271,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--fuzz",
-        type=_count,
+        type=whole_count,
         default=0,
         metavar="N",
         help="after the checks, send N tasks of generated forms (every field type) and print "
@@ -305,7 +267,7 @@ def _add_record_replay(commands: Any) -> None:
     record.add_argument(
         "--listen",
         required=True,
-        type=_port,
+        type=port_number,
         metavar="PORT",
         help="the port to listen on (0 picks a free one, printed)",
     )
@@ -356,7 +318,7 @@ def _add_record_replay(commands: Any) -> None:
     )
     replay.add_argument(
         "--api-port",
-        type=_port,
+        type=port_number,
         default=0,
         metavar="N",
         help="serve the fake's API on 127.0.0.1:N (default: a free port)",
@@ -368,7 +330,7 @@ def _add_record_replay(commands: Any) -> None:
     )
     replay.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_seconds,
         default=60.0,
         metavar="S",
         help="seconds the bot may take per call (default: 60)",

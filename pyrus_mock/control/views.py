@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Response
 
 from ..domain.clock import VirtualClock
-from ..domain.setting_values import install, setting_from_json, settings_json
+from ..domain.setting_values import setting_from_json, settings_json
 from ..state import serialize, serialize_directory
 from ..transport.hostnames import MAX_HOSTS, check_host
 from .wire import (
@@ -431,7 +431,7 @@ def update_settings(call: ControlCall) -> dict[str, Any]:
     """
     mock = call.mock
     changes = {name: setting_from_json(name, value) for name, value in call.json().items()}
-    install(mock, mock.settings.replace(**changes))
+    mock.settings = mock.settings.replace(**changes)
     return settings_json(mock.settings)
 
 
@@ -461,6 +461,6 @@ def reset(call: ControlCall) -> dict[str, Any]:
     mock = call.mock
     if seed is not None:
         mock._backend.ids.seed = seed
-    install(mock, call.startup_settings)  # PATCH /_mock/settings does not outlive a reset
+    mock.settings = call.startup_settings  # PATCH /_mock/settings does not outlive a reset
     mock.reset()
     return {"reset": True, "seed": mock._backend.ids.seed, "clock": clock_json(call.mock)}

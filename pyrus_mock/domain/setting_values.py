@@ -18,8 +18,8 @@ type                      ``--set`` text                             JSON (``PAT
 Values are then checked by :meth:`Settings.replace <pyrus_mock.Settings.replace>` (ranges,
 choices); every error is an :class:`~pyrus_mock.domain.errors.InvalidArgument` naming the setting.
 
-:func:`install` is how a fake's settings change while it runs, for the pytest plugin's per-test
-``pyrus_mock(...)`` marker and the control plane alike.
+A running fake takes new settings by assignment (``fake.settings = settings.replace(...)``),
+for the pytest plugin's per-test ``pyrus_mock(...)`` marker and the control plane alike.
 """
 
 from __future__ import annotations
@@ -28,16 +28,12 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from .errors import InvalidArgument
 from .settings import Settings, unknown_setting
 
-if TYPE_CHECKING:
-    from ..mock.fake import PyrusMock
-
 __all__ = [
-    "install",
     "parse_assignment",
     "parse_bool",
     "parse_setting",
@@ -201,13 +197,3 @@ def settings_json(settings: Settings) -> dict[str, Any]:
         for name in _types()
         for value in (getattr(settings, name),)
     }
-
-
-def install(mock: PyrusMock, settings: Settings) -> None:
-    """Make ``settings`` the fake's from now on.
-
-    The backend holds them (``mock.settings`` is a view of ``mock._backend.settings``); the API
-    app, the dispatcher and the comment engine read them at each use, so a change applies to the
-    next request or delivery.
-    """
-    mock._backend.settings = settings

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..domain.errors import InvalidArgument
-from ..domain.setting_values import install, parse_bool
+from ..domain.setting_values import parse_bool
 
 if TYPE_CHECKING:
     import trustme
@@ -145,13 +145,13 @@ class PluginSession:
         new_trust = "trust" in settings
         trust = settings.pop("trust", saved_trust)
         if settings:
-            install(mock, saved.replace(**settings))
+            mock.settings = saved.replace(**settings)
         try:
             if new_trust:  # only then: a new trust context means new bot connections
                 mock.trust = trust
             yield mock
         finally:
-            install(mock, saved)
+            mock.settings = saved
             if mock.trust is not saved_trust:  # set by the marker, or by the test itself
                 mock.trust = saved_trust
             mock.stop_bot_servers()

@@ -39,7 +39,7 @@ def _rate(text: str) -> float:
 
 def add_parser(commands: Any) -> None:
     """Add the ``load`` command to the ``pyrus-mock`` subparsers ``commands``."""
-    from ..commands import _count, _port, _positive
+    from ..usage import port_number, positive_seconds, whole_count
 
     load = commands.add_parser(
         "load",
@@ -64,19 +64,19 @@ def add_parser(commands: Any) -> None:
         help="CA certificates the bot's certificate chains to (default: the CA bundle of "
         "requests, certifi's); verification is always on",
     )
-    load.add_argument("--users", type=_count, default=10, metavar="N",
+    load.add_argument("--users", type=whole_count, default=10, metavar="N",
                       help="concurrent users (default: 10)")  # fmt: skip
     load.add_argument("--rate", type=_rate, default=0.0, metavar="R",
                       help="deliveries per second in total (default: 0, as fast as the bot "
                       "answers)")  # fmt: skip
-    load.add_argument("--duration", type=_positive, default=10.0, metavar="S",
+    load.add_argument("--duration", type=positive_seconds, default=10.0, metavar="S",
                       help="seconds to run (default: 10)")  # fmt: skip
-    load.add_argument("--timeout", type=_positive, default=60.0, metavar="S",
+    load.add_argument("--timeout", type=positive_seconds, default=60.0, metavar="S",
                       help="seconds a call may take (default: 60, as Pyrus)")  # fmt: skip
     load.add_argument("--retry-delays", type=_delays, default=(61.0, 122.0), metavar="S,S",
                       help="seconds after the first attempt each retry of a failed call is "
                       "sent (default: 61,122, as Pyrus)")  # fmt: skip
-    load.add_argument("--workers", type=_count, metavar="N",
+    load.add_argument("--workers", type=whole_count, metavar="N",
                       help="run a Locust master and N worker processes on this machine; with "
                       "--master: the workers to wait for")  # fmt: skip
     roles = load.add_mutually_exclusive_group()
@@ -88,9 +88,9 @@ def add_parser(commands: Any) -> None:
     load.add_argument("--master-host", default="127.0.0.1", metavar="HOST",
                       help="--master: the address to listen on (0.0.0.0 for other machines); "
                       "--worker: the master's address (default: 127.0.0.1)")  # fmt: skip
-    load.add_argument("--master-port", type=_port, default=5557, metavar="N",
+    load.add_argument("--master-port", type=port_number, default=5557, metavar="N",
                       help="the master's port (default: 5557)")  # fmt: skip
-    load.add_argument("--worker-wait", type=_positive, default=60.0, metavar="S",
+    load.add_argument("--worker-wait", type=positive_seconds, default=60.0, metavar="S",
                       help="--master: seconds to wait for the workers (default: 60)")  # fmt: skip
 
 
