@@ -55,7 +55,20 @@ class Recorder:
         return value
 
 
+PREFIX = 12
+"""A secret's first this many characters are a leak too (a shortened value cut after them)."""
+
+
+def echo_token(payload: dict[str, Any]) -> dict[str, Any]:
+    """A bad bot's reply quoting its ``access_token`` in values and as an unknown key: the
+    violations about it quote the token (whole, or cut short)."""
+    token = payload["access_token"]
+    return {"reassign_to": {"email": token}, "approval_choice": token, "bogus_" + token: 1}
+
+
 def leaks(text: str, secrets: Iterable[str]) -> list[str]:
-    """The secrets (at least 12 characters: shorter ones are no real keys) found whole in
-    ``text``, each shown masked."""
-    return sorted(f"…{s[-4:]} ({len(s)} chars)" for s in secrets if len(s) >= 12 and s in text)
+    """The secrets (at least 12 characters: shorter ones are no real keys) found in ``text``
+    whole or by their first :data:`PREFIX` characters, each shown masked."""
+    return sorted(
+        f"…{s[-4:]} ({len(s)} chars)" for s in secrets if len(s) >= PREFIX and s[:PREFIX] in text
+    )

@@ -30,12 +30,14 @@ import requests
 
 from pyrus_mock import PyrusMock
 from pyrus_mock.cli.commands import main
+from pyrus_mock.domain.errors import StrictModeError
+from pyrus_mock.domain.masking import scrub
 from pyrus_mock.domain.secrets import mask_header, masked_headers
 from pyrus_mock.transport.server import TLSServer
 from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._bots import RecordingBot
-from ._canary import Recorder, leaks
+from ._canary import Recorder, echo_token, leaks
 from .test_serve import _serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +66,7 @@ def _canary():
 FAILING_TEST = """
 import requests
 from tests._bots import RecordingBot
+from tests._canary import echo_token
 
 def echo(payload):
     return {"text": "the token I got: " + payload["access_token"]}
@@ -90,6 +93,16 @@ def test_fails_on_purpose(pyrus_mock, bot_server, pyrus_requests):
     print(repr(bot), repr(delivery), pyrus_mock.deliveries, account)
     print(pyrus_mock.transcript_json())
     assert delivery.attempts == [], "fails on purpose, to print the report and transcript"
+
+
+def test_strict_mode_fails_an_echoing_bot(pyrus_mock, bot_server):
+    app = RecordingBot(reply=echo_token)
+    bot = pyrus_mock.add_bot("Echo values", bot_server(app))
+    app.key = bot.security_key
+    pyrus_mock.add_task(text="t", responsible=bot)
+    print(pyrus_mock.check_bot(bot))
+    print(pyrus_mock.deliveries[0].summary())
+    # passes; strict mode fails it: the bot's reply has error violations quoting its token
 """
 
 
@@ -111,11 +124,56 @@ def test_a_failing_pytest_session_prints_no_secret(tmp_path: Path) -> None:
     assert run.returncode == 1, output  # the test failed, on purpose, and nothing else broke
     assert "fails on purpose" in output
     assert "pyrus-mock transcript" in output
+    assert "pyrus-mock strict mode found" in output  # the echoing bot's violations, shown
+    assert "unknown_parameter" in output
     assert "Captured stdout call" in output  # the check_bot table, reprs and JSON transcript
     secrets = json.loads(out.read_text())
     assert len(secrets) >= 6  # bot key, user keys, delivery tokens, auth token, signatures
     assert leaks(output, secrets) == []
     assert "\u2026" in output  # secrets are there, masked
+
+
+def test_violations_quoting_a_token_show_it_masked(recorder: Recorder) -> None:
+    app = RecordingBot(reply=echo_token)
+    with PyrusMock() as fake, fake.serve_bot(app) as url:
+        bot = fake.add_bot("Echo values", url)
+        app.key = bot.security_key
+        fake.add_task(text="t", responsible=bot)
+        delivery = fake.deliveries[0]
+        report = fake.check_bot(bot)
+        with pytest.raises(StrictModeError) as raised:
+            fake.assert_no_problems()
+        shown = "\n".join([
+            str(report), json.dumps(report.to_dict()), delivery.summary(), str(raised.value),
+            fake.transcript(),
+            json.dumps(fake.transcript_json(), ensure_ascii=False),
+        ])  # fmt: skip
+    assert report["reply_contract"].status == "fail"
+    assert len(recorder.secrets) >= 4
+    assert leaks(shown, recorder.secrets) == []
+    # The data keeps the token for assertions; only the text people read is masked.
+    assert any(v.path == "/bogus_" + delivery.access_token for v in delivery.violations)
+    tail = delivery.access_token[-4:]
+    assert f"/bogus_\u2026{tail}: unknown_parameter" in delivery.summary()
+    assert f"got the string '\u2026{tail}..." in delivery.summary()  # cut short, then masked
+    assert "unknown_parameter: 'bogus_\u2026" in str(report)
+
+
+def test_scrub_masks_secrets_and_the_starts_of_secrets_cut_short() -> None:
+    secret = "NVPYB_8nXQ" + "a1" * 25 + "Zz09"
+    mask = "\u2026Zz09"
+    cases = {
+        f"got {secret}!": f"got {mask}!",
+        f"got the string '{secret[:37]}\u2026'": f"got the string '{mask}\u2026'",
+        f"'{secret[:9]}...' and {secret[:12]}x": f"'{mask}...' and {mask}x",
+        f"cut at the end: {secret[:8]}": f"cut at the end: {mask}",
+        f"{secret[:8]}{secret[:8]}\u2026": f"{secret[:8]}{mask}\u2026",
+    }
+    for text, expected in cases.items():
+        assert scrub(text, [secret]) == expected, text
+    # Ordinary text keeps its words: a short start not cut, or too short to be one.
+    kept = f"{secret[:11]} is a word; {secret[:7]}\u2026; no secret here"
+    assert scrub(kept, [secret]) == kept
 
 
 def test_demo_prints_no_secret(recorder: Recorder, capsys: pytest.CaptureFixture[str]) -> None:

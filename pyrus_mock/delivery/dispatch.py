@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..domain.envelope import Refusal
 from ..domain.errors import CommentRejected
+from ..domain.masking import scrub
 from ..domain.secrets import mask
 from ..domain.violations import Violation, errors_of
 from ..state import serialize
@@ -157,7 +158,8 @@ class Delivery:
         return errors_of(self.violations)
 
     def summary(self) -> str:
-        """One line: id, task, bot, state, last status or error."""
+        """One line: id, task, bot, state, last status or error, then the reply's violations;
+        the delivery's token and signatures masked (a bot's reply may quote them)."""
         last = self.last_attempt
         outcome = ""
         if last is not None:
@@ -167,10 +169,12 @@ class Delivery:
         if self.state == "skipped":
             outcome = f": {self.skipped_reason}"
         problems = "".join(f"\n    {v}" for v in self.violations)
-        return (
+        text = (
             f"delivery #{self.id} of task {self.task_id} to bot {self.bot_id} "
             f"({self.event}, {self.trigger}) {self.state}{outcome}{problems}"
         )
+        secrets = {self.access_token, *(a.signature for a in self.attempts)}
+        return scrub(text, sorted((s for s in secrets if len(s) >= 12), key=len, reverse=True))
 
     def __repr__(self) -> str:
         return f"<Delivery #{self.id} task={self.task_id} bot={self.bot_id} {self.state}>"

@@ -58,9 +58,38 @@ def scrub_json_members(text: str) -> str:
     return _SECRET_MEMBER.sub(_mask_match, text)
 
 
+_PREFIX = 12
+"""A secret's first this many characters are masked wherever they appear."""
+_CUT_PREFIX = 8
+"""...and as few as this many where the text is cut right after them (a marker or its end)."""
+_CUT_MARKERS = ("\u2026", "...")
+
+
 def scrub(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every string of ``secrets`` (longest first) masked."""
+    """``text`` with every string of ``secrets`` (longest first) masked, and the start of one
+    that a shortened value kept (``'a1B2c3d4e5f6…'``): at least its first 12 characters, or 8
+    right before a cut marker (``…``, ``...``) or the end of ``text``. Each becomes the
+    secret's :func:`mask` (``…`` and its last four characters)."""
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, mask(secret))
+    for secret in secrets:
+        if len(secret) > _CUT_PREFIX and secret[:_CUT_PREFIX] in text:
+            text = _scrub_prefixes(text, secret)
     return text
+
+
+def _scrub_prefixes(text: str, secret: str) -> str:
+    head = secret[:_CUT_PREFIX]
+    parts: list[str] = []
+    done = 0
+    start = text.find(head)
+    while start != -1:
+        end = start + _CUT_PREFIX
+        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+            end += 1
+        if end - start >= _PREFIX or end == len(text) or text.startswith(_CUT_MARKERS, end):
+            parts += [text[done:start], mask(secret)]
+            done = end
+        start = text.find(head, end if done == end else start + 1)
+    return "".join(parts) + text[done:] if parts else text

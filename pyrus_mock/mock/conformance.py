@@ -155,6 +155,9 @@ def check_bot(
     report = _Runner(mock, bot, on_key_reset, latency_budget, chosen, progress).run()
     if fuzz:
         add_fuzz(report, mock, bot, fuzz, fuzz_form, fuzz_seed, latency_budget, progress)
+    from ..report.transcript import secrets_of
+
+    report.secrets = secrets_of(mock)
     return report
 
 

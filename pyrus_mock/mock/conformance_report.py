@@ -6,8 +6,11 @@ JUnit XML). The checks themselves, which fill it, are in :mod:`pyrus_mock.mock.c
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from ..domain.masking import scrub
 
 if TYPE_CHECKING:
     from .fuzz import FuzzReport
@@ -44,12 +47,16 @@ class ConformanceReport:
         bot_url: the URL that was checked.
         checks: one result per check, in the order they ran (``fuzz`` last, when asked for).
         fuzz: the fuzzing report (``check_bot(bot, fuzz=N)``), else None.
+        secrets: the tokens and keys the fake issued, masked in every rendering (``str``,
+            ``to_dict``, JUnit XML): a bot's reply, quoted in a reason, may hold its token.
+            The reasons themselves keep what was seen.
     """
 
     bot_id: int
     bot_url: str
     checks: list[CheckResult] = field(default_factory=list)
     fuzz: FuzzReport | None = None
+    secrets: Sequence[str] = field(default=(), compare=False)
 
     @property
     def passed(self) -> bool:
@@ -112,7 +119,10 @@ class ConformanceReport:
             lines.append(f"  {check.name:<{width}}  {status:<6}  {check.reason}")
         if self.fuzz is not None and not self.fuzz.passed:
             lines.append(str(self.fuzz))  # the shrunk tasks, each as a test
-        return "\n".join(lines)
+        return self._shown("\n".join(lines))
+
+    def _shown(self, text: str) -> str:
+        return scrub(text, self.secrets)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able form: ``{"bot_id", "bot_url", "passed", "checks": [...]}``."""
@@ -124,7 +134,7 @@ class ConformanceReport:
                 {
                     "name": c.name,
                     "status": c.status,
-                    "reason": c.reason,
+                    "reason": self._shown(c.reason),
                     "elapsed": round(c.elapsed, 6),
                 }
                 for c in self.checks
@@ -154,10 +164,11 @@ class ConformanceReport:
                 {"classname": "pyrus_mock.mock.conformance", "name": check.name,
                  "time": f"{check.elapsed:.3f}"},
             )  # fmt: skip
+            reason = self._shown(check.reason)
             if check.status == "fail":
-                ET.SubElement(case, "failure", {"message": check.reason}).text = check.reason
+                ET.SubElement(case, "failure", {"message": reason}).text = reason
             elif check.status == "skip":
-                ET.SubElement(case, "skipped", {"message": check.reason})
+                ET.SubElement(case, "skipped", {"message": reason})
         root = ET.Element("testsuites")
         root.append(suite)
         ET.indent(root)

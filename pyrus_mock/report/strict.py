@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..domain.errors import StrictModeError
+from ..domain.masking import scrub
 
 if TYPE_CHECKING:
     from ..delivery.dispatch import Delivery
@@ -46,14 +47,15 @@ _LIBRARY_HINT = (
 
 
 def problems(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> list[str]:
-    """What strict mode objects to, one entry per problem (empty when all is well).
+    """What strict mode objects to, one entry per problem (empty when all is well), every
+    secret the fake issued masked (a bot's reply, quoted by a violation, may hold its token).
 
     Args:
         mock: the fake.
         servers: more servers to look at (the fake's API server and the bot servers of
             ``serve_bot`` are always looked at).
     """
-    from .transcript import servers_of
+    from .transcript import secrets_of, servers_of
 
     found: list[str] = []
     now = mock.clock.time()
@@ -86,7 +88,10 @@ def problems(mock: PyrusMock, servers: Iterable[ServerLike] = ()) -> list[str]:
                 f"{server.name} server raised {type(exc).__name__}: {exc} (the client got a "
                 f"500)\n{trace.rstrip()}"
             )
-    return found
+    if not found:
+        return found
+    secrets = secrets_of(mock)
+    return [scrub(text, secrets) for text in found]
 
 
 def check(

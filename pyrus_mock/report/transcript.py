@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ServerLike",
+    "secrets_of",
     "servers_of",
     "transcript",
     "transcript_json",
@@ -339,6 +340,15 @@ def _cut_text(text: str, secrets: Sequence[str], limit: int = _MAX_TEXT_CHARS) -
         shown = scrub(text[: limit + room], secrets)
         return shown[:limit] + f"{_ELLIPSIS} ({len(text)} characters in all)"
     return text
+
+
+def secrets_of(mock: PyrusMock) -> list[str]:
+    """Every secret ``mock`` issued and still knows (tokens, keys, signatures of its recorded
+    deliveries, the admin token), longest first: what :func:`~pyrus_mock.domain.masking.scrub`
+    masks in text shown to people."""
+    with mock._backend.lock:
+        deliveries = list(mock._dispatcher.deliveries)
+    return _secrets(mock, deliveries)
 
 
 def _secrets(mock: PyrusMock, deliveries: Sequence[Delivery]) -> list[str]:
