@@ -107,6 +107,8 @@ class _Response(http.client.HTTPResponse):
         self.fp = io.BufferedReader(_Reader(sock))
 
     def _read_status(self) -> tuple[str, int, str]:
+        # Overrides a private hook of http.client (stable since Python 3.5; checked on 3.10 to
+        # 3.13, and by tests/test_httpclient.py's 1xx cases, which fail if it stops being called).
         # http.client skips ``100 Continue`` only; RFC 9110 §15.2 has a client skip every
         # interim 1xx reply (``103 Early Hints`` ...) before the final one. 101 ends HTTP: kept.
         while True:
@@ -162,6 +164,9 @@ class BotConnection(HTTPSConnection):
         """TLS version and peer certificate subject, known once connected."""
 
     def _new_conn(self) -> socket.socket:
+        # urllib3's connection hook (``HTTPConnection._new_conn``, the same in urllib3 2.0 to
+        # 2.8; pyproject pins urllib3 < 3): where the TCP connect happens, so the deadline and
+        # the phase are set around it. The delivery tests fail if it stops being called.
         exchange = _current()
         exchange.conn = self
         exchange.phase = "connect"
