@@ -6,8 +6,8 @@ import pytest
 from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock
+from pyrus_mock.api.app import default_map
 from pyrus_mock.api.auth import bearer_token, origins
-from pyrus_mock.api.endpoint import default_map
 
 from ._api_helpers import World, make_world
 from ._tls_helpers import wsgi_reply

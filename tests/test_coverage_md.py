@@ -13,8 +13,8 @@ from types import ModuleType
 
 import pytest
 
+from pyrus_mock.api.app import default_map
 from pyrus_mock.api.coverage import NOT_IMPLEMENTED, coverage_markdown
-from pyrus_mock.api.endpoint import default_map
 from pyrus_mock.api.routes import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parent.parent

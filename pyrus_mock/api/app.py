@@ -38,7 +38,7 @@ from ..state.backend import ApiCall
 from . import auth, body, routes
 from .call import Call, RawReply, Reply
 from .coverage import unimplemented
-from .endpoint import Endpoint, default_map, route_summary, split_prefix
+from .endpoint import Endpoint, build_map, route_summary, split_prefix
 from .errors import ApiError
 
 if TYPE_CHECKING:
@@ -104,6 +104,28 @@ def _from_werkzeug(exc: HTTPException) -> ApiError:
         return ApiError("request_timeout", "the request did not arrive in time", status=408)
     text = exc.description or HTTP_STATUS_CODES.get(code, "error")
     return ApiError("invalid_input" if code == 400 else f"http_{code}", text, status=code)
+
+
+def default_map() -> Map:
+    """The ``Map`` of :data:`~pyrus_mock.api.routes.ENDPOINTS`, built on the first call and
+    shared by every app.
+
+    Building compiles every rule, including werkzeug's two URL builders per rule (``ast`` +
+    ``compile()``: most of the cost, ≈ 10-20 ms for this table), so it is left to the first app
+    that matches a request rather than done by every process that imports the package; a built
+    ``Map`` holds no request state and is only read while matching, so sharing it is safe
+    across apps and threads.
+    """
+    with _DEFAULT_MAP_LOCK:
+        return _default_map()
+
+
+_DEFAULT_MAP_LOCK = threading.Lock()  # one build, even when two threads ask first
+
+
+@functools.cache
+def _default_map() -> Map:
+    return build_map(routes.ENDPOINTS)
 
 
 class PyrusApp:

@@ -1,13 +1,11 @@
 """One endpoint of the route table (:class:`Endpoint`), the werkzeug rules it becomes
-(:func:`build_map`, and :func:`default_map`, the shared one of the table), and the API
+(:func:`build_map`), and the API
 prefixes; no views here, so that anything may describe the table (:mod:`pyrus_mock.api.openapi`)
-without importing it (:func:`default_map` imports the table on its first call)."""
+without importing it (:func:`pyrus_mock.api.app.default_map` builds the table's)."""
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +19,6 @@ __all__ = [
     "Endpoint",
     "EndpointRule",
     "build_map",
-    "default_map",
     "route_summary",
     "split_prefix",
 ]
@@ -118,27 +115,3 @@ def route_summary(endpoints: Iterable[Endpoint]) -> str:
     return (
         "implemented routes, under /v4 or /api/v4: " + ", ".join(api) + "; also " + ", ".join(other)
     )
-
-
-def default_map() -> Map:
-    """The ``Map`` of :data:`~pyrus_mock.api.routes.ENDPOINTS`, built on the first call and
-    shared by every app.
-
-    Building compiles every rule, including werkzeug's two URL builders per rule (``ast`` +
-    ``compile()``: most of the cost, ≈ 10-20 ms for this table), so it is left to the first app
-    that matches a request rather than done by every process that imports the package; a built
-    ``Map`` holds no request state and is only read while matching, so sharing it is safe
-    across apps and threads.
-    """
-    with _DEFAULT_MAP_LOCK:
-        return _default_map()
-
-
-_DEFAULT_MAP_LOCK = threading.Lock()  # one build, even when two threads ask first
-
-
-@functools.cache
-def _default_map() -> Map:
-    from .routes import ENDPOINTS  # the table imports every view: only when a map is wanted
-
-    return build_map(ENDPOINTS)

@@ -3,7 +3,7 @@
 Every endpoint is one :class:`~pyrus_mock.api.endpoint.Endpoint` in :data:`ENDPOINTS`;
 :func:`~pyrus_mock.api.endpoint.build_map` turns the table into a werkzeug ``Map`` whose rule
 endpoints are the view callables themselves, so grep and mypy can follow the dispatch
-(:func:`~pyrus_mock.api.endpoint.default_map` is the one built from this table).
+(:func:`~pyrus_mock.api.app.default_map` is the one built from this table).
 :mod:`pyrus_mock.api.coverage` lists the Pyrus endpoints the fake does not serve and renders
 both as ``COVERAGE.md``.
 """
