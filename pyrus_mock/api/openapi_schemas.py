@@ -361,7 +361,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "CreateCatalog": _object(
         ["name", "catalog_headers"],
         name=_STR,
-        catalog_headers={"type": "array", "items": _STR},
+        catalog_headers={
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"type": "string", "minLength": 1},
+        },
         items={
             "type": "array",
             "items": _object(["values"], values={"type": "array", "items": _STR}),
