@@ -22,10 +22,13 @@ from schemathesis.checks import (
 )
 from werkzeug.test import Client
 
+from pyrus_mock.api.call import Call
 from pyrus_mock.api.openapi import openapi_spec
+from pyrus_mock.api.openapi_schemas import REQUEST_BODIES, RESPONSES
 from pyrus_mock.api.routes import ENDPOINTS
+from pyrus_mock.state import serialize_directory
 
-from ._api_helpers import make_world
+from ._api_helpers import World, make_world
 
 CHECKS = [
     not_a_server_error,
@@ -42,7 +45,7 @@ def test_every_route_is_described() -> None:
     assert ("GET", "/v4/tasks/{task_id}") in operations
     assert ("POST", "/v4/auth") in operations
     comment = spec["paths"]["/v4/tasks/{task_id}/comments"]["post"]
-    schema = comment["requestBody"]["content"]["application/json"]["schema"]
+    schema = _resolve(spec, comment["requestBody"]["content"]["application/json"]["schema"])
     assert "approval_choice" in schema["properties"]
     assert spec["paths"]["/v4/auth"]["post"]["security"] == []
     assert spec["paths"]["/v4/tasks/{task_id}"]["get"]["security"] == [{"bearer": []}]
@@ -105,3 +108,134 @@ def _names(error: BaseException) -> set[str]:
     for inner in getattr(error, "exceptions", ()):
         names |= _names(inner)
     return names
+
+
+# -- the data schemas of the core replies --------------------------------------------------------
+
+#: The core operations and who calls them, successfully, in :func:`make_world`'s organisation
+#: (path parameters and bodies: :func:`_core_case`).
+CORE: list[tuple[str, str, str | None]] = [
+    ("POST", "/v4/auth", None),
+    ("GET", "/v4/tasks/{task_id}", "author"),
+    ("POST", "/v4/tasks", "author"),
+    ("POST", "/v4/tasks/{task_id}/comments", "bot"),  # the approver of step 1
+    ("GET", "/v4/forms", "author"),
+    ("GET", "/v4/forms/{form_id}", "author"),
+    ("GET", "/v4/catalogs", "author"),
+    ("GET", "/v4/catalogs/{catalog_id}", "author"),
+    ("PUT", "/v4/catalogs", "manager"),
+    ("GET", "/v4/members", "author"),
+    ("GET", "/v4/members/{member_id}", "author"),
+    ("GET", "/v4/profile", "author"),
+    ("GET", "/v4/lists", "author"),
+    ("GET", "/v4/inbox", "author"),
+    ("GET", "/v4/bots", "manager"),
+    ("GET", "/v4/roles", "author"),
+]
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _reply_schema(spec: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    reply = spec["paths"][path][method.lower()]["responses"]["200"]
+    return _resolve(spec, reply["content"]["application/json"]["schema"])
+
+
+@pytest.mark.parametrize(("method", "path", "who"), CORE)
+def test_core_replies_have_data_schemas(method: str, path: str, who: str | None) -> None:
+    spec = openapi_spec(ENDPOINTS)
+    schema = _reply_schema(spec, method, path)
+    assert schema["properties"], schema
+    assert schema["required"], schema
+    for member in schema["properties"].values():  # an envelope's list holds described objects
+        if member.get("type") == "array" and "$ref" in member.get("items", {}):
+            assert _resolve(spec, member["items"])["properties"]
+
+
+def test_the_schema_mappings_name_real_operations_and_schemas() -> None:
+    """A renamed route or schema cannot silently drop its data schema."""
+    spec = openapi_spec(ENDPOINTS)
+    for method, path in [*RESPONSES, *REQUEST_BODIES]:
+        assert method.lower() in spec["paths"]["/v4" + path], (method, path)
+    names = [*RESPONSES.values(), *REQUEST_BODIES.values()]
+    assert set(names) <= set(spec["components"]["schemas"])
+    for method, path in [("POST", "/v4/auth"), ("POST", "/v4/tasks"), ("PUT", "/v4/catalogs")]:
+        body = spec["paths"][path][method.lower()]["requestBody"]
+        assert _resolve(spec, body["content"]["application/json"]["schema"])["properties"]
+
+
+def _core_case(world: World, method: str, path: str) -> Any:
+    operation = schemathesis.openapi.from_wsgi("/openapi.json", world.app)[path][method]
+    ids = {
+        "task_id": world.task.id,
+        "form_id": world.form.id,
+        "catalog_id": world.catalog.id,
+        "member_id": world.author.id,
+    }
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/v4/auth"): {"login": world.bot.login, "security_key": world.bot.security_key},
+        ("POST", "/v4/tasks"): {"text": "Call Bob", "responsible": world.author.id},
+        ("POST", "/v4/tasks/{task_id}/comments"): {"text": "done", "approval_choice": "approved"},
+        ("PUT", "/v4/catalogs"): {
+            "name": "Sizes",
+            "catalog_headers": ["Size"],
+            "items": [{"values": ["S"]}],
+        },
+    }
+    params = {name: value for name, value in ids.items() if "{" + name + "}" in path}
+    if (method, path) in bodies:
+        return operation.Case(path_parameters=params, body=bodies[method, path])
+    return operation.Case(path_parameters=params)
+
+
+@pytest.mark.parametrize(("method", "path", "who"), CORE)
+def test_core_replies_conform_to_their_schemas(method: str, path: str, who: str | None) -> None:
+    """A real, successful reply of each core operation (rich data: a form task with fields,
+    approvals, comments and attachments; a role; a list) is valid against its schema."""
+    world = make_world()
+    world.made_id("role")
+    case = _core_case(world, method, path)
+    response = case.call(headers=world.headers(who) if who else {})
+    assert response.status_code == 200, response.text
+    case.validate_response(response, checks=CHECKS)
+
+
+def _refused(world: World, method: str, path: str, who: str) -> set[str]:
+    case = _core_case(world, method, path)
+    response = case.call(headers=world.headers(who))
+    assert response.status_code == 200, response.text
+    with pytest.raises(BaseException) as failure:  # noqa: PT011 (a BaseExceptionGroup)
+        case.validate_response(response, checks=CHECKS)
+    return _names(failure.value)
+
+
+def test_a_task_reply_missing_a_required_member_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The conformance check has teeth: a TaskWithComments without ``create_date`` fails."""
+    world = make_world()
+    original = Call.task_json
+
+    def broken(self: Call, task: Any) -> dict[str, Any]:
+        data = original(self, task)
+        del data["create_date"]
+        return data
+
+    monkeypatch.setattr(Call, "task_json", broken)
+    assert "JsonSchemaError" in _refused(world, "GET", "/v4/tasks/{task_id}", "author")
+
+
+def test_a_form_reply_with_a_mistyped_member_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Form whose field definitions carry string ids fails the conformance check."""
+    world = make_world()
+    original = serialize_directory.form
+
+    def broken(form: Any) -> dict[str, Any]:
+        data = original(form)
+        data["fields"] = [{**fd, "id": str(fd["id"])} for fd in data["fields"]]
+        return data
+
+    monkeypatch.setattr(serialize_directory, "form", broken)
+    assert "JsonSchemaError" in _refused(world, "GET", "/v4/forms/{form_id}", "author")

@@ -8,12 +8,16 @@ for uploads) and the Pyrus error envelope ``{"error_code", "error"}`` for every 
 (decision D10). The fake serves it at ``GET /openapi.json``; the test suite fuzzes the API
 against it with schemathesis.
 
-It describes the *shape* of the traffic (which routes exist, what a reply's envelope looks
-like), not Pyrus's full data model: successful JSON replies are described as objects.
+The replies of the core endpoints (tasks, comments, forms, catalogs, members, profile, lists,
+inbox, bots, roles, auth) and the bodies of ``POST /auth``, ``POST /tasks`` and ``PUT
+/catalogs`` have data schemas (:mod:`pyrus_mock.api.openapi_schemas`, in
+``components/schemas``); the other successful JSON replies are described as objects.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +25,7 @@ from typing import Any
 from .._version import __version__
 from ..schema import load as load_schema
 from .endpoint import API_PREFIXES, Endpoint
+from .openapi_schemas import REQUEST_BODIES, RESPONSES, SCHEMAS
 
 __all__ = ["ERROR_SCHEMA", "openapi_spec"]
 
@@ -70,21 +75,45 @@ def _request_body(endpoint: Endpoint, method: str) -> dict[str, Any] | None:
             },
         }
     schema: dict[str, Any] = {"type": "object"}
-    if endpoint.path.endswith("/comments") and "<int:" in endpoint.path:
-        schema = load_schema()
-        schema.pop("$schema", None)
-        schema.pop("$id", None)
+    name = REQUEST_BODIES.get((method, endpoint.display_path))
+    if name is not None:
+        schema = _ref(name)
+    elif endpoint.path.endswith("/comments") and "<int:" in endpoint.path:
+        schema = _ref("CreateComment")
     return {"required": False, "content": {"application/json": {"schema": schema}}}
 
 
-def _success(endpoint: Endpoint) -> dict[str, Any]:
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _create_comment_schemas() -> dict[str, Any]:
+    """The shipped CreateComment schema as named components: ``CreateComment`` and one
+    ``CreateComment_<name>`` per ``$defs`` entry, its ``#/$defs/`` references rewritten (in
+    the document, ``#`` is the OpenAPI root, not the schema)."""
+    schema = load_schema()
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    defs = schema.pop("$defs", {})
+    text = json.dumps(
+        {"CreateComment": schema, **{f"CreateComment_{k}": v for k, v in defs.items()}}
+    )
+    rewritten: dict[str, Any] = json.loads(
+        text.replace('"#/$defs/', '"#/components/schemas/CreateComment_')
+    )
+    return rewritten
+
+
+def _success(endpoint: Endpoint, method: str) -> dict[str, Any]:
     if endpoint.raw:
         media = {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
             "text/csv": {"schema": {"type": "string"}},
         }
         return {"description": "raw bytes", "content": media}
-    content: dict[str, Any] = {"application/json": {"schema": {"type": "object"}}}
+    name = RESPONSES.get((method, endpoint.display_path))
+    schema = _ref(name) if name is not None else {"type": "object"}
+    content: dict[str, Any] = {"application/json": {"schema": schema}}
     if _CSV_HINT in endpoint.notes.lower():
         content["text/csv"] = {"schema": {"type": "string"}}
     return {"description": "OK", "content": content}
@@ -96,10 +125,10 @@ def _operation(endpoint: Endpoint, method: str, parameters: list[dict[str, Any]]
         "operationId": f"{method.lower()}_{name}",
         "summary": endpoint.notes,
         "responses": {
-            "200": _success(endpoint),
+            "200": _success(endpoint, method),
             "default": {
                 "description": "a Pyrus error",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                "content": {"application/json": {"schema": _ref("Error")}},
             },
         },
     }
@@ -137,7 +166,11 @@ def openapi_spec(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {
+                "Error": ERROR_SCHEMA,
+                **copy.deepcopy(SCHEMAS),
+                **_create_comment_schemas(),
+            },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
