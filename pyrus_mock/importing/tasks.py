@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..domain.errors import CommentRejected, InvalidArgument
 from ..domain.model import READ_ONLY_TYPES, Comment, TableRow
 from ..engine.common import parse_timestamp
-from .records import Imported, ImportRefused, import_form, with_id
+from .forms import Imported, ImportRefused, import_form, with_id
 
 if TYPE_CHECKING:
     from ..domain.model import Form, Task
