@@ -350,3 +350,56 @@ def test_the_strategies_docstring_pattern_draws_with_fixtures(pyrus_mock, bot_se
 
     test_any_task()
     assert len(bot.deliveries) >= 5
+
+
+def _shape(fields: list[Any], catalogs: dict[int, Any]) -> list[Any]:
+    """What a bot sees of field definitions: ids, types, names, codes, settings, options,
+    the catalog's name and rows (catalog ids differ between fakes)."""
+    out = []
+    for fd in fields:
+        catalog = catalogs[fd.catalog_id] if fd.catalog_id else None
+        out.append((
+            fd.id, fd.type, fd.name, fd.code, fd.required_step, fd.immutable_step,
+            fd.decimal_places, fd.multiline, fd.text, fd.multiple,
+            catalog and (catalog.name, [i.values for i in catalog.items]),
+            [(o.id, o.value, _shape(o.fields, catalogs)) for o in fd.options],
+            _shape(fd.columns, catalogs), _shape(fd.children, catalogs),
+        ))  # fmt: skip
+    return out
+
+
+def test_the_printed_form_recreates_the_bots_form(pyrus_mock):
+    from pyrus_mock import PyrusMock
+    from pyrus_mock.mock.fuzz_source import form_spec_of
+
+    bot = pyrus_mock.add_bot("Bot", "https://127.0.0.1:9/")
+    shops = pyrus_mock.add_catalog("Shops", ["Name", "City"], [["Aldi", "Köln"], ["Lidl", "Ulm"]])
+    form = pyrus_mock.add_form(
+        "Purchase",
+        fields=[
+            {"id": 7, "name": "Amount", "type": "money", "decimal_places": 2, "required": True},
+            {"name": "Shop", "type": "catalog", "catalog": shops, "code": "u_shop"},
+            {"name": "Kind", "type": "multiple_choice", "code": "u_kind", "options": [
+                {"choice_id": 3, "choice_value": "Food",
+                 "fields": [{"name": "Fresh", "type": "checkmark", "code": "u_fresh"}]},
+                "Other"]},
+            {"name": "Items", "type": "table", "code": "u_items", "columns": [
+                {"name": "Item", "type": "text", "code": "u_item"},
+                {"name": "Where", "type": "catalog", "catalog": shops}]},
+            {"name": "Details", "type": "title", "fields": [
+                {"name": "Why", "type": "text", "multiline": True, "read_only": True}]},
+            {"name": "Hint", "type": "note", "text": "Keep the receipt"},
+        ],
+        steps=[{"name": "Check", "approvers": [bot]}, "Pay"],
+    )  # fmt: skip
+    source = form_spec_of(pyrus_mock, form).to_python()
+
+    with PyrusMock() as fresh:
+        copy_bot = fresh.add_bot("Bot", "https://127.0.0.1:9/")
+        exec(compile(source, "<printed form>", "exec"), {"pyrus_mock": fresh, "bot": copy_bot})
+        [copy] = fresh.forms()
+        by_id = {c.id: c for c in fresh.catalogs()}
+        assert _shape(copy.fields, by_id) == _shape(form.fields, {shops.id: shops})
+        assert [(s.number, s.name) for s in copy.steps] == [(1, "Check"), (2, "Pay")]
+        assert copy.steps[0].approver_ids == [copy_bot.id]
+    assert source.count("add_catalog(") == 1  # one catalog, used by two fields
