@@ -6,12 +6,17 @@ import hashlib
 import hmac
 import json
 import re
+import sys
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, abort, request
 
 from pyrus_mock.mock.fuzz import fuzz_bot
+
+_EXAMPLES = Path(__file__).parent / "examples"
 
 
 def make_bot(bug: str = "amount") -> Flask:
@@ -75,19 +80,93 @@ def test_fuzzing_finds_the_planted_crash_and_shrinks_the_task(pyrus_mock, bot_se
     assert report["genuine_call"].status == "pass"
 
 
+def _run_printed(test: str, name: str, make_app: Any, give_key: Any) -> None:
+    """Run the printed ``test`` as a user would after pasting it: in a fresh fake, the bot
+    served over HTTPS, ``make_app``/``give_key`` standing for the user's code. The test's
+    AssertionError propagates."""
+    from pyrus_mock import PyrusMock
+
+    scope: dict[str, Any] = {"make_app": make_app, "give_key": give_key}
+    exec(compile(test, "<printed test>", "exec"), scope)
+    with PyrusMock() as fresh, ExitStack() as servers:
+        fresh.settings = fresh.settings.replace(retry_delays=())
+        scope[name](fresh, lambda app: servers.enter_context(fresh.serve_bot(app)))
+
+
+def _set_key(app: Flask, key: str) -> None:
+    app.config["KEY"] = key
+
+
 def test_the_printed_test_reproduces_the_failure(pyrus_mock, bot_server):
     bot = _expense_bot(pyrus_mock, bot_server, "char")
     report = fuzz_bot(pyrus_mock, bot, 80, seed=3)
     [failure] = report.failures
     assert failure.task.fields == {"u_note": "§"}
+    test = failure.to_test()
+    # A complete test: the bot's own form created (its field ids and codes), the bot given
+    # its key, no placeholder but make_app()/give_key().
+    assert "form = pyrus_mock.add_form(" in test
+    assert "'code': 'u_note'" in test
+    assert "give_key(app, bot.security_key)" in test
+    assert "..." not in test
 
-    # Replay the shrunk task as the printed test does: a real, applied delivery fails.
-    form = pyrus_mock.forms()[-1]
-    pyrus_mock.settings = pyrus_mock.settings.replace(retry_delays=())
-    task = failure.task.create(pyrus_mock, form)
-    [delivery] = [d for d in bot.deliveries if d.task_id == task.id]
-    assert not delivery.ok
-    assert delivery.last_attempt.status == 500
+    # Pasted next to the bot (which checks signatures): it fails as the fuzzed bot did.
+    with pytest.raises(AssertionError, match="answered 500"):
+        _run_printed(test, "test_bot_handles_fuzzed_task_non_2xx", lambda: make_bot("char"),
+                     _set_key)  # fmt: skip
+    # After the fix it passes (and the bot did check the signature: a wrong key is a 403).
+    _run_printed(test, "test_bot_handles_fuzzed_task_non_2xx", lambda: make_bot("none"),
+                 _set_key)  # fmt: skip
+    with pytest.raises(AssertionError, match="answered 403"):
+        _run_printed(test, "test_bot_handles_fuzzed_task_non_2xx", lambda: make_bot("none"),
+                     lambda app, key: _set_key(app, "not the key"))  # fmt: skip
+
+
+def _readme_bot_with_a_bug() -> Flask:
+    """The README's example bot (tests/examples/flask_bot.py), with a planted bug that bites
+    only after its signature check passed: amounts over 1000 crash it."""
+    sys.path.insert(0, str(_EXAMPLES))
+    try:
+        from flask_bot import create_app
+    finally:
+        sys.path.remove(str(_EXAMPLES))
+    app = create_app()
+
+    @app.after_request
+    def crash_on_big_amounts(response: Any) -> Any:
+        fields = request.get_json()["task"].get("fields", [])
+        if response.status_code == 200 and any(
+            f.get("code") == "u_amount" and (f.get("value") or 0) > 1000 for f in fields
+        ):
+            raise RuntimeError("planted bug: amounts over 1000 crash the bot")
+        return response
+
+    return app
+
+
+def _give_readme_key(app: Flask, key: str) -> None:
+    app.config["PYRUS_SECURITY_KEY"] = key
+
+
+def test_the_printed_test_reproduces_the_readme_bot_failure(pyrus_mock, bot_server):
+    app = _readme_bot_with_a_bug()
+    bot = pyrus_mock.add_bot("Approver", bot_server(app))
+    _give_readme_key(app, bot.security_key)
+    boss = pyrus_mock.add_user("Ann", "Boss")
+    pyrus_mock.add_form(
+        "Expense",
+        fields=[{"name": "Amount", "type": "money", "code": "u_amount"}],
+        steps=[{"name": "Check", "approvers": [bot]}, {"name": "Pay", "approvers": [boss]}],
+    )
+    report = pyrus_mock.check_bot(bot, fuzz=60, fuzz_seed=0)
+    [failure] = report.fuzz.failures
+    assert failure.task.fields == {"u_amount": 1001}
+    test = failure.to_test()
+    assert test in str(report)
+
+    with pytest.raises(AssertionError, match="answered 500"):
+        _run_printed(test, "test_bot_handles_fuzzed_task_non_2xx", _readme_bot_with_a_bug,
+                     _give_readme_key)  # fmt: skip
 
 
 def test_an_invalid_reply_is_a_failure(pyrus_mock, bot_server):
@@ -131,11 +210,9 @@ def test_generated_form_failures_print_the_form(pyrus_mock, bot_server):
     assert '"approvers": [bot]' in test
 
     # The printed test runs as it is (given the app) and fails as the bot did.
-    pyrus_mock.settings = pyrus_mock.settings.replace(retry_delays=())
-    scope: dict[str, Any] = {"app": app}
-    exec(compile(test, "<fuzz>", "exec"), scope)
     with pytest.raises(AssertionError, match="answered 500"):
-        scope["test_bot_handles_fuzzed_task_non_2xx"](pyrus_mock, bot_server)
+        _run_printed(test, "test_bot_handles_fuzzed_task_non_2xx", lambda: app,
+                     lambda app, key: None)  # fmt: skip
 
 
 def test_fuzz_needs_a_positive_count(pyrus_mock, bot_server):
@@ -246,3 +323,83 @@ def test_check_command_fuzzes_the_saved_form_it_is_given(capsys, tmp_path):
     assert "fields={'u_amount': 1001}" in out
     assert "approvals=[[bot]]," in out
     assert re.search(r"^\s+reply_contract\s+pass\s", out, re.M), out
+
+
+def test_the_strategies_docstring_pattern_draws_with_fixtures(pyrus_mock, bot_server):
+    """pyrus_mock.strategies' usage example: strategies that need the fake are drawn inside
+    the test (st.data()), since fixtures do not exist when @given is applied."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from pyrus_mock import strategies as ps
+
+    app = make_bot("none")
+    bot = pyrus_mock.add_bot("Expenses", bot_server(app))
+    app.config["KEY"] = bot.security_key
+    form = pyrus_mock.add_form("Expense", fields=[{"name": "Note", "type": "text",
+                                                  "code": "u_note"}],
+                               steps=[{"name": "Check", "approvers": [bot]}])  # fmt: skip
+
+    @settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(data=st.data())
+    def test_any_task(data: st.DataObject) -> None:
+        spec = data.draw(ps.task_specs(pyrus_mock, form))
+        task = spec.create(pyrus_mock, form)
+        [delivery] = [d for d in bot.deliveries if d.task_id == task.id]
+        assert delivery.ok, delivery.summary()
+
+    test_any_task()
+    assert len(bot.deliveries) >= 5
+
+
+def _shape(fields: list[Any], catalogs: dict[int, Any]) -> list[Any]:
+    """What a bot sees of field definitions: ids, types, names, codes, settings, options,
+    the catalog's name and rows (catalog ids differ between fakes)."""
+    out = []
+    for fd in fields:
+        catalog = catalogs[fd.catalog_id] if fd.catalog_id else None
+        out.append((
+            fd.id, fd.type, fd.name, fd.code, fd.required_step, fd.immutable_step,
+            fd.decimal_places, fd.multiline, fd.text, fd.multiple,
+            catalog and (catalog.name, [i.values for i in catalog.items]),
+            [(o.id, o.value, _shape(o.fields, catalogs)) for o in fd.options],
+            _shape(fd.columns, catalogs), _shape(fd.children, catalogs),
+        ))  # fmt: skip
+    return out
+
+
+def test_the_printed_form_recreates_the_bots_form(pyrus_mock):
+    from pyrus_mock import PyrusMock
+    from pyrus_mock.mock.fuzz_source import form_spec_of
+
+    bot = pyrus_mock.add_bot("Bot", "https://127.0.0.1:9/")
+    shops = pyrus_mock.add_catalog("Shops", ["Name", "City"], [["Aldi", "Köln"], ["Lidl", "Ulm"]])
+    form = pyrus_mock.add_form(
+        "Purchase",
+        fields=[
+            {"id": 7, "name": "Amount", "type": "money", "decimal_places": 2, "required": True},
+            {"name": "Shop", "type": "catalog", "catalog": shops, "code": "u_shop"},
+            {"name": "Kind", "type": "multiple_choice", "code": "u_kind", "options": [
+                {"choice_id": 3, "choice_value": "Food",
+                 "fields": [{"name": "Fresh", "type": "checkmark", "code": "u_fresh"}]},
+                "Other"]},
+            {"name": "Items", "type": "table", "code": "u_items", "columns": [
+                {"name": "Item", "type": "text", "code": "u_item"},
+                {"name": "Where", "type": "catalog", "catalog": shops}]},
+            {"name": "Details", "type": "title", "fields": [
+                {"name": "Why", "type": "text", "multiline": True, "read_only": True}]},
+            {"name": "Hint", "type": "note", "text": "Keep the receipt"},
+        ],
+        steps=[{"name": "Check", "approvers": [bot]}, "Pay"],
+    )  # fmt: skip
+    source = form_spec_of(pyrus_mock, form).to_python()
+
+    with PyrusMock() as fresh:
+        copy_bot = fresh.add_bot("Bot", "https://127.0.0.1:9/")
+        exec(compile(source, "<printed form>", "exec"), {"pyrus_mock": fresh, "bot": copy_bot})
+        [copy] = fresh.forms()
+        by_id = {c.id: c for c in fresh.catalogs()}
+        assert _shape(copy.fields, by_id) == _shape(form.fields, {shops.id: shops})
+        assert [(s.number, s.name) for s in copy.steps] == [(1, "Check"), (2, "Pay")]
+        assert copy.steps[0].approver_ids == [copy_bot.id]
+    assert source.count("add_catalog(") == 1  # one catalog, used by two fields

@@ -56,7 +56,8 @@ def flask_example_bot() -> Flask:
 
 def test_two_local_workers_sustain_the_flask_example_bot(pyrus_mock, bot_server, capsys):
     url = bot_server(flask_example_bot())
-    argv = ["load", url, "--security-key", KEY, "--ca", pyrus_mock.ca_path, "--users", "4",
+    # --ca-file, as check/record/replay spell it (the test of workers below uses --ca).
+    argv = ["load", url, "--security-key", KEY, "--ca-file", pyrus_mock.ca_path, "--users", "4",
             "--duration", "2", "--workers", "2", "--timeout", "10"]  # fmt: skip
     status = main(argv)
     out = capsys.readouterr().out
@@ -145,6 +146,10 @@ def test_locust_never_patches_the_calling_process() -> None:
         (["load", "http://127.0.0.1:9/", "--security-key", "k"], "https://"),
         (
             ["load", "https://127.0.0.1:9/", "--security-key", "k", "--ca", "/nope.pem"],
+            "does not exist",
+        ),
+        (
+            ["load", "https://127.0.0.1:9/", "--security-key", "k", "--ca-file", "/nope.pem"],
             "does not exist",
         ),
         (["load", "https://127.0.0.1:9/", "--security-key", "k", "--master"], "--workers"),

@@ -51,9 +51,12 @@ class FuzzFailure:
         task: the shrunk task (text and field values).
         form: the generated form it belongs to; None for the bot's own form.
         form_name: the form's name (and id), for the bot's own form.
-        users: e-mails of users the task's person fields name (created by the fuzzer).
+        users: e-mails of users the task's person fields name.
         bot_approves: the task was created with ``approvals=[[bot]]`` (the form's step 1 is
             not the bot's by default).
+        own_form: the bot's own form as data (field ids and codes kept), to print it; None
+            for a generated form.
+        people: ``(first name, last name, e-mail)`` of the ``users``, to print them.
     """
 
     kind: str
@@ -63,32 +66,29 @@ class FuzzFailure:
     form_name: str = ""
     users: tuple[str, ...] = ()
     bot_approves: bool = False
+    own_form: FormSpec | None = None
+    people: tuple[tuple[str, str, str], ...] = ()
 
     def to_test(self) -> str:
-        """A pytest test that recreates the task and asserts the bot handles it."""
-        lines = [
-            f"def test_bot_handles_fuzzed_task_{self.kind}(pyrus_mock, bot_server):",
-            f"    # Found by pyrus-mock fuzzing, shrunk by Hypothesis: {self.kind}: "
-            + self.reason.split(" (")[0][:80],
-            '    bot = pyrus_mock.add_bot("Bot", bot_server(app))  # serve your bot as your '
-            "tests do",
-        ]
-        for email in self.users:
-            lines.append(f'    pyrus_mock.add_user("Fuzz", "User", email={email!r})')
-        if self.form is not None:
-            lines += ["    " + line for line in self.form.to_python().splitlines()]
-        else:
-            lines.append(
-                f"    form = ...  # the bot's form {self.form_name}, as your tests create it"
-            )
-        lines.append("    pyrus_mock.settings = pyrus_mock.settings.replace(auto_deliver=False)")
-        approvals = "[[bot]]" if self.bot_approves else None
-        lines += ["    " + line for line in self.task.to_python(approvals=approvals).splitlines()]
-        lines += [
-            "    delivery = pyrus_mock.deliver(task, bot)",
-            "    assert delivery.ok, delivery.summary()",
-        ]
-        return "\n".join(lines)
+        """A complete pytest test that recreates the task and asserts the bot handles it.
+
+        It fails as the bot failed, once ``make_app()`` and ``give_key(app, key)`` in it are
+        replaced by how the user's tests create the bot and give it its security key
+        (:mod:`pyrus_mock.mock.fuzz_source`).
+        """
+        from .fuzz_source import render_test
+        from .strategies import FormSpec
+
+        form = self.form or self.own_form
+        note = ""
+        if self.form is None:
+            note = f"the bot's form {self.form_name} when fuzzed (field ids and codes kept)"
+        if form is None:  # a failure built by hand, without the form's data
+            form = FormSpec(self.form_name or "Form", (), ("Step 1",))
+        people = self.people or tuple(("Fuzz", "User", email) for email in self.users)
+        headline = f"{self.kind}: " + self.reason.split(" (")[0][:80]
+        return render_test(f"test_bot_handles_fuzzed_task_{self.kind}", headline, form, note,
+                           people, self.task, self.bot_approves)  # fmt: skip
 
 
 @dataclass(repr=False)
@@ -215,6 +215,7 @@ def fuzz_bot(
     from ..domain.errors import InvalidArgument
     from . import strategies as ps
     from .conformance import _no_auto_delivery
+    from .fuzz_source import form_spec_of, people_of
 
     if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
         raise InvalidArgument("fuzz", repr(examples), "a number of tasks to send, at least 1")
@@ -265,9 +266,10 @@ def fuzz_bot(
                 task_spec, failure, sent = _trim(mock, sender, target, task_spec, failure)
                 report.examples += sent
                 users = tuple(sorted(_emails(task_spec.fields)))
+                own = None if form_spec is not None else form_spec_of(mock, target)
                 report.failures.append(FuzzFailure(
-                    failure.kind, failure.reason, task_spec, form_spec, name,
-                    users if form is None else (), bool(_approver(target, bot)),
+                    failure.kind, failure.reason, task_spec, form_spec, name, users,
+                    bool(_approver(target, bot)), own, people_of(mock, users),
                 ))  # fmt: skip
                 say(f"fuzz: {failure.kind}: {failure.reason}")
             raise

@@ -5,14 +5,16 @@ fake's own field rules (:mod:`pyrus_mock.engine.fieldvalues`, :mod:`pyrus_mock.b
 where the rules depend on the task (comments), checked with :func:`pyrus_mock.engine.validate`,
 so a "valid" value is one the fake accepts and an "invalid" one is one it refuses::
 
-    from hypothesis import given
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
     from pyrus_mock import strategies as ps
 
-    steps = [{"name": "Check", "approvers": [bot]}]
-    form = pyrus_mock.add_form("Expense", fields=[...], steps=steps)
-
-    @given(ps.task_specs(pyrus_mock, form))
-    def test_bot_survives_any_expense(spec):
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(data=st.data())   # the fake is a fixture: draw inside the test
+    def test_bot_survives_any_expense(pyrus_mock, bot, data: st.DataObject):
+        steps = [{"name": "Check", "approvers": [bot]}]
+        form = pyrus_mock.add_form("Expense", fields=[...], steps=steps)
+        spec = data.draw(ps.task_specs(pyrus_mock, form))
         task = spec.create(pyrus_mock, form)   # the fake calls the bot, signed, over TLS
         assert bot.deliveries[-1].ok
 

@@ -60,9 +60,12 @@ def add_parser(commands: Any) -> None:
     )
     load.add_argument(
         "--ca",
+        "--ca-file",
+        dest="ca",
         metavar="PEM",
         help="CA certificates the bot's certificate chains to (default: the CA bundle of "
-        "requests, certifi's); verification is always on",
+        "requests, certifi's); verification is always on. --ca-file is the same option, as "
+        "check, record and replay spell it",
     )
     load.add_argument("--users", type=whole_count, default=10, metavar="N",
                       help="concurrent users (default: 10)")  # fmt: skip
