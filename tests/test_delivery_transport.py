@@ -16,6 +16,7 @@ from pyrus_mock.delivery.dispatch import Delivery
 from pyrus_mock.transport.server import TLSServer
 
 from ._tls_helpers import RawServer, read_request
+from ._waiting import until
 
 
 @pytest.fixture
@@ -69,16 +70,6 @@ def _live_threads() -> set[threading.Thread]:
     return {thread for thread in threading.enumerate() if thread.is_alive()}
 
 
-def _wait_until(condition: Any, seconds: float = 5.0) -> bool:
-    """Bounded polling: ``condition()`` within ``seconds``."""
-    done = threading.Event()
-    for _ in range(int(seconds / 0.01)):
-        if condition():
-            return True
-        done.wait(0.01)
-    return bool(condition())
-
-
 def test_closing_the_fake_aborts_a_delivery_in_flight() -> None:
     """The bot is still working on a delivery (far from the 30 s timeout) when the test closes
     the fake: close() returns without waiting for the bot, and the attempt is recorded as a
@@ -117,4 +108,4 @@ def test_closing_the_fake_aborts_a_delivery_in_flight() -> None:
     assert attempt.error is not None
     assert "the fake was closed" in attempt.error
     assert delivery.state == "pending_retry"
-    assert _wait_until(lambda: _live_threads() <= before), _live_threads() - before
+    until(lambda: _live_threads() <= before, "back to the threads before the test", 5.0)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from pyrus_mock.transport.server import TLSServer
 from pyrus_mock.transport.tls import CertificateAuthority
 
 from ._tls_helpers import wsgi_reply
+from ._waiting import until
 
 WAIT = 10.0
 """Seconds any wait may last before the test fails (bounded polling)."""
@@ -37,14 +38,6 @@ WAIT = 10.0
 def ca() -> Iterator[CertificateAuthority]:
     with CertificateAuthority() as authority:
         yield authority
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    """Poll ``condition`` until it holds; fail after :data:`WAIT` seconds."""
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"still not {what} after {WAIT} s"
-        time.sleep(0.005)
 
 
 def tls(ca: CertificateAuthority, srv: TLSServer) -> ssl.SSLSocket:

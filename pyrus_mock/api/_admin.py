@@ -5,19 +5,22 @@ JSON-pointer paths, and person-id checks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from ..domain import _json
 from ..domain.model import Person, Rights
 from . import body
 from .call import Call
 from .errors import ApiError
 
+if TYPE_CHECKING:
+    from ..state.events import TaskEvent
+
 __all__ = [
     "INT32",
     "active_person",
     "check_receiver",
+    "fire_and_hand_over",
     "get_int32",
     "item_object",
     "json_array",
@@ -44,16 +47,7 @@ def json_array(call: Call) -> list[Any]:
     raw = body.read_body(call.request, call.body_limit)
     if not raw.strip():
         raise ApiError("empty_body", "the request body is empty; send a JSON array")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiError(
-            "invalid_request_encoding", "the request body is not UTF-8 encoded"
-        ) from None
-    try:
-        data = _json.loads(text)
-    except ValueError as exc:
-        raise ApiError("invalid_json", f"the request body is not valid JSON: {exc}") from None
+    data = body.parse_json(raw)
     if not isinstance(data, list):
         raise ApiError("invalid_json", f"/ must be an array, got {body.type_name(data)}")
     return data
@@ -86,6 +80,21 @@ def active_person(call: Call, person_id: int, path: str, *, roles: bool = False)
             + " of the organisation",
         )
     return person
+
+
+def fire_and_hand_over(
+    call: Call, person: Person, receiver: int | None, events: list[TaskEvent]
+) -> Callable[[], Person]:
+    """The step that fires ``person`` (a member or a role) and hands its open tasks to
+    ``receiver`` (checked with :func:`check_receiver`; None or 0: they stay), the events into
+    ``events`` to announce once the lock is released."""
+
+    def apply() -> Person:
+        fired = call.backend.org.fire_person(person)
+        events.extend(call.backend.hand_over_tasks(fired, receiver, call.me.id))
+        return fired
+
+    return apply
 
 
 def check_receiver(call: Call, receiver_id: int, gone_id: int, path: str) -> Person:

@@ -31,6 +31,7 @@ __all__ = [
     "get_str",
     "json_array",
     "json_object",
+    "parse_json",
     "query_bool",
     "query_int",
     "read_body",
@@ -119,7 +120,7 @@ def json_object(request: Request, limit: int, *, required: bool = True) -> dict[
         if required:
             raise ApiError("empty_body", "the request body is empty; send a JSON object")
         return {}
-    data = _parse(raw)
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise wrong("", "a JSON object", data)
     return data
@@ -130,7 +131,7 @@ def json_array(request: Request, limit: int) -> list[dict[str, Any]]:
     raw = read_body(request, limit)
     if not raw.strip():
         raise ApiError("empty_body", "the request body is empty; send a JSON array of objects")
-    data = _parse(raw)
+    data = parse_json(raw)
     if not isinstance(data, list):
         raise wrong("", "a JSON array", data)
     for index, item in enumerate(data):
@@ -139,7 +140,7 @@ def json_array(request: Request, limit: int) -> list[dict[str, Any]]:
     return data
 
 
-def _parse(raw: bytes) -> Any:
+def parse_json(raw: bytes) -> Any:
     """UTF-8 JSON text to a value (400 ``invalid_request_encoding`` / ``invalid_json``)."""
     try:
         text = raw.decode("utf-8")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.model import Person, Rights
 from ..state import serialize_directory
 from . import body
-from ._admin import check_receiver, get_int32, item_object, require_right
+from ._admin import check_receiver, fire_and_hand_over, get_int32, item_object, require_right
 from .call import Call
 from .errors import ApiError
 
@@ -171,13 +171,7 @@ def _plan_fire(
         raise ApiError("cannot_be_fired", f"{path or '/'}: a member cannot fire itself")
     if receiver:  # the C# client sends 0 for "nobody"
         check_receiver(call, receiver, person.id, f"{path}/task_receiver_id")
-
-    def apply() -> Person:
-        fired = call.backend.org.fire_person(person)
-        events.extend(call.backend.hand_over_tasks(fired, receiver, call.me.id))
-        return fired
-
-    return apply
+    return fire_and_hand_over(call, person, receiver, events)
 
 
 def delete_member(call: Call, member_id: int) -> dict[str, Any]:

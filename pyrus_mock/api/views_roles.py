@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 from ..domain.model import Person, Rights
 from ..state import serialize_directory
 from . import body
-from ._admin import active_person, check_receiver, get_int32, item_object, json_array, require_right
+from ._admin import (
+    active_person,
+    check_receiver,
+    fire_and_hand_over,
+    get_int32,
+    item_object,
+    json_array,
+    require_right,
+)
 from .call import Call
 from .errors import ApiError
 
@@ -162,13 +170,7 @@ def _plan_delete(call: Call, data: dict[str, Any], path: str, role_id: int | Non
     receiver = get_int32(data, "task_receiver_id", path=path)
     if receiver:  # the C# client sends 0 for "nobody"
         check_receiver(call, receiver, role.id, f"{path}/task_receiver_id")
-
-    def apply() -> Person:
-        fired = call.backend.org.fire_person(role)
-        events.extend(call.backend.hand_over_tasks(fired, receiver, call.me.id))
-        return fired
-
-    return apply
+    return fire_and_hand_over(call, role, receiver, events)
 
 
 def delete_role(call: Call, role_id: int) -> dict[str, Any]:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
-from .usage import UsageError, port_number, positive_seconds, whole_count
+from .usage import (
+    UsageError,
+    add_ca_file,
+    add_security_key,
+    port_number,
+    positive_seconds,
+    whole_count,
+)
 
 __all__ = ["main"]
 
@@ -169,17 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
         "fake's API at --api-port, or in DIR/server.json with --state-dir.",
     )
     check.add_argument("url", help="the bot's https:// URL")
-    check.add_argument(
-        "--security-key",
-        metavar="KEY",
-        default=os.environ.get("PYRUS_SECURITY_KEY"),
-        help="the key the bot verifies calls with (default: $PYRUS_SECURITY_KEY)",
-    )
-    check.add_argument(
-        "--ca-file",
-        metavar="PEM",
-        help="CA certificates the bot's certificate chains to (default: the system store)",
-    )
+    add_security_key(check)
+    add_ca_file(check)
     check.add_argument("--login", help="the bot's login, if it logs in to /auth itself")
     check.add_argument("--junit-xml", metavar="FILE", help="also write the results as JUnit XML")
     check.add_argument(
@@ -275,11 +272,7 @@ def _add_record_replay(commands: Any) -> None:
     record.add_argument(
         "--dir", default="recordings", help="where recordings go (default: ./recordings)"
     )
-    record.add_argument(
-        "--ca-file",
-        metavar="PEM",
-        help="CA certificates the bot's certificate chains to (default: the system store)",
-    )
+    add_ca_file(record)
     record.add_argument(
         "--state-dir",
         metavar="DIR",
@@ -305,17 +298,8 @@ def _add_record_replay(commands: Any) -> None:
     )
     replay.add_argument("directory", help="a directory written by 'pyrus-mock record'")
     replay.add_argument("--to", required=True, metavar="URL", help="the bot's https:// URL")
-    replay.add_argument(
-        "--security-key",
-        metavar="KEY",
-        default=os.environ.get("PYRUS_SECURITY_KEY"),
-        help="the key the bot verifies calls with (default: $PYRUS_SECURITY_KEY)",
-    )
-    replay.add_argument(
-        "--ca-file",
-        metavar="PEM",
-        help="CA certificates the bot's certificate chains to (default: the system store)",
-    )
+    add_security_key(replay)
+    add_ca_file(replay)
     replay.add_argument(
         "--api-port",
         type=port_number,

@@ -4,8 +4,16 @@ their parsers and ``load``'s import it without importing each other)."""
 from __future__ import annotations
 
 import argparse
+import os
 
-__all__ = ["UsageError", "port_number", "positive_seconds", "whole_count"]
+__all__ = [
+    "UsageError",
+    "add_ca_file",
+    "add_security_key",
+    "port_number",
+    "positive_seconds",
+    "whole_count",
+]
 
 
 class UsageError(Exception):
@@ -51,3 +59,23 @@ def port_number(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535; 0 picks a free one)")
     return value
+
+
+def add_security_key(parser: argparse.ArgumentParser) -> None:
+    """``--security-key KEY`` (default ``$PYRUS_SECURITY_KEY``), as every command calling a bot
+    takes it."""
+    parser.add_argument(
+        "--security-key",
+        metavar="KEY",
+        default=os.environ.get("PYRUS_SECURITY_KEY"),
+        help="the key the bot verifies calls with (default: $PYRUS_SECURITY_KEY)",
+    )
+
+
+def add_ca_file(parser: argparse.ArgumentParser) -> None:
+    """``--ca-file PEM``: the CAs a bot's certificate is verified against."""
+    parser.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="CA certificates the bot's certificate chains to (default: the system store)",
+    )

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..domain.clock import VirtualClock
 from ..domain.setting_values import setting_from_json, settings_json
-from ..state import serialize, serialize_directory
+from ..state import serialize_directory
 from ..transport.hostnames import MAX_HOSTS, check_host
 from .wire import (
     CONTROL_PREFIX,
@@ -32,6 +32,7 @@ from .wire import (
     number_member,
     only_members,
     str_member,
+    task_json,
 )
 
 if TYPE_CHECKING:
@@ -88,14 +89,7 @@ def _task_reply(call: ControlCall, task_id: int) -> dict[str, Any]:
     mock = call.mock
     backend = mock._backend
     with backend.lock:
-        task = backend.task(task_id)
-        return serialize.task(
-            backend,
-            task,
-            files_url=call.request.host_url,
-            creation_date_format=backend.settings.creation_date_format,
-            now=backend.clock.time(),
-        )
+        return task_json(call, backend.task(task_id))
 
 
 def create_user(call: ControlCall) -> dict[str, Any]:

@@ -19,10 +19,11 @@ from werkzeug.wrappers import Request, Response
 from ..domain import _json as json_input
 from ..domain.clock import VirtualClock
 from ..domain.envelope import CONTENT_TYPE, error_body, error_payload
-from ..state import serialize_directory
+from ..state import serialize, serialize_directory
 
 if TYPE_CHECKING:
     from ..delivery.dispatch import Attempt, Delivery
+    from ..domain.model import Task
     from ..domain.settings import Settings
     from ..domain.violations import Violation
     from ..mock.bots import Bot
@@ -46,6 +47,7 @@ __all__ = [
     "number_member",
     "only_members",
     "str_member",
+    "task_json",
     "violation_json",
 ]
 
@@ -255,6 +257,18 @@ def json_response(data: Mapping[str, Any], status: int, *, unauthorized: bool = 
         response.headers["WWW-Authenticate"] = 'Bearer realm="pyrus-mock control"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def task_json(call: ControlCall, task: Task) -> dict[str, Any]:
+    """``task`` as ``GET /tasks/{id}`` shows it, for this request's host (under the lock)."""
+    backend = call.mock._backend
+    return serialize.task(
+        backend,
+        task,
+        files_url=call.request.host_url,
+        creation_date_format=backend.settings.creation_date_format,
+        now=backend.clock.time(),
+    )
 
 
 def error_response(

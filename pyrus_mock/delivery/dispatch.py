@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..domain.envelope import Refusal
 from ..domain.errors import CommentRejected
-from ..domain.masking import scrub
+from ..domain.masking import scrub, secret_list
 from ..domain.secrets import mask
 from ..domain.violations import Violation, errors_of
 from ..state import serialize
@@ -173,8 +173,7 @@ class Delivery:
             f"delivery #{self.id} of task {self.task_id} to bot {self.bot_id} "
             f"({self.event}, {self.trigger}) {self.state}{outcome}{problems}"
         )
-        secrets = {self.access_token, *(a.signature for a in self.attempts)}
-        return scrub(text, sorted((s for s in secrets if len(s) >= 12), key=len, reverse=True))
+        return scrub(text, secret_list([self.access_token, *(a.signature for a in self.attempts)]))
 
     def __repr__(self) -> str:
         return f"<Delivery #{self.id} task={self.task_id} bot={self.bot_id} {self.state}>"

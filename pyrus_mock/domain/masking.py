@@ -8,7 +8,7 @@ wherever a known secret string appears (:func:`scrub`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .secrets import mask
@@ -20,6 +20,7 @@ __all__ = [
     "masked_json",
     "scrub",
     "scrub_json_members",
+    "secret_list",
 ]
 
 SECRET_KEYS = frozenset({"access_token", "security_key", "securitykey", "token", "password"})
@@ -63,6 +64,14 @@ _PREFIX = 12
 _CUT_PREFIX = 8
 """...and as few as this many where the text is cut right after them (a marker or its end)."""
 _CUT_MARKERS = ("\u2026", "...")
+_MIN_SECRET = 12
+"""Shorter strings are never treated as secrets."""
+
+
+def secret_list(values: Iterable[str]) -> list[str]:
+    """``values`` as :func:`scrub` wants them: long enough to be secrets (short strings would
+    scrub ordinary words; real keys and tokens are long), each once, longest first."""
+    return sorted({v for v in values if len(v) >= _MIN_SECRET}, key=len, reverse=True)
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:

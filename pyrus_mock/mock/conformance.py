@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..domain.errors import InvalidArgument
 from .conformance_report import CheckResult, CheckStatus, ConformanceReport
 
 if TYPE_CHECKING:
@@ -71,6 +72,21 @@ CHECKS: tuple[str, ...] = (
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _MARKER = "conformance"
 _TASK_TEXT = "pyrus-mock conformance check: Проверка подписи"
+
+
+def undeliverable_reason(mock: PyrusMock, bot: Bot) -> str | None:
+    """Why Pyrus would not call ``bot`` now (disabled, blocked, no URL ...), or None.
+
+    Raises:
+        InvalidArgument: ``bot`` is not a bot of ``mock``.
+    """
+    if (
+        getattr(bot, "_backend", None) is not mock._backend
+        or mock._backend.accounts.find_bot(bot.id) is None
+    ):
+        raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
+                              "a Bot from pyrus_mock.add_bot(name, url)")  # fmt: skip
+    return mock._dispatcher.undeliverable_reason(mock._backend.accounts.bot(bot.id))
 
 
 def check_bot(
@@ -121,8 +137,6 @@ def check_bot(
         InvalidArgument: ``bot`` is not a bot of ``mock``, or ``latency_budget`` is not positive.
         SavedJsonError: a saved form or task the fake cannot load (the message says where).
     """
-    from ..domain.errors import InvalidArgument
-
     if (
         not isinstance(latency_budget, (int, float))
         or isinstance(latency_budget, bool)
@@ -131,13 +145,7 @@ def check_bot(
         raise InvalidArgument(
             "latency_budget", repr(latency_budget), "seconds > 0 and <= 86400 (1 day), e.g. 10"
         )
-    if (
-        getattr(bot, "_backend", None) is not mock._backend
-        or mock._backend.accounts.find_bot(bot.id) is None
-    ):
-        raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
-                              "a Bot from pyrus_mock.add_bot(name, url)")  # fmt: skip
-    reason = mock._dispatcher.undeliverable_reason(mock._backend.accounts.bot(bot.id))
+    reason = undeliverable_reason(mock, bot)
     if reason:
         raise InvalidArgument(
             "bot", f"{bot!r} cannot be checked: {reason}, and Pyrus never calls such a bot",

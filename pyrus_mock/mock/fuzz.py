@@ -214,18 +214,12 @@ def fuzz_bot(
 
     from ..domain.errors import InvalidArgument
     from . import strategies as ps
-    from .conformance import _no_auto_delivery
+    from .conformance import _no_auto_delivery, undeliverable_reason
     from .fuzz_source import form_spec_of, people_of
 
     if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
         raise InvalidArgument("fuzz", repr(examples), "a number of tasks to send, at least 1")
-    if (
-        getattr(bot, "_backend", None) is not mock._backend
-        or mock._backend.accounts.find_bot(bot.id) is None
-    ):
-        raise InvalidArgument("bot", f"{bot!r} is not a bot of this fake",
-                              "a Bot from pyrus_mock.add_bot(name, url)")  # fmt: skip
-    reason = mock._dispatcher.undeliverable_reason(mock._backend.accounts.bot(bot.id))
+    reason = undeliverable_reason(mock, bot)
     if reason:
         raise InvalidArgument("bot", f"{bot!r} cannot be fuzzed: {reason}",
                               "an enabled bot with a URL")  # fmt: skip

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..domain import _json
 from ..domain.clock import VirtualClock
-from ..domain.masking import mask, masked_json, scrub, scrub_json_members
+from ..domain.masking import mask, masked_json, scrub, scrub_json_members, secret_list
 from ..domain.secrets import masked_headers
 
 if TYPE_CHECKING:
@@ -364,8 +364,7 @@ def _secrets(mock: PyrusMock, deliveries: Sequence[Delivery]) -> list[str]:
         if person.type == "user":
             with contextlib.suppress(KeyError):
                 found.add(backend.user_key(person.id))
-    # Short strings would scrub ordinary words; real keys and tokens are long.
-    return sorted((s for s in found if len(s) >= 12), key=len, reverse=True)
+    return secret_list(found)
 
 
 def servers_of(mock: PyrusMock, extra: Iterable[ServerLike]) -> list[ServerLike]:

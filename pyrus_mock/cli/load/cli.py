@@ -39,7 +39,7 @@ def _rate(text: str) -> float:
 
 def add_parser(commands: Any) -> None:
     """Add the ``load`` command to the ``pyrus-mock`` subparsers ``commands``."""
-    from ..usage import port_number, positive_seconds, whole_count
+    from ..usage import add_security_key, port_number, positive_seconds, whole_count
 
     load = commands.add_parser(
         "load",
@@ -52,12 +52,7 @@ def add_parser(commands: Any) -> None:
         "other machines with --worker --master-host HOST.",
     )
     load.add_argument("url", help="the bot's https:// URL")
-    load.add_argument(
-        "--security-key",
-        metavar="KEY",
-        default=os.environ.get("PYRUS_SECURITY_KEY"),
-        help="the key the bot verifies calls with (default: $PYRUS_SECURITY_KEY)",
-    )
+    add_security_key(load)
     load.add_argument(
         "--ca",
         "--ca-file",

@@ -16,13 +16,12 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from ...domain.secrets import mask
-from ...state import serialize
-from ..wire import ControlCall, ControlError, bot_json, clock_json, delivery_json
+from ..wire import ControlCall, ControlError, bot_json, clock_json, delivery_json, task_json
 from .auth import COOKIE, UI_PREFIX, set_login_cookie
 from .render import page
 
 if TYPE_CHECKING:
-    from ...domain.model import Task
+    pass
 
 __all__ = [
     "bots",
@@ -91,24 +90,13 @@ def _masked(value: Any) -> Any:
     return value
 
 
-def _task_json(call: ControlCall, task: Task) -> dict[str, Any]:
-    backend = call.mock._backend
-    return serialize.task(
-        backend,
-        task,
-        files_url=call.request.host_url,
-        creation_date_format=backend.settings.creation_date_format,
-        now=backend.clock.time(),
-    )
-
-
 def tasks(call: ControlCall) -> Response:
     """Every task, newest first: form, subject, step, state."""
     backend = call.mock._backend
     with backend.lock:
         chosen = backend.tasks()[-LIST_LIMIT:]
         forms = {f.id: f.name for f in backend.forms()}
-        rows = [_task_json(call, t) for t in reversed(chosen)]
+        rows = [task_json(call, t) for t in reversed(chosen)]
     return _page(call, "tasks", "Tasks", tasks=rows, forms=forms)
 
 
@@ -119,7 +107,7 @@ def task(call: ControlCall, task_id: int) -> Response:
         found = backend.find_task(task_id)
         if found is None:
             raise _not_found("task", task_id)
-        data = _task_json(call, found)
+        data = task_json(call, found)
         form = backend.find_form(found.form_id) if found.form_id else None
     deliveries = [delivery_json(d) for d in call.mock.deliveries if d.task_id == task_id]
     return _page(call, "task", f"Task {task_id}", t=data, form_name=form.name if form else None,
