@@ -24,6 +24,7 @@ from pyrus_mock import PyrusMock
 from pyrus_mock.domain.errors import InvalidArgument
 
 from ._api_helpers import World, make_world
+from ._official_helpers import client_for, reached_world
 
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
 
@@ -43,39 +44,19 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def live(transport: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    world = make_world()
-    mock = world.mock
-    try:
-        if transport == "intercept":
-            with mock.intercept():
-                yield world
-        else:
-            mock.start()
-            monkeypatch.setenv("REQUESTS_CA_BUNDLE", mock.ca_path)
-            yield world
-            mock.server.raise_errors()
-    finally:
-        mock.close()
-    world.app.raise_errors()
-
-
-def _client(world: World, transport: str, login: str, key: str) -> client.PyrusAPI:
-    api = client.PyrusAPI(login=login, security_key=key)
-    if transport == "https":
-        host = world.mock.base_url.removeprefix("https://")
-        api._host, api._auth_host, api._files_host = host, host + "/api", host
-    return api
+    with reached_world(transport, monkeypatch) as world:
+        yield world
 
 
 @pytest.fixture
 def bot_api(live: World, transport: str) -> client.PyrusAPI:
-    return _client(live, transport, live.bot.login, live.bot.security_key)
+    return client_for(live, live.bot.login, live.bot.security_key)
 
 
 @pytest.fixture
 def manager_api(live: World, transport: str) -> client.PyrusAPI:
     key = live.mock._backend.user_key(live.manager.id)
-    return _client(live, transport, live.manager.email, key)
+    return client_for(live, live.manager.email, key)
 
 
 def _values(items: Any) -> list[list[str]]:

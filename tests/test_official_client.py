@@ -18,6 +18,7 @@ from pyrus.models import entities
 from pyrus.models.requests import CreateTaskRequest, FormRegisterRequest, TaskCommentRequest
 
 from ._api_helpers import World, make_world
+from ._official_helpers import client_for, reached_world
 
 # The client serialises requests with jsonpickle, which warns about a future default.
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
@@ -30,35 +31,13 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def world(transport: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    world = make_world()
-    mock = world.mock
-    try:
-        if transport == "intercept":
-            with mock.intercept():
-                yield world
-        else:
-            mock.start()
-            monkeypatch.setenv("REQUESTS_CA_BUNDLE", mock.ca_path)
-            yield world
-            mock.server.raise_errors()
-    finally:
-        mock.close()
-    world.app.raise_errors()
-
-
-def _api(world: World, transport: str, login: str, key: str) -> client.PyrusAPI:
-    api = client.PyrusAPI(login=login, security_key=key)
-    if transport == "https":
-        host = world.mock.base_url.removeprefix("https://")
-        api._host = host
-        api._auth_host = host + "/api"
-        api._files_host = host
-    return api
+    with reached_world(transport, monkeypatch) as world:
+        yield world
 
 
 @pytest.fixture
 def api(world: World, transport: str) -> client.PyrusAPI:
-    return _api(world, transport, world.bot.login, world.bot.security_key)
+    return client_for(world, world.bot.login, world.bot.security_key)
 
 
 def test_auth(world: World, transport: str, api: client.PyrusAPI) -> None:
@@ -79,7 +58,7 @@ def test_auth(world: World, transport: str, api: client.PyrusAPI) -> None:
 
 
 def test_bad_key(world: World, transport: str) -> None:
-    reply = _api(world, transport, world.bot.login, "wrong").auth()
+    reply = client_for(world, world.bot.login, "wrong").auth()
     assert not reply.success
     assert reply.error_code == "invalid_credentials"
 
@@ -247,7 +226,7 @@ def test_the_system_store_does_not_trust_the_fake(
     url = served.mock.api_url + "forms"
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(url, timeout=5)
-    api = _api(served, "https", served.bot.login, served.bot.security_key)
+    api = client_for(served, served.bot.login, served.bot.security_key)
     with pytest.raises(requests.exceptions.SSLError):
         api.auth()
     # Trusting the fake's CA explicitly works without the environment variable.
@@ -268,7 +247,7 @@ def test_the_fake_ca_through_the_environment(
     served: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", served.mock.ca_path)
-    api = _api(served, "https", served.bot.login, served.bot.security_key)
+    api = client_for(served, served.bot.login, served.bot.security_key)
     assert api.get_task(served.task.id).task.id == served.task.id
 
 
