@@ -237,7 +237,40 @@ def test_signals_are_left_alone_outside_the_main_thread() -> None:
     )
     thread.start()
     thread.join(DEADLINE)
-    assert result == [{}]
+    assert result == [None]
+
+
+_SIGNAL_STORM = """
+import os, signal, sys, threading
+from pyrus_mock.transport.signals import install_signals, restore_signals
+
+stop = threading.Event()
+installed = install_signals(stop)
+sent = threading.Event()
+
+def storm() -> None:
+    for _ in range(20000):
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.sched_yield()  # one handler run per signal, not one for a coalesced burst
+    sent.set()
+
+threading.Thread(target=storm).start()
+while not sent.is_set():  # the main thread keeps holding the Event's lock, as serve does
+    stop.set()
+    stop.clear()
+restore_signals(installed)
+print("done")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_storm_of_signals_never_deadlocks_the_main_thread() -> None:
+    """A handler that set the Event itself could interrupt the main thread while it held the
+    Event's lock and wait for it for ever (two SIGTERMs in a row hung ``serve`` that way)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_STORM], capture_output=True, text=True, timeout=30
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "done"), done.stderr
 
 
 # -- one run as users run it: a subprocess, a real bot, SIGTERM ------------------------------

@@ -219,7 +219,7 @@ def serve(
     token = secrets.token_urlsafe(32)
     mock = PyrusMock(seed=seed, clock=the_clock, settings=chosen)
     signalled = threading.Event()
-    previous = install_signals(stop, signalled)
+    installed = install_signals(stop, signalled)
     try:
         try:
             if trust:
@@ -266,7 +266,7 @@ def serve(
             if stop.is_set():
                 print("pyrus-mock serve: stopped", file=out, flush=True)
         finally:
-            settle_signals(previous, signalled)
+            settle_signals(installed, signalled)
 
 
 def _print_banner(

@@ -177,7 +177,7 @@ def record(
     owns = state_dir is None
     state = Path(tempfile.mkdtemp(prefix="pyrus-record-") if owns else state_dir or "").resolve()
     ca = CertificateAuthority()
-    previous = install_signals(stop)
+    installed = install_signals(stop)
     server = None
     try:
         hosts = server_hosts(host, list(cert_hosts))
@@ -202,7 +202,7 @@ def record(
         stop.wait()
         return 0
     finally:
-        restore_signals(previous)
+        restore_signals(installed)
         if server is not None:
             server.stop()
         recorder.close()
