@@ -171,6 +171,54 @@ def test_check_with_form_task_and_settings_passes_a_bot_that_needs_them(
     assert approvers == [payload["user_id"]]  # the bot approves the current step
 
 
+#: What real Pyrus answers GET /tasks/{id} for a simple task (no form), trimmed.
+SIMPLE_TASK: dict[str, Any] = {
+    "task": {
+        "id": 11223344,
+        "text": "Send the contract to Acme",
+        "subject": "Contract",
+        "create_date": "2026-01-10T09:00:00Z",
+        "author": {"id": 5, "first_name": "Real", "last_name": "Person", "type": "user"},
+        "responsible": {"id": 77, "first_name": "Bot", "last_name": "", "type": "bot"},
+        "comments": [{"id": 1, "text": "Send the contract to Acme", "author": {"id": 5}}],
+    }
+}
+
+
+def test_check_with_a_simple_task_alone_sends_that_task_to_the_bot(
+    capsys: pytest.CaptureFixture[str], bot_ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    """A simple task needs no --form: the calls carry its text and subject, the bot is its
+    responsible; a bot that only handles such tasks passes."""
+    seen: list[dict[str, Any]] = []
+    app = Flask("simple_bot")
+
+    @app.post("/hook")
+    def hook() -> Any:
+        body = request.get_data()
+        if not pyrus_signature_ok(KEY, body, request.headers.get("X-Pyrus-Sig", "")):
+            return "bad signature", 403
+        payload = json.loads(body)
+        seen.append(payload)
+        task = payload["task"]
+        if "form_id" in task or task["responsible"]["id"] != payload["user_id"]:
+            return {"error": "not my simple task"}, 422
+        return {"text": f"Done: {task['subject']}"}
+
+    task_file = _write(tmp_path / "simple.json", SIMPLE_TASK)
+    with TLSServer(app, bot_ca.server_context("localhost", "127.0.0.1")) as server:
+        status = main(["check", server.url + "/hook", "--security-key", KEY, "--ca-file",
+                       bot_ca.ca_path, "--timeout", "5", "--task", task_file])  # fmt: skip
+        out, err = capsys.readouterr()
+        server.raise_errors()
+    assert status == 0, out + err
+    rows = _rows(out)
+    assert rows.pop("key_reset") == "skip"
+    assert set(rows.values()) == {"pass"}, out
+    sent = seen[0]["task"]
+    assert (sent["text"], sent["subject"]) == ("Send the contract to Acme", "Contract")
+
+
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
@@ -193,7 +241,10 @@ def test_check_with_form_task_and_settings_passes_a_bot_that_needs_them(
                      "/fields/12", id="value-the-form-refuses"),
         pytest.param(["--form", "{form}", "--task", "{badstep}"], "--task '{badstep}': "
                      "current_step 7 is not a step of form 4242 (steps 1, 2)", id="bad-step"),
-        pytest.param(["--task", "{task}"], "--task needs --form FILE.json", id="task-alone"),
+        pytest.param(["--task", "{task}"], "--task '{task}' is a task of form 4242: it needs "
+                     "--form FILE.json, that form as GET /forms/4242", id="form-task-alone"),
+        pytest.param(["--task", "{fieldsonly}"], "--task '{fieldsonly}': it has fields but no "
+                     "form_id", id="fields-without-form"),
         pytest.param(["--bot-settings", "@{missing}"], "--bot-settings @{missing}: cannot read it",
                      id="settings-file-missing"),
     ],
@@ -225,6 +276,9 @@ def test_bad_saved_json_is_a_one_line_usage_error(
         "unknownfield": _write(tmp_path / "unknown.json", unknown),
         "badvalue": _write(tmp_path / "badvalue.json", bad_value),
         "badstep": _write(tmp_path / "badstep.json", bad_step),
+        "fieldsonly": _write(
+            tmp_path / "fieldsonly.json", {"task": {"text": "t", "fields": TASK["task"]["fields"]}}
+        ),
     }
     argv = [a.format(**files) for a in args]
     status = main(["check", "https://127.0.0.1:9/hook", "--security-key", KEY, *argv])

@@ -193,6 +193,25 @@ def test_firing_members_in_bulk_hands_their_tasks_over(world: World) -> None:
     assert task.responsible_id == author.id
 
 
+@pytest.mark.parametrize("how", ["FireMembers", "BanMembers"])
+def test_a_receiver_leaving_in_the_same_bulk_request_is_refused(world: World, how: str) -> None:
+    """A receiver fired (before or after its giver) or banned by the same request would end up
+    holding tasks nobody can act on: all or nothing, nothing changes."""
+    outsider, author, supervisor = world.outsider, world.author, world.supervisor
+    task = world.mock.add_task(text="Pay the rent", author=supervisor, responsible=outsider)
+    leaving: dict[str, Any] = {"id": author.id}
+    if how == "FireMembers":
+        leaving["task_receiver_id"] = 0
+    parts: dict[str, Any] = {"FireMembers": [{"id": outsider.id, "task_receiver_id": author.id}]}
+    parts.setdefault(how, []).append(leaving)
+    response, data = world.call("POST", "/v4/members/bulk", who="admin", json_body=parts)
+    assert (response.status_code, data["error_code"]) == (400, "invalid_person_id")
+    assert "/FireMembers/0/task_receiver_id" in data["error"]
+    assert "leaves in this same request" in data["error"]
+    assert (outsider.fired, author.fired, author.banned) == (False, False, False)
+    assert task.responsible_id == outsider.id
+
+
 def test_a_receiving_bot_is_called_with_the_task() -> None:
     """The task reaches the receiver's inbox: a bot receiver gets a delivery (after the
     request's lock is released, so the bot could call the API back)."""

@@ -234,17 +234,29 @@ def update_members(call: Call) -> dict[str, Any]:
             item = item_object(raw, path)
             person = _person_ref(call, item, path)
             steps.append(_plan_update(call, item, path, person, taken))
+        leaving: dict[int, str] = {}  # who this request bans or fires -> the item's path
         key, items = parts.get("banmembers", ("BanMembers", []))
         for i, raw in enumerate(items):
             path = f"/{key}/{i}"
             person = _person_ref(call, item_object(raw, path), path)
+            leaving.setdefault(person.id, path)
             steps.append(_plan_ban(call, person))
         key, items = parts.get("firemembers", ("FireMembers", []))
+        fires: list[tuple[str, Person, int | None]] = []
         for i, raw in enumerate(items):
             path = f"/{key}/{i}"
             item = item_object(raw, path)
             person = _person_ref(call, item, path)
-            receiver = get_int32(item, "task_receiver_id", path=path)
+            leaving.setdefault(person.id, path)
+            fires.append((path, person, get_int32(item, "task_receiver_id", path=path)))
+        for path, person, receiver in fires:
+            gone = leaving.get(receiver or 0)
+            if gone is not None and receiver != person.id:
+                raise ApiError(
+                    "invalid_person_id",
+                    f"{path}/task_receiver_id: {receiver} leaves in this same request ({gone}); "
+                    "name someone who stays to receive the tasks (or 0 to leave them)",
+                )
             steps.append(_plan_fire(call, person, path, receiver, events))
         reply = {"members": [serialize_directory.person(step(), full=True) for step in steps]}
     backend.announce(events)

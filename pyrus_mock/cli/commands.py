@@ -225,8 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--task",
         metavar="FILE.json",
-        help="a task of that form, as real Pyrus answers GET /tasks/{id}: the calls are about a "
-        "task with its field values, at its current step, which the bot approves (needs --form)",
+        help="a task as real Pyrus answers GET /tasks/{id}: the calls are about a task with its "
+        "field values, at its current step, which the bot approves (a form's task needs --form); "
+        "a simple task (no form_id) keeps its text and subject, with the bot responsible",
     )
     check.add_argument(
         "--fuzz",

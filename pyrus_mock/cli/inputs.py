@@ -70,14 +70,12 @@ def saved_inputs(
     """Read ``--bot-settings``, ``--form`` and ``--task`` before anything starts.
 
     Raises:
-        UsageError: a file that cannot be read, JSON that is not JSON, --task without --form.
+        UsageError: a file that cannot be read, JSON that is not JSON, a form task's --task
+            without --form.
     """
-    from ..mock.saved import SavedJsonError, read_json
+    from ..mock.saved import SavedJsonError, read_json, saved_task_object
     from .usage import UsageError
 
-    if task is not None and form is None:
-        raise UsageError("pyrus-mock check: error: --task needs --form FILE.json, the task's "
-                         "form as GET /forms/{form_id} answers it")  # fmt: skip
     if bot_settings is not None and bot_settings.startswith("@"):
         path = bot_settings[1:]
         try:
@@ -89,6 +87,12 @@ def saved_inputs(
     try:
         saved_form = read_json(form, "--form") if form is not None else None
         saved_task = read_json(task, "--task") if task is not None else None
+        if saved_task is not None and form is None:  # a simple task needs no form; others do
+            form_id = saved_task_object(saved_task, f"--task {str(task)!r}").get("form_id")
+            if form_id is not None:
+                raise UsageError(f"pyrus-mock check: error: --task {str(task)!r} is a task of "
+                                 f"form {form_id}: it needs --form FILE.json, that form as GET "
+                                 f"/forms/{form_id} answers it")  # fmt: skip
     except SavedJsonError as exc:
         raise UsageError(f"pyrus-mock check: error: {exc}") from None
     return bot_settings, saved_form, saved_task

@@ -116,8 +116,9 @@ def check_bot(
             stricter). Also the timeout of every call.
         task: the task the calls are about: a Task, or the JSON of ``GET /tasks/{id}`` saved
             from real Pyrus (loaded with its field values, see :mod:`pyrus_mock.mock.saved`; the bot
-            approves its current step). By default a new one on a one-step form whose approver
-            is the bot.
+            approves its current step; a simple task's JSON, without ``form_id``, keeps its
+            text and subject and the bot is responsible). By default a new one on a one-step
+            form whose approver is the bot.
         progress: called with a line of text as each check starts and ends.
         form: the task's form, for a bot that needs its own: a Form, or the JSON of
             ``GET /forms/{id}`` saved from real Pyrus (loaded keeping its ids). Without

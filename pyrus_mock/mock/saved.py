@@ -357,9 +357,10 @@ def saved_task_object(data: Any, what: str = "task") -> dict[str, Any]:
     """
     if isinstance(data, Mapping) and isinstance(data.get("task"), Mapping):
         data = data["task"]
-    if not isinstance(data, Mapping) or ("fields" not in data and "form_id" not in data):
+    if not isinstance(data, Mapping) or not {"fields", "form_id", "text"} & set(data):
         raise SavedJsonError(f'{what}: expected the JSON of GET /tasks/{{id}} ({{"task": {{...}}}}'
-                             f") with form_id and fields, got {_kind(data)}")  # fmt: skip
+                             f") with form_id and fields (or a simple task's text), got "
+                             f"{_kind(data)}")  # fmt: skip
     if not isinstance(data.get("fields", []), list):
         raise SavedJsonError(f"{what}: fields: expected a list, got {_kind(data.get('fields'))}")
     return dict(data)
@@ -495,7 +496,8 @@ def task_for_check(
     """The task :func:`~pyrus_mock.mock.conformance.check_bot` sends, from what it was given.
 
     A saved form (JSON) is loaded; a saved task (JSON) becomes a task of that form (or of the
-    fake's form with its ``form_id``) whose current step ``bot`` approves; a form alone gets a
+    fake's form with its ``form_id``) whose current step ``bot`` approves; a saved simple task
+    (no ``form_id``) keeps its text and subject, with ``bot`` responsible; a form alone gets a
     new task with no values at step 1, approved by ``bot``, with ``text`` (the checks' own by
     default). None when neither is given (the checks make their own task); a
     :class:`~pyrus_mock.domain.model.Task` is used as it is.
@@ -529,6 +531,8 @@ def _task_for_check(
     if task is not None:
         if form is None:
             form_id = saved_task_object(task, what_task).get("form_id")
+            if form_id is None:
+                return _simple_task(mock, bot, saved_task_object(task, what_task), text, what_task)
             found = mock._backend.find_form(form_id) if isinstance(form_id, int) else None
             if found is None:
                 raise SavedJsonError(
@@ -542,3 +546,19 @@ def _task_for_check(
     approvals: list[list[Any]] = [[] for _ in range(max([first, *(s.number for s in form.steps)]))]
     approvals[first - 1] = [bot]
     return mock.add_task(form=form, approvals=approvals, text=text)
+
+
+def _simple_task(
+    mock: PyrusMock, bot: Bot, task: Mapping[str, Any], default_text: str, what: str
+) -> Task:
+    """A saved task without a form: its text and subject (``default_text`` when it has neither),
+    the bot responsible for it."""
+    if task.get("fields"):
+        raise SavedJsonError(
+            f"{what}: it has fields but no form_id: save the whole GET /tasks/{{id}} reply, and "
+            "give its form too (--form FILE.json)"
+        )
+    text, subject = task.get("text") or "", task.get("subject") or ""
+    if not isinstance(text, str) or not isinstance(subject, str):
+        raise SavedJsonError(f"{what}: text and subject must be strings")
+    return mock.add_task(text=text or subject or default_text, subject=subject, responsible=bot)
