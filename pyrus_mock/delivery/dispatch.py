@@ -20,7 +20,7 @@ import ssl
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -457,7 +457,13 @@ class Dispatcher:
 
         verdict = judge_reply(raw, check, apply)
         delivery.reply = verdict.reply
-        delivery.violations.extend(verdict.violations)
+        # A reply may quote the delivery's token or signature (in a value or a key name): the
+        # record keeps them masked, as the summary and the transcript show them.
+        hidden = secret_list([delivery.access_token, *(a.signature for a in delivery.attempts)])
+        delivery.violations.extend(
+            replace(v, path=scrub(v.path, hidden), message=scrub(v.message, hidden))
+            for v in verdict.violations
+        )
         delivery.comment = verdict.result
 
     # -- routing ---------------------------------------------------------------------------
