@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +82,12 @@ TASK: dict[str, Any] = {
 }  # fmt: skip
 
 
-def invoice_bot(key: str, seen: list[dict[str, Any]]) -> Flask:
-    """A Flask bot that only handles invoices: form 4242 with field u_invoice filled, and its
-    settings; anything else is refused with 422. It replies by setting field 8 (u_status)."""
-    app = Flask("invoice_bot")
+def signed_bot(
+    name: str, key: str, seen: list[dict[str, Any]], answer: Callable[[dict[str, Any]], Any]
+) -> Flask:
+    """A Flask bot at ``/hook`` that refuses a bad signature with 403, keeps each payload in
+    ``seen`` and replies with ``answer(payload)``."""
+    app = Flask(name)
 
     @app.post("/hook")
     def hook() -> Any:
@@ -94,6 +96,16 @@ def invoice_bot(key: str, seen: list[dict[str, Any]]) -> Flask:
             return "bad signature", 403
         payload = json.loads(body)
         seen.append(payload)
+        return answer(payload)
+
+    return app
+
+
+def invoice_bot(key: str, seen: list[dict[str, Any]]) -> Flask:
+    """A Flask bot that only handles invoices: form 4242 with field u_invoice filled, and its
+    settings; anything else is refused with 422. It replies by setting field 8 (u_status)."""
+
+    def answer(payload: dict[str, Any]) -> Any:
         task = payload["task"]
         fields = {f["name"]: f.get("value") for f in task.get("fields", [])}
         if task.get("form_id") != 4242 or not fields.get("Invoice"):
@@ -103,7 +115,7 @@ def invoice_bot(key: str, seen: list[dict[str, Any]]) -> Flask:
         return {"text": f"Invoice {fields['Invoice']} seen", "field_updates": [
             {"id": 8, "value": "checked"}]}  # fmt: skip
 
-    return app
+    return signed_bot("invoice_bot", key, seen, answer)
 
 
 @pytest.fixture
@@ -191,20 +203,14 @@ def test_check_with_a_simple_task_alone_sends_that_task_to_the_bot(
     """A simple task needs no --form: the calls carry its text and subject, the bot is its
     responsible; a bot that only handles such tasks passes."""
     seen: list[dict[str, Any]] = []
-    app = Flask("simple_bot")
 
-    @app.post("/hook")
-    def hook() -> Any:
-        body = request.get_data()
-        if not pyrus_signature_ok(KEY, body, request.headers.get("X-Pyrus-Sig", "")):
-            return "bad signature", 403
-        payload = json.loads(body)
-        seen.append(payload)
+    def answer(payload: dict[str, Any]) -> Any:
         task = payload["task"]
         if "form_id" in task or task["responsible"]["id"] != payload["user_id"]:
             return {"error": "not my simple task"}, 422
         return {"text": f"Done: {task['subject']}"}
 
+    app = signed_bot("simple_bot", KEY, seen, answer)
     task_file = _write(tmp_path / "simple.json", SIMPLE_TASK)
     with TLSServer(app, bot_ca.server_context("localhost", "127.0.0.1")) as server:
         status = main(["check", server.url + "/hook", "--security-key", KEY, "--ca-file",
