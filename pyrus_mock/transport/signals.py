@@ -32,7 +32,8 @@ class Installed:
         self._stop = stop
         self._signalled = signalled
         self._read, self._write = os.pipe()
-        os.set_blocking(self._write, False)
+        with contextlib.suppress(OSError):  # pipes are blocking-only on Windows before 3.12
+            os.set_blocking(self._write, False)
         self._watcher = threading.Thread(target=self._watch, name="pyrus-mock-signals", daemon=True)
         self._watcher.start()
 
@@ -56,7 +57,8 @@ class Installed:
 
     def finish(self) -> None:
         """Stop the watcher after it handled every signal already written (called once)."""
-        os.set_blocking(self._write, True)
+        with contextlib.suppress(OSError):
+            os.set_blocking(self._write, True)
         os.write(self._write, _QUIT)
         self._watcher.join()
 
