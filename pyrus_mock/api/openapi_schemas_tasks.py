@@ -1,0 +1,269 @@
+"""OpenAPI data schemas of tasks, comments, inbox, register, calendar, authentication and
+uploads (C# ``TaskWithComments``, ``Task``, ``TaskHeader``, ``TaskResponse``,
+``TaskListResponse``, ``FormRegisterResponse``, ``CalendarResponse``,
+``MultipleTasksChangeResponse``, ``AuthResponse``, ``UploadResponse``...).
+
+Merged into :data:`pyrus_mock.api.openapi_schemas.SCHEMAS`; :data:`RESPONSES` and
+:data:`REQUEST_BODIES` map this area's operations to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .openapi_schemas_base import (
+    BOOL,
+    INT,
+    INTS,
+    STR,
+    TIMESTAMP,
+    array,
+    list_of,
+    object_schema,
+    ref,
+)
+
+__all__ = ["REQUEST_BODIES", "RESPONSES", "SCHEMAS"]
+
+_PERSON_PROPERTIES: dict[str, dict[str, Any]] = {
+    "id": INT,
+    "first_name": STR,
+    "last_name": STR,
+    "email": STR,
+    "type": {"type": "string", "enum": ["user", "bot", "role"]},
+}
+
+_TASK_HEADER_PROPERTIES: dict[str, dict[str, Any]] = {
+    "id": INT,
+    "text": STR,
+    "formatted_text": STR,
+    "create_date": TIMESTAMP,
+    "last_modified_date": TIMESTAMP,
+    "author": ref("Person"),
+    "responsible": ref("Person"),
+    "close_date": TIMESTAMP,
+    "due_date": STR,
+}
+_TASK_HEADER_REQUIRED = ["id", "create_date", "last_modified_date", "author"]
+
+_TASK_PROPERTIES: dict[str, dict[str, Any]] = {
+    **_TASK_HEADER_PROPERTIES,
+    "subject": STR,
+    "due": STR,
+    "duration": INT,
+    "scheduled_date": STR,
+    "scheduled_datetime_utc": STR,
+    "form_id": INT,
+    "current_step": INT,
+    "participants": list_of("Person"),
+    "subscribers": list_of("Subscriber"),
+    "attachments": list_of("File"),
+    "list_ids": INTS,
+    "linked_task_ids": INTS,
+    "parent_task_id": INT,
+    "last_note_id": INT,
+    "spent_minutes": INT,
+    "is_closed": BOOL,
+    "fields": list_of("FormField"),
+    "approvals": array(list_of("Approval")),
+    "steps": list_of("TaskStep"),
+}
+
+_PERSON_LIST = list_of("Person")
+_APPROVAL_GROUPS: dict[str, Any] = array(list_of("Approval"))
+
+#: The named schemas of this area.
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Person": object_schema(["id"], **_PERSON_PROPERTIES),
+    "File": object_schema(
+        ["id", "size", "version"],
+        id=INT,
+        name=STR,
+        md5=STR,
+        url=STR,
+        root_id=INT,
+        size=INT,
+        version=INT,
+    ),
+    "Subscriber": object_schema(["person"], person=ref("Person"), approval_choice=STR),
+    "Approval": object_schema(["person"], person=ref("Person"), approval_choice=STR, step=INT),
+    "TaskStep": object_schema(
+        ["step", "name", "elapsed_time"], step=INT, name=STR, elapsed_time=INT
+    ),
+    # A field of a task, with its value (any JSON: text, number, Person, catalog item, rows...).
+    "FormField": object_schema(
+        ["id", "type", "name"],
+        id=INT,
+        type=STR,
+        name=STR,
+        code=STR,
+        parent_id=INT,
+        row_id=INT,
+        value={},
+        duration=INT,
+    ),
+    "TaskComment": object_schema(
+        ["id", "create_date", "author"],
+        id=INT,
+        create_date=TIMESTAMP,
+        author=ref("Person"),
+        text=STR,
+        formatted_text=STR,
+        subject=STR,
+        reassigned_to=ref("Person"),
+        field_updates=list_of("FormField"),
+        approval_choice=STR,
+        approval_step=INT,
+        changed_step=INT,
+        reset_to_step=INT,
+        action=STR,
+        approvals_added=_APPROVAL_GROUPS,
+        approvals_removed=_APPROVAL_GROUPS,
+        approvals_rerequested=_APPROVAL_GROUPS,
+        subscribers_added=_PERSON_LIST,
+        subscribers_removed=_PERSON_LIST,
+        subscribers_rerequested=_PERSON_LIST,
+        participants_added=_PERSON_LIST,
+        participants_removed=_PERSON_LIST,
+        attachments=list_of("File"),
+        due_date=STR,
+        due=STR,
+        duration=INT,
+        cancel_due=BOOL,
+        scheduled_date=STR,
+        scheduled_datetime_utc=STR,
+        cancel_schedule=BOOL,
+        added_list_ids=INTS,
+        removed_list_ids=INTS,
+        spent_minutes=INT,
+        edit_comment_id=INT,
+        channel={"type": "object"},
+        skip_satisfaction=BOOL,
+        skip_notification=BOOL,
+        skip_auto_reopen=BOOL,
+        mentions=INTS,
+        comment_as_roles=_PERSON_LIST,
+    ),
+    "TaskHeader": object_schema(_TASK_HEADER_REQUIRED, **_TASK_HEADER_PROPERTIES),
+    # C# ``Task``: a task without its comments (register rows, bulk comment replies).
+    "Task": object_schema([*_TASK_HEADER_REQUIRED, "is_closed"], **_TASK_PROPERTIES),
+    "TaskWithComments": object_schema(
+        [*_TASK_HEADER_REQUIRED, "is_closed"],
+        **_TASK_PROPERTIES,
+        comments=list_of("TaskComment"),
+    ),
+    "TaskResponse": object_schema(["task"], task=ref("TaskWithComments")),
+    "TaskListResponse": object_schema(
+        ["tasks", "has_more"], tasks=list_of("TaskHeader"), has_more=BOOL
+    ),
+    "FormRegisterResponse": object_schema(["tasks"], tasks=list_of("Task")),
+    # ``{}`` when the request asked ``no_tasks_in_response``.
+    "MultipleTasksChangeResponse": object_schema([], tasks=list_of("Task")),
+    "CalendarResponse": object_schema(
+        ["tasks", "has_more"],
+        tasks=list_of("TaskWithComments"),
+        has_more=BOOL,
+        meetings=array({"type": "object"}),
+    ),
+    "TaskGroup": object_schema(
+        ["id", "name", "has_more", "tasks"],
+        id=INT,
+        name=STR,
+        has_more=BOOL,
+        tasks=list_of("TaskHeader"),
+    ),
+    "InboxResponse": object_schema(
+        ["tasks", "has_more", "task_groups"],
+        tasks=list_of("TaskHeader"),
+        has_more=BOOL,
+        task_groups=list_of("TaskGroup"),
+    ),
+    "AuthResponse": object_schema(
+        ["access_token", "api_url", "files_url"],
+        access_token={"type": "string", "minLength": 1},
+        api_url=STR,
+        files_url=STR,
+    ),
+    "UploadResponse": object_schema(
+        ["guid", "md5_hash"],
+        guid={"type": "string", "minLength": 1},
+        md5_hash={"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    ),
+    # -- request bodies --
+    "AuthRequest": object_schema(
+        ["login", "security_key"], login=STR, security_key=STR, person_id=INT
+    ),
+    "CreateTask": object_schema(
+        [],
+        text=STR,
+        formatted_text=STR,
+        subject=STR,
+        form_id=INT,
+        fields=array({"type": "object"}),
+        fill_defaults=BOOL,
+        approvals=array({"type": "array"}),
+        responsible={},
+        participants={"type": "array"},
+        subscribers={"type": "array"},
+        due_date=STR,
+        due=STR,
+        duration=INT,
+        scheduled_date=STR,
+        scheduled_datetime_utc=STR,
+        list_ids=INTS,
+        parent_task_id=INT,
+        attachments={"type": "array"},
+    ),
+    # C# MultipleTasksChangeRequest: ``comments`` of CommentDescription.
+    "CommentTasks": object_schema(
+        ["comments"],
+        no_tasks_in_response=BOOL,
+        comments=array(
+            object_schema(
+                ["task_id", "comment"],
+                task_id=INT,
+                previous_note_id=INT,
+                comment=ref("CreateComment"),
+            )
+        ),
+    ),
+    # C# TaskListRequest (``POST /lists/{id}/tasks``) and the register filters' common part.
+    "TaskListRequest": object_schema(
+        [],
+        item_count=INT,
+        include_archived=BOOL,
+        modified_before=STR,
+        modified_after=STR,
+        created_before=STR,
+        created_after=STR,
+        closed_before=STR,
+        closed_after=STR,
+    ),
+}
+
+#: The schema of the 200 JSON reply, by method and path (below the API prefix).
+RESPONSES: dict[tuple[str, str], str] = {
+    ("POST", "/auth"): "AuthResponse",
+    ("GET", "/tasks/{task_id}"): "TaskResponse",
+    ("POST", "/tasks"): "TaskResponse",
+    ("POST", "/tasks/{task_id}/comments"): "TaskResponse",
+    ("GET", "/tasksbyapprover/{person_id}"): "TaskListResponse",
+    ("POST", "/tasks/comments"): "MultipleTasksChangeResponse",
+    ("POST", "/tasks//comments"): "MultipleTasksChangeResponse",
+    ("GET", "/forms/{form_id}/register"): "FormRegisterResponse",
+    ("POST", "/forms/{form_id}/register"): "FormRegisterResponse",
+    ("GET", "/inbox"): "InboxResponse",
+    ("GET", "/calendar"): "CalendarResponse",
+    ("GET", "/lists/{list_id}/tasks"): "TaskListResponse",
+    ("POST", "/lists/{list_id}/tasks"): "TaskListResponse",
+    ("POST", "/files/upload"): "UploadResponse",
+}
+
+#: The schema of the JSON request body, by method and path.
+REQUEST_BODIES: dict[tuple[str, str], str] = {
+    ("POST", "/auth"): "AuthRequest",
+    ("POST", "/tasks"): "CreateTask",
+    ("POST", "/tasks/comments"): "CommentTasks",
+    ("POST", "/tasks//comments"): "CommentTasks",
+    ("POST", "/lists/{list_id}/tasks"): "TaskListRequest",
+}
