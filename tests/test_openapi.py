@@ -9,7 +9,9 @@ The example count per operation is bounded, so the run stays a few seconds.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import schemathesis
@@ -22,13 +24,14 @@ from schemathesis.checks import (
 )
 from werkzeug.test import Client
 
+from pyrus_mock.api import catalog_edits, views_knowledge, views_orgchart
 from pyrus_mock.api.call import Call
 from pyrus_mock.api.openapi import openapi_spec
 from pyrus_mock.api.openapi_schemas import REQUEST_BODIES, RESPONSES
-from pyrus_mock.api.routes import ENDPOINTS
+from pyrus_mock.api.routes import ENDPOINTS, Endpoint
 from pyrus_mock.state import serialize_directory
 
-from ._api_helpers import World, make_world
+from ._api_helpers import SAMPLES, World, make_world, sample_body
 
 CHECKS = [
     not_a_server_error,
@@ -145,15 +148,50 @@ def _reply_schema(spec: dict[str, Any], method: str, path: str) -> dict[str, Any
     return _resolve(spec, reply["content"]["application/json"]["schema"])
 
 
-@pytest.mark.parametrize(("method", "path", "who"), CORE)
-def test_core_replies_have_data_schemas(method: str, path: str, who: str | None) -> None:
-    spec = openapi_spec(ENDPOINTS)
-    schema = _reply_schema(spec, method, path)
-    assert schema["properties"], schema
-    assert schema["required"], schema
-    for member in schema["properties"].values():  # an envelope's list holds described objects
-        if member.get("type") == "array" and "$ref" in member.get("items", {}):
-            assert _resolve(spec, member["items"])["properties"]
+#: Operations whose JSON 200 reply may stay a bare object, each with its reason. Empty: every
+#: JSON reply the fake sends is described.
+BARE_REPLY_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def _json_operations() -> list[tuple[str, str]]:
+    """Every operation whose 200 reply is JSON (raw downloads and CSV reports excepted)."""
+    return [
+        (method.upper(), path)
+        for path, item in openapi_spec(ENDPOINTS)["paths"].items()
+        for method, operation in item.items()
+        if "application/json" in operation["responses"]["200"].get("content", {})
+    ]
+
+
+def _undescribed(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """The JSON operations of ``spec`` whose 200 reply is not a named, described schema."""
+    found = []
+    for method, path in _json_operations():
+        reply = spec["paths"][path][method.lower()]["responses"]["200"]
+        declared = reply["content"]["application/json"]["schema"]
+        schema = _resolve(spec, declared) if "$ref" in declared else {}
+        if schema.get("maxProperties") == 0:  # Empty: the C# ResponseBase, ``{}``
+            continue
+        properties: dict[str, Any] = dict(schema.get("properties", {}))
+        for part in schema.get("allOf", []):
+            properties.update(_resolve(spec, part).get("properties", {}))
+        lists = [m["items"] for m in properties.values() if "$ref" in m.get("items", {})]
+        if not properties or not all(_resolve(spec, item)["properties"] for item in lists):
+            found.append((method, path))
+    return found
+
+
+def test_every_json_reply_has_a_named_data_schema() -> None:
+    """Every JSON 200 reply references a named schema that describes its members (or, for the
+    empty C# ResponseBase, says it has none); an envelope's list holds described objects."""
+    assert len(_json_operations()) > 70
+    assert sorted(_undescribed(openapi_spec(ENDPOINTS))) == sorted(BARE_REPLY_ALLOWED)
+
+
+def test_a_reply_without_a_schema_is_noticed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above fails for an operation whose reply falls back to a bare object."""
+    monkeypatch.delitem(RESPONSES, ("GET", "/orgchart"))
+    assert _undescribed(openapi_spec(ENDPOINTS)) == [("GET", "/v4/orgchart")]
 
 
 def test_the_schema_mappings_name_real_operations_and_schemas() -> None:
@@ -204,6 +242,57 @@ def test_core_replies_conform_to_their_schemas(method: str, path: str, who: str 
     case.validate_response(response, checks=CHECKS)
 
 
+def _endpoint(method: str, path: str) -> Endpoint:
+    return next(
+        ep
+        for ep in ENDPOINTS
+        if method in ep.methods and path in {p + ep.display_path for p in ep.prefixes}
+    )
+
+
+def _sample_case(world: World, method: str, path: str) -> tuple[Any, str | None]:
+    """The schemathesis case of the route table's sample request for the operation
+    (``tests/_api_helpers.SAMPLES``), and who sends it. The world gets a role and a
+    department first, so directory replies are not empty."""
+    world.made_id("role")
+    world.made_id("department")
+    endpoint = _endpoint(method, path)
+    sample = SAMPLES[(method, endpoint.path)]
+    url = urlsplit(sample.url(world))
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    match = re.fullmatch(pattern, url.path)
+    assert match is not None, (path, url.path)
+    params: dict[str, Any] = {
+        name: int(value) if value.isdigit() else value for name, value in match.groupdict().items()
+    }
+    operation = schemathesis.openapi.from_wsgi("/openapi.json", world.app)[path][method]
+    extra: dict[str, Any] = {}
+    if url.query:
+        extra["query"] = dict(parse_qsl(url.query))
+    if sample.multipart:
+        extra["body"] = {"file": b"hello"}
+        extra["media_type"] = "multipart/form-data"
+    else:
+        body = sample_body(world, sample)
+        if body is not None:
+            extra["body"] = body
+    return operation.Case(path_parameters=params, **extra), sample.who
+
+
+@pytest.mark.parametrize(("method", "path"), _json_operations())
+def test_every_reply_conforms_to_its_schema(method: str, path: str) -> None:
+    """The reply of each operation's sample request (a valid call by the right person, in
+    :func:`make_world`'s organisation) is a 200 valid against the operation's data schema."""
+    world = make_world()
+    try:
+        case, who = _sample_case(world, method, path)
+        response = case.call(headers=world.headers(who) if who else {})
+        assert response.status_code == 200, response.text
+        case.validate_response(response, checks=CHECKS)
+    finally:
+        world.mock.close()
+
+
 def _refused(world: World, method: str, path: str, who: str) -> set[str]:
     case = _core_case(world, method, path)
     response = case.call(headers=world.headers(who))
@@ -239,3 +328,217 @@ def test_a_form_reply_with_a_mistyped_member_is_refused(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(serialize_directory, "form", broken)
     assert "JsonSchemaError" in _refused(world, "GET", "/v4/forms/{form_id}", "author")
+
+
+def _sample_refused(method: str, path: str) -> set[str]:
+    """The failures the conformance checks report on the operation's sample reply (which
+    must still be a 200: the schema, not the fake, refuses it)."""
+    world = make_world()
+    try:
+        case, who = _sample_case(world, method, path)
+        response = case.call(headers=world.headers(who) if who else {})
+        assert response.status_code == 200, response.text
+        with pytest.raises(BaseException) as failure:  # noqa: PT011 (a BaseExceptionGroup)
+            case.validate_response(response, checks=CHECKS)
+        return _names(failure.value)
+    finally:
+        world.mock.close()
+
+
+def test_a_department_with_a_text_external_id_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C# ``Department.ExternalId`` is a long: an org chart whose department carries it as
+    text (the official client would fail to parse it) fails the conformance check."""
+    original = views_orgchart.department_json
+
+    def broken(department: Any) -> dict[str, Any]:
+        return {**original(department), "external_id": "ext-1"}
+
+    monkeypatch.setattr(views_orgchart, "department_json", broken)
+    assert "JsonSchemaError" in _sample_refused("GET", "/v4/orgchart")
+
+
+def test_knowledge_base_permissions_missing_inherit_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A KnowledgeBasePermissionsResponse without ``inherit`` (always sent) fails the check."""
+    original = views_knowledge._permissions
+
+    def broken(call: Any, entity: Any) -> dict[str, Any]:
+        data = original(call, entity)
+        del data["inherit"]
+        return data
+
+    monkeypatch.setattr(views_knowledge, "_permissions", broken)
+    assert "JsonSchemaError" in _sample_refused("GET", "/v4/knowledgebase/{entity_id}/permissions")
+
+
+def test_a_sync_reply_with_a_wrong_apply_type_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C# ``SyncCatalogResponse.Apply`` is a bool: ``"true"`` fails the conformance check."""
+    original = catalog_edits.Edit.reply
+
+    def broken(self: Any, applied: bool) -> dict[str, Any]:
+        return {**original(self, applied), "apply": str(applied).lower()}
+
+    monkeypatch.setattr(catalog_edits.Edit, "reply", broken)
+    assert "JsonSchemaError" in _sample_refused("POST", "/v4/catalogs/{catalog_id}")
+
+
+# -- richer replies: the optional members, typed as the C# models type them ------------------------
+
+
+def _rich_world() -> World:
+    """:func:`make_world` plus the records whose optional members the samples leave out: a
+    nested org chart with managers and external ids, a private sub-list, an announcement with
+    comments, a role with an external id, a task due in January 2026."""
+    world = make_world()
+    mock = world.mock
+    mock.add_role("Cashiers", [world.author], external_id="r-1")
+    head = mock.add_department("HQ", manager=world.admin, members=[world.author], external_id=77)
+    mock.add_department("Sales", parent=head, manager=world.author, external_id=78)
+    mock.add_list("Sub", parent=world.lst, managers=[world.author], private=True)
+    mock.add_announcement("Hi", author=world.author, comments=["Thanks", (world.bot, "Ok")])
+    mock.add_task(text="Call", author=world.author, responsible=world.author, due_date="2026-01-10")
+    return world
+
+
+def _rich_cases(world: World) -> list[tuple[str, str, str, dict[str, Any], Any]]:
+    """(method, path, who, path parameters and query, body) of calls with rich replies."""
+    upload = world.mock._backend.files.upload("plan.txt", b"plan", world.author.id)
+    department = world.mock._backend.org.departments()[0].id
+    return [
+        ("GET", "/v4/orgchart", "admin", {}, None),
+        ("GET", "/v4/lists", "author", {}, None),
+        ("GET", "/v4/lists/{list_id}", "author", {"list_id": world.lst.id}, None),
+        (
+            "PUT",
+            "/v4/lists",
+            "author",
+            {},
+            {"name": "Red", "color": "red", "parent_id": world.lst.id, "is_private": True},
+        ),
+        ("GET", "/v4/announcements", "author", {"query": {"item_count": "5"}}, None),
+        (
+            "POST",
+            "/v4/announcements/{announcement_id}/comments",
+            "author",
+            {"announcement_id": world.announcement.id},
+            {"text": "See plan", "attachments": [upload.guid]},
+        ),
+        (
+            "POST",
+            "/v4/catalogs/{catalog_id}",
+            "manager",
+            {"catalog_id": world.catalog.id},
+            {
+                "apply": False,
+                "catalog_headers": ["Name", "Code"],
+                "items": [{"values": ["Red", "rr"]}, {"values": ["Green", "g"]}],
+            },
+        ),
+        (
+            "PUT",
+            "/v4/knowledgebase/{entity_id}/permissions",
+            "author",
+            {"entity_id": world.article.id},
+            {"inherit": False, "readers": [world.outsider.id], "editors": [world.author.id]},
+        ),
+        (
+            "GET",
+            "/v4/knowledgebase/structure",
+            "author",
+            {"query": {"parent_topic_id": world.topic.id, "depth": "2"}},
+            None,
+        ),
+        (
+            "PUT",
+            "/v4/members/{member_id}",
+            "admin",
+            {"member_id": world.author.id},
+            {
+                "position": "Lead",
+                "department_id": department,
+                "phone": "+100",
+                "mobile_phone": "+200",
+                "status": "away",
+                "external_id": "e-1",
+                "rights": 8,
+            },
+        ),
+        ("GET", "/v4/roles", "author", {}, None),
+        (
+            "PUT",
+            "/v4/bots/{bot_id}",
+            "manager",
+            {"bot_id": world.bot.id},
+            {"description": "d", "rights": 8, "send_only_last_comment": True},
+        ),
+        (
+            "GET",
+            "/v4/calendar",
+            "author",
+            {
+                "query": {
+                    "start_date_utc": "2026-01-01T00:00:00Z",
+                    "end_date_utc": "2026-02-01T00:00:00Z",
+                }
+            },
+            None,
+        ),
+        (
+            "POST",
+            "/v4/forms/{form_id}/permissions",
+            "manager",
+            {"form_id": world.form.id},
+            {"permissions": {str(world.author.id): "administrator", str(world.admin.id): "member"}},
+        ),
+    ]
+
+
+def test_rich_replies_conform_to_their_schemas() -> None:
+    """Replies carrying the optional members (parents, managers, external ids, children,
+    comments, attachments, dry-run items without ``item_id``, readers and editors, a
+    department, rights, a calendar task) are valid against their schemas."""
+    world = _rich_world()
+    try:
+        cases = _rich_cases(world)
+        for method, path, who, params, body in cases:
+            operation = schemathesis.openapi.from_wsgi("/openapi.json", world.app)[path][method]
+            query = params.pop("query", None)
+            extra: dict[str, Any] = {"body": body} if body is not None else {}
+            case = operation.Case(path_parameters=params, query=query, **extra)
+            response = case.call(headers=world.headers(who))
+            assert response.status_code == 200, (method, path, response.text)
+            case.validate_response(response, checks=CHECKS)
+            shown = _keys(response.json())
+            assert RICH_MEMBERS[method, path] <= shown, (method, path, shown)
+        assert {(m, p) for m, p, *_ in cases} == set(RICH_MEMBERS)
+    finally:
+        world.mock.close()
+
+
+#: The optional members each rich reply is there to carry (anywhere in the reply).
+RICH_MEMBERS: dict[tuple[str, str], set[str]] = {
+    ("GET", "/v4/orgchart"): {"parent_id", "manager_id", "external_id"},
+    ("GET", "/v4/lists"): {"children", "parent_id"},
+    ("GET", "/v4/lists/{list_id}"): {"children"},
+    ("PUT", "/v4/lists"): {"parent_id", "color"},
+    ("GET", "/v4/announcements"): {"comments", "text"},
+    ("POST", "/v4/announcements/{announcement_id}/comments"): {"attachments", "md5"},
+    ("POST", "/v4/catalogs/{catalog_id}"): {"added", "updated", "deleted"},
+    ("PUT", "/v4/knowledgebase/{entity_id}/permissions"): {"readers", "editors"},
+    ("GET", "/v4/knowledgebase/structure"): {"parent_topic_id", "depth"},
+    ("PUT", "/v4/members/{member_id}"): {"department_id", "department_name", "rights"},
+    ("GET", "/v4/roles"): {"external_id", "member_ids"},
+    ("PUT", "/v4/bots/{bot_id}"): {"description", "hook_url"},
+    ("GET", "/v4/calendar"): {"due_date", "comments", "responsible"},
+    ("POST", "/v4/forms/{form_id}/permissions"): {"permissions"},
+}
+
+
+def _keys(data: Any) -> set[str]:
+    """Every member name in a JSON value, at any depth."""
+    if isinstance(data, dict):
+        return set(data).union(*(_keys(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(_keys(v) for v in data))
+    return set()
