@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .catalog_edits import SOURCE_TYPES
 from .openapi_schemas_base import (
     BOOL,
     INT,
@@ -51,6 +52,8 @@ _PLAIN_LIST_REQUIRED = [
     "is_private",
 ]
 
+#: C# ``SourceType`` (a strict enum: an unknown value fails the client's parse).
+_SOURCE_TYPE: dict[str, Any] = {"type": "string", "enum": sorted(SOURCE_TYPES)}
 _CATALOG_HEADER = object_schema(
     ["name", "type"], name=STR, type={"type": "string", "enum": ["text", "workflow"]}
 )
@@ -119,7 +122,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         name=STR,
         version=INT,
         deleted=BOOL,
-        source_type=STR,
+        source_type=_SOURCE_TYPE,
         catalog_headers=list_of("CatalogHeader"),
         items=list_of("CatalogItem"),
         external_id=STR,
@@ -178,7 +181,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         name=STR,
         catalog_headers=_HEADER_NAMES,
         items=array(_NEW_ITEM),
-        source_type=STR,
+        source_type=_SOURCE_TYPE,
         add_supervisors=BOOL,
         external_id=STR,
         external_version=INT,

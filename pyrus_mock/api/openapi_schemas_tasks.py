@@ -70,6 +70,12 @@ _TASK_PROPERTIES: dict[str, dict[str, Any]] = {
 }
 
 _PERSON_LIST = list_of("Person")
+#: C# ``ApprovalChoice`` and ``ActivityAction``.
+_CHOICE: dict[str, Any] = {
+    "type": "string",
+    "enum": ["waiting", "approved", "rejected", "revoked", "acknowledged"],
+}
+_ACTION: dict[str, Any] = {"type": "string", "enum": ["finished", "reopened"]}
 _APPROVAL_GROUPS: dict[str, Any] = array(list_of("Approval"))
 
 #: The named schemas of this area.
@@ -85,8 +91,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         size=INT,
         version=INT,
     ),
-    "Subscriber": object_schema(["person"], person=ref("Person"), approval_choice=STR),
-    "Approval": object_schema(["person"], person=ref("Person"), approval_choice=STR, step=INT),
+    "Subscriber": object_schema(["person"], person=ref("Person"), approval_choice=_CHOICE),
+    "Approval": object_schema(["person"], person=ref("Person"), approval_choice=_CHOICE, step=INT),
     "TaskStep": object_schema(
         ["step", "name", "elapsed_time"], step=INT, name=STR, elapsed_time=INT
     ),
@@ -112,11 +118,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         subject=STR,
         reassigned_to=ref("Person"),
         field_updates=list_of("FormField"),
-        approval_choice=STR,
+        approval_choice=_CHOICE,
         approval_step=INT,
         changed_step=INT,
         reset_to_step=INT,
-        action=STR,
+        action=_ACTION,
         approvals_added=_APPROVAL_GROUPS,
         approvals_removed=_APPROVAL_GROUPS,
         approvals_rerequested=_APPROVAL_GROUPS,
