@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .openapi_schemas_base import BOOL, INT, INTS, STR, array, list_of, object_schema, ref
+from .openapi_schemas_base import BOOL, INT, INT32, INTS, STR, array, list_of, object_schema, ref
 
 __all__ = ["REQUEST_BODIES", "RESPONSES", "SCHEMAS"]
 
@@ -53,9 +53,9 @@ _MEMBER_WRITE: dict[str, dict[str, Any]] = {
     "last_name": STR,
     "email": STR,
     "status": STR,
-    "rights": {"type": "integer", "minimum": 0},
+    "rights": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
     "position": STR,
-    "department_id": INT,
+    "department_id": INT32,
     "skype": STR,
     "phone": STR,
     "mobile_phone": STR,
@@ -80,7 +80,7 @@ _ROLE_UPDATE: dict[str, dict[str, Any]] = {
 }
 _DEPARTMENT_WRITE: dict[str, dict[str, Any]] = {
     "parent_id": INT,
-    "manager_id": INT,
+    "manager_id": INT32,
     "department_name": STR,
     "external_id": INT,
 }
@@ -139,17 +139,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "ChangeMembers": object_schema(
         [],
         AddMembers=array(object_schema(["email"], **_MEMBER_WRITE)),
-        ChangeMembers=array(object_schema(["id"], id=INT, **_MEMBER_UPDATE)),
-        BanMembers=array(object_schema([], id=INT, email=STR)),
-        FireMembers=array(object_schema(["id"], id=INT, task_receiver_id=INT)),
+        ChangeMembers=array(object_schema(["id"], id=INT32, **_MEMBER_UPDATE)),
+        BanMembers=array(object_schema([], id=INT32, email=STR)),
+        FireMembers=array(object_schema(["id"], id=INT32, task_receiver_id=INT32)),
     ),
-    "SetAvatar": object_schema([], guid=STR, external_avatar_id=INT),
+    "SetAvatar": object_schema([], guid=STR, external_avatar_id=INT32),
     "CreateRole": object_schema(["name"], name=STR, external_id=STR, member_add=INTS),
     "CreateRoles": array(ref("CreateRole"), minItems=1),
     "UpdateRole": object_schema([], **_ROLE_UPDATE),
-    "UpdateRoles": array(object_schema(["id"], id=INT, **_ROLE_UPDATE), minItems=1),
-    "DeleteRole": object_schema([], task_receiver_id=INT),
-    "DeleteRoles": array(object_schema(["id"], id=INT, task_receiver_id=INT), minItems=1),
+    "UpdateRoles": array(object_schema(["id"], id=INT32, **_ROLE_UPDATE), minItems=1),
+    "DeleteRole": object_schema([], task_receiver_id=INT32),
+    "DeleteRoles": array(object_schema(["id"], id=INT32, task_receiver_id=INT32), minItems=1),
     "CreateDepartment": object_schema(["department_name"], **_DEPARTMENT_WRITE),
     "CreateDepartments": array(ref("CreateDepartment"), minItems=1),
     "UpdateDepartment": object_schema([], remove_manager=BOOL, **_DEPARTMENT_WRITE),

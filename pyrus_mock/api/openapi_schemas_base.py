@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "BOOL",
     "INT",
+    "INT32",
     "INTS",
     "STR",
     "STRS",
@@ -23,6 +24,8 @@ __all__ = [
 ]
 
 INT: dict[str, Any] = {"type": "integer"}
+#: A C# ``int`` the fake checks is in range (ids, offsets, masks of requests).
+INT32: dict[str, Any] = {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1}
 STR: dict[str, Any] = {"type": "string"}
 BOOL: dict[str, Any] = {"type": "boolean"}
 INTS: dict[str, Any] = {"type": "array", "items": INT}

@@ -14,6 +14,7 @@ from .catalog_edits import SOURCE_TYPES
 from .openapi_schemas_base import (
     BOOL,
     INT,
+    INT32,
     INTS,
     STR,
     STRS,
@@ -182,7 +183,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         catalog_headers=_HEADER_NAMES,
         items=array(_NEW_ITEM),
         source_type=_SOURCE_TYPE,
-        add_supervisors=BOOL,
+        add_supervisors=INTS,
+        remove_supervisors=INTS,
         external_id=STR,
         external_version=INT,
     ),
@@ -225,12 +227,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         is_enabled=BOOL,
         bot_settings=STR,
         description=STR,
-        rights=INT,
+        rights=INT32,
         send_only_last_comment=BOOL,
         locale=STR,
-        time_zone_offset=INT,
+        time_zone_offset=INT32,
     ),
-    "DeleteBot": object_schema([], task_receiver_id=INT),
+    "DeleteBot": object_schema([], task_receiver_id=INT32),
 }
 
 #: The schema of the 200 JSON reply, by method and path (below the API prefix).
