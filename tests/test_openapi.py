@@ -316,6 +316,29 @@ def test_a_task_reply_missing_a_required_member_is_refused(monkeypatch: pytest.M
     assert "JsonSchemaError" in _refused(world, "GET", "/v4/tasks/{task_id}", "author")
 
 
+@pytest.mark.parametrize(
+    ("code", "wrong"),
+    [("u_amount", "120.5"), ("u_note", 7), ("u_colour", "Red")],
+)
+def test_a_task_field_value_of_the_wrong_type_is_refused(
+    monkeypatch: pytest.MonkeyPatch, code: str, wrong: Any
+) -> None:
+    """A field value is typed by the field's type, as the C# FormField classes read it: money
+    as text (``decimal``), text as a number, a catalog value as a bare string fail."""
+    world = make_world()
+    original = Call.task_json
+
+    def broken(self: Call, task: Any) -> dict[str, Any]:
+        data = original(self, task)
+        for field in data["fields"]:
+            if field.get("code") == code:
+                field["value"] = wrong
+        return data
+
+    monkeypatch.setattr(Call, "task_json", broken)
+    assert "JsonSchemaError" in _refused(world, "GET", "/v4/tasks/{task_id}", "author")
+
+
 def test_a_form_reply_with_a_mistyped_member_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A Form whose field definitions carry string ids fails the conformance check."""
     world = make_world()
@@ -386,10 +409,48 @@ def test_a_sync_reply_with_a_wrong_apply_type_is_refused(monkeypatch: pytest.Mon
 # -- richer replies: the optional members, typed as the C# models type them ------------------------
 
 
-def _rich_world() -> World:
+#: A form with a field of every type, and the values a task on it starts with.
+ALL_FIELDS: list[dict[str, Any]] = [
+    {"name": "T", "type": "text", "code": "t"},
+    {"name": "M", "type": "money", "code": "m"},
+    {"name": "N", "type": "number", "code": "n"},
+    {"name": "D", "type": "date", "code": "d"},
+    {"name": "Tm", "type": "time", "code": "tm"},
+    {"name": "C", "type": "checkmark", "code": "c"},
+    {
+        "name": "MC", "type": "multiple_choice", "code": "mc",
+        "options": [{"choice_id": 1, "choice_value": "A"}, {"choice_id": 2, "choice_value": "B"}],
+    },
+    {"name": "DD", "type": "due_date", "code": "dd"},
+    {"name": "E", "type": "email", "code": "e"},
+    {"name": "P", "type": "phone", "code": "p"},
+    {"name": "F", "type": "flag", "code": "f"},
+    {"name": "S", "type": "step", "code": "s"},
+    {"name": "St", "type": "status", "code": "st"},
+    {"name": "CD", "type": "creation_date", "code": "cd"},
+    {"name": "No", "type": "note", "code": "no", "text": "hint"},
+    {"name": "Cat", "type": "catalog", "code": "cat"},
+    {"name": "Fi", "type": "file", "code": "fi"},
+    {"name": "Pe", "type": "person", "code": "pe"},
+    {"name": "Au", "type": "author", "code": "au"},
+    {
+        "name": "Tb", "type": "table", "code": "tb",
+        "columns": [{"name": "Item", "type": "text", "code": "item"},
+                    {"name": "Price", "type": "money", "code": "price"}],
+    },
+    {"name": "Ti", "type": "title", "code": "ti",
+     "fields": [{"name": "Inner", "type": "number", "code": "inner"}]},
+    {"name": "Pr", "type": "project", "code": "pr"},
+    {"name": "FL", "type": "form_link", "code": "fl"},
+    {"name": "DDT", "type": "due_date_time", "code": "ddt"},
+]  # fmt: skip
+
+
+def _rich_world() -> tuple[World, dict[str, int]]:
     """:func:`make_world` plus the records whose optional members the samples leave out: a
     nested org chart with managers and external ids, a private sub-list, an announcement with
-    comments, a role with an external id, a task due in January 2026."""
+    comments, a role with an external id, a task due in January 2026, a task on a form with a
+    field of every type; and the ids of that form and task."""
     world = make_world()
     mock = world.mock
     mock.add_role("Cashiers", [world.author], external_id="r-1")
@@ -398,14 +459,42 @@ def _rich_world() -> World:
     mock.add_list("Sub", parent=world.lst, managers=[world.author], private=True)
     mock.add_announcement("Hi", author=world.author, comments=["Thanks", (world.bot, "Ok")])
     mock.add_task(text="Call", author=world.author, responsible=world.author, due_date="2026-01-10")
-    return world
+    fields = [{**f, "catalog": world.catalog} if f["type"] == "catalog" else f for f in ALL_FIELDS]
+    form = mock.add_form("All", fields, steps=[{"name": "Check", "approvers": [world.author]}])
+    values = {
+        "t": "x", "m": 1.5, "n": 2, "d": "2026-02-01", "tm": "10:30", "c": "checked",
+        "mc": {"choice_ids": [1]}, "dd": "2026-02-02", "e": "a@example.com", "p": "+1",
+        "f": "checked", "cat": {"item_id": world.catalog.items[0].id},
+        "pe": {"id": world.author.id}, "inner": 3, "ddt": "2026-02-03T10:00:00Z",
+        "tb": [{"row_id": 0, "cells": [{"code": "item", "value": "Pen"},
+                                       {"code": "price", "value": 1}]}],
+    }  # fmt: skip
+    task = mock.add_task(form=form, author=world.author, fields=values)
+    return world, {"form": form.id, "task": task.id}
 
 
-def _rich_cases(world: World) -> list[tuple[str, str, str, dict[str, Any], Any]]:
+def _rich_cases(
+    world: World, ids: dict[str, int]
+) -> list[tuple[str, str, str, dict[str, Any], Any]]:
     """(method, path, who, path parameters and query, body) of calls with rich replies."""
     upload = world.mock._backend.files.upload("plan.txt", b"plan", world.author.id)
+    scan = world.mock._backend.files.upload("scan.txt", b"scan", world.author.id)
     department = world.mock._backend.org.departments()[0].id
     return [
+        ("GET", "/v4/tasks/{task_id}", "author", {"task_id": ids["task"]}, None),
+        (
+            "POST",
+            "/v4/tasks/{task_id}/comments",
+            "author",
+            {"task_id": ids["task"]},
+            {
+                "field_updates": [
+                    {"code": "fi", "value": [scan.guid]},
+                    {"code": "fl", "value": {"task_ids": [world.task.id]}},
+                ]
+            },
+        ),
+        ("GET", "/v4/forms/{form_id}/register", "author", {"form_id": ids["form"]}, None),
         ("GET", "/v4/orgchart", "admin", {}, None),
         ("GET", "/v4/lists", "author", {}, None),
         ("GET", "/v4/lists/{list_id}", "author", {"list_id": world.lst.id}, None),
@@ -495,12 +584,13 @@ def _rich_cases(world: World) -> list[tuple[str, str, str, dict[str, Any], Any]]
 
 
 def test_rich_replies_conform_to_their_schemas() -> None:
-    """Replies carrying the optional members (parents, managers, external ids, children,
+    """Replies carrying the optional members (field values of every type, parents, managers,
+    external ids, children,
     comments, attachments, dry-run items without ``item_id``, readers and editors, a
     department, rights, a calendar task) are valid against their schemas."""
-    world = _rich_world()
+    world, ids = _rich_world()
     try:
-        cases = _rich_cases(world)
+        cases = _rich_cases(world, ids)
         for method, path, who, params, body in cases:
             operation = schemathesis.openapi.from_wsgi("/openapi.json", world.app)[path][method]
             query = params.pop("query", None)
@@ -518,6 +608,9 @@ def test_rich_replies_conform_to_their_schemas() -> None:
 
 #: The optional members each rich reply is there to carry (anywhere in the reply).
 RICH_MEMBERS: dict[tuple[str, str], set[str]] = {
+    ("GET", "/v4/tasks/{task_id}"): {"cells", "choice_ids", "item_ids", "rows", "fields"},
+    ("POST", "/v4/tasks/{task_id}/comments"): {"field_updates", "task_ids", "md5"},
+    ("GET", "/v4/forms/{form_id}/register"): {"cells", "choice_names", "value"},
     ("GET", "/v4/orgchart"): {"parent_id", "manager_id", "external_id"},
     ("GET", "/v4/lists"): {"children", "parent_id"},
     ("GET", "/v4/lists/{list_id}"): {"children"},

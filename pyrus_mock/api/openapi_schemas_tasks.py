@@ -16,6 +16,7 @@ from .openapi_schemas_base import (
     INT,
     INTS,
     STR,
+    STRS,
     TIMESTAMP,
     array,
     list_of,
@@ -78,6 +79,70 @@ _CHOICE: dict[str, Any] = {
 _ACTION: dict[str, Any] = {"type": "string", "enum": ["finished", "reopened"]}
 _APPROVAL_GROUPS: dict[str, Any] = array(list_of("Approval"))
 
+_DATE: dict[str, Any] = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_CHECKMARK: dict[str, Any] = {"type": "string", "enum": ["checked", "unchecked"]}
+
+#: The ``value`` of a task field by its ``type``, as the C# ``FormField*`` classes type it.
+_FIELD_VALUES: dict[str, dict[str, Any]] = {
+    **dict.fromkeys(("text", "email", "phone", "note"), STR),
+    "time": {"type": "string", "pattern": r"^\d{2}:\d{2}$"},
+    "money": {"type": "number"},
+    "number": {"type": "number"},
+    "date": _DATE,
+    "due_date": _DATE,
+    # ``YYYY-MM-DD`` or a timestamp: the ``creation_date_format`` setting.
+    "creation_date": {
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$",
+    },
+    "due_date_time": TIMESTAMP,
+    "checkmark": _CHECKMARK,
+    "flag": {"type": "string", "enum": ["none", "checked", "unchecked"]},
+    "step": INT,
+    "status": {"type": "string", "enum": ["open", "closed"]},
+    "catalog": object_schema(
+        [],
+        item_id=INT,
+        item_ids=INTS,
+        item_names=STRS,
+        headers=STRS,
+        values=STRS,
+        rows=array(STRS),
+    ),
+    "file": list_of("File"),
+    "person": ref("Person"),
+    "author": ref("Person"),
+    "table": array(
+        object_schema(
+            ["row_id"],
+            row_id=INT,
+            position=INT,
+            deleted=BOOL,
+            cells=list_of("FormField"),
+        )
+    ),
+    "title": object_schema([], checkmark=_CHECKMARK, fields=list_of("FormField")),
+    "multiple_choice": object_schema(
+        [], choice_id=INT, choice_ids=INTS, choice_names=STRS, fields=list_of("FormField")
+    ),
+    "project": object_schema(
+        [], projects=array(object_schema(["id"], id=INT, name=STR, parent={"type": "object"}))
+    ),
+    "form_link": object_schema([], task_id=INT, task_ids=INTS, subject=STR),
+}
+
+
+def _typed_values() -> list[dict[str, Any]]:
+    """One ``if type is X then value is ...`` clause per field type."""
+    return [
+        {
+            "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+            "then": {"properties": {"value": schema}},
+        }
+        for kind, schema in sorted(_FIELD_VALUES.items())
+    ]
+
+
 #: The named schemas of this area.
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Person": object_schema(["id"], **_PERSON_PROPERTIES),
@@ -96,18 +161,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "TaskStep": object_schema(
         ["step", "name", "elapsed_time"], step=INT, name=STR, elapsed_time=INT
     ),
-    # A field of a task, with its value (any JSON: text, number, Person, catalog item, rows...).
-    "FormField": object_schema(
-        ["id", "type", "name"],
-        id=INT,
-        type=STR,
-        name=STR,
-        code=STR,
-        parent_id=INT,
-        row_id=INT,
-        value={},
-        duration=INT,
-    ),
+    # A field of a task, with its value typed by the field's type (text, number, Person, catalog
+    # item, table rows of FormFields...).
+    "FormField": {
+        **object_schema(
+            ["id", "type", "name"],
+            id=INT,
+            type=STR,
+            name=STR,
+            code=STR,
+            parent_id=INT,
+            row_id=INT,
+            value={},
+            duration=INT,
+        ),
+        "allOf": _typed_values(),
+    },
     "TaskComment": object_schema(
         ["id", "create_date", "author"],
         id=INT,
