@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = [
     "BOOL",
+    "DATE",
     "INT",
     "INT32",
     "INTS",
@@ -30,10 +31,12 @@ STR: dict[str, Any] = {"type": "string"}
 BOOL: dict[str, Any] = {"type": "boolean"}
 INTS: dict[str, Any] = {"type": "array", "items": INT}
 STRS: dict[str, Any] = {"type": "array", "items": STR}
+#: ``YYYY-MM-DD`` (D11).
+DATE: dict[str, Any] = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 #: ``YYYY-MM-DDThh:mm:ssZ``, no fractions (D11).
 TIMESTAMP: dict[str, Any] = {
     "type": "string",
-    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
 }
 
 

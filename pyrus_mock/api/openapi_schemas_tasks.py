@@ -13,6 +13,7 @@ from typing import Any
 
 from .openapi_schemas_base import (
     BOOL,
+    DATE,
     INT,
     INTS,
     STR,
@@ -43,17 +44,17 @@ _TASK_HEADER_PROPERTIES: dict[str, dict[str, Any]] = {
     "author": ref("Person"),
     "responsible": ref("Person"),
     "close_date": TIMESTAMP,
-    "due_date": STR,
+    "due_date": DATE,
 }
 _TASK_HEADER_REQUIRED = ["id", "create_date", "last_modified_date", "author"]
 
 _TASK_PROPERTIES: dict[str, dict[str, Any]] = {
     **_TASK_HEADER_PROPERTIES,
     "subject": STR,
-    "due": STR,
+    "due": TIMESTAMP,
     "duration": INT,
-    "scheduled_date": STR,
-    "scheduled_datetime_utc": STR,
+    "scheduled_date": DATE,
+    "scheduled_datetime_utc": TIMESTAMP,
     "form_id": INT,
     "current_step": INT,
     "participants": list_of("Person"),
@@ -79,21 +80,20 @@ _CHOICE: dict[str, Any] = {
 _ACTION: dict[str, Any] = {"type": "string", "enum": ["finished", "reopened"]}
 _APPROVAL_GROUPS: dict[str, Any] = array(list_of("Approval"))
 
-_DATE: dict[str, Any] = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _CHECKMARK: dict[str, Any] = {"type": "string", "enum": ["checked", "unchecked"]}
 
 #: The ``value`` of a task field by its ``type``, as the C# ``FormField*`` classes type it.
 _FIELD_VALUES: dict[str, dict[str, Any]] = {
     **dict.fromkeys(("text", "email", "phone", "note"), STR),
-    "time": {"type": "string", "pattern": r"^\d{2}:\d{2}$"},
+    "time": {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"},
     "money": {"type": "number"},
     "number": {"type": "number"},
-    "date": _DATE,
-    "due_date": _DATE,
+    "date": DATE,
+    "due_date": DATE,
     # ``YYYY-MM-DD`` or a timestamp: the ``creation_date_format`` setting.
     "creation_date": {
         "type": "string",
-        "pattern": r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$",
+        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$",
     },
     "due_date_time": TIMESTAMP,
     "checkmark": _CHECKMARK,
@@ -201,12 +201,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         participants_added=_PERSON_LIST,
         participants_removed=_PERSON_LIST,
         attachments=list_of("File"),
-        due_date=STR,
-        due=STR,
+        due_date=DATE,
+        due=TIMESTAMP,
         duration=INT,
         cancel_due=BOOL,
-        scheduled_date=STR,
-        scheduled_datetime_utc=STR,
+        scheduled_date=DATE,
+        scheduled_datetime_utc=TIMESTAMP,
         cancel_schedule=BOOL,
         added_list_ids=INTS,
         removed_list_ids=INTS,
@@ -280,11 +280,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         responsible={},
         participants={"type": "array"},
         subscribers={"type": "array"},
-        due_date=STR,
-        due=STR,
+        due_date=DATE,
+        due=TIMESTAMP,
         duration=INT,
-        scheduled_date=STR,
-        scheduled_datetime_utc=STR,
+        scheduled_date=DATE,
+        scheduled_datetime_utc=TIMESTAMP,
         list_ids=INTS,
         parent_task_id=INT,
         attachments={"type": "array"},
