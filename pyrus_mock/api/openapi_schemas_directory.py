@@ -76,7 +76,7 @@ _LIST_WRITE: dict[str, dict[str, Any]] = {
 
 #: The named schemas of this area.
 SCHEMAS: dict[str, dict[str, Any]] = {
-    # A field definition of a form (``info`` holds options, columns, nested fields...).
+    # A field definition of a form.
     "FormFieldDef": object_schema(
         ["id", "type"],
         id=INT,
@@ -84,8 +84,31 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         name=STR,
         code=STR,
         parent_id=INT,
-        info={"type": "object"},
+        info=ref("FormFieldInfo"),
         value={},
+    ),
+    # C# FormFieldInfo: steps, options, catalog, columns, nested fields of a field definition.
+    "FormFieldInfo": object_schema(
+        [],
+        required_step=INT,
+        immutable_step=INT,
+        options=array(
+            object_schema(
+                ["choice_id", "choice_value"],
+                choice_id=INT,
+                choice_value=STR,
+                deleted=BOOL,
+                fields=list_of("FormFieldDef"),
+            )
+        ),
+        catalog_id=INT,
+        columns=list_of("FormFieldDef"),
+        fields=list_of("FormFieldDef"),
+        form_id=INT,
+        code=STR,
+        decimal_places=INT,
+        multiple_choice=BOOL,
+        multiline=BOOL,
     ),
     "Form": object_schema(
         ["id"],
