@@ -302,7 +302,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             )
         ),
     ),
-    # C# TaskListRequest (``POST /lists/{id}/tasks``) and the register filters' common part.
+    # C# TaskListRequest (``POST /lists/{id}/tasks``).
     "TaskListRequest": object_schema(
         [],
         item_count=INT,
