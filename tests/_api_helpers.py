@@ -471,6 +471,22 @@ def send_sample(
 ) -> tuple[TestResponse, Any]:
     """Send ``sample`` (as ``who``, default: the sample's own caller)."""
     caller = sample.who if who == "default" else who
+    body = sample_body(world, sample)
+    if sample.multipart:
+        kwargs.setdefault("data", upload_data())
+    return world.call(
+        sample.method,
+        sample.url(world, prefix),
+        who=caller,
+        json_body=body,
+        raw_ok=sample.raw,
+        **kwargs,
+    )
+
+
+def sample_body(world: World, sample: Sample) -> Any:
+    """The JSON body of ``sample`` with the world's ids, credentials and guids filled in (the
+    bulk comment samples add a second task to comment on)."""
     body = sample.json_body
     if sample.path == "/auth" and body is not None:
         body = {"login": world.bot.login, "security_key": world.bot.security_key}
@@ -494,16 +510,7 @@ def send_sample(
                 {"task_id": other.id, "comment": {"text": "two"}},
             ]
         }
-    if sample.multipart:
-        kwargs.setdefault("data", upload_data())
-    return world.call(
-        sample.method,
-        sample.url(world, prefix),
-        who=caller,
-        json_body=body,
-        raw_ok=sample.raw,
-        **kwargs,
-    )
+    return body
 
 
 def fill_ids(world: World, body: Any) -> Any:

@@ -5,11 +5,18 @@ The description is generated from the route table (``pyrus_mock.api.openapi``) a
 operation from it, with a valid token, and checks each reply: no 5xx, a documented status and
 content type, and a body valid against the description (errors are ``{"error_code", "error"}``).
 The example count per operation is bounded, so the run stays a few seconds.
+
+Every JSON reply has a named data schema (typed after the official C# client's models); the
+reply of each operation's sample request (``tests/_api_helpers.SAMPLES``) is valid against it,
+and replies with a missing or mistyped member are refused. ``tests/test_openapi_rich.py``
+checks replies that carry the optional members.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import schemathesis
@@ -22,13 +29,14 @@ from schemathesis.checks import (
 )
 from werkzeug.test import Client
 
+from pyrus_mock.api import catalog_edits, views_knowledge, views_orgchart
 from pyrus_mock.api.call import Call
 from pyrus_mock.api.openapi import openapi_spec
 from pyrus_mock.api.openapi_schemas import REQUEST_BODIES, RESPONSES
-from pyrus_mock.api.routes import ENDPOINTS
+from pyrus_mock.api.routes import ENDPOINTS, Endpoint
 from pyrus_mock.state import serialize_directory
 
-from ._api_helpers import World, make_world
+from ._api_helpers import SAMPLES, World, make_world, sample_body
 
 CHECKS = [
     not_a_server_error,
@@ -145,15 +153,50 @@ def _reply_schema(spec: dict[str, Any], method: str, path: str) -> dict[str, Any
     return _resolve(spec, reply["content"]["application/json"]["schema"])
 
 
-@pytest.mark.parametrize(("method", "path", "who"), CORE)
-def test_core_replies_have_data_schemas(method: str, path: str, who: str | None) -> None:
-    spec = openapi_spec(ENDPOINTS)
-    schema = _reply_schema(spec, method, path)
-    assert schema["properties"], schema
-    assert schema["required"], schema
-    for member in schema["properties"].values():  # an envelope's list holds described objects
-        if member.get("type") == "array" and "$ref" in member.get("items", {}):
-            assert _resolve(spec, member["items"])["properties"]
+#: Operations whose JSON 200 reply may stay a bare object, each with its reason. Empty: every
+#: JSON reply the fake sends is described.
+BARE_REPLY_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def _json_operations() -> list[tuple[str, str]]:
+    """Every operation whose 200 reply is JSON (raw downloads and CSV reports excepted)."""
+    return [
+        (method.upper(), path)
+        for path, item in openapi_spec(ENDPOINTS)["paths"].items()
+        for method, operation in item.items()
+        if "application/json" in operation["responses"]["200"].get("content", {})
+    ]
+
+
+def _undescribed(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """The JSON operations of ``spec`` whose 200 reply is not a named, described schema."""
+    found = []
+    for method, path in _json_operations():
+        reply = spec["paths"][path][method.lower()]["responses"]["200"]
+        declared = reply["content"]["application/json"]["schema"]
+        schema = _resolve(spec, declared) if "$ref" in declared else {}
+        if schema.get("maxProperties") == 0:  # Empty: the C# ResponseBase, ``{}``
+            continue
+        properties: dict[str, Any] = dict(schema.get("properties", {}))
+        for part in schema.get("allOf", []):
+            properties.update(_resolve(spec, part).get("properties", {}))
+        lists = [m["items"] for m in properties.values() if "$ref" in m.get("items", {})]
+        if not properties or not all(_resolve(spec, item)["properties"] for item in lists):
+            found.append((method, path))
+    return found
+
+
+def test_every_json_reply_has_a_named_data_schema() -> None:
+    """Every JSON 200 reply references a named schema that describes its members (or, for the
+    empty C# ResponseBase, says it has none); an envelope's list holds described objects."""
+    assert len(_json_operations()) > 70
+    assert sorted(_undescribed(openapi_spec(ENDPOINTS))) == sorted(BARE_REPLY_ALLOWED)
+
+
+def test_a_reply_without_a_schema_is_noticed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above fails for an operation whose reply falls back to a bare object."""
+    monkeypatch.delitem(RESPONSES, ("GET", "/orgchart"))
+    assert _undescribed(openapi_spec(ENDPOINTS)) == [("GET", "/v4/orgchart")]
 
 
 def test_the_schema_mappings_name_real_operations_and_schemas() -> None:
@@ -204,6 +247,57 @@ def test_core_replies_conform_to_their_schemas(method: str, path: str, who: str 
     case.validate_response(response, checks=CHECKS)
 
 
+def _endpoint(method: str, path: str) -> Endpoint:
+    return next(
+        ep
+        for ep in ENDPOINTS
+        if method in ep.methods and path in {p + ep.display_path for p in ep.prefixes}
+    )
+
+
+def _sample_case(world: World, method: str, path: str) -> tuple[Any, str | None]:
+    """The schemathesis case of the route table's sample request for the operation
+    (``tests/_api_helpers.SAMPLES``), and who sends it. The world gets a role and a
+    department first, so directory replies are not empty."""
+    world.made_id("role")
+    world.made_id("department")
+    endpoint = _endpoint(method, path)
+    sample = SAMPLES[(method, endpoint.path)]
+    url = urlsplit(sample.url(world))
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    match = re.fullmatch(pattern, url.path)
+    assert match is not None, (path, url.path)
+    params: dict[str, Any] = {
+        name: int(value) if value.isdigit() else value for name, value in match.groupdict().items()
+    }
+    operation = schemathesis.openapi.from_wsgi("/openapi.json", world.app)[path][method]
+    extra: dict[str, Any] = {}
+    if url.query:
+        extra["query"] = dict(parse_qsl(url.query))
+    if sample.multipart:
+        extra["body"] = {"file": b"hello"}
+        extra["media_type"] = "multipart/form-data"
+    else:
+        body = sample_body(world, sample)
+        if body is not None:
+            extra["body"] = body
+    return operation.Case(path_parameters=params, **extra), sample.who
+
+
+@pytest.mark.parametrize(("method", "path"), _json_operations())
+def test_every_reply_conforms_to_its_schema(method: str, path: str) -> None:
+    """The reply of each operation's sample request (a valid call by the right person, in
+    :func:`make_world`'s organisation) is a 200 valid against the operation's data schema."""
+    world = make_world()
+    try:
+        case, who = _sample_case(world, method, path)
+        response = case.call(headers=world.headers(who) if who else {})
+        assert response.status_code == 200, response.text
+        case.validate_response(response, checks=CHECKS)
+    finally:
+        world.mock.close()
+
+
 def _refused(world: World, method: str, path: str, who: str) -> set[str]:
     case = _core_case(world, method, path)
     response = case.call(headers=world.headers(who))
@@ -227,6 +321,29 @@ def test_a_task_reply_missing_a_required_member_is_refused(monkeypatch: pytest.M
     assert "JsonSchemaError" in _refused(world, "GET", "/v4/tasks/{task_id}", "author")
 
 
+@pytest.mark.parametrize(
+    ("code", "wrong"),
+    [("u_amount", "120.5"), ("u_note", 7), ("u_colour", "Red")],
+)
+def test_a_task_field_value_of_the_wrong_type_is_refused(
+    monkeypatch: pytest.MonkeyPatch, code: str, wrong: Any
+) -> None:
+    """A field value is typed by the field's type, as the C# FormField classes read it: money
+    as text (``decimal``), text as a number, a catalog value as a bare string fail."""
+    world = make_world()
+    original = Call.task_json
+
+    def broken(self: Call, task: Any) -> dict[str, Any]:
+        data = original(self, task)
+        for field in data["fields"]:
+            if field.get("code") == code:
+                field["value"] = wrong
+        return data
+
+    monkeypatch.setattr(Call, "task_json", broken)
+    assert "JsonSchemaError" in _refused(world, "GET", "/v4/tasks/{task_id}", "author")
+
+
 def test_a_form_reply_with_a_mistyped_member_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A Form whose field definitions carry string ids fails the conformance check."""
     world = make_world()
@@ -239,3 +356,56 @@ def test_a_form_reply_with_a_mistyped_member_is_refused(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(serialize_directory, "form", broken)
     assert "JsonSchemaError" in _refused(world, "GET", "/v4/forms/{form_id}", "author")
+
+
+def _sample_refused(method: str, path: str) -> set[str]:
+    """The failures the conformance checks report on the operation's sample reply (which
+    must still be a 200: the schema, not the fake, refuses it)."""
+    world = make_world()
+    try:
+        case, who = _sample_case(world, method, path)
+        response = case.call(headers=world.headers(who) if who else {})
+        assert response.status_code == 200, response.text
+        with pytest.raises(BaseException) as failure:  # noqa: PT011 (a BaseExceptionGroup)
+            case.validate_response(response, checks=CHECKS)
+        return _names(failure.value)
+    finally:
+        world.mock.close()
+
+
+def test_a_department_with_a_text_external_id_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C# ``Department.ExternalId`` is a long: an org chart whose department carries it as
+    text (the official client would fail to parse it) fails the conformance check."""
+    original = views_orgchart.department_json
+
+    def broken(department: Any) -> dict[str, Any]:
+        return {**original(department), "external_id": "ext-1"}
+
+    monkeypatch.setattr(views_orgchart, "department_json", broken)
+    assert "JsonSchemaError" in _sample_refused("GET", "/v4/orgchart")
+
+
+def test_knowledge_base_permissions_missing_inherit_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A KnowledgeBasePermissionsResponse without ``inherit`` (always sent) fails the check."""
+    original = views_knowledge._permissions
+
+    def broken(call: Any, entity: Any) -> dict[str, Any]:
+        data = original(call, entity)
+        del data["inherit"]
+        return data
+
+    monkeypatch.setattr(views_knowledge, "_permissions", broken)
+    assert "JsonSchemaError" in _sample_refused("GET", "/v4/knowledgebase/{entity_id}/permissions")
+
+
+def test_a_sync_reply_with_a_wrong_apply_type_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C# ``SyncCatalogResponse.Apply`` is a bool: ``"true"`` fails the conformance check."""
+    original = catalog_edits.Edit.reply
+
+    def broken(self: Any, applied: bool) -> dict[str, Any]:
+        return {**original(self, applied), "apply": str(applied).lower()}
+
+    monkeypatch.setattr(catalog_edits.Edit, "reply", broken)
+    assert "JsonSchemaError" in _sample_refused("POST", "/v4/catalogs/{catalog_id}")

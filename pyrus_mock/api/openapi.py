@@ -3,15 +3,20 @@
 :func:`openapi_spec` walks :data:`pyrus_mock.api.routes.ENDPOINTS`: one operation per method of
 each endpoint, under its first prefix (``/v4`` for most), with the path parameters of its
 werkzeug rule, Bearer authentication unless the endpoint is public, a JSON request body for
-methods that take one (the shipped CreateComment schema for comments, ``multipart/form-data``
+methods that take one (the shipped CreateComment schema for task comments, ``multipart/form-data``
 for uploads) and the Pyrus error envelope ``{"error_code", "error"}`` for every non-2xx status
 (decision D10). The fake serves it at ``GET /openapi.json``; the test suite fuzzes the API
 against it with schemathesis.
 
-The replies of the core endpoints (tasks, comments, forms, catalogs, members, profile, lists,
-inbox, bots, roles, auth) and the bodies of ``POST /auth``, ``POST /tasks`` and ``PUT
-/catalogs`` have data schemas (:mod:`pyrus_mock.api.openapi_schemas`, in
-``components/schemas``); the other successful JSON replies are described as objects.
+Every successful JSON reply has a data schema in ``components/schemas``, named after the
+official C# client's model (TaskResponse, FormRegisterResponse, Catalog, SyncCatalogResponse,
+PlainTaskList, Member, Role, DepartmentsResponse, PermissionsResponse, AnnouncementResponse,
+KnowledgeBaseEntity, ... and ``Empty`` for the ``{}`` of deletes) and typed as that model
+types its members; raw downloads and CSV reports are
+described as bytes. The write operations whose C# request model is clear take typed bodies
+(auth, tasks, bulk comments, catalogs, lists, bots, members, roles, org chart, form
+permissions, announcements, knowledge base, telephony), open to unknown keys as Pyrus is.
+The schemas live in :mod:`pyrus_mock.api.openapi_schemas` and its per-area modules.
 """
 
 from __future__ import annotations
