@@ -133,7 +133,11 @@ def pyrus_mock(
         try:
             mock = stack.enter_context(_pyrus_mock_session.test(overrides))
         except InvalidArgument as exc:  # a misspelt or bad marker argument: one line, no trace
-            pytest.fail(f"@pytest.mark.pyrus_mock(...): {exc}", pytrace=False)
+            problem = str(exc)
+        else:
+            problem = ""
+        if problem:  # failed outside the except: pytest would print the message twice, chained
+            pytest.fail(f"@pytest.mark.pyrus_mock(...): {problem}", pytrace=False)
         request.node.stash[_MOCK] = mock
         yield mock
 

@@ -180,6 +180,9 @@ def test_settings_from_pyproject_and_the_marker(suite: pytest.Pytester) -> None:
     )
     assert "Traceback" not in result.stdout.str()
     assert "_plugin_support.py" not in result.stdout.str()  # one line, not the plugin's trace
+    # Once, not also as the cause of a second, chained failure.
+    assert "During handling of the above exception" not in result.stdout.str()
+    assert result.stdout.str().count("no_such_setting: is not a setting") == 1
 
 
 @pytest.mark.parametrize(
