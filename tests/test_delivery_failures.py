@@ -102,6 +102,7 @@ def test_slow_bot_times_out_in_wall_time(fake: PyrusMock) -> None:
         server.stop()
     assert attempt.error_kind == "timeout"
     assert "within 0.3 s" in attempt.error
+    assert "raise the fake's delivery_timeout" in attempt.error  # and how: the setting's name
     # The bot got its whole budget: the fake did not give up early.
     assert attempt.elapsed >= 0.3
 
@@ -112,6 +113,22 @@ def test_error_status(fake: PyrusMock) -> None:
     assert attempt.error_kind == "http_status"
     assert attempt.status == 500
     assert "database is down" in attempt.error
+
+
+@pytest.mark.parametrize("status", ["401 Unauthorized", "403 Forbidden"])
+def test_a_refusal_points_at_the_signature(fake: PyrusMock, status: str) -> None:
+    attempt = _attempt_against(fake, fake.ca.server_context(), wsgi_reply(status, b"denied"))
+    assert attempt.error_kind == "http_status"
+    assert "'denied'" in attempt.error
+    assert "the bot refused X-Pyrus-Sig" in attempt.error
+    assert "bot.security_key" in attempt.error  # what to check next
+
+
+def test_other_errors_do_not_blame_the_signature(fake: PyrusMock) -> None:
+    app = wsgi_reply("404 Not Found", b"no route")
+    attempt = _attempt_against(fake, fake.ca.server_context(), app)
+    assert "X-Pyrus-Sig" not in attempt.error
+    assert "look at the bot's logs" in attempt.error
 
 
 def test_redirect_is_not_followed(fake: PyrusMock) -> None:

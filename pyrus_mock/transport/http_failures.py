@@ -100,7 +100,10 @@ def classify(
         }[phase]
         return "timeout", (
             f"the bot at {where} sent no complete reply within {timeout:g} s "
-            f"(timed out {doing}). Make the bot answer sooner, or raise the fake's timeout."
+            f"(timed out {doing}). Make the bot answer sooner (Pyrus waits 60 s), or raise "
+            "the fake's delivery_timeout: @pytest.mark.pyrus_mock(delivery_timeout=S), "
+            "--pyrus-mock-delivery-timeout, PyrusMock(delivery_timeout=S), "
+            "pyrus-mock check --timeout or serve --set delivery_timeout=S."
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return _classify_certificate(exc, where)

@@ -310,10 +310,18 @@ class BotHttpClient:
                 "not follow redirects: give the fake the bot's final https:// URL.",
                 body,
             )
+        if status in (401, 403):  # what a bot answers when it refuses the signature
+            why = (
+                "a 401 or 403 usually means the bot refused X-Pyrus-Sig: check that it "
+                "verifies the hex HMAC-SHA1 of the raw body with the bot's current security "
+                "key (bot.security_key, also after a key reset)"
+            )
+        else:
+            why = "look at the bot's logs for why it failed"
         return failed(
             "http_status",
             f"the bot answered {status} {reply.reason}: {excerpt(body)}. Pyrus counts only a "
-            "2xx as delivered; look at the bot's logs for why it failed.",
+            f"2xx as delivered; {why}.",
             body,
         )
 
