@@ -124,8 +124,20 @@ def test_a_refusal_points_at_the_signature(fake: PyrusMock, status: str) -> None
     assert "bot.security_key" in attempt.error  # what to check next
 
 
+@pytest.mark.parametrize("status", ["404 Not Found", "405 Method Not Allowed"])
+def test_a_missing_route_points_at_the_path(fake: PyrusMock, status: str) -> None:
+    server = TLSServer(wsgi_reply(status, b"nope"), fake.ca.server_context()).start()
+    try:
+        attempt = _deliver_to(fake, server.url + "/hooks/pyrus")
+    finally:
+        server.stop()
+    assert attempt.error_kind == "http_status"
+    assert "no POST route at /hooks/pyrus" in attempt.error
+    assert 'bot_server(app, path="/webhook")' in attempt.error  # what to do next
+
+
 def test_other_errors_do_not_blame_the_signature(fake: PyrusMock) -> None:
-    app = wsgi_reply("404 Not Found", b"no route")
+    app = wsgi_reply("500 Internal Server Error", b"no route")
     attempt = _attempt_against(fake, fake.ca.server_context(), app)
     assert "X-Pyrus-Sig" not in attempt.error
     assert "look at the bot's logs" in attempt.error

@@ -316,6 +316,12 @@ class BotHttpClient:
                 "verifies the hex HMAC-SHA1 of the raw body with the bot's current security "
                 "key (bot.security_key, also after a key reset)"
             )
+        elif status in (404, 405):  # the URL's path is not the route that takes the POST
+            why = (
+                f"a {status} usually means the bot has no POST route at {request.target.path}: "
+                "give add_bot the URL of that route (under pytest, "
+                'bot_server(app, path="/webhook"); otherwise the server\'s URL plus the route)'
+            )
         else:
             why = "look at the bot's logs for why it failed"
         return failed(
