@@ -190,3 +190,19 @@ def test_the_report_counts_error_kinds_and_fails_on_crashed_users() -> None:
     report = LoadReport("https://bot.example/", 4, 0.0, 2, crashed)
     assert not report.passed
     assert "the Locust user raised (3x): KeyError('x')" in str(report)
+
+
+def test_refused_calls_point_at_the_security_key() -> None:
+    from pyrus_mock.cli.load.report import LoadReport
+
+    latency = {"p50": 2.0, "p95": 9.0, "p99": 12.0, "avg": 3.1, "max": 20.0}
+    entry = {"requests": 10, "failures": 10, "rps": 5.0, "latency_ms": latency}
+    data = {
+        "workers": 0, "duration_s": 2.0, "total": entry, "by_name": {"delivery": entry},
+        "errors": [{"name": "delivery", "error": "HTTP 403", "count": 10}], "exceptions": [],
+    }  # fmt: skip
+    text = str(LoadReport("https://bot.example/", 1, 0.0, 0, data))
+    assert "    10  HTTP 403" in text
+    assert "check that --security-key" in text  # what to do next
+    data["errors"] = [{"name": "delivery", "error": "HTTP 500", "count": 10}]
+    assert "--security-key" not in str(LoadReport("https://bot.example/", 1, 0.0, 0, data))

@@ -152,6 +152,11 @@ class LoadReport:
             lines.append("  errors:")
             for kind, count in sorted(self.errors.items(), key=lambda kv: (-kv[1], kv[0])):
                 lines.append(f"    {count:>6}  {kind}")
+            if self.errors.keys() & {"HTTP 401", "HTTP 403"}:
+                lines.append(
+                    "  a 401 or 403 usually means the bot refused X-Pyrus-Sig: check that "
+                    "--security-key (or $PYRUS_SECURITY_KEY) is the key the bot verifies with"
+                )
         for crash in self.exceptions:
             lines.append(f"  the Locust user raised ({crash['count']}x): {crash['message']}")
         return "\n".join(lines)
