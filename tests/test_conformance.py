@@ -265,6 +265,8 @@ def test_a_bot_verifying_reserialised_json_fails(
     report = pyrus_mock.check_bot(bot)
     assert report["genuine_call"].status == "fail"
     assert "check the bot's signature verification" in report["genuine_call"].reason  # a 4xx
+    # said once, not also in the delivery's own words
+    assert report["genuine_call"].reason.count("Pyrus counts only a 2xx") == 1
     assert report["forged_wrong_key"].status == "pass"
     reason = report["forged_reserialized"].reason
     assert report["forged_reserialized"].status == "fail"

@@ -304,8 +304,10 @@ class _Runner:
         if not result.ok:
             reason = f"a genuine, correctly signed call was not accepted: {_outcome(result)}"
             status = result.status or 0
-            if 400 <= status < 500:
-                reason += (
+            if 400 <= status < 500:  # the delivery's own hint would say the same, less precisely
+                reason = (
+                    f"a genuine, correctly signed call was not accepted: HTTP {status} "
+                    f"{_excerpt(result.body)}"
                     ". Pyrus counts only a 2xx as delivered: check the bot's signature "
                     f"verification (hex HMAC-SHA1 of the raw body, {self.settings.signature_case}"
                     " case, with the bot's current security key)"
