@@ -2,7 +2,7 @@
 
 Each ```python block of README.md becomes a module; the "Testing your bot" bot becomes
 ``flask_bot.py`` (the test block imports it). Names a fragment takes from the reader's own code
-(``app``, ``my_wsgi_app``: their WSGI bot) are declared ``Any`` in front of it. Skipped when mypy
+(``app``, ``my_wsgi_app``: their WSGI bot; ``MY_BOT_KEY``: its key) are declared in front of it. Skipped when mypy
 is not installed.
 """
 
@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("mypy.api")
 
 ROOT = Path(__file__).resolve().parent.parent
-_FREE_NAMES = "from typing import Any\n\napp: Any\nmy_wsgi_app: Any\n\n"
+_FREE_NAMES = "from typing import Any\n\napp: Any\nmy_wsgi_app: Any\nMY_BOT_KEY: str\n\n"
 
 
 def _readme_blocks() -> list[str]:
