@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any, get_type_hints
 
 import pytest
+import requests
 from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock, Settings
@@ -329,6 +330,41 @@ def test_a_client_never_gets_a_dangerous_name(world: World, name: str, shown: st
 
 def test_a_plain_name_keeps_the_plain_form(world: World) -> None:
     assert _download(world, "receipt 1.txt") == 'attachment; filename="receipt 1.txt"'
+
+
+def test_a_very_long_file_name_still_downloads_with_a_real_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name far longer than any file system takes (accepted on upload) must not make the
+    download's header too long for clients: http.client (requests, the official Python client)
+    refuses any header line over 64 KiB. The header keeps the start and the extension."""
+    world = make_world()
+    world.mock.start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", world.mock.ca_path)
+    name = "\u0441" * 30_000 + "a" * 70_000 + ".pdf"
+    try:
+        auth = {"Authorization": f"Bearer {world.token('bot')}"}
+        base = world.mock.base_url
+        with requests.Session() as session:
+            uploaded = session.post(
+                f"{base}/v4/files/upload", files={"file": (name, b"x")}, headers=auth
+            )
+            assert uploaded.status_code == 200, uploaded.text
+            record = world.mock._backend.files.find_by_guid(uploaded.json()["guid"])
+            assert record is not None
+            response = session.get(f"{base}/v4/files/download/{record.id}", headers=auth)
+    finally:
+        world.mock.close()
+    assert response.status_code == 200
+    assert response.content == b"x"
+    message = email.message.Message()
+    message["Content-Disposition"] = response.headers["Content-Disposition"]
+    shown = message.get_filename()
+    assert shown is not None
+    assert shown.startswith("\u0441" * 100)
+    assert shown.endswith(".pdf")
+    assert len(shown) <= 255
+    assert record.name == name  # the exact name stays in the file's JSON record
 
 
 # -- other waits -------------------------------------------------------------------------------
