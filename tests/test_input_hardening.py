@@ -388,3 +388,18 @@ def test_check_bot_refuses_a_latency_budget_beyond_a_day(fake: PyrusMock, budget
     bot = fake.add_bot("B", "https://127.0.0.1:9/")
     with pytest.raises(InvalidArgument, match=r"^latency_budget: .*<= 86400"):
         fake.check_bot(bot, latency_budget=budget)
+
+
+@pytest.mark.parametrize("number", ["x", None, 1.5, 0, True])
+def test_a_form_step_number_that_is_not_a_positive_int_is_refused(
+    fake: PyrusMock, client: Client, number: Any
+) -> None:
+    with pytest.raises(InvalidArgument, match=r"^steps\[0\]\.step: "):
+        fake.add_form("F", [], [{"name": "Review", "step": number}])
+    reply = client.post(
+        "/_mock/forms",
+        json={"name": "F", "steps": [{"name": "Review", "step": number}]},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert reply.status_code == 400  # was a 500 (ValueError from int())
+    assert reply.json["field"] == "steps[0].step"
