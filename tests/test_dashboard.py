@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -160,3 +162,27 @@ def test_serve_prints_a_one_time_dashboard_link_that_logs_in(tmp_path: Path) -> 
         assert "Deliveries" in page.text
         assert session.get(link.group(1)).status_code == 401  # used once
         assert info["Control"].endswith("/_mock/")
+
+
+def test_a_delivery_page_masks_a_token_the_bot_echoed(fake: PyrusMock) -> None:
+    """The page masks the payload's access token; a bot that quotes it back (in its status
+    line, a header, its body) must not get it shown whole either. The signature stays shown."""
+
+    def echo_token(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        token = json.loads(environ["wsgi.input"].read())["access_token"]
+        start_response(f"500 {token}", [("X-Echo", token), ("Content-Type", "text/plain")])
+        return [f"refused token {token}".encode()]
+
+    with fake.serve_bot(echo_token) as url:
+        bot = fake.add_bot("Echo", url)
+        delivery = fake.deliver(fake.add_task(text="t"), bot)
+    token = delivery.access_token
+    assert delivery.last_attempt is not None
+    assert token in (delivery.last_attempt.error or "")  # the record keeps what came back
+    session = _logged_in(fake)
+    page = session.get(f"{fake.base_url}/_mock/ui/deliveries/{delivery.id}")
+    assert page.status_code == 200
+    assert token not in page.text
+    assert token[:12] not in page.text
+    assert "\u2026" + token[-4:] in page.text
+    assert delivery.last_attempt.signature in page.text

@@ -422,6 +422,31 @@ def test_interim_1xx_replies_are_skipped(client: BotHttpClient, ca: CertificateA
     assert (result.status, result.body) == (200, b'{"text":"ok"}')
 
 
+def test_a_101_reply_fails_and_its_connection_is_not_reused(
+    client: BotHttpClient, ca: CertificateAuthority
+) -> None:
+    """101 Switching Protocols ends HTTP on that connection: the delivery fails as http_status,
+    and the next one goes out on a fresh connection instead of into the switched protocol."""
+    connections: list[int] = []
+
+    def handler(sock: socket.socket) -> None:
+        connections.append(1)
+        while read_request(sock):
+            if len(connections) == 1:  # switch, then speak the new protocol to whatever comes
+                sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")
+            else:
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+    with RawServer(handler, ca.server_context()) as server:
+        switched = post(client, ca, server.url)
+        after = post(client, ca, server.url)
+        client.close()
+    assert_failed(switched, "http_status", "101")
+    assert after.ok, after.error
+    assert after.body == b"{}"
+    assert len(connections) == 2
+
+
 @pytest.mark.parametrize("liveness_check", [True, False], ids=["checked", "unchecked"])
 def test_an_idle_connection_the_bot_closed_is_replaced_and_the_request_sent_once(
     client: BotHttpClient,

@@ -253,3 +253,25 @@ def test_serve_import_dir_loads_before_the_banner_and_refuses_clearly(tmp_path: 
     assert status == 2
     assert err.getvalue().startswith("pyrus-mock serve: --import: zz.json: ")
     assert "not a Pyrus form, catalog, task or webhook body" in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        ({"forms": [1]}, "/forms/0"),
+        ([{"forms": [None]}], "/forms/0"),
+        ({"forms": [{"name": "F", "fields": "x"}]}, "/fields"),
+        ({"name": "F", "fields": [], "steps": {"one": "Review"}}, "/steps"),
+        ({"name": "F", "fields": [{"id": 1, "type": "text", "name": "A", "info": "x"}]},
+         "/fields/0/info"),
+        ({"name": "F", "fields": [{"id": 1, "type": "multiple_choice", "name": "A",
+                                   "info": {"options": [1]}}]}, "/fields/0/info/options/0"),
+        ({"catalog_headers": [1], "items": []}, "/catalog_headers/0"),
+    ],
+)  # fmt: skip
+def test_malformed_parts_are_refused_naming_them(data: Any, where: str) -> None:
+    """Wrong JSON types deep in a form or catalog are an ImportRefused naming the part (the
+    control plane's 400), never an AttributeError or ValueError (its 500)."""
+    with PyrusMock() as fake, pytest.raises(ImportRefused) as caught:
+        fake.import_form(data)
+    assert str(caught.value).startswith(where)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any, get_type_hints
 
 import pytest
+import requests
 from werkzeug.test import Client
 
 from pyrus_mock import PyrusMock, Settings
@@ -331,6 +332,41 @@ def test_a_plain_name_keeps_the_plain_form(world: World) -> None:
     assert _download(world, "receipt 1.txt") == 'attachment; filename="receipt 1.txt"'
 
 
+def test_a_very_long_file_name_still_downloads_with_a_real_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name far longer than any file system takes (accepted on upload) must not make the
+    download's header too long for clients: http.client (requests, the official Python client)
+    refuses any header line over 64 KiB. The header keeps the start and the extension."""
+    world = make_world()
+    world.mock.start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", world.mock.ca_path)
+    name = "\u0441" * 30_000 + "a" * 70_000 + ".pdf"
+    try:
+        auth = {"Authorization": f"Bearer {world.token('bot')}"}
+        base = world.mock.base_url
+        with requests.Session() as session:
+            uploaded = session.post(
+                f"{base}/v4/files/upload", files={"file": (name, b"x")}, headers=auth
+            )
+            assert uploaded.status_code == 200, uploaded.text
+            record = world.mock._backend.files.find_by_guid(uploaded.json()["guid"])
+            assert record is not None
+            response = session.get(f"{base}/v4/files/download/{record.id}", headers=auth)
+    finally:
+        world.mock.close()
+    assert response.status_code == 200
+    assert response.content == b"x"
+    message = email.message.Message()
+    message["Content-Disposition"] = response.headers["Content-Disposition"]
+    shown = message.get_filename()
+    assert shown is not None
+    assert shown.startswith("\u0441" * 100)
+    assert shown.endswith(".pdf")
+    assert len(shown) <= 255
+    assert record.name == name  # the exact name stays in the file's JSON record
+
+
 # -- other waits -------------------------------------------------------------------------------
 
 
@@ -352,3 +388,18 @@ def test_check_bot_refuses_a_latency_budget_beyond_a_day(fake: PyrusMock, budget
     bot = fake.add_bot("B", "https://127.0.0.1:9/")
     with pytest.raises(InvalidArgument, match=r"^latency_budget: .*<= 86400"):
         fake.check_bot(bot, latency_budget=budget)
+
+
+@pytest.mark.parametrize("number", ["x", None, 1.5, 0, True])
+def test_a_form_step_number_that_is_not_a_positive_int_is_refused(
+    fake: PyrusMock, client: Client, number: Any
+) -> None:
+    with pytest.raises(InvalidArgument, match=r"^steps\[0\]\.step: "):
+        fake.add_form("F", [], [{"name": "Review", "step": number}])
+    reply = client.post(
+        "/_mock/forms",
+        json={"name": "F", "steps": [{"name": "Review", "step": number}]},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert reply.status_code == 400  # was a 500 (ValueError from int())
+    assert reply.json["field"] == "steps[0].step"

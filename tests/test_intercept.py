@@ -206,3 +206,25 @@ def test_sessions_work(world: World) -> None:
             200,
             200,
         ]
+
+
+def test_header_values_given_as_bytes_are_read_as_a_server_reads_them(world: World) -> None:
+    """requests sends a bytes header value as is, and a real server reads it as text: the
+    token in ``{"Authorization": b"Bearer ..."}`` works in process too."""
+    token = world.token("bot")
+    url = f"https://api.pyrus.com/v4/tasks/{world.task.id}"
+    headers = {"Authorization": f"Bearer {token}".encode(), "X-Note": "caf\u00e9".encode("latin-1")}
+    with world.mock.intercept():
+        reply = requests.get(url, headers=headers)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["task"]["id"] == world.task.id
+    world.mock.start()
+    try:
+        served = requests.get(
+            f"{world.mock.base_url}/v4/tasks/{world.task.id}",
+            headers=headers,
+            verify=world.mock.ca_path,
+        )
+    finally:
+        world.mock.close()
+    assert served.status_code == 200, served.text  # the same as over the network

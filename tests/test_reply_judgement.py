@@ -92,3 +92,25 @@ def test_unknown_keys_name_close_matches(fake: PyrusMock) -> None:
     assert warning.path == "/Text"
     assert "'text'" in warning.message
     assert "'text'" in report["reply_contract"].reason
+
+
+def test_a_reply_with_thousands_of_unknown_keys_names_a_few_and_counts_the_rest(
+    fake: PyrusMock,
+) -> None:
+    """Each named unknown key costs a close-match search, made under the fake's lock, and a
+    recorded warning: a reply (or an API request) with thousands of junk keys would stall the
+    fake and bloat the record. The first ones are named; one warning counts the rest."""
+    reply = {"text": "seen", **{f"junk_{i}": i for i in range(5000)}}
+    bot_app = RecordingBot(reply=reply, verify=None)
+    with fake.serve_bot(bot_app) as url:
+        bot = fake.add_bot("Bot", url)
+        task = fake.add_task(text="t", responsible=bot)
+    delivery = fake.deliveries[0]
+    assert delivery.state == "delivered"
+    assert delivery.comment is not None  # unknown keys are ignored, the comment applied
+    assert [c.text for c in task.comments][-1] == "seen"
+    warnings = [v for v in delivery.violations if v.error_code == "unknown_parameter"]
+    assert 1 < len(warnings) <= 25
+    assert warnings[0].path == "/junk_0"
+    assert "4980 more keys" in warnings[-1].message
+    assert "ignored" in warnings[-1].message

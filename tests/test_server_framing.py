@@ -257,3 +257,20 @@ def test_a_chunked_body_over_the_limit_gets_a_readable_413() -> None:
             status, _, payload = json_error(read_until_closed(sock))
         assert (status, payload["error_code"]) == (413, "too_large_request_length")
         assert fake.server.errors == []
+
+
+def test_blank_lines_before_a_request_line_are_ignored(
+    ca: CertificateAuthority, server: TLSServer
+) -> None:
+    """RFC 9112 §2.2: a server ignores empty lines before a request line. Some clients send an
+    extra CRLF after a POST body; the next request on that kept-alive connection is answered,
+    not met by a silent close."""
+    with tls(ca, server.port) as sock:
+        sock.sendall(b"\r\nPOST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi\r\n")
+        first = read_reply(sock)
+        sock.sendall(b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nbye")
+        second = read_reply(sock)
+    assert first.startswith(b"HTTP/1.1 200 ")
+    assert first.endswith(b"body=hi")
+    assert second.startswith(b"HTTP/1.1 200 ")
+    assert second.endswith(b"body=bye")

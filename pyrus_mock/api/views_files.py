@@ -15,6 +15,9 @@ from .errors import ApiError
 
 __all__ = ["download", "download_attachment", "upload"]
 
+_MAX_HEADER_NAME = 255
+"""Characters of a file name that go into a download's ``Content-Disposition``."""
+
 
 def upload(call: Call) -> dict[str, Any]:
     """Store the one file of a multipart body, whatever its part name; ``{guid, md5_hash}``."""
@@ -65,11 +68,19 @@ def _disposition(name: str) -> str:
     ``attachment; filename=…``. A non-ASCII name: RFC 6266 ``filename*=UTF-8''…`` only, because
     the official Python client reads the name with ``email.message.Message.get_filename()``,
     which prefers a plain ``filename`` when both are present.
+
+    A name over :data:`_MAX_HEADER_NAME` characters (most file systems' limit) is cut in the
+    header, keeping its start and its extension: a longer one could take the header line past
+    the 64 KiB that http.client (requests, the official Python client) accepts.
     """
     safe = "".join(
         "_" if unicodedata.category(char) in ("Cc", "Cf") or char in '/\\"' else char
         for char in name
     )
+    if len(safe) > _MAX_HEADER_NAME:
+        stem, dot, extension = safe.rpartition(".")
+        tail = dot + extension if stem and len(extension) < 16 else ""
+        safe = safe[: _MAX_HEADER_NAME - len(tail)] + tail
     headers = Headers()
     if safe.isascii():
         headers.set("Content-Disposition", "attachment", filename=safe)

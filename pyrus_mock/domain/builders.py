@@ -290,7 +290,10 @@ def parse_steps(
                 raise InvalidArgument(
                     f"{where}.due_minutes", repr(due), "minutes allowed on the step, an int >= 1"
                 )
-            out.append(FormStep(int(step.get("step", number)), str(name), ids, due))
+            given = step.get("step", number)
+            if not isinstance(given, int) or isinstance(given, bool) or given < 1:
+                raise InvalidArgument(f"{where}.step", repr(given), "the step number, an int >= 1")
+            out.append(FormStep(given, str(name), ids, due))
         else:
             raise InvalidArgument(
                 where, repr(step), '"Step name" or {"name": "Review", "approvers": [bot]}'

@@ -10,7 +10,8 @@ Choices where Pyrus documents nothing (each is the fake's, see also :mod:`.workf
 :mod:`.fieldupdates`, :mod:`.fieldvalues`, :mod:`.refs`, :mod:`.channel`):
 
 * A top-level ``null`` is the same as leaving the key out (clients omit empties).
-* Unknown keys are warnings (``unknown_parameter``; Pyrus ignores them) naming close matches;
+* Unknown keys are warnings (``unknown_parameter``; Pyrus ignores them) naming close matches
+  (the first 20; one more warning counts the rest);
   ``reply_note_id`` (a response field) is a warning ``ignored_parameter``.
 * A request that changes nothing (no text and no change) is ``text_missing``; a ``channel``
   without text is ``external_comment_empty_text``.
@@ -81,6 +82,9 @@ _CONTENT_KEYS = frozenset({
     "duration", "cancel_due", "scheduled_date", "scheduled_datetime_utc", "cancel_schedule",
     "added_list_ids", "removed_list_ids", "spent_minutes", "edit_comment_id",
 })  # fmt: skip
+_MAX_UNKNOWN_NAMED = 20
+"""Unknown keys named one warning each; one more warning counts the rest."""
+
 #: Names people (and bots) write by mistake, with what they probably meant.
 _ALIASES = {
     "responsible": "reassign_to", "reassigned_to": "reassign_to", "fields": "field_updates",
@@ -120,8 +124,13 @@ class _Validator:
         for index, (key, value) in enumerate(self.request.items()):
             if isinstance(key, str) and value is not None:
                 self.paths[key] = (index, _pointer(key))
+        unknown: list[int] = []  # positions of the unknown keys
         for index, (key, value) in enumerate(self.request.items()):
             report.key_index = index
+            if not isinstance(key, str) or key not in _HANDLERS:
+                unknown.append(index)
+                if len(unknown) > _MAX_UNKNOWN_NAMED:
+                    continue  # counted below, not named: a close-match search each is costly
             if not isinstance(key, str):
                 report.warn(
                     f"/{key!r}",
@@ -139,6 +148,14 @@ class _Validator:
                             "in requests (quote with formatted_text instead)")  # fmt: skip
             elif value is not None:
                 handler(self, key, value, path)
+        if len(unknown) > _MAX_UNKNOWN_NAMED:
+            report.key_index = unknown[_MAX_UNKNOWN_NAMED]
+            report.warn(
+                "",
+                "unknown_parameter",
+                f"{len(unknown) - _MAX_UNKNOWN_NAMED} more keys are not CreateComment "
+                f"parameters and are ignored (only the first {_MAX_UNKNOWN_NAMED} are named)",
+            )
         self._cross()
 
     def _unknown(self, key: str) -> str:

@@ -82,7 +82,10 @@ def _field_spec(data: Any, where: str) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise ImportRefused(where, f"is a {type(data).__name__}, not a field object")
     spec = {k: v for k, v in data.items() if k in _FIELD_KEYS}
-    info = dict(data.get("info") or {})
+    info_json = data.get("info") or {}
+    if not isinstance(info_json, Mapping):
+        raise ImportRefused(f"{where}/info", "must be an object")
+    info = dict(info_json)
     for nested in ("columns", "fields"):
         if isinstance(info.get(nested), list):
             info[nested] = [
@@ -91,6 +94,8 @@ def _field_spec(data: Any, where: str) -> dict[str, Any]:
     if isinstance(info.get("options"), list):
         options = []
         for index, option in enumerate(info["options"]):
+            if not isinstance(option, Mapping):
+                raise ImportRefused(f"{where}/info/options/{index}", "must be an object")
             option = dict(option)
             if isinstance(option.get("fields"), list):
                 option["fields"] = [
@@ -110,12 +115,18 @@ def import_form(mock: PyrusMock, data: Mapping[str, Any], result: Imported) -> F
     """Create the form of ``GET /forms/{id}``: fields with their ids, steps by number."""
     backend = mock._backend
     fields = data.get("fields") or []
+    if not isinstance(fields, list):
+        raise ImportRefused("/fields", "must be an array of field objects")
     steps_json = data.get("steps") or {}
     if not isinstance(steps_json, Mapping):
         raise ImportRefused("/steps", "must be an object {step number: name}")
-    steps = []
-    for number, name in sorted(steps_json.items(), key=lambda kv: int(kv[0])):
-        steps.append({"name": str(name), "step": int(number)})
+    try:
+        numbered = sorted(
+            ((int(number), name) for number, name in steps_json.items()), key=lambda p: p[0]
+        )
+    except ValueError:
+        raise ImportRefused("/steps", 'its keys must be step numbers: {"1": name}') from None
+    steps = [{"name": str(name), "step": number} for number, name in numbered]
     specs = [_field_spec(f, f"/fields/{i}") for i, f in enumerate(fields)]
     wanted = data.get("id")
     with backend.lock:
@@ -143,6 +154,9 @@ def import_catalog(mock: PyrusMock, data: Mapping[str, Any], result: Imported) -
     headers_json = data.get("catalog_headers") or []
     if not isinstance(headers_json, list) or not headers_json:
         raise ImportRefused("/catalog_headers", "must be a non-empty array of {name, type}")
+    for index, header in enumerate(headers_json):
+        if not isinstance(header, Mapping):
+            raise ImportRefused(f"/catalog_headers/{index}", "must be an object {name, type}")
     headers = [
         CatalogHeader(str(h.get("name", "")), str(h.get("type", "text"))) for h in headers_json
     ]

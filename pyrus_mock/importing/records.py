@@ -67,7 +67,9 @@ def import_json(mock: PyrusMock, data: Any, result: Imported | None = None) -> I
         for item in sorted(data, key=_order):
             import_json(mock, item, result)
     elif kind == "forms":
-        for item in data["forms"]:
+        for index, item in enumerate(data["forms"]):
+            if not isinstance(item, Mapping):
+                raise ImportRefused(f"/forms/{index}", f"is a {type(item).__name__}, not a form")
             import_form(mock, item, result)
     elif kind == "form":
         import_form(mock, data, result)

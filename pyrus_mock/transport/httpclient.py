@@ -277,11 +277,19 @@ class BotHttpClient:
         headers = self._share_headers(tuple(reply.headers.items()))
 
         def failed(kind: ErrorKind, error: str, body: bytes = b"") -> HttpResult:
-            if kind == "reply_too_large":
-                reply.close()  # the rest of the body is unread: the connection is not reusable
+            if kind == "reply_too_large" or status == 101:
+                # The rest of the body is unread, or the bot switched the connection to another
+                # protocol (101 ends HTTP on it): either way the connection is not reusable.
+                reply.close()
             reply.release_conn()
             return request.result(exchange, status, headers, body, kind, error)
 
+        if status == 101:  # before any read: reading the empty body would pool the connection
+            return failed(
+                "http_status",
+                f"the bot answered 101 {reply.reason}: it switched the connection away from "
+                "HTTP. Pyrus counts only a 2xx as delivered; answer the POST with a 2xx.",
+            )
         limit = request.max_reply_bytes
         declared = reply.length_remaining  # None when chunked or delimited by the end
         if declared is not None and declared > limit:

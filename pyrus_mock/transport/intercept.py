@@ -184,7 +184,7 @@ class Interceptor:
 
 
 def wsgi_environ(
-    method: str, url: str, headers: Iterable[tuple[str, str]], data: bytes
+    method: str, url: str, headers: Iterable[tuple[str | bytes, str | bytes]], data: bytes
 ) -> WSGIEnvironment:
     """A PEP 3333 environ for one request, built by werkzeug's ``EnvironBuilder``.
 
@@ -198,7 +198,11 @@ def wsgi_environ(
     scheme = (parts.scheme or "https").lower()
     joined: dict[str, tuple[str, str]] = {}
     chunked = False
-    for name, value in headers:
+    for raw_name, raw_value in headers:
+        # requests passes a header given as bytes through as bytes; on the wire they are the
+        # same octets, which a server reads as latin-1 text (PEP 3333).
+        name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
+        value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
         key = name.lower()
         if key == "host":
             continue
@@ -229,7 +233,7 @@ def call_wsgi(
     app: WSGIApplication,
     method: str,
     url: str,
-    headers: Iterable[tuple[str, str]],
+    headers: Iterable[tuple[str | bytes, str | bytes]],
     body: bytes,
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Run ``app`` on one request in this thread; returns status, headers and the whole body.

@@ -92,6 +92,11 @@ _LINGER_SECONDS = 2.0
 
 _BODYLESS_STATUSES = frozenset({204, 304})
 
+_BLANK_LINES = 8
+"""Empty lines ignored before a request line; the next one ends the connection."""
+_MAX_LINE = 65536
+"""The request line's limit (the standard library's, for the first line it reads)."""
+
 _TOKEN_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
@@ -176,6 +181,19 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         # Called once the request line has arrived; once the head is read the request is the
         # app's: the connection is busy (not evicted for a new one, not cut at once by stop()).
         line = self.raw_requestline
+        # RFC 9112 §2.2: empty lines before a request line are ignored (some clients send a
+        # CRLF after a POST body); a few, so that a stream of them cannot hold the thread.
+        for _ in range(_BLANK_LINES):
+            if line not in (b"\r\n", b"\n"):
+                break
+            line = self.raw_requestline = self.rfile.readline(_MAX_LINE + 1)
+        if not line:  # the client left after its blank lines
+            self.close_connection = True
+            return False
+        if len(line) > _MAX_LINE:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return False
         if b"\0" in line or b"\r" in line.rstrip(b"\r\n"):
             self.send_error(400, "Bad request line: it holds a NUL or a bare CR")
             return False

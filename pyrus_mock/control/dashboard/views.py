@@ -9,6 +9,7 @@ login cookie (see :mod:`pyrus_mock.control.dashboard.auth`).
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,7 @@ def delivery(call: ControlCall, delivery_id: int) -> Response:
     """One delivery: payload, each attempt with headers and timing, reply, violations."""
     for found in call.mock.deliveries:
         if found.id == delivery_id:
-            data = delivery_json(found)
+            data = _scrubbed(call, delivery_json(found))
             data["payload"] = _masked(data["payload"])
             for attempt in data["attempts"]:
                 headers = attempt["request_headers"]
@@ -76,6 +77,19 @@ def delivery(call: ControlCall, delivery_id: int) -> Response:
             bad = [v["path"] for v in data["violations"]]
             return _page(call, "delivery", f"Delivery {delivery_id}", d=data, bad=bad)
     raise _not_found("delivery", delivery_id)
+
+
+def _scrubbed(call: ControlCall, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every token and key the fake knows masked wherever it shows (a bot may
+    quote its token back in the status line, a header or the body), as the transcript does.
+    Signatures stay: the page shows each attempt's on purpose."""
+    from ...domain.masking import scrub
+    from ...report.transcript import secrets_of
+
+    signatures = {a.signature for d in call.mock.deliveries for a in d.attempts}
+    hidden = [s for s in secrets_of(call.mock) if s not in signatures]
+    scrubbed: dict[str, Any] = json.loads(scrub(json.dumps(data, ensure_ascii=False), hidden))
+    return scrubbed
 
 
 def _masked(value: Any) -> Any:
