@@ -2,8 +2,8 @@
 
 Each ```python block of README.md becomes a module; the "Testing your bot" bot becomes
 ``flask_bot.py`` (the test block imports it). Names a fragment takes from the reader's own code
-(``app``, ``my_wsgi_app``: their WSGI bot; ``MY_BOT_KEY``: its key) are declared in front of it. Skipped when mypy
-is not installed.
+(``app``, ``my_wsgi_app``: their WSGI bot; ``MY_BOT_KEY``: its key) are declared in front of it.
+Skipped when mypy is not installed.
 """
 
 from __future__ import annotations

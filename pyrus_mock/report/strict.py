@@ -9,11 +9,11 @@ It fails a test when the fake saw something a passing test should not hide:
 A delivery whose every attempt failed (``exhausted``) is not a problem by itself: the test ran
 the retries to the end (as the pending hint asks) and can assert on that outcome.
 
-:func:`check` raises :class:`~pyrus_mock.domain.errors.StrictModeError` listing each problem, with
-the delivery's :meth:`~pyrus_mock.delivery.dispatch.Delivery.summary` and what to do about it.
-The pytest plugin runs it after every test (its session machinery is :mod:`pyrus_mock.plugin.support`);
-:meth:`PyrusMock.assert_no_problems <pyrus_mock.PyrusMock.assert_no_problems>` runs it
-without pytest.
+:func:`check` raises :class:`~pyrus_mock.domain.errors.StrictModeError` listing each problem,
+with the delivery's :meth:`~pyrus_mock.delivery.dispatch.Delivery.summary` and what to do about
+it. The pytest plugin runs it after every test (its session machinery is
+:mod:`pyrus_mock.plugin.support`); :meth:`PyrusMock.assert_no_problems
+<pyrus_mock.PyrusMock.assert_no_problems>` runs it without pytest.
 """
 
 from __future__ import annotations
