@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from pyrus_mock import PyrusMock
+from pyrus_mock import InvalidArgument, PyrusMock
 
 from ._api_helpers import World, make_world
 
@@ -97,6 +97,8 @@ def test_delete_bot_without_a_body(world: World) -> None:
         ("PUT", "/v4/bots/{bot}", {"rights": True}, 400, "invalid_json"),
         ("PUT", "/v4/bots/{bot}", {"rights": 10**30}, 400, "invalid_json"),
         ("PUT", "/v4/bots/{bot}", {"time_zone_offset": -(2**31) - 1}, 400, "invalid_json"),
+        ("PUT", "/v4/bots/{bot}", {"rights": -1}, 400, "invalid_value_format"),  # all rights
+        ("PUT", "/v4/bots/{bot}", {"time_zone_offset": 100_000}, 400, "invalid_value_format"),
         ("PUT", "/v4/bots/987654", {"name": "x"}, 400, "invalid_person_id"),
         ("DELETE", "/v4/bots/987654", {}, 400, "invalid_person_id"),
         ("DELETE", "/v4/bots/{bot}", {"task_receiver_id": 987654}, 400, "invalid_person_id"),
@@ -132,3 +134,35 @@ def test_malformed_bot_url_through_the_api_is_a_400() -> None:
     assert reply.status_code == 400
     assert reply.get_json()["error_code"]
     fake.close()
+
+
+def test_a_refused_bot_update_changes_nothing(world: World) -> None:
+    """All members are checked before any is applied: a bad one leaves the good ones unset."""
+    bot = world.mock._backend.accounts.bot(world.bot.id)
+    before = (world.bot.name, bot.hook_url)
+    world.fail(
+        "PUT",
+        f"/v4/bots/{world.bot.id}",
+        400,
+        "invalid_value_format",
+        who="manager",
+        json_body={"name": "Renamed", "hook_url": "https://new.example/", "rights": -1},
+    )
+    assert (world.bot.name, bot.hook_url) == before
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "allowed"),
+    [
+        ("rights", -1, "a mask of Rights flags"),
+        ("rights", 2**40, "a mask of Rights flags"),
+        ("time_zone_offset", 10**25, "minutes from UTC, -720 to 840"),
+    ],
+)
+def test_add_bot_refuses_rights_and_offsets_no_client_can_read(
+    argument: str, value: int, allowed: str
+) -> None:
+    with PyrusMock() as fake, pytest.raises(InvalidArgument, match=argument) as raised:
+        fake.add_bot("Bot", "https://bot.example/", **{argument: value})
+    assert allowed in str(raised.value)
+    assert fake._backend.accounts.bots() == []

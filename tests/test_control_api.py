@@ -558,3 +558,20 @@ def test_the_prefix_without_a_slash_is_the_index(client: Client) -> None:
     status, body = call(client, "GET", "/_mock")
     assert status == 200
     assert body["endpoints"]
+
+
+@pytest.mark.parametrize(
+    "member",
+    [{"rights": -1}, {"time_zone_offset": 10**25}, {"time_zone_offset": 100_000}],
+    ids=["negative-rights", "huge-offset", "offset-beyond-utc+14"],
+)
+def test_a_bot_with_values_no_client_reads_is_refused(
+    client: Client, member: dict[str, int]
+) -> None:
+    base = {"name": "Bot", "url": "https://127.0.0.1:9/"}
+    status, body = call(client, "POST", "/_mock/bots", {**base, **member})
+    assert status == 400, body
+    assert next(iter(member)) in body["error"]
+    status, created = call(client, "POST", "/_mock/bots", base)
+    status, body = call(client, "PATCH", f"/_mock/bots/{created['id']}", member)
+    assert status == 400, body

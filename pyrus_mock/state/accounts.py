@@ -177,6 +177,7 @@ class Accounts:
         self.check_bot_url(url)
         if security_key is not None and (not isinstance(security_key, str) or not security_key):
             raise InvalidArgument("security_key", repr(security_key), "a non-empty string or None")
+        rights, time_zone_offset = _rights(rights), _offset(time_zone_offset)
         with self._core.lock:
             live = sum(1 for b in self._core.state.bots.values() if not b.deleted)
             if live >= self._core.settings.max_bots:
@@ -249,6 +250,15 @@ class Accounts:
             raise InvalidArgument(
                 ", ".join(sorted(unknown)), "cannot be changed", ", ".join(sorted(self._UPDATABLE))
             )
+        for key, value in changes.items():  # all checked first: a refusal changes nothing
+            if key in ("url", "hook_url"):
+                self.check_bot_url(value, key)
+            elif key == "name" and (not isinstance(value, str) or not value.strip()):
+                raise InvalidArgument("name", repr(value), "a non-empty string")
+            elif key == "rights":
+                changes[key] = _rights(value)
+            elif key == "time_zone_offset":
+                changes[key] = _offset(value)
         with self._core.lock:
             bot = self.bot(bot_id)
             person = self._core.person(bot_id)
@@ -256,8 +266,6 @@ class Accounts:
                 if key in ("url", "hook_url"):
                     bot.hook_url = self.check_bot_url(value, key)
                 elif key == "name":
-                    if not isinstance(value, str) or not value.strip():
-                        raise InvalidArgument("name", repr(value), "a non-empty string")
                     person.first_name = value
                 elif key in ("settings", "bot_settings"):
                     bot.settings = "" if value is None else str(value)
@@ -315,3 +323,25 @@ class Accounts:
             bot.deleted = True
             self._core.person(bot_id).fired = True
             self._revoke_tokens(bot_id, "revoked_token")
+
+
+_INT32_MAX = 2**31 - 1
+_OFFSETS = (-12 * 60, 14 * 60)
+"""A time zone offset in minutes: UTC-12:00 to UTC+14:00, the zones there are."""
+
+
+def _rights(value: Any) -> int:
+    """A rights mask: an int from 0 to 2**31-1 (the clients read an int32; -1 would grant all)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _INT32_MAX:
+        raise InvalidArgument("rights", repr(value), "a mask of Rights flags, 0 to 2**31-1")
+    return value
+
+
+def _offset(value: Any) -> int:
+    """A time zone offset in minutes, within :data:`_OFFSETS`."""
+    low, high = _OFFSETS
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidArgument(
+            "time_zone_offset", repr(value), f"minutes from UTC, {low} to {high} (180: UTC+3)"
+        )
+    return value
