@@ -111,6 +111,35 @@ def test_a_refused_comment_lists_every_violation(world: World) -> None:
     assert len(world.mock._backend.task(world.task.id).comments) == before
 
 
+def test_a_comment_with_thousands_of_problems_gets_a_bounded_reply(world: World) -> None:
+    """Every problem is found, but the reply lists the first ones and counts the rest: a request
+    of a few hundred KB must not get a reply tens of times its size."""
+    bad = [{"id": 900_000 + i, "value": 1} for i in range(5000)]
+    body = {"field_updates": bad}
+    response, data = world.call("POST", f"/v4/tasks/{world.task.id}/comments", json_body=body)
+    assert (response.status_code, data["error_code"]) == (400, "invalid_field_id")
+    assert len(data["violations"]) == 200
+    assert data["violations_omitted"] == 5000 - 200
+    assert data["error"].count("/field_updates/") == 20
+    assert data["error"].endswith("; and 4980 more (see the violations member)")
+    assert len(response.get_data()) < 100_000
+
+
+def test_a_refusal_lists_errors_before_warnings() -> None:
+    from pyrus_mock.api.refs import rejected
+    from pyrus_mock.domain.violations import Violation
+
+    refusal = rejected([
+        Violation("/bogus", "unknown_parameter", "not a CreateComment member", "warning"),
+        Violation("/field_updates/0/id", "invalid_field_id", "no such field"),
+    ])  # fmt: skip
+    body = json.loads(refusal.get_body())
+    assert body["error_code"] == "invalid_field_id"
+    assert body["error"] == "/field_updates/0/id: no such field"
+    assert [v["path"] for v in body["violations"]] == ["/field_updates/0/id", "/bogus"]
+    assert "violations_omitted" not in body
+
+
 def test_warnings_do_not_fail_the_request(world: World) -> None:
     body = {"text": "hi", "no_such_member": 1}
     task = world.ok("POST", f"/v4/tasks/{world.task.id}/comments", json_body=body)["task"]

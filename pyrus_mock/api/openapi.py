@@ -34,14 +34,16 @@ from .openapi_schemas import REQUEST_BODIES, RESPONSES, SCHEMAS
 
 __all__ = ["ERROR_SCHEMA", "openapi_spec"]
 
-#: The body of every error reply (D10); ``violations`` lists a refused comment's problems.
+#: The body of every error reply (D10); ``violations`` lists a refused comment's problems (the
+#: first 200; ``violations_omitted`` counts the rest).
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error_code", "error"],
     "properties": {
         "error_code": {"type": "string", "minLength": 1},
         "error": {"type": "string", "minLength": 1},
-        "violations": {"type": "array", "items": {"type": "object"}},
+        "violations": {"type": "array", "items": {"type": "object"}, "maxItems": 200},
+        "violations_omitted": {"type": "integer", "minimum": 1},
     },
 }
 

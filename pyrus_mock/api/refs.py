@@ -102,29 +102,36 @@ def file_ids(
     return out
 
 
+_TEXT_LISTS = 20
+"""How many problems the ``error`` text spells out; the rest are counted."""
+_LISTED = 200
+"""How many violations the ``violations`` member carries: a 4 MB request with half a million
+bad ids must not get a reply thirty times its size."""
+
+
 def rejected(violations: Sequence[Violation]) -> ApiError:
     """The reply to a refused CreateComment (or task creation).
 
-    ``error_code`` is the first error's code; ``error`` lists every problem as
-    ``path: message``; the extension member ``violations`` carries them all, structured.
+    ``error_code`` is the first error's code; ``error`` lists the problems as ``path: message``
+    (the first 20, then how many more); the extension member ``violations`` carries them,
+    structured (the first 200, errors before warnings; ``violations_omitted`` counts the rest).
     """
     errors = [v for v in violations if v.severity == "error"]
+    warnings = [v for v in violations if v.severity != "error"]
     # Warning codes (unknown_parameter, ...) are the fake's own: never the top-level code.
     first = errors[0].error_code if errors else "validation_error"
-    errors = errors or list(violations)
-    text = "; ".join(f"{v.path or '/'}: {v.message}" for v in errors) or "the request is invalid"
-    return ApiError(
-        first,
-        text,
-        extra={
-            "violations": [
-                {
-                    "path": v.path,
-                    "error_code": v.error_code,
-                    "message": v.message,
-                    "severity": v.severity,
-                }
-                for v in violations
-            ]
-        },
-    )
+    told = errors or warnings
+    text = "; ".join(f"{v.path or '/'}: {v.message}" for v in told[:_TEXT_LISTS])
+    if len(told) > _TEXT_LISTS:
+        text += f"; and {len(told) - _TEXT_LISTS} more (see the violations member)"
+    ordered = errors + warnings
+    extra: dict[str, Any] = {
+        "violations": [
+            {"path": v.path, "error_code": v.error_code, "message": v.message,
+             "severity": v.severity}
+            for v in ordered[:_LISTED]
+        ]
+    }  # fmt: skip
+    if len(ordered) > _LISTED:
+        extra["violations_omitted"] = len(ordered) - _LISTED
+    return ApiError(first, text or "the request is invalid", extra=extra)
