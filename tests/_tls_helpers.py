@@ -140,3 +140,21 @@ def wsgi_reply(
         return [body]
 
     return app
+
+
+def tls_client(ca: Any, port: int, timeout: float) -> ssl.SSLSocket:
+    """A TLS connection to 127.0.0.1:``port``, verified against ``ca`` (a CertificateAuthority)."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    context: ssl.SSLContext = ca.client_context()
+    return context.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes (a reset counts as closed)."""
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except (ConnectionError, ssl.SSLError):
+        pass
+    return data

@@ -18,6 +18,8 @@ from pyrus_mock import PyrusMock, Settings
 from pyrus_mock.transport.server import TLSServer
 from pyrus_mock.transport.tls import CertificateAuthority
 
+from ._tls_helpers import read_until_closed, tls_client
+
 WAIT = 10.0
 """Seconds a client socket waits for the server before the test fails."""
 
@@ -47,18 +49,7 @@ def server(ca: CertificateAuthority) -> Iterator[TLSServer]:
 
 
 def tls(ca: CertificateAuthority, port: int) -> ssl.SSLSocket:
-    raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
-    return ca.client_context().wrap_socket(raw, server_hostname="127.0.0.1")
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except (ConnectionError, ssl.SSLError):
-        pass
-    return data
+    return tls_client(ca, port, WAIT)
 
 
 def read_reply(sock: socket.socket) -> bytes:

@@ -27,7 +27,7 @@ from pyrus_mock.transport import http_io as http_io
 from pyrus_mock.transport.server import TLSServer
 from pyrus_mock.transport.tls import CertificateAuthority
 
-from ._tls_helpers import wsgi_reply
+from ._tls_helpers import read_until_closed, tls_client, wsgi_reply
 from ._waiting import until
 
 WAIT = 10.0
@@ -41,19 +41,7 @@ def ca() -> Iterator[CertificateAuthority]:
 
 
 def tls(ca: CertificateAuthority, srv: TLSServer) -> ssl.SSLSocket:
-    raw = socket.create_connection(("127.0.0.1", srv.port), timeout=WAIT)
-    return ca.client_context().wrap_socket(raw, server_hostname="127.0.0.1")
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes (a reset counts as closed)."""
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except (ConnectionError, ssl.SSLError):
-        pass
-    return data
+    return tls_client(ca, srv.port, WAIT)
 
 
 def get(ca: CertificateAuthority, srv: TLSServer, path: str = "/") -> requests.Response:

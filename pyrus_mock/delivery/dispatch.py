@@ -173,7 +173,11 @@ class Delivery:
             f"delivery #{self.id} of task {self.task_id} to bot {self.bot_id} "
             f"({self.event}, {self.trigger}) {self.state}{outcome}{problems}"
         )
-        return scrub(text, secret_list([self.access_token, *(a.signature for a in self.attempts)]))
+        return scrub(text, self.secrets())
+
+    def secrets(self) -> list[str]:
+        """The delivery's token and its attempts' signatures: what a reply may quote back."""
+        return secret_list([self.access_token, *(a.signature for a in self.attempts)])
 
     def __repr__(self) -> str:
         return f"<Delivery #{self.id} task={self.task_id} bot={self.bot_id} {self.state}>"
@@ -459,11 +463,12 @@ class Dispatcher:
         delivery.reply = verdict.reply
         # A reply may quote the delivery's token or signature (in a value or a key name): the
         # record keeps them masked, as the summary and the transcript show them.
-        hidden = secret_list([delivery.access_token, *(a.signature for a in delivery.attempts)])
-        delivery.violations.extend(
-            replace(v, path=scrub(v.path, hidden), message=scrub(v.message, hidden))
-            for v in verdict.violations
-        )
+        if verdict.violations:  # most replies have none: nothing to mask on the hot path
+            hidden = delivery.secrets()
+            delivery.violations.extend(
+                replace(v, path=scrub(v.path, hidden), message=scrub(v.message, hidden))
+                for v in verdict.violations
+            )
         delivery.comment = verdict.result
 
     # -- routing ---------------------------------------------------------------------------

@@ -312,9 +312,7 @@ def load_task(
     if not _positive_int(step) or step > max(numbers):
         raise SavedJsonError(f"{what}: current_step {_show(step)} is not a step of form "
                              f"{form.id} (steps {', '.join(map(str, numbers))})")  # fmt: skip
-    text, subject = task.get("text") or "", task.get("subject") or ""
-    if not isinstance(text, str) or not isinstance(subject, str):
-        raise SavedJsonError(f"{what}: text and subject must be strings")
+    text, subject = _text_and_subject(task, what)
     values: dict[str | int, Any] = {}
     top = task.get("fields") or []
     # Children of titles and choices come inside their parent's value, and may come flat too.
@@ -530,9 +528,10 @@ def _task_for_check(
         form = load_form(mock, form, task=task, what=what_form)
     if task is not None:
         if form is None:
-            form_id = saved_task_object(task, what_task).get("form_id")
+            saved = saved_task_object(task, what_task)
+            form_id = saved.get("form_id")
             if form_id is None:
-                return _simple_task(mock, bot, saved_task_object(task, what_task), text, what_task)
+                return _simple_task(mock, bot, saved, text, what_task)
             found = mock._backend.find_form(form_id) if isinstance(form_id, int) else None
             if found is None:
                 raise SavedJsonError(
@@ -558,7 +557,13 @@ def _simple_task(
             f"{what}: it has fields but no form_id: save the whole GET /tasks/{{id}} reply, and "
             "give its form too (--form FILE.json)"
         )
+    text, subject = _text_and_subject(task, what)
+    return mock.add_task(text=text or subject or default_text, subject=subject, responsible=bot)
+
+
+def _text_and_subject(task: Mapping[str, Any], what: str) -> tuple[str, str]:
+    """A saved task's ``text`` and ``subject`` ("" when absent or null)."""
     text, subject = task.get("text") or "", task.get("subject") or ""
     if not isinstance(text, str) or not isinstance(subject, str):
         raise SavedJsonError(f"{what}: text and subject must be strings")
-    return mock.add_task(text=text or subject or default_text, subject=subject, responsible=bot)
+    return text, subject

@@ -342,20 +342,23 @@ def _cut_text(text: str, secrets: Sequence[str], limit: int = _MAX_TEXT_CHARS) -
     return text
 
 
-def secrets_of(mock: PyrusMock) -> list[str]:
+def secrets_of(mock: PyrusMock, *, signatures: bool = True) -> list[str]:
     """Every secret ``mock`` issued and still knows (tokens, keys, signatures of its recorded
-    deliveries, the admin token), longest first: what :func:`~pyrus_mock.domain.masking.scrub`
-    masks in text shown to people."""
+    deliveries unless ``signatures`` is False, the admin token), longest first: what
+    :func:`~pyrus_mock.domain.masking.scrub` masks in text shown to people."""
     with mock._backend.lock:
         deliveries = list(mock._dispatcher.deliveries)
-    return _secrets(mock, deliveries)
+    return _secrets(mock, deliveries, signatures=signatures)
 
 
-def _secrets(mock: PyrusMock, deliveries: Sequence[Delivery]) -> list[str]:
+def _secrets(
+    mock: PyrusMock, deliveries: Sequence[Delivery], *, signatures: bool = True
+) -> list[str]:
     """Every token and key the text could contain, to scrub whatever the key masking missed."""
     backend = mock._backend
-    found = {d.access_token for d in deliveries}
-    found.update(a.signature for d in deliveries for a in d.attempts)
+    found = {
+        secret for d in deliveries for secret in (d.secrets() if signatures else [d.access_token])
+    }
     if mock.admin_token:
         found.add(mock.admin_token)
     found.update(backend.accounts.token_values())

@@ -85,25 +85,23 @@ def install_signals(
 
 def restore_signals(installed: Installed | None) -> None:
     """Put back the handlers :func:`install_signals` replaced."""
-    if installed is None:
-        return
-    installed.finish()
-    for signum, handler in installed.previous.items():
-        signal.signal(signum, handler)
-    installed.close()
+    _finish(installed, ignore_if=None)
 
 
 def settle_signals(installed: Installed | None, signalled: threading.Event) -> None:
     """After a command's cleanup: when a signal stopped it, the process is on its way out, so a
     second SIGINT/SIGTERM (Ctrl+C twice, ``timeout`` after ``kill``) is ignored rather than
     killing it with status 143; otherwise the previous handlers come back."""
+    _finish(installed, ignore_if=signalled)
+
+
+def _finish(installed: Installed | None, ignore_if: threading.Event | None) -> None:
+    """Stop the watcher (every signal so far has set its events by then), then ignore the
+    signals when ``ignore_if`` is set, else put the previous handlers back; close the pipe."""
     if installed is None:
         return
-    installed.finish()  # every signal that arrived so far has set ``signalled`` by now
-    if signalled.is_set():
-        for signum in installed.previous:
-            signal.signal(signum, signal.SIG_IGN)
-    else:
-        for signum, handler in installed.previous.items():
-            signal.signal(signum, handler)
+    installed.finish()
+    ignore = ignore_if is not None and ignore_if.is_set()
+    for signum, handler in installed.previous.items():
+        signal.signal(signum, signal.SIG_IGN if ignore else handler)
     installed.close()

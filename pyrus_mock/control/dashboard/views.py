@@ -86,8 +86,7 @@ def _scrubbed(call: ControlCall, data: dict[str, Any]) -> dict[str, Any]:
     from ...domain.masking import scrub
     from ...report.transcript import secrets_of
 
-    signatures = {a.signature for d in call.mock.deliveries for a in d.attempts}
-    hidden = [s for s in secrets_of(call.mock) if s not in signatures]
+    hidden = secrets_of(call.mock, signatures=False)
     scrubbed: dict[str, Any] = json.loads(scrub(json.dumps(data, ensure_ascii=False), hidden))
     return scrubbed
 
