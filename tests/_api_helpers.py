@@ -12,8 +12,9 @@ that no endpoint lacks one.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +134,22 @@ class World:
         response, body = self.call(method, path, **kwargs)
         assert (response.status_code, body["error_code"]) == (status, code), body
         return body
+
+
+@contextlib.contextmanager
+def open_world(*, intercept: bool = False, **settings: Any) -> Iterator[World]:
+    """:func:`make_world`, served in-process to ``requests``/``httpx`` while open when
+    ``intercept``; closed on the way out, then errors its app kept are raised."""
+    world = make_world(**settings)
+    try:
+        if intercept:
+            with world.mock.intercept():
+                yield world
+        else:
+            yield world
+    finally:
+        world.mock.close()
+    world.app.raise_errors()
 
 
 def make_world(**settings: Any) -> World:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import selectors
 import socket
 import ssl
@@ -158,3 +159,18 @@ def read_until_closed(sock: socket.socket) -> bytes:
     except (ConnectionError, ssl.SSLError):
         pass
     return data
+
+
+def json_error(reply: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Status, headers and JSON body of a raw reply that must be a complete JSON error."""
+    head, sep, body = reply.partition(b"\r\n\r\n")
+    assert sep, f"no complete reply: {reply[:200]!r}"
+    assert b"html" not in reply.lower()
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert int(headers["Content-Length"]) == len(body)
+    payload = json.loads(body)
+    assert set(payload) == {"error_code", "error"}
+    assert payload["error"]
+    return int(status_line.split()[1]), headers, payload

@@ -12,20 +12,15 @@ from pyrus.models.requests import ChangePermissionsRequest
 
 from pyrus_mock import InvalidArgument
 
-from ._api_helpers import World, make_world
+from ._api_helpers import World, open_world
 
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    world = make_world()
-    try:
-        with world.mock.intercept():
-            yield world
-    finally:
-        world.mock.close()
-    world.app.raise_errors()
+    with open_world(intercept=True) as world:
+        yield world
 
 
 def _login(world: World, who: str) -> client.PyrusAPI:

@@ -14,16 +14,15 @@ from pyrus_mock import PyrusMock
 from pyrus_mock.domain.errors import InvalidArgument
 from pyrus_mock.domain.model import Form
 
-from ._api_helpers import World, make_world
+from ._api_helpers import World, open_world
 
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    world = make_world()
-    yield world
-    world.mock.close()
+    with open_world() as world:
+        yield world
 
 
 @pytest.fixture

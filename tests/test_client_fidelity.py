@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from pyrus import client
 
-from ._api_helpers import World, make_world
+from ._api_helpers import World, open_world
 
 # The client serialises requests with jsonpickle, which warns about a future default.
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
@@ -20,11 +20,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:Deprec
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    world = make_world()
-    with world.mock.intercept():
+    with open_world(intercept=True) as world:
         yield world
-    world.mock.close()
-    world.app.raise_errors()
 
 
 @pytest.fixture

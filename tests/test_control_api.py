@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,7 @@ from pyrus_mock.control import CONTROL_ENDPOINTS, ControlPlane, with_control
 from pyrus_mock.domain.errors import InvalidArgument
 
 from ._bots import RecordingBot
-
-TOKEN = "admin-" + "t" * 40
+from ._control_helpers import TOKEN, call
 
 
 @pytest.fixture
@@ -31,30 +29,6 @@ def fake() -> Iterator[PyrusMock]:
 @pytest.fixture
 def client(fake: PyrusMock) -> Client:
     return Client(with_control(fake, TOKEN))
-
-
-def call(
-    client: Client,
-    method: str,
-    path: str,
-    body: Any = None,
-    *,
-    raw: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:
-    """One control call with the admin token; returns the status and the parsed JSON."""
-    sent = {"Authorization": f"Bearer {TOKEN}"} if headers is None else headers
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    response = client.open(
-        path, method=method, data=data, headers=sent, content_type="application/json"
-    )
-    if response.mimetype == "application/json":
-        payload = response.get_json()
-        if response.status_code >= 400:
-            assert set(payload) >= {"error_code", "error"}, payload
-            assert payload["error"]
-        return response.status_code, payload
-    return response.status_code, response.get_data(as_text=True)
 
 
 def _form(client: Client, *approvers: int) -> dict[str, Any]:

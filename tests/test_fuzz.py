@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import sys
@@ -16,7 +14,16 @@ from flask import Flask, abort, request
 
 from pyrus_mock.mock.fuzz import fuzz_bot
 
+from ._bots import pyrus_signature_ok
+
 _EXAMPLES = Path(__file__).parent / "examples"
+
+
+def _verify(key: str) -> None:
+    """Answer 403 unless the request carries Pyrus's signature made with ``key``."""
+    signature = request.headers.get("X-Pyrus-Sig", "")
+    if not pyrus_signature_ok(key, request.get_data(), signature, mode="lower"):
+        abort(403)
 
 
 def make_bot(bug: str = "amount") -> Flask:
@@ -26,10 +33,7 @@ def make_bot(bug: str = "amount") -> Flask:
 
     @app.post("/")
     def webhook() -> Any:
-        body = request.get_data()
-        expected = hmac.new(app.config["KEY"].encode(), body, hashlib.sha1).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Pyrus-Sig", "").lower()):
-            abort(403)
+        _verify(app.config["KEY"])
         task = request.get_json()["task"]
         values = {f.get("code"): f.get("value") for f in task.get("fields", [])}
         if bug == "amount" and (values.get("u_amount") or 0) > 1000:
@@ -233,10 +237,7 @@ def test_check_command_fuzzes_a_bot_running_anywhere(capsys, tmp_path):
 
     @app.post("/")
     def webhook() -> Any:
-        body = request.get_data()
-        expected = hmac.new(key.encode(), body, hashlib.sha1).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Pyrus-Sig", "").lower()):
-            abort(403)
+        _verify(key)
         for fd in request.get_json()["task"].get("fields", []):
             if fd["type"] in ("number", "money") and (fd.get("value") or 0) > 1000:
                 raise RuntimeError("planted bug")
@@ -305,10 +306,7 @@ def test_check_command_fuzzes_the_saved_form_it_is_given(capsys, tmp_path):
 
     @app.post("/")
     def webhook() -> Any:
-        body = request.get_data()
-        expected = hmac.new(key.encode(), body, hashlib.sha1).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Pyrus-Sig", "").lower()):
-            abort(403)
+        _verify(key)
         values = {f["id"]: f.get("value") for f in request.get_json()["task"].get("fields", [])}
         if (values.get(7) or 0) > 1000:
             raise RuntimeError("planted bug")

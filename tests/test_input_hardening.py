@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import email.message
-import json
 import math
 import unicodedata
 from collections.abc import Iterator
@@ -23,8 +22,7 @@ from pyrus_mock.domain.setting_values import parse_setting, setting_from_json
 from pyrus_mock.domain.settings import BOUNDS, ONE_DAY, TEN_YEARS
 
 from ._api_helpers import World, make_world
-
-TOKEN = "admin-" + "t" * 40
+from ._control_helpers import TOKEN, call
 
 GOOD_HOSTS = [
     "localhost",
@@ -72,18 +70,6 @@ def client(fake: PyrusMock) -> Client:
     return Client(with_control(fake, TOKEN))
 
 
-def _control(client: Client, method: str, path: str, body: Any) -> tuple[int, Any]:
-    response = client.open(
-        path,
-        method=method,
-        data=body if isinstance(body, (bytes, str)) else json.dumps(body),
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        content_type="application/json",
-    )
-    assert response.mimetype == "application/json", response.get_data(as_text=True)
-    return response.status_code, response.get_json()
-
-
 # -- certificate hosts -----------------------------------------------------------------------------
 
 
@@ -109,7 +95,7 @@ def test_issue_cert_refuses_a_bad_host_naming_it(fake: PyrusMock, host: str, why
 def test_the_certs_endpoint_answers_400_naming_a_bad_host(
     client: Client, host: str, why: str
 ) -> None:
-    status, reply = _control(client, "POST", "/_mock/certs", {"hosts": ["localhost", host]})
+    status, reply = call(client, "POST", "/_mock/certs", {"hosts": ["localhost", host]})
     assert status == 400, reply
     assert (reply["error_code"], reply["field"]) == ("invalid_argument", "hosts[1]")
     assert why in reply["error"]
@@ -117,15 +103,15 @@ def test_the_certs_endpoint_answers_400_naming_a_bad_host(
 
 @pytest.mark.parametrize("host", [5, None, ["localhost"], {"h": 1}])
 def test_the_certs_endpoint_refuses_hosts_that_are_not_strings(client: Client, host: Any) -> None:
-    status, reply = _control(client, "POST", "/_mock/certs", {"hosts": [host]})
+    status, reply = call(client, "POST", "/_mock/certs", {"hosts": [host]})
     assert (status, reply["field"]) == (400, "hosts[0]")
     assert "is not a string" in reply["error"]
 
 
 def test_the_certs_endpoint_bounds_the_number_of_hosts(client: Client) -> None:
-    status, reply = _control(client, "POST", "/_mock/certs", {"hosts": ["localhost"] * 101})
+    status, reply = call(client, "POST", "/_mock/certs", {"hosts": ["localhost"] * 101})
     assert (status, reply["field"]) == (400, "hosts")
-    status, reply = _control(client, "POST", "/_mock/certs", {"hosts": GOOD_HOSTS})
+    status, reply = call(client, "POST", "/_mock/certs", {"hosts": GOOD_HOSTS})
     assert status == 200, reply
     assert reply["hosts"] == GOOD_HOSTS
 
@@ -185,9 +171,9 @@ def test_serve_set_and_patch_settings_refuse_out_of_range_values(
     for value in (_too_big(name), 10**30):
         with pytest.raises(InvalidArgument, match=f"^{name}: "):
             Settings().replace(**{name: setting_from_json(name, value)})
-        status, reply = _control(client, "PATCH", "/_mock/settings", {name: value})
+        status, reply = call(client, "PATCH", "/_mock/settings", {name: value})
         assert (status, reply["error_code"], reply["field"]) == (400, "invalid_argument", name)
-    status, reply = _control(client, "PATCH", "/_mock/settings", f'{{"{name}": NaN}}')
+    status, reply = call(client, "PATCH", "/_mock/settings", raw=f'{{"{name}": NaN}}'.encode())
     assert status == 400, reply
     assert fake.settings == before
 
@@ -247,7 +233,7 @@ def test_the_clock_endpoint_refuses_nonsense_advances(
     client: Client, fake: PyrusMock, body: str
 ) -> None:
     before = fake.clock.time()
-    status, reply = _control(client, "POST", "/_mock/clock/advance", body)
+    status, reply = call(client, "POST", "/_mock/clock/advance", raw=body.encode())
     assert status == 400, reply
     assert reply["error_code"] in {"invalid_argument", "invalid_json"}, reply
     assert "seconds" in reply.get("field", "seconds") or "JSON" in reply["error"]

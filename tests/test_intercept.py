@@ -13,17 +13,13 @@ import responses
 from pyrus_mock.transport.intercept import Interceptor
 from pyrus_mock.transport.server import TLSServer
 
-from ._api_helpers import World, make_world
+from ._api_helpers import World, open_world
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    world = make_world(max_request_bytes=300)
-    try:
+    with open_world(max_request_bytes=300) as world:
         yield world
-    finally:
-        world.mock.close()
-    world.app.raise_errors()
 
 
 def _auth(token: str) -> dict[str, str]:

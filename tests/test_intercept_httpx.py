@@ -17,17 +17,13 @@ from pyrus_mock import PyrusMock
 from pyrus_mock.transport.intercept import Interceptor
 from pyrus_mock.transport.server import TLSServer
 
-from ._api_helpers import World, make_world
+from ._api_helpers import World, open_world
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    world = make_world()
-    try:
+    with open_world() as world:
         yield world
-    finally:
-        world.mock.close()
-    world.app.raise_errors()
 
 
 def _hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:

@@ -6,8 +6,6 @@ Locust runs in subprocesses (gevent never patches this process); every run is bo
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import subprocess
 import sys
@@ -21,6 +19,8 @@ from pyrus_mock.cli.commands import main
 from pyrus_mock.cli.load import LoadOptions, collect
 from pyrus_mock.cli.load.runner import _free_port
 
+from ._bots import pyrus_signature_ok
+
 KEY = "L" * 60
 _EXAMPLES = Path(__file__).parent / "examples"
 
@@ -31,9 +31,8 @@ def planted_bot() -> Flask:
 
     @app.post("/")
     def webhook() -> Any:
-        body = request.get_data()
-        expected = hmac.new(KEY.encode(), body, hashlib.sha1).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Pyrus-Sig", "").lower()):
+        signature = request.headers.get("X-Pyrus-Sig", "")
+        if not pyrus_signature_ok(KEY, request.get_data(), signature, mode="lower"):
             abort(403)
         values = {f.get("code"): f.get("value") for f in request.get_json()["task"]["fields"]}
         if (values.get("u_amount") or 0) > 1000:

@@ -15,16 +15,15 @@ from pyrus.models.requests import FormRegisterRequest
 from pyrus_mock.domain.clock import VirtualClock
 from pyrus_mock.domain.model import Form, Task
 
-from ._api_helpers import World, make_world
+from ._api_helpers import World, open_world
 
 pytestmark = pytest.mark.filterwarnings("ignore:keys will default to True:DeprecationWarning")
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    world = make_world()
-    yield world
-    world.mock.close()
+    with open_world() as world:
+        yield world
 
 
 def _clock(world: World) -> VirtualClock:

@@ -18,7 +18,7 @@ from pyrus_mock.domain.errors import ServerThreadError
 from pyrus_mock.transport.server import TLSServer
 from pyrus_mock.transport.tls import CertificateAuthority
 
-from ._tls_helpers import wsgi_reply
+from ._tls_helpers import json_error, wsgi_reply
 
 
 @pytest.fixture(scope="module")
@@ -373,21 +373,6 @@ def exchange(ca: CertificateAuthority, srv: TLSServer, data: bytes) -> bytes:
         except (ConnectionError, ssl.SSLError):
             pass
     return received
-
-
-def json_error(reply: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
-    """Status, headers and JSON body of a raw reply that must be a complete JSON error."""
-    head, sep, body = reply.partition(b"\r\n\r\n")
-    assert sep, f"no complete reply: {reply[:200]!r}"
-    assert b"html" not in reply.lower()
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines)
-    assert headers["Content-Type"] == "application/json; charset=utf-8"
-    assert int(headers["Content-Length"]) == len(body)
-    payload = json.loads(body)
-    assert set(payload) == {"error_code", "error"}
-    assert payload["error"]
-    return int(status_line.split()[1]), headers, payload
 
 
 _BIG = b"a" * 70_000

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import ssl
 import threading
@@ -18,7 +17,7 @@ from pyrus_mock import PyrusMock, Settings
 from pyrus_mock.transport.server import TLSServer
 from pyrus_mock.transport.tls import CertificateAuthority
 
-from ._tls_helpers import read_until_closed, tls_client
+from ._tls_helpers import json_error, read_until_closed, tls_client
 
 WAIT = 10.0
 """Seconds a client socket waits for the server before the test fails."""
@@ -68,18 +67,6 @@ def read_reply(sock: socket.socket) -> bytes:
     while len(body) < length:
         body += sock.recv(65536)
     return head + b"\r\n\r\n" + body
-
-
-def json_error(reply: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
-    head, sep, body = reply.partition(b"\r\n\r\n")
-    assert sep, f"no complete reply: {reply[:200]!r}"
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines)
-    assert headers["Content-Type"] == "application/json; charset=utf-8"
-    assert int(headers["Content-Length"]) == len(body)
-    payload = json.loads(body)
-    assert set(payload) == {"error_code", "error"}
-    return int(status_line.split()[1]), headers, payload
 
 
 # -- accepted ---------------------------------------------------------------------------------

@@ -17,18 +17,14 @@ import requests
 from pyrus_mock import PyrusMock
 from pyrus_mock.domain.model import Task
 
-from ._api_helpers import World, make_world
+from ._api_helpers import World, open_world
 from ._bots import RecordingBot
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    world = make_world()
-    try:
+    with open_world() as world:
         yield world
-    finally:
-        world.mock.close()
-    world.app.raise_errors()
 
 
 def _ids(items: list[dict[str, Any]]) -> list[int]:

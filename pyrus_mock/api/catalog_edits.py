@@ -258,6 +258,21 @@ def _by_key(items: Sequence[CatalogItem]) -> dict[str, CatalogItem]:
     return {item.values[0]: item for item in items if item.values}
 
 
+def _upsert(edit: Edit, rows: Sequence[list[str]]) -> dict[str, CatalogItem]:
+    """Sort ``rows`` into ``edit``: a key no live item has is added (reviving the deleted item
+    of that key, if any), a live item whose values differ is updated. Returns the live items
+    by key, as they were before the edit."""
+    live = _by_key(live_items(edit.catalog))
+    gone = _by_key([i for i in edit.catalog.items if i.deleted])
+    for row in rows:
+        item = live.get(row[0])
+        if item is None:
+            edit.added.append((gone.get(row[0]), row))
+        elif item.values != row:
+            edit.updated.append((item, row))
+    return live
+
+
 def _check_size(catalog: Catalog, live_after: int, path: str) -> None:
     if live_after > MAX_ITEMS:
         raise ApiError(
@@ -287,15 +302,8 @@ def sync_edit(catalog: Catalog, data: Mapping[str, Any], path: str = "") -> Edit
         )
     types = {h.name: h.type for h in catalog.headers}
     edit = Edit(catalog, [CatalogHeader(n, types.get(n, "text")) for n in names])
-    live = _by_key(live_items(catalog))
-    gone = _by_key([i for i in catalog.items if i.deleted])
+    live = _upsert(edit, rows)
     wanted = {row[0] for row in rows}
-    for row in rows:
-        item = live.get(row[0])
-        if item is None:
-            edit.added.append((gone.get(row[0]), row))
-        elif item.values != row:
-            edit.updated.append((item, row))
     edit.deleted = [item for key, item in live.items() if key not in wanted]
     _check_size(catalog, len(rows), path or "/items")
     return edit
@@ -321,14 +329,7 @@ def diff_edit(catalog: Catalog, data: Mapping[str, Any], path: str = "") -> Edit
                 f"{path}/delete/{index}: the key {key!r} is also upserted; do one or the other",
             )
     edit = Edit(catalog, list(catalog.headers))
-    live = _by_key(live_items(catalog))
-    gone = _by_key([i for i in catalog.items if i.deleted])
-    for row in rows:
-        item = live.get(row[0])
-        if item is None:
-            edit.added.append((gone.get(row[0]), row))
-        elif item.values != row:
-            edit.updated.append((item, row))
+    live = _upsert(edit, rows)
     doomed = set(keys)
     edit.deleted = [item for key, item in live.items() if key in doomed]
     _check_size(catalog, len(live) + len(edit.added) - len(edit.deleted), path or "/upsert")
